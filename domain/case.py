@@ -1,0 +1,123 @@
+"""The state of one case: a single pydantic model, so continue-as-new can carry it whole.
+
+Obligations are the general shape of every duty with a deadline (Stage 1 and Stage 2 decisions now;
+provisions, assessments, reviews and return steps later): an owner, a due time, reminders and breaches.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from domain.policy import Policy
+from domain.referral import Referral
+from domain.roles import Actor, Role
+
+
+class Stage(str, enum.Enum):
+    OUTSIDE_NRM = "outside_nrm"                # adult declined referral; support outside the NRM, may enter later
+    STAGE1_PENDING = "stage1_pending"
+    PRESUMED_VICTIM = "presumed_victim"        # positive Stage 1; R&R running; Stage 2 pending
+    STAGE1_NEGATIVE = "stage1_negative"        # open: reconsideration and appeal build on this
+    CONFIRMED_VICTIM = "confirmed_victim"
+    STAGE2_NEGATIVE = "stage2_negative"        # open: reconsideration and appeal build on this
+
+
+class Outcome(str, enum.Enum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class ObligationKind(str, enum.Enum):
+    STAGE1_DECISION = "stage1_decision"
+    STAGE2_DECISION = "stage2_decision"
+
+
+class Breach(BaseModel):
+    """A deadline that passed unmet: kept for audit even when the deadline later moves."""
+
+    due_at: datetime
+    detected_at: datetime
+    escalated_to: Role
+
+
+class Obligation(BaseModel):
+    id: str
+    kind: ObligationKind
+    owner_role: Role
+    window_start: datetime
+    due_at: datetime
+    version: int = 0                       # bumped whenever due_at moves, so running timers know to stop
+    reminders_sent: list[datetime] = Field(default_factory=list)   # reminder times already sent this version
+    breaches: list[Breach] = Field(default_factory=list)
+    fulfilled_at: datetime | None = None
+    fulfilled_by: Actor | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.fulfilled_at is None
+
+    @property
+    def overdue_now(self) -> bool:
+        """Breached for its current due time (escalated, still open)."""
+        return self.is_open and any(b.due_at == self.due_at for b in self.breaches)
+
+
+class DecisionRecord(BaseModel):
+    """Who decided what, when, why and on what evidence; the person informed in which language."""
+
+    act: str
+    outcome: str
+    actor: Actor
+    at: datetime
+    reasons: str
+    evidence: str = ""
+    informed_in: str = ""
+
+
+class RRExtension(BaseModel):
+    previous_end: datetime
+    new_end: datetime
+    at: datetime
+    automatic: bool
+    actor: Actor | None = None
+    reasons: str
+
+
+class RecoveryReflection(BaseModel):
+    start: datetime
+    end: datetime
+    extensions: list[RRExtension] = Field(default_factory=list)
+
+
+class CaseState(BaseModel):
+    reference: str
+    policy: Policy
+    referral: Referral
+    is_child: bool
+    opened_at: datetime
+    opened_by: Actor
+    stage: Stage
+    removal_suspended: bool = False
+    referred_at: datetime | None = None
+    rr: RecoveryReflection | None = None
+    obligations: dict[str, Obligation] = Field(default_factory=dict)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+
+    @property
+    def open_obligations(self) -> list[Obligation]:
+        return [o for o in self.obligations.values() if o.is_open]
+
+    @property
+    def breach_count(self) -> int:
+        return sum(len(o.breaches) for o in self.obligations.values())
+
+    def next_deadline(self) -> Obligation | None:
+        """The earliest due time among open obligations; in the past when that obligation is overdue."""
+        return min(self.open_obligations, key=lambda o: o.due_at, default=None)
+
+    def stage1_due_after(self) -> timedelta:
+        rules = self.policy.stage1
+        return rules.due_child if self.is_child else rules.due_adult

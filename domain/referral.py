@@ -1,0 +1,91 @@
+"""The referral that opens a case: what the first responder knows at detection.
+
+Personal data (name, date of birth, nationality, address) sits apart in `PersonalData` so that it is easy to
+see what must never reach a workflow id, a search attribute, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.errors import InvalidRequest
+
+
+class Sex(str, enum.Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Exploitation(str, enum.Enum):
+    SEXUAL = "sexual"
+    LABOUR = "labour"
+    DOMESTIC_SERVITUDE = "domestic_servitude"
+    CRIMINAL = "criminal"
+    BEGGING = "begging"
+    ORGAN_REMOVAL = "organ_removal"
+    FORCED_MARRIAGE = "forced_marriage"
+    OTHER = "other"
+
+
+class PersonalData(BaseModel):
+    """Identifying data. Travels only inside encrypted payloads; never in ids, attributes, logs or errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    date_of_birth: date | None = None
+    nationality: str | None = None
+    address: str | None = None
+
+
+class Referral(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_responder_id: str = Field(min_length=1, max_length=64)
+    detected_on: date
+    declared_child: bool = False
+    age_disputed: bool = False
+    sex: Sex = Sex.UNKNOWN
+    exploitation_types: list[Exploitation] = Field(default_factory=list)
+    cross_border: bool
+    consent_to_referral: bool | None = None
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    person: PersonalData = Field(default_factory=PersonalData)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Referral:
+        dob = self.person.date_of_birth
+        if dob is not None and dob > self.detected_on:
+            raise ValueError("date of birth is after the date of detection")
+        if not self.is_child and self.consent_to_referral is None:
+            raise ValueError("an adult's referral needs consent_to_referral (true or false)")
+        return self
+
+    @property
+    def child_by_birth_date(self) -> bool:
+        dob = self.person.date_of_birth
+        if dob is None:
+            return False
+        d = self.detected_on
+        age = d.year - dob.year - ((d.month, d.day) < (dob.month, dob.day))
+        return age < 18
+
+    @property
+    def is_child(self) -> bool:
+        """Benefit of the doubt (DOMAIN.md section 5): declared, disputed or by birth date a child is a child."""
+        return self.declared_child or self.age_disputed or self.child_by_birth_date
+
+    @property
+    def enters_nrm(self) -> bool:
+        """A child is referred always; an adult only with informed consent."""
+        return self.is_child or bool(self.consent_to_referral)
+
+
+def check_detection_date(referral: Referral, today: date) -> None:
+    if referral.detected_on > today:
+        raise InvalidRequest(f"date of detection {referral.detected_on} is in the future")

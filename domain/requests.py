@@ -1,0 +1,49 @@
+"""The inputs of each human act (one model per Temporal Update) and of opening a case.
+
+Single-model inputs let an act gain optional fields later without breaking running cases. Business checks
+live in domain.transitions, not here, so that a bad request reaches the Update validator and is refused there
+with a clear message instead of failing to decode.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from domain.case import CaseState, Outcome
+from domain.policy import Policy
+from domain.referral import Referral
+from domain.roles import Actor
+
+
+class OpenCase(BaseModel):
+    """The workflow's input. `state` is set only when the case continues as new."""
+
+    reference: str
+    referral: Referral
+    policy: Policy
+    opened_by: Actor
+    state: CaseState | None = None
+
+
+class ConsentRequest(BaseModel):
+    actor: Actor
+    note: str = ""
+
+
+class DecisionRequest(BaseModel):
+    actor: Actor
+    outcome: Outcome
+    reasons: str = ""
+    evidence: str = ""
+    informed_in: str = ""
+
+
+class ExtendRRRequest(BaseModel):
+    """Give either the new end of the R&R period or the length to add to it."""
+
+    actor: Actor
+    reasons: str = ""
+    new_end: datetime | None = None
+    extend_by: timedelta | None = None

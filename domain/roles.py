@@ -1,0 +1,94 @@
+"""Who may do what: roles, the actor performing an act, and the authorization table."""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from pydantic import BaseModel, field_validator
+
+from domain.errors import InvalidRequest, NotAuthorized
+
+
+class Role(str, enum.Enum):
+    FIRST_RESPONDER = "first_responder"
+    COMPETENT_AUTHORITY = "competent_authority"
+    COORDINATOR = "coordinator"
+    AUDITOR = "auditor"
+
+
+class Act(str, enum.Enum):
+    """Every human act on a case. Each is one Temporal Update (except OPEN_CASE, which starts the workflow)."""
+
+    OPEN_CASE = "open_case"
+    RECORD_CONSENT = "record_consent"
+    STAGE1_DECISION = "stage1_decision"
+    STAGE2_DECISION = "stage2_decision"
+    EXTEND_RR = "extend_rr"
+
+
+_ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Actor(BaseModel):
+    """The person acting, by role and a staff identifier (never the name of the person in the case)."""
+
+    role: Role
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_an_identifier(cls, value: str) -> str:
+        if not _ACTOR_ID.match(value):
+            raise ValueError("actor id must be 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        """Parse the `ROLE:ID` form used by `--as` and `NRM_ACTOR`."""
+        role, sep, actor_id = text.partition(":")
+        if not sep or not actor_id:
+            raise InvalidRequest(f"actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got {text!r})")
+        try:
+            return cls(role=Role(role), id=actor_id)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            if role not in {r.value for r in Role}:
+                raise InvalidRequest(f"unknown role {role!r}; roles are: {roles}") from None
+            raise InvalidRequest("actor id must be 1-64 letters, digits, '.', '_' or '-'") from None
+
+    def __str__(self) -> str:
+        return f"{self.role.value}:{self.id}"
+
+
+_DESCRIPTIONS: dict[Act, str] = {
+    Act.OPEN_CASE: "open a case",
+    Act.RECORD_CONSENT: "record consent to referral",
+    Act.STAGE1_DECISION: "make a Stage 1 decision",
+    Act.STAGE2_DECISION: "make a Stage 2 decision",
+    Act.EXTEND_RR: "extend the R&R period",
+}
+
+_BASE_TABLE: dict[Act, frozenset[Role]] = {
+    Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
+    Act.RECORD_CONSENT: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR}),
+    Act.STAGE1_DECISION: frozenset({Role.COMPETENT_AUTHORITY}),
+    Act.STAGE2_DECISION: frozenset({Role.COMPETENT_AUTHORITY}),
+    Act.EXTEND_RR: frozenset({Role.COMPETENT_AUTHORITY}),
+}
+
+
+def allowed_roles(act: Act, *, stage1_delegated: bool) -> frozenset[Role]:
+    """The roles that may perform `act`; Stage 1 widens to first responders where the policy delegates it."""
+    roles = _BASE_TABLE[act]
+    if act is Act.STAGE1_DECISION and stage1_delegated:
+        roles = roles | {Role.FIRST_RESPONDER}
+    return roles
+
+
+def authorize(act: Act, actor: Actor, *, stage1_delegated: bool) -> None:
+    """Raise NotAuthorized unless the actor's role may perform `act`. Auditors never change a case."""
+    roles = allowed_roles(act, stage1_delegated=stage1_delegated)
+    if actor.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise NotAuthorized(f"role {actor.role.value} may not {_DESCRIPTIONS[act]}; allowed: {allowed}")

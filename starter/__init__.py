@@ -1,0 +1,1 @@
+"""The `nrm` command line and the client library under it, plus the connection and settings they share."""

@@ -1,0 +1,330 @@
+"""`nrm`: the coordinators' command line. Every command prints one clear error line and exits non-zero on
+failure; `--json` gives machine-readable output for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.console import Console
+
+from domain.case import Outcome, Stage
+from domain.errors import DomainError
+from domain.policy import list_policies
+from domain.referral import Exploitation, Sex
+from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest
+from domain.roles import Actor
+from starter import render
+from starter.client import NrmClient, NrmError, invalid_input
+from starter.codec import KeyRing
+from starter.exit import leave
+from starter.logs import configure_logging
+from starter.settings import Settings
+
+app = typer.Typer(help="nrmflow: National Referral Mechanism cases on Temporal.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+case_app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
+cases_app = typer.Typer(help="Find cases.", no_args_is_help=True)
+keys_app = typer.Typer(help="Payload encryption keys.", no_args_is_help=True)
+policies_app = typer.Typer(help="Jurisdiction policies.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(cases_app, name="cases")
+app.add_typer(keys_app, name="keys")
+app.add_typer(policies_app, name="policies")
+
+out = Console(width=None if Console().is_terminal else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+AsOpt = Annotated[str, typer.Option("--as", envvar="NRM_ACTOR", help="Who acts, as ROLE:ID (or NRM_ACTOR).",
+                                    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RequestIdOpt = Annotated[Optional[str], typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")]
+
+
+def fail(message: str) -> NoReturn:
+    """Print one clear error line and exit 1."""
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except (NrmError, DomainError) as exc:
+        fail(str(exc))
+
+
+def _actor(text: str) -> Actor:
+    try:
+        return Actor.parse(text)
+    except DomainError as exc:
+        fail(str(exc))
+
+
+def _emit(as_json: bool, value: Any, human: Any) -> None:
+    if as_json:
+        data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        out.print_json(json.dumps(data, default=str))
+    else:
+        human()
+
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`7d`, `48h`, `30m`, `90s`, `2w`, or an ISO 8601 duration such as `P30D`."""
+    if m := _DURATION.match(text.strip()):
+        return timedelta(**{_UNITS[m[2]]: int(m[1])})
+    try:
+        return TypeAdapter(timedelta).validate_python(text)
+    except ValidationError:
+        fail(f"{text!r} is not a duration (use e.g. 7d, 48h, 30m or P30D)")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_format, "WARNING")
+    return settings
+
+
+async def _client() -> NrmClient:
+    return await NrmClient.connect(_settings())
+
+
+# ---- the embedded stack and the worker ----------------------------------------------------------------------
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[Optional[int], typer.Option(help="Web UI port (default NRM_UI_PORT or 8233).")] = None,
+    db: Annotated[Optional[Path], typer.Option(help="SQLite file (default NRM_HOME/temporal.db).")] = None,
+    headless: Annotated[bool, typer.Option(help="Run without the Web UI.")] = False,
+) -> None:
+    """Start the local Temporal server (SQLite, Web UI) and the worker; Ctrl-C stops both."""
+    from starter.up import up as run_up
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    _run(run_up(settings, port=port, ui_port=ui_port or settings.ui_port, db=db, headless=headless))
+
+
+@app.command()
+def worker() -> None:
+    """Run only the worker, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (e.g. a real cluster)."""
+    from worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Create the payload encryption key file (NRM_KEY_FILE, default NRM_HOME/keys.json), owner-only."""
+    settings = Settings()
+    if settings.key_path.exists():
+        fail(f"a key file already exists at {settings.key_path}; it was left unchanged")
+    KeyRing.create(settings.key_path)
+    out.print(f"created {settings.key_path}")
+
+
+@policies_app.command("list")
+def policies_list(as_json: JsonOpt = False) -> None:
+    """The jurisdiction policies available for new cases."""
+    try:
+        policies = list_policies(Settings().policy_dir)
+    except DomainError as exc:
+        fail(str(exc))
+    rows = [{"name": p.name, "version": p.version, "jurisdiction": p.jurisdiction, "title": p.title,
+             "rr_days": p.rr.period.days, "stage1_adult": str(p.stage1.due_adult),
+             "stage1_child": str(p.stage1.due_child)} for p in policies]
+    _emit(as_json, rows, lambda: [out.print(f"{r['name']}@{r['version']}: {r['title']} (R&R {r['rr_days']} days)")
+                                  for r in rows])
+
+
+# ---- cases ------------------------------------------------------------------------------------------------
+
+
+def _referral_from_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read referral file {path}: {exc.strerror}")
+    try:
+        return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        fail(f"referral file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}")
+
+
+@case_app.command("open")
+def case_open(
+    actor: AsOpt,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Referral as JSON or TOML; flags override it.")] = None,
+    first_responder: Annotated[Optional[str], typer.Option(help="First responder id (default: the actor's id).")] = None,
+    detected_on: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Date of detection (default today).")] = None,
+    child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Declared a child or an adult.")] = None,
+    age_disputed: Annotated[Optional[bool], typer.Option("--age-disputed", help="Age is in doubt: treated as a child.")] = None,
+    sex: Annotated[Optional[Sex], typer.Option()] = None,
+    exploitation: Annotated[Optional[list[Exploitation]], typer.Option(help="Exploitation type (repeatable).")] = None,
+    cross_border: Annotated[Optional[bool], typer.Option("--cross-border/--internal")] = None,
+    consent: Annotated[Optional[bool], typer.Option("--consent/--no-consent", help="Adult's informed consent to referral.")] = None,
+    language: Annotated[Optional[str], typer.Option(help="Language the person understands (e.g. en, uk, ro).")] = None,
+    date_of_birth: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a case from a referral; prints the new pseudonymous reference."""
+    who = _actor(actor)
+    data: dict[str, Any] = _referral_from_file(file) if file else {}
+    flags = {
+        "first_responder_id": first_responder, "declared_child": child, "age_disputed": age_disputed,
+        "sex": sex.value if sex else None, "cross_border": cross_border, "consent_to_referral": consent,
+        "language": language,
+        "exploitation_types": [e.value for e in exploitation] if exploitation else None,
+        "detected_on": detected_on.date() if detected_on else None,
+    }
+    data.update({k: v for k, v in flags.items() if v is not None})
+    data.setdefault("first_responder_id", who.id)
+    data.setdefault("detected_on", date.today().isoformat())
+    if date_of_birth:
+        data.setdefault("person", {})["date_of_birth"] = date_of_birth.date().isoformat()
+
+    async def go() -> str:
+        client = await _client()
+        return await client.open_case(data, who, policy=policy)
+
+    reference = _run(go())
+    _emit(as_json, {"reference": reference}, lambda: out.print(reference))
+
+
+class StageName(str, Enum):
+    stage1 = "stage1"
+    stage2 = "stage2"
+
+
+@case_app.command("decide")
+def case_decide(
+    stage: Annotated[StageName, typer.Argument(help="stage1 or stage2")],
+    reference: Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")],
+    outcome: Annotated[Outcome, typer.Option(help="positive or negative")],
+    actor: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Written reasons (required).")] = "",
+    evidence: Annotated[str, typer.Option(help="Summary of the evidence considered.")] = "",
+    informed_in: Annotated[str, typer.Option(help="Language the person was informed in (default: the referral's).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a Stage 1 (reasonable grounds) or Stage 2 (conclusive) decision."""
+    request = DecisionRequest(actor=_actor(actor), outcome=outcome, reasons=reasons, evidence=evidence,
+                              informed_in=informed_in)
+
+    async def go():
+        client = await _client()
+        decide = client.decide_stage1 if stage is StageName.stage1 else client.decide_stage2
+        return await decide(reference, request, request_id)
+
+    status = _run(go())
+    _emit(as_json, status, lambda: render.show_case(out, status))
+
+
+@case_app.command("extend-rr")
+def case_extend_rr(
+    reference: Annotated[str, typer.Argument(help="Case reference")],
+    actor: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why (health, intimidation, trauma, pending decision...).")] = "",
+    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="New end (UTC date or time with zone).")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Or extend by a duration: 30d, 2w, P30D.")] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extend the recovery and reflection period; Stage 2 falls due at the new end."""
+    new_end = until if until is None or until.tzinfo else until.replace(tzinfo=UTC)
+    try:
+        request = ExtendRRRequest(actor=_actor(actor), reasons=reasons, new_end=new_end,
+                                  extend_by=parse_duration(by) if by else None)
+    except ValidationError as exc:
+        fail(str(invalid_input(exc, "extension")))
+
+    async def go():
+        return await (await _client()).extend_rr(reference, request, request_id)
+
+    status = _run(go())
+    _emit(as_json, status, lambda: render.show_case(out, status))
+
+
+@case_app.command("consent")
+def case_consent(
+    reference: Annotated[str, typer.Argument(help="Case reference")],
+    actor: AsOpt,
+    note: Annotated[str, typer.Option(help="How consent was obtained.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an adult's informed consent to referral given later: the case enters Stage 1."""
+    request = ConsentRequest(actor=_actor(actor), note=note)
+
+    async def go():
+        return await (await _client()).record_consent(reference, request, request_id)
+
+    status = _run(go())
+    _emit(as_json, status, lambda: render.show_case(out, status))
+
+
+@case_app.command("show")
+def case_show(reference: Annotated[str, typer.Argument(help="Case reference")], as_json: JsonOpt = False) -> None:
+    """Stage, every deadline with its due time and state, R&R period and decision log."""
+
+    async def go():
+        return await (await _client()).status(reference)
+
+    status = _run(go())
+    _emit(as_json, status, lambda: render.show_case(out, status))
+
+
+@cases_app.command("list")
+def cases_list(
+    stage: Annotated[Optional[Stage], typer.Option(help="Only cases in this stage.")] = None,
+    due_within: Annotated[Optional[str], typer.Option(help="Next deadline within this period: 7d, 48h...")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose next deadline has passed.")] = False,
+    child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Only children / only adults.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many cases.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Running cases, by visibility query, soonest deadline first."""
+    if overdue and due_within:
+        fail("give either --overdue or --due-within, not both")
+    within = parse_duration(due_within) if due_within else None
+
+    async def go():
+        return await (await _client()).list_cases(stage=stage, due_within=within, overdue=overdue, child=child,
+                                                  limit=limit)
+
+    rows = _run(go())
+    _emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
+
+
+def main() -> None:
+    """Entry point of the `nrm` script; leaves through os._exit (see starter.exit)."""
+    code: Any = 1
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        leave(code if isinstance(code, int) else (0 if code is None else 1))

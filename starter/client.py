@@ -1,0 +1,199 @@
+"""The client library behind `nrm`: open cases, record acts, read status, list cases. Usable from scripts.
+
+Every error it raises is an `NrmError` whose message is one clear line with no personal data in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.case import Stage
+from domain.errors import DomainError
+from domain.policy import Policy, load_policy
+from domain.reference import check_reference, new_reference, workflow_id
+from domain.referral import Referral, check_detection_date
+from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
+from domain.roles import Act, Actor, authorize
+from domain.status import CaseStatus
+from starter.connection import connect
+from starter.settings import Settings
+from workflows import search_attributes as sa
+from workflows.case import CaseWorkflow
+
+
+class NrmError(Exception):
+    """A request nrmflow refused or could not carry out."""
+
+
+class UnknownCase(NrmError):
+    pass
+
+
+class Refused(NrmError):
+    """The case refused the act (wrong role, wrong stage, bad input); nothing was written to its history."""
+
+
+class CaseSummary(BaseModel):
+    """One row of `nrm cases list`, read from search attributes only (no payload is decrypted)."""
+
+    reference: str
+    stage: str | None
+    jurisdiction: str | None
+    is_child: bool | None
+    next_deadline: datetime | None
+    next_deadline_kind: str | None
+    breaches: int
+    running: bool
+
+
+def invalid_input(exc: ValidationError, what: str) -> NrmError:
+    """A pydantic error as one line naming the fields, without echoing the values (they may be personal)."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}" for e in exc.errors(include_input=False)
+    )
+    return NrmError(f"invalid {what}: {problems}")
+
+
+def parse_referral(data: Mapping[str, Any]) -> Referral:
+    try:
+        return Referral.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc, "referral") from None
+
+
+def _visibility_query(stage: Stage | None, due_before: datetime | None, child: bool | None) -> str:
+    clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
+    if stage is not None:
+        clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
+    if due_before is not None:
+        clauses.append(f"{sa.NEXT_DEADLINE.name} <= '{due_before.astimezone(UTC).isoformat()}'")
+    if child is not None:
+        clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
+    return " AND ".join(clauses)
+
+
+def _summary(execution: WorkflowExecution) -> CaseSummary:
+    attrs = execution.typed_search_attributes
+    return CaseSummary(
+        reference=execution.id.removeprefix("case-"),
+        stage=attrs.get(sa.STAGE),
+        jurisdiction=attrs.get(sa.JURISDICTION),
+        is_child=attrs.get(sa.IS_CHILD),
+        next_deadline=attrs.get(sa.NEXT_DEADLINE),
+        next_deadline_kind=attrs.get(sa.NEXT_DEADLINE_KIND),
+        breaches=attrs.get(sa.BREACH_COUNT) or 0,
+        running=execution.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+    )
+
+
+@dataclass
+class NrmClient:
+    client: Client
+    settings: Settings
+
+    @classmethod
+    async def connect(cls, settings: Settings | None = None) -> NrmClient:
+        settings = settings or Settings()
+        try:
+            client = await connect(settings)
+        except RuntimeError as exc:
+            raise NrmError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+        return cls(client, settings)
+
+    def policy(self, name: str | None = None) -> Policy:
+        try:
+            return load_policy(name or self.settings.default_policy, self.settings.policy_dir)
+        except DomainError as exc:
+            raise NrmError(str(exc)) from None
+
+    async def open_case(
+        self, referral: Referral | Mapping[str, Any], actor: Actor, *, policy: str | None = None
+    ) -> str:
+        """Start the case workflow; returns the new pseudonymous reference."""
+        if not isinstance(referral, Referral):
+            referral = parse_referral(referral)
+        snapshot = self.policy(policy)
+        try:
+            authorize(Act.OPEN_CASE, actor, stage1_delegated=snapshot.stage1.delegated_to_first_responders)
+            check_detection_date(referral, datetime.now(UTC).date())
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
+        reference = new_reference()
+        await self.client.start_workflow(
+            CaseWorkflow.run,
+            OpenCase(reference=reference, referral=referral, policy=snapshot, opened_by=actor),
+            id=workflow_id(reference),
+            task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        return reference
+
+    def _handle(self, reference: str):
+        try:
+            ref = check_reference(reference)
+        except DomainError as exc:
+            raise NrmError(str(exc)) from None
+        return ref, self.client.get_workflow_handle(workflow_id(ref))
+
+    async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> CaseStatus:
+        ref, handle = self._handle(reference)
+        try:
+            return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            raise Refused(message) from None
+        except RPCError as exc:
+            raise self._rpc_error(ref, exc) from None
+
+    @staticmethod
+    def _rpc_error(ref: str, exc: RPCError) -> NrmError:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return UnknownCase(f"no open case with reference {ref}")
+        return NrmError(f"the server refused the request: {exc.message}")
+
+    async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> CaseStatus:
+        return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
+
+    async def decide_stage1(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> CaseStatus:
+        return await self._update(reference, CaseWorkflow.decide_stage1, request, request_id)
+
+    async def decide_stage2(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> CaseStatus:
+        return await self._update(reference, CaseWorkflow.decide_stage2, request, request_id)
+
+    async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> CaseStatus:
+        return await self._update(reference, CaseWorkflow.extend_rr, request, request_id)
+
+    async def status(self, reference: str) -> CaseStatus:
+        ref, handle = self._handle(reference)
+        try:
+            return await handle.query(CaseWorkflow.status)
+        except RPCError as exc:
+            raise self._rpc_error(ref, exc) from None
+
+    async def list_cases(
+        self,
+        *,
+        stage: Stage | None = None,
+        due_within: timedelta | None = None,
+        overdue: bool = False,
+        child: bool | None = None,
+        limit: int | None = None,
+    ) -> list[CaseSummary]:
+        """Running cases by visibility query (no per-case calls); overdue = next deadline already past."""
+        now = datetime.now(UTC)
+        due_before = now if overdue else (now + due_within if due_within is not None else None)
+        query = _visibility_query(stage, due_before, child)
+        rows = [_summary(e) async for e in self.client.list_workflows(query, limit=limit)]
+        return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))

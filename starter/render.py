@@ -1,0 +1,55 @@
+"""How the CLI shows a case and a list of cases to a person (rich tables); `--json` bypasses this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from domain.status import CaseStatus
+from starter.client import CaseSummary
+
+
+def _t(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def show_case(console: Console, status: CaseStatus) -> None:
+    console.print(f"[bold]Case {status.reference}[/bold]  stage: [bold]{status.stage.value}[/bold]"
+                  f"  {'child' if status.is_child else 'adult'}  policy: {status.policy}")
+    console.print(f"opened {_t(status.opened_at)}   referred {_t(status.referred_at)}"
+                  f"   removal suspended: {'yes' if status.removal_suspended else 'no'}"
+                  f"   breaches: {status.breach_count}")
+    if status.rr:
+        console.print(f"R&R period: {_t(status.rr.start)} -> {_t(status.rr.end)}"
+                      f"  ({len(status.rr.extensions)} extension(s))")
+        for ext in status.rr.extensions:
+            who = str(ext.actor) if ext.actor else "automatic"
+            console.print(f"  extended {_t(ext.at)} by {who}: {_t(ext.previous_end)} -> {_t(ext.new_end)}; {ext.reasons}")
+    if status.next_deadline:
+        nd = status.next_deadline
+        console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")
+    table = Table(title="Deadlines", title_justify="left")
+    for col in ("deadline", "owner", "due", "state", "reminders", "breaches", "met at"):
+        table.add_column(col)
+    for d in status.deadlines:
+        table.add_row(d.kind, d.owner_role, _t(d.due_at), d.state.value, str(d.reminders_sent), str(d.breaches),
+                      _t(d.fulfilled_at))
+    console.print(table)
+    log = Table(title="Decisions", title_justify="left")
+    for col in ("when", "act", "outcome", "by", "reasons", "evidence", "informed in"):
+        log.add_column(col)
+    for d in status.decisions:
+        log.add_row(_t(d.at), d.act, d.outcome, str(d.actor), d.reasons, d.evidence, d.informed_in)
+    console.print(log)
+
+
+def list_cases(console: Console, rows: list[CaseSummary]) -> None:
+    table = Table(title=f"{len(rows)} case(s)", title_justify="left")
+    for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.reference, r.stage or "-", r.jurisdiction or "-", "yes" if r.is_child else "no",
+                      r.next_deadline_kind or "-", _t(r.next_deadline), str(r.breaches))
+    console.print(table)

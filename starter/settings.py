@@ -1,0 +1,37 @@
+"""Settings from the environment (NRM_*, TEMPORAL_*) or a `.env` file; defaults are the embedded set-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from policies import POLICY_DIR
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NRM_", env_file=".env", extra="ignore")
+
+    temporal_address: str = Field("localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
+    temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
+    task_queue: str = "nrm-cases"
+    home: Path = Path(".nrm")
+    policy_dir: Path = POLICY_DIR
+    default_policy: str = "osce-model"
+    key_file: Path | None = None
+    outbox: Path | None = None
+    mail_domain: str = "nrm.invalid"
+    actor: str | None = None
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    ui_port: int = 8233
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.home / "keys.json"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox or self.home / "outbox"

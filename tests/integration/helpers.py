@@ -1,0 +1,69 @@
+"""What integration tests share: building referrals and acts, reading histories and the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from domain.case import Outcome
+from domain.reference import workflow_id
+from domain.requests import DecisionRequest
+from domain.roles import Actor, Role
+
+FIRST_RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
+AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-1")
+COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
+AUDITOR = Actor(role=Role.AUDITOR, id="au-1")
+
+
+def adult_referral(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "first_responder_id": "fr-1",
+        "detected_on": date.today().isoformat(),
+        "sex": "female",
+        "exploitation_types": ["labour"],
+        "cross_border": True,
+        "consent_to_referral": True,
+        "language": "ro",
+    }
+    data.update(overrides)
+    return data
+
+
+def child_referral(**overrides: Any) -> dict[str, Any]:
+    data = adult_referral(declared_child=True, consent_to_referral=None, exploitation_types=["sexual"])
+    data.update(overrides)
+    return data
+
+
+def decision(outcome: str = "positive", actor: Actor = AUTHORITY, reasons: str = "indicators present",
+             **extra: Any) -> DecisionRequest:
+    return DecisionRequest(actor=actor, outcome=Outcome(outcome), reasons=reasons, **extra)
+
+
+async def history_events(client: Client, reference: str) -> list[Any]:
+    history = await client.get_workflow_handle(workflow_id(reference)).fetch_history()
+    return list(history.events)
+
+
+async def timer_durations(client: Client, reference: str) -> list[float]:
+    """Seconds of every timer the workflow started, in order."""
+    return [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
+        for e in await history_events(client, reference)
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
+
+
+def outbox_messages(outbox: Path, reference: str) -> list[Message]:
+    new = outbox / "new"
+    if not new.exists():
+        return []
+    msgs = [message_from_bytes(p.read_bytes()) for p in sorted(new.iterdir(), key=lambda p: p.stat().st_mtime_ns)]
+    return [m for m in msgs if m["X-NRM-Case"] == reference]

@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic orchestration only. They ask domain/ what follows and wait for it."""

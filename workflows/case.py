@@ -1,0 +1,188 @@
+"""CaseWorkflow: one person's path through the NRM, from referral to conclusive identification.
+
+Every human act is an Update whose validator asks domain.transitions whether it may happen (a refusal writes
+nothing to history). Every obligation gets two watchers: one durable timer for its due time (so the history
+shows exactly the deadline the policy set) and one for its reminders. When a deadline moves, the obligation's
+version changes and its watchers stop; the main loop starts new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from domain import transitions
+    from domain.case import Obligation
+    from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
+    from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
+    from domain.status import CaseStatus, case_status
+    from workflows import search_attributes as sa
+
+ALERT_TIMEOUT = timedelta(minutes=2)
+ALERT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=0,  # transient failures retry until delivered; permanent ones raise non-retryable errors
+)
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, request: OpenCase) -> None:
+        self._request = request
+        self.state = request.state or transitions.open_case(request, workflow.now())
+        self._changed = True
+        self._watching: dict[str, tuple[int, asyncio.Task[None]]] = {}
+        self._published: dict[str, Any] = {}
+        self._sending = 0
+
+    @workflow.run
+    async def run(self, request: OpenCase) -> None:
+        workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
+        while True:
+            self._publish_search_attributes()
+            self._start_watchers()
+            self._changed = False
+            await workflow.wait_condition(lambda: self._changed or self._should_continue_as_new())
+            if self._should_continue_as_new():
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._sending == 0)
+                workflow.continue_as_new(self._request.model_copy(update={"state": self.state}))
+
+    def _should_continue_as_new(self) -> bool:
+        return workflow.info().is_continue_as_new_suggested()
+
+    # ---- human acts -------------------------------------------------------------------------------------
+
+    @workflow.update
+    def record_consent(self, request: ConsentRequest) -> CaseStatus:
+        transitions.apply_consent(self.state, request, workflow.now())
+        return self._after_change("consent recorded")
+
+    @record_consent.validator
+    def _check_consent(self, request: ConsentRequest) -> None:
+        transitions.check_consent(self.state, request)
+
+    @workflow.update
+    def decide_stage1(self, request: DecisionRequest) -> CaseStatus:
+        transitions.apply_stage1(self.state, request, workflow.now())
+        return self._after_change("stage 1 decided")
+
+    @decide_stage1.validator
+    def _check_stage1(self, request: DecisionRequest) -> None:
+        transitions.check_stage1(self.state, request)
+
+    @workflow.update
+    def decide_stage2(self, request: DecisionRequest) -> CaseStatus:
+        transitions.apply_stage2(self.state, request, workflow.now())
+        return self._after_change("stage 2 decided")
+
+    @decide_stage2.validator
+    def _check_stage2(self, request: DecisionRequest) -> None:
+        transitions.check_stage2(self.state, request)
+
+    @workflow.update
+    def extend_rr(self, request: ExtendRRRequest) -> CaseStatus:
+        transitions.apply_extend_rr(self.state, request, workflow.now())
+        return self._after_change("R&R extended")
+
+    @extend_rr.validator
+    def _check_extend_rr(self, request: ExtendRRRequest) -> None:
+        transitions.check_extend_rr(self.state, request)
+
+    @workflow.query
+    def status(self) -> CaseStatus:
+        return case_status(self.state, workflow.now())
+
+    def _after_change(self, event: str) -> CaseStatus:
+        self._changed = True
+        workflow.logger.info(event, extra={"case": self.state.reference, "stage": self.state.stage.value})
+        return case_status(self.state, workflow.now())
+
+    # ---- timers ------------------------------------------------------------------------------------------
+
+    def _start_watchers(self) -> None:
+        for ob in self.state.open_obligations:
+            running = self._watching.get(ob.id)
+            if running is None or running[0] != ob.version:
+                task = asyncio.create_task(self._watch(ob, ob.version))
+                self._watching[ob.id] = (ob.version, task)
+
+    async def _watch(self, ob: Obligation, version: int) -> None:
+        def stale() -> bool:
+            return ob.version != version or not ob.is_open
+
+        await asyncio.gather(self._remind(ob, stale), self._expire(ob, stale))
+
+    async def _remind(self, ob: Obligation, stale: Callable[[], bool]) -> None:
+        for at in pending_reminders(ob, self.state.policy):
+            if not await self._arrived(at, stale, f"{ob.kind.value} reminder"):
+                return
+            if workflow.now() >= ob.due_at:
+                return
+            await self._send(reminder_alert(self.state, ob, at))
+            record_reminder(ob, at)
+
+    async def _expire(self, ob: Obligation, stale: Callable[[], bool]) -> None:
+        if not await self._arrived(ob.due_at, stale, f"{ob.kind.value} due"):
+            return
+        alerts = deadline_passed(self.state, ob.id, workflow.now())
+        if alerts:
+            self._changed = True
+            workflow.logger.warning("deadline missed", extra={"case": self.state.reference, "deadline": ob.kind.value})
+        for alert in alerts:
+            await self._send(alert)
+
+    async def _arrived(self, when: datetime, stale: Callable[[], bool], summary: str) -> bool:
+        """Wait for `when` with a durable timer; False if the obligation changed or closed first."""
+        delay = when - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(stale, timeout=delay, timeout_summary=summary)
+                return False
+            except asyncio.TimeoutError:
+                pass
+        return not stale()
+
+    async def _send(self, alert: Alert) -> None:
+        self._sending += 1
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.send_alert,
+                alert,
+                start_to_close_timeout=ALERT_TIMEOUT,
+                retry_policy=ALERT_RETRY,
+                summary=f"{alert.kind.value}: {alert.obligation_kind.value}",
+            )
+        except ActivityError:
+            workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": alert.key})
+        finally:
+            self._sending -= 1
+
+    # ---- visibility --------------------------------------------------------------------------------------
+
+    def _publish_search_attributes(self) -> None:
+        nxt = self.state.next_deadline()
+        wanted: list[SearchAttributeUpdate[Any]] = [
+            sa.STAGE.value_set(self.state.stage.value),
+            sa.JURISDICTION.value_set(self.state.policy.jurisdiction),
+            sa.IS_CHILD.value_set(self.state.is_child),
+            sa.BREACH_COUNT.value_set(self.state.breach_count),
+            sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
+            sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
+        ]
+        changed = [u for u in wanted if self._published.get(u.key.name, _UNSET) != u.value]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({u.key.name: u.value for u in changed})
+
+
+_UNSET = object()
