@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 import tomllib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
@@ -199,7 +199,7 @@ def case_open(
     }
     data.update({k: v for k, v in flags.items() if v is not None})
     data.setdefault("first_responder_id", who.id)
-    data.setdefault("detected_on", date.today().isoformat())
+    data.setdefault("detected_on", datetime.now(UTC).date().isoformat())
     if date_of_birth:
         data.setdefault("person", {})["date_of_birth"] = date_of_birth.date().isoformat()
 
