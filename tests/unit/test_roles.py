@@ -1,0 +1,77 @@
+"""The authorization table: every act against every role, with and without Stage 1 delegation."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from domain.errors import InvalidRequest, NotAuthorized
+from domain.roles import Act, Actor, Role, allowed_roles, authorize
+
+FR, CA, CO, AU = Role.FIRST_RESPONDER, Role.COMPETENT_AUTHORITY, Role.COORDINATOR, Role.AUDITOR
+
+# (act, delegated) -> the roles that may perform it
+EXPECTED = {
+    (Act.OPEN_CASE, False): {FR, CA, CO},
+    (Act.OPEN_CASE, True): {FR, CA, CO},
+    (Act.RECORD_CONSENT, False): {FR, CO},
+    (Act.RECORD_CONSENT, True): {FR, CO},
+    (Act.STAGE1_DECISION, False): {CA},
+    (Act.STAGE1_DECISION, True): {CA, FR},
+    (Act.STAGE2_DECISION, False): {CA},
+    (Act.STAGE2_DECISION, True): {CA},
+    (Act.EXTEND_RR, False): {CA},
+    (Act.EXTEND_RR, True): {CA},
+}
+DESCRIPTIONS = {
+    Act.OPEN_CASE: "open a case",
+    Act.RECORD_CONSENT: "record consent to referral",
+    Act.STAGE1_DECISION: "make a Stage 1 decision",
+    Act.STAGE2_DECISION: "make a Stage 2 decision",
+    Act.EXTEND_RR: "extend the R&R period",
+}
+
+
+def test_the_table_covers_every_act() -> None:
+    assert {act for act, _ in EXPECTED} == set(Act)
+
+
+@pytest.mark.parametrize(("act", "role", "delegated"), list(itertools.product(Act, Role, [False, True])))
+def test_every_act_for_every_role(act: Act, role: Role, delegated: bool) -> None:
+    allowed = EXPECTED[act, delegated]
+    assert allowed_roles(act, stage1_delegated=delegated) == allowed
+    actor = Actor(role=role, id="x-1")
+    if role in allowed:
+        authorize(act, actor, stage1_delegated=delegated)
+        return
+    with pytest.raises(NotAuthorized) as caught:
+        authorize(act, actor, stage1_delegated=delegated)
+    names = ", ".join(sorted(r.value for r in allowed))
+    assert str(caught.value) == f"role {role.value} may not {DESCRIPTIONS[act]}; allowed: {names}"
+
+
+def test_an_auditor_can_do_nothing() -> None:
+    for act, delegated in EXPECTED:
+        with pytest.raises(NotAuthorized):
+            authorize(act, Actor(role=AU, id="au-1"), stage1_delegated=delegated)
+
+
+def test_actor_parses_role_and_id() -> None:
+    actor = Actor.parse("competent_authority:ca-17")
+    assert (actor.role, actor.id, str(actor)) == (CA, "ca-17", "competent_authority:ca-17")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ca-17", "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'ca-17')"),
+        ("competent_authority:", "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'competent_authority:')"),
+        ("judge:j-1", "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor"),
+        ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
+    ],
+)
+def test_a_malformed_actor_is_refused(text: str, message: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        Actor.parse(text)
+    assert str(caught.value) == message
