@@ -24,7 +24,7 @@ from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest
 from domain.roles import Actor
 from starter import render
 from starter.client import NrmClient, NrmError, invalid_input
-from starter.codec import KeyRing
+from starter.codec import KeyFileError, KeyRing
 from starter.exit import leave
 from starter.logs import configure_logging
 from starter.settings import Settings
@@ -58,7 +58,7 @@ def fail(message: str) -> NoReturn:
 def _run(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
-    except (NrmError, DomainError) as exc:
+    except (NrmError, DomainError, KeyFileError) as exc:
         fail(str(exc))
 
 
@@ -136,10 +136,24 @@ def worker() -> None:
 def keys_new() -> None:
     """Create the payload encryption key file (NRM_KEY_FILE, default NRM_HOME/keys.json), owner-only."""
     settings = Settings()
-    if settings.key_path.exists():
-        fail(f"a key file already exists at {settings.key_path}; it was left unchanged")
-    KeyRing.create(settings.key_path)
+    try:
+        KeyRing.create(settings.key_path)
+    except KeyFileError as exc:
+        fail(str(exc))
     out.print(f"created {settings.key_path}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new key and make it active for new payloads; older keys stay in the file to read older payloads."""
+    settings = Settings()
+    try:
+        ring = KeyRing.load(settings.key_path).with_new_active_key()
+        ring.save(settings.key_path)
+    except KeyFileError as exc:
+        fail(str(exc))
+    out.print(f"new active key {ring.active} in {settings.key_path} ({len(ring.keys)} keys); "
+              "restart the workers and clients to use it")
 
 
 @policies_app.command("list")

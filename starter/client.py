@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -25,6 +25,7 @@ from domain.referral import Referral, check_detection_date
 from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
 from domain.roles import Act, Actor, authorize
 from domain.status import CaseStatus
+from starter.codec import KeyFileError, UnknownKey
 from starter.connection import connect
 from starter.settings import Settings
 from workflows import search_attributes as sa
@@ -108,6 +109,8 @@ class NrmClient:
             client = await connect(settings)
         except RuntimeError as exc:
             raise NrmError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+        except KeyFileError as exc:
+            raise NrmError(str(exc)) from None
         return cls(client, settings)
 
     def policy(self, name: str | None = None) -> Policy:
@@ -156,6 +159,8 @@ class NrmClient:
             raise Refused(message) from None
         except RPCError as exc:
             raise self._rpc_error(ref, exc) from None
+        except UnknownKey as exc:
+            raise NrmError(f"case {ref}: {exc}") from None
 
     @staticmethod
     def _rpc_error(ref: str, exc: RPCError) -> NrmError:
@@ -179,8 +184,12 @@ class NrmClient:
         ref, handle = self._handle(reference)
         try:
             return await handle.query(CaseWorkflow.status)
+        except WorkflowQueryFailedError as exc:
+            raise NrmError(f"case {ref} could not be read by the worker (its log says why): {exc}") from None
         except RPCError as exc:
             raise self._rpc_error(ref, exc) from None
+        except UnknownKey as exc:
+            raise NrmError(f"case {ref}: {exc}") from None
 
     async def list_cases(
         self,

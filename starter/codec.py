@@ -25,6 +25,10 @@ class UnknownKey(LookupError):
     """A payload names a key that is not in the ring."""
 
 
+class KeyFileError(Exception):
+    """The key file is missing, malformed or readable by someone other than its owner."""
+
+
 class KeyRing:
     def __init__(self, keys: dict[str, bytes], active: str) -> None:
         if active not in keys:
@@ -37,21 +41,49 @@ class KeyRing:
 
     @classmethod
     def load(cls, path: Path) -> KeyRing:
+        """Read the key file, refusing one that group or others could read (the keys open every case)."""
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            raise KeyFileError(f"no key file at {path}; create one with `nrm keys new`") from None
+        if mode & 0o077:
+            raise KeyFileError(f"key file {path} is readable by group or others (mode {mode:o}); "
+                               f"restrict it with `chmod 600 {path}`")
         try:
             data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no key file at {path}; create one with `nrm keys new`") from None
-        return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+            return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KeyFileError(f"key file {path} is malformed: {exc}") from None
+
+    def with_new_active_key(self) -> KeyRing:
+        """A ring with a fresh key made active; the old keys stay so that existing payloads still decrypt."""
+        kid = _new_key_id(self.keys)
+        return KeyRing({**self.keys, kid: AESGCM.generate_key(256)}, kid)
+
+    def save(self, path: Path) -> None:
+        """Replace the key file atomically; the new file is readable by its owner only from its creation."""
+        body = json.dumps({"active": self.active,
+                           "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()}})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(body)
+        os.replace(tmp, path)
 
     @staticmethod
     def create(path: Path) -> None:
-        """Write a new key file readable by its owner only."""
-        kid = f"k{secrets.token_hex(4)}"
-        body = json.dumps({"active": kid, "keys": {kid: base64.b64encode(AESGCM.generate_key(256)).decode()}})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(body)
+        """Write a new key file with one key, readable by its owner only; never overwrites one."""
+        if path.exists():
+            raise KeyFileError(f"a key file already exists at {path}; it was left unchanged")
+        kid = _new_key_id({})
+        KeyRing({kid: AESGCM.generate_key(256)}, kid).save(path)
+
+
+def _new_key_id(taken: dict[str, bytes]) -> str:
+    while (kid := f"k{secrets.token_hex(4)}") in taken:
+        pass
+    return kid
 
 
 class EncryptionCodec(PayloadCodec):
@@ -79,7 +111,8 @@ class EncryptionCodec(PayloadCodec):
             kid = p.metadata[KEY_ID].decode()
             key = self.ring.keys.get(kid)
             if key is None:
-                raise UnknownKey(f"payload was encrypted with key {kid!r}, which is not in the key ring")
+                raise UnknownKey(f"payload was encrypted with key {kid!r}, which is not in the key ring: "
+                                 f"add that key to the key file (keys are never removed by rotation)")
             plain = AESGCM(key).decrypt(p.data[:12], p.data[12:], None)
             out.append(Payload.FromString(plain))
         return out
