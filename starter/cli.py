@@ -25,6 +25,7 @@ from domain.roles import Actor
 from starter import render
 from starter.client import NrmClient, NrmError, invalid_input
 from starter.codec import KeyFileError, KeyRing
+from starter.private_files import PrivateFileError
 from starter.exit import leave
 from starter.logs import configure_logging
 from starter.settings import Settings
@@ -58,7 +59,7 @@ def fail(message: str) -> NoReturn:
 def _run(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
-    except (NrmError, DomainError, KeyFileError) as exc:
+    except (NrmError, DomainError, PrivateFileError) as exc:
         fail(str(exc))
 
 
@@ -342,3 +343,7 @@ def main() -> None:
         code = 130
     finally:
         leave(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+# Command groups in their own modules register themselves on the apps above when imported here.
+from starter import cli_codec  # noqa: E402,F401

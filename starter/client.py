@@ -25,8 +25,9 @@ from domain.referral import Referral, check_detection_date
 from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
 from domain.roles import Act, Actor, authorize
 from domain.status import CaseStatus
-from starter.codec import KeyFileError, UnknownKey
+from starter.codec import UnknownKey
 from starter.connection import connect
+from starter.private_files import PrivateFileError
 from starter.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
@@ -109,7 +110,7 @@ class NrmClient:
             client = await connect(settings)
         except RuntimeError as exc:
             raise NrmError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
-        except KeyFileError as exc:
+        except PrivateFileError as exc:
             raise NrmError(str(exc)) from None
         return cls(client, settings)
 

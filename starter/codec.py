@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from starter.private_files import PrivateFileError, read_private, write_private
+
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 
@@ -25,7 +27,7 @@ class UnknownKey(LookupError):
     """A payload names a key that is not in the ring."""
 
 
-class KeyFileError(Exception):
+class KeyFileError(PrivateFileError):
     """The key file is missing, malformed or readable by someone other than its owner."""
 
 
@@ -43,15 +45,10 @@ class KeyRing:
     def load(cls, path: Path) -> KeyRing:
         """Read the key file, refusing one that group or others could read (the keys open every case)."""
         try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            raise KeyFileError(f"no key file at {path}; create one with `nrm keys new`") from None
-        if mode & 0o077:
-            raise KeyFileError(f"key file {path} is readable by group or others (mode {mode:o}); "
-                               f"restrict it with `chmod 600 {path}`")
-        try:
-            data = json.loads(path.read_text())
+            data = json.loads(read_private(path, missing_hint="create one with `nrm keys new`"))
             return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+        except PrivateFileError as exc:
+            raise KeyFileError(f"key file {exc}") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyFileError(f"key file {path} is malformed: {exc}") from None
 
@@ -61,15 +58,10 @@ class KeyRing:
         return KeyRing({**self.keys, kid: AESGCM.generate_key(256)}, kid)
 
     def save(self, path: Path) -> None:
-        """Replace the key file atomically; the new file is readable by its owner only from its creation."""
+        """Replace the key file atomically; it is readable by its owner only."""
         body = json.dumps({"active": self.active,
                            "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()}})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(body)
-        os.replace(tmp, path)
+        write_private(path, body, replace=True)
 
     @staticmethod
     def create(path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policies import POLICY_DIR
@@ -27,10 +27,22 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     ui_port: int = 8233
+    codec_port: int = 8234
+    codec_token: SecretStr | None = None    # bearer token of the codec server; else read from codec_token_file
+    codec_token_file: Path | None = None
+    codec_ui_origin: str | None = None      # the one origin given CORS headers; default the embedded Web UI's
 
     @property
     def key_path(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def codec_token_path(self) -> Path:
+        return self.codec_token_file or self.home / "codec-token"
+
+    @property
+    def web_ui_origin(self) -> str:
+        return self.codec_ui_origin or f"http://127.0.0.1:{self.ui_port}"
 
     @property
     def outbox_path(self) -> Path:

@@ -16,7 +16,8 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 
-from starter.codec import KeyRing
+from starter.codec import EncryptionCodec, KeyRing
+from starter.codec_server import build_codec_app, codec_token, start_codec_server
 from starter.connection import connect
 from starter.settings import Settings
 from workflows.search_attributes import dev_server_flags
@@ -33,7 +34,9 @@ def temporal_binary() -> str:
     return found
 
 
-def dev_server_command(db: Path, port: int, ui_port: int, namespace: str, headless: bool) -> list[str]:
+def dev_server_command(db: Path, port: int, ui_port: int, namespace: str, headless: bool,
+                       codec_endpoint: str | None = None) -> list[str]:
+    """The dev server's command line; the Web UI (unless headless) sends payloads to `codec_endpoint` to decode."""
     cmd = [
         temporal_binary(), "server", "start-dev",
         "--db-filename", str(db),
@@ -44,7 +47,9 @@ def dev_server_command(db: Path, port: int, ui_port: int, namespace: str, headle
         "--log-level", "warn",
         *dev_server_flags(),
     ]
-    return cmd + ["--headless"] if headless else cmd
+    if headless:
+        return cmd + ["--headless"]
+    return cmd + ["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else cmd
 
 
 def ensure_key_file(settings: Settings) -> bool:
@@ -73,10 +78,16 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     if ensure_key_file(settings):
         log.info("created payload encryption key file", path=str(settings.key_path))
     db = db or settings.home / "temporal.db"
-    settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}", "ui_port": ui_port})
+    codec_url = f"http://127.0.0.1:{settings.codec_port}"
+    codec = await start_codec_server(
+        build_codec_app(EncryptionCodec(KeyRing.load(settings.key_path)), codec_token(settings, create=True),
+                        settings.web_ui_origin),
+        "127.0.0.1", settings.codec_port,
+    )
     server_log = (settings.home / "temporal.log").open("ab")
     server = await asyncio.create_subprocess_exec(
-        *dev_server_command(db, port, ui_port, settings.temporal_namespace, headless),
+        *dev_server_command(db, port, ui_port, settings.temporal_namespace, headless, codec_url),
         stdout=server_log, stderr=server_log, start_new_session=True,
     )
     stop = asyncio.Event()
@@ -88,6 +99,8 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
         print(f"Temporal server  {settings.temporal_address} (namespace {settings.temporal_namespace}, db {db})")
         if not headless:
             print(f"Web UI           http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows")
+        token_from = "NRM_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
+        print(f"Codec server     {codec_url} (bearer token in {token_from}; browser sign-in at {codec_url}/login)")
         print(f"Outbox (Maildir) {settings.outbox_path}")
         print("Worker running. Press Ctrl-C to stop.", flush=True)
         async with build_worker(client, settings):
@@ -106,4 +119,5 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
                 server.kill()
                 await server.wait()
         server_log.close()
+        await codec.cleanup()
         print("Stopped.", flush=True)
