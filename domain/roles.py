@@ -18,13 +18,15 @@ class Role(str, enum.Enum):
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update (except OPEN_CASE, which starts the workflow)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
+    EXPORT_PERSONAL_DATA (a read by the client library)."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"
     STAGE1_DECISION = "stage1_decision"
     STAGE2_DECISION = "stage2_decision"
     EXTEND_RR = "extend_rr"
+    EXPORT_PERSONAL_DATA = "export_personal_data"   # the person's right of access: everything held about them
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -67,6 +69,7 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.STAGE1_DECISION: "make a Stage 1 decision",
     Act.STAGE2_DECISION: "make a Stage 2 decision",
     Act.EXTEND_RR: "extend the R&R period",
+    Act.EXPORT_PERSONAL_DATA: "export the person's data",
 }
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
@@ -75,6 +78,7 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.STAGE1_DECISION: frozenset({Role.COMPETENT_AUTHORITY}),
     Act.STAGE2_DECISION: frozenset({Role.COMPETENT_AUTHORITY}),
     Act.EXTEND_RR: frozenset({Role.COMPETENT_AUTHORITY}),
+    Act.EXPORT_PERSONAL_DATA: frozenset({Role.COORDINATOR}),
 }
 
 

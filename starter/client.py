@@ -5,7 +5,8 @@ Every error it raises is an `NrmError` whose message is one clear line with no p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import Stage
 from domain.errors import DomainError
+from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
@@ -153,21 +155,25 @@ class NrmClient:
     async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
-            return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
+            with self._server_errors(ref):
+                return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
             raise Refused(message) from None
-        except RPCError as exc:
-            raise self._rpc_error(ref, exc) from None
-        except UnknownKey as exc:
-            raise NrmError(f"case {ref}: {exc}") from None
 
     @staticmethod
-    def _rpc_error(ref: str, exc: RPCError) -> NrmError:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return UnknownCase(f"no open case with reference {ref}")
-        return NrmError(f"the server refused the request: {exc.message}")
+    @contextmanager
+    def _server_errors(ref: str) -> Iterator[None]:
+        """What the server or the key ring refused, as one NrmError line about the case."""
+        try:
+            yield
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise UnknownCase(f"no open case with reference {ref}") from None
+            raise NrmError(f"the server refused the request: {exc.message}") from None
+        except UnknownKey as exc:
+            raise NrmError(f"case {ref}: {exc}") from None
 
     async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> CaseStatus:
         return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
@@ -184,13 +190,26 @@ class NrmClient:
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
-            return await handle.query(CaseWorkflow.status)
+            with self._server_errors(ref):
+                return await handle.query(CaseWorkflow.status)
         except WorkflowQueryFailedError as exc:
             raise NrmError(f"case {ref} could not be read by the worker (its log says why): {exc}") from None
-        except RPCError as exc:
-            raise self._rpc_error(ref, exc) from None
-        except UnknownKey as exc:
-            raise NrmError(f"case {ref}: {exc}") from None
+
+    async def personal_data(self, reference: str, actor: Actor) -> PersonalDataExport:
+        """Everything held about the person in this case, decrypted: the referral from the run's input, and the
+        status (decisions, deadlines, R&R) from the case itself. For the roles the authorization table allows."""
+        ref, handle = self._handle(reference)
+        try:
+            authorize(Act.EXPORT_PERSONAL_DATA, actor, stage1_delegated=False)
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
+        status = await self.status(ref)
+        with self._server_errors(ref):
+            started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+            [opened] = await self.client.data_converter.decode(started.input.payloads, [OpenCase])
+        return PersonalDataExport(reference=ref, exported_at=datetime.now(UTC), exported_by=actor,
+                                  opened_by=opened.opened_by, policy=opened.policy.label, referral=opened.referral,
+                                  status=status)
 
     async def list_cases(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None    # bearer token of the codec server; else read from codec_token_file
     codec_token_file: Path | None = None
     codec_ui_origin: str | None = None      # the one origin given CORS headers; default the embedded Web UI's
+    retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
 
     @property
     def key_path(self) -> Path:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from starter.codec import EncryptionCodec, KeyRing
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
 from starter.connection import connect
+from starter.retention import set_namespace_retention
 from starter.settings import Settings
 from workflows.search_attributes import dev_server_flags
 
@@ -96,12 +97,14 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
         loop.add_signal_handler(sig, stop.set)
     try:
         client = await wait_for_server(settings, timedelta(seconds=30))
+        await set_namespace_retention(client, settings.retention)
         print(f"Temporal server  {settings.temporal_address} (namespace {settings.temporal_namespace}, db {db})")
         if not headless:
             print(f"Web UI           http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows")
         token_from = "NRM_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
         print(f"Codec server     {codec_url} (bearer token in {token_from}; browser sign-in at {codec_url}/login)")
         print(f"Outbox (Maildir) {settings.outbox_path}")
+        print(f"Retention        closed cases are deleted {settings.retention.days} days after closing")
         print("Worker running. Press Ctrl-C to stop.", flush=True)
         async with build_worker(client, settings):
             server_done = asyncio.ensure_future(server.wait())

@@ -23,6 +23,8 @@ EXPECTED = {
     (Act.STAGE2_DECISION, True): {CA},
     (Act.EXTEND_RR, False): {CA},
     (Act.EXTEND_RR, True): {CA},
+    (Act.EXPORT_PERSONAL_DATA, False): {CO},
+    (Act.EXPORT_PERSONAL_DATA, True): {CO},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -30,6 +32,7 @@ DESCRIPTIONS = {
     Act.STAGE1_DECISION: "make a Stage 1 decision",
     Act.STAGE2_DECISION: "make a Stage 2 decision",
     Act.EXTEND_RR: "extend the R&R period",
+    Act.EXPORT_PERSONAL_DATA: "export the person's data",
 }
 
 
