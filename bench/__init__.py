@@ -1,0 +1,1 @@
+"""Benchmarks of nrmflow against a baseline workflow on the same engine (outside the test run; see README "Performance")."""

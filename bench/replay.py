@@ -1,0 +1,102 @@
+"""`python -m bench.replay --histories N`: how fast full-case histories replay, against baseline histories.
+
+Replay is what a worker does whenever a case is not in its cache (after a restart, or once more cases are open
+than it caches) and what an audit does. Generates N full cases and N baseline workflows (as bench.throughput
+does), exports their histories as JSON, and replays each set with the real workflow code and data converter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from bench import report
+from bench.baseline import BaselineWorkflow
+from bench.histories import event_counts
+from bench.phase import Phase, run_phase
+from bench.run import comparison_parser, main, out, where
+from starter.connection import data_converter
+from workflows.case import CaseWorkflow
+
+
+def _export(phase: Phase, path: Path) -> None:
+    """One JSON history per line, as `temporal workflow show --output json` would give each."""
+    with path.open("w") as f:
+        for h in phase.histories:
+            f.write(json.dumps({"workflow_id": h.workflow_id, "history": h.to_json_dict()}) + "\n")
+
+
+def _load(path: Path) -> list[WorkflowHistory]:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [WorkflowHistory.from_json(r["workflow_id"], r["history"]) for r in rows]
+
+
+async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> float:
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for h in histories:
+            yield h
+
+    began = perf_counter()
+    results = await replayer.replay_workflows(each())
+    elapsed = perf_counter() - began
+    if results.replay_failures:
+        raise RuntimeError(f"{len(results.replay_failures)} histories failed to replay: "
+                           f"{next(iter(results.replay_failures.values()))}")
+    return elapsed
+
+
+async def _measure(phase: Phase, workflow: type, export: Path, warmup: int) -> dict[str, Any]:
+    _export(phase, export)
+    histories = _load(export)
+    replayer = Replayer(workflows=[workflow], data_converter=data_converter(phase.settings))
+    await _replay(replayer, histories[:warmup])
+    seconds = await _replay(replayer, histories)
+    return {
+        "histories": len(histories),
+        "replay_seconds": round(seconds, 3),
+        "histories_per_second": round(len(histories) / seconds, 2),
+        "export_bytes_per_history": round(export.stat().st_size / len(histories)),
+        "history": event_counts(histories),
+    }
+
+
+async def replay(args: argparse.Namespace, scratch: Path) -> Path:
+    machine = report.machine()
+    args.cases = args.histories
+    n = await run_phase("nrmflow", args, scratch, None, warmup=0, histories=args.histories)
+    b = await run_phase("baseline", args, scratch, n.plan, warmup=0, histories=args.histories)
+    warmup = min(args.warmup, args.histories)
+    nrmflow = await _measure(n, CaseWorkflow, scratch / "nrmflow-histories.jsonl", warmup)
+    baseline = await _measure(b, BaselineWorkflow, scratch / "baseline-histories.jsonl", warmup)
+    ratios = {"histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"])}
+    rows = [
+        ("histories per second", nrmflow["histories_per_second"], baseline["histories_per_second"],
+         ratios["histories_per_second"]),
+        ("events per history", nrmflow["history"]["events_per_case"], baseline["history"]["events_per_case"],
+         report.ratio(nrmflow["history"]["events_per_case"], baseline["history"]["events_per_case"])),
+        ("exported bytes per history", nrmflow["export_bytes_per_history"], baseline["export_bytes_per_history"],
+         report.ratio(nrmflow["export_bytes_per_history"], baseline["export_bytes_per_history"])),
+    ]
+    report.table("replay", ("", "nrmflow", "baseline", "nrmflow/baseline"), rows, out)
+    parameters = {"histories": args.histories, "concurrency": args.concurrency, "warmup": warmup,
+                  "policy": Path(args.policy).name, "address": where(args)}
+    return report.write("replay", machine, parameters,
+                        {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)
+
+
+def cli() -> None:
+    p = comparison_parser("bench.replay", __doc__.splitlines()[0])
+    p.add_argument("--histories", type=int, default=200, help="full-case histories (and baseline ones) to replay")
+    p.add_argument("--warmup", type=int, default=10, help="histories replayed once, untimed, before the timed run")
+    main(replay, p.parse_args())
+
+
+if __name__ == "__main__":
+    cli()

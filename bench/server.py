@@ -1,0 +1,58 @@
+"""Where a benchmark phase runs: a Temporal dev server of its own on a fresh SQLite file (so that its database
+bytes can be measured), or a server given by `--address`; a key file, an outbox and a task queue of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from bench.worker_process import bench_settings
+from starter.codec import KeyRing
+from starter.connection import data_converter
+from starter.settings import Settings
+from starter.up import temporal_binary, wait_for_server
+from workflows import search_attributes as sa
+
+
+@dataclass
+class Site:
+    settings: Settings
+    client: Client
+    db: Path | None     # the server's SQLite file when the benchmark started the server
+
+    def db_bytes(self) -> int | None:
+        return self.db.stat().st_size if self.db else None
+
+
+@asynccontextmanager
+async def site(workdir: Path, name: str, address: str | None = None) -> AsyncIterator[Site]:
+    """A fresh home under `workdir` (key file, outbox, logs) and a server: started here unless `address`."""
+    home = workdir / name
+    home.mkdir(parents=True)
+    KeyRing.create(home / "keys.json")
+    task_queue = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    if address is not None:
+        settings = bench_settings(address, home, task_queue)
+        yield Site(settings, await wait_for_server(settings, timedelta(seconds=10)), None)
+        return
+    db = home / "temporal.db"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        dev_server_database_filename=str(db),
+        search_attributes=sa.ALL,
+        data_converter=data_converter(bench_settings("", home, task_queue)),
+        dev_server_log_level="error",
+    )
+    try:
+        settings = bench_settings(env.client.service_client.config.target_host, home, task_queue)
+        yield Site(settings, env.client, db)
+    finally:
+        await env.shutdown()

@@ -1,0 +1,89 @@
+"""`python -m bench.throughput --cases N --concurrency C`: what nrmflow costs on top of the engine.
+
+Drives N cases through open -> Stage 1 positive -> Stage 2 positive on a seconds-scale policy, C at a time, then
+N baseline workflows with the same updates, timers and activities (bench.baseline), each phase on a fresh dev
+server with a fresh worker process. Reports cases per second, update round trips, history events per case,
+worker peak RSS and server database bytes per case, and the ratios nrmflow/baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.histories import event_counts
+from bench.phase import Phase, run_phase
+from bench.run import comparison_parser, main, out, where
+
+
+def _figures(phase: Phase, cases: int) -> dict[str, Any]:
+    return {
+        "cases": cases,
+        "wall_seconds": round(phase.wall_seconds, 3),
+        "cases_per_second": round(cases / phase.wall_seconds, 3),
+        "start_latency_ms": report.latency_ms(phase.timings.start),
+        "update_latency_ms": report.latency_ms(phase.timings.update),
+        "updates_per_case": len(phase.timings.update) / cases,
+        "history": event_counts(phase.histories),
+        "worker_peak_rss_bytes": phase.worker_peak_rss_bytes,
+        "db_bytes_per_case": round(phase.db_growth_bytes / cases) if phase.db_growth_bytes is not None else None,
+    }
+
+
+def _ratios(n: dict[str, Any], b: dict[str, Any]) -> dict[str, float | None]:
+    return {
+        "cases_per_second": report.ratio(n["cases_per_second"], b["cases_per_second"]),
+        **{f"update_{p}": report.ratio(n["update_latency_ms"][p], b["update_latency_ms"][p])
+           for p in ("p50", "p95", "p99")},
+        "events_per_case": report.ratio(n["history"]["events_per_case"], b["history"]["events_per_case"]),
+        "worker_peak_rss": report.ratio(n["worker_peak_rss_bytes"], b["worker_peak_rss_bytes"]),
+        "db_bytes_per_case": report.ratio(n["db_bytes_per_case"], b["db_bytes_per_case"]),
+    }
+
+
+def _mib(n: int | None) -> float | None:
+    return round(n / 2**20, 1) if n is not None else None
+
+
+def _table(n: dict[str, Any], b: dict[str, Any], r: dict[str, Any]) -> None:
+    rows = [
+        ("cases per second", n["cases_per_second"], b["cases_per_second"], r["cases_per_second"]),
+        *[(f"update {p} (ms)", n["update_latency_ms"][p], b["update_latency_ms"][p], r[f"update_{p}"])
+          for p in ("p50", "p95", "p99")],
+        ("history events per case", n["history"]["events_per_case"], b["history"]["events_per_case"],
+         r["events_per_case"]),
+        ("worker peak RSS (MiB)", _mib(n["worker_peak_rss_bytes"]), _mib(b["worker_peak_rss_bytes"]),
+         r["worker_peak_rss"]),
+        ("server db bytes per case", n["db_bytes_per_case"], b["db_bytes_per_case"], r["db_bytes_per_case"]),
+    ]
+    report.table("throughput", ("", "nrmflow", "baseline", "nrmflow/baseline"), rows, out)
+
+
+async def throughput(args: argparse.Namespace, scratch: Path) -> Path:
+    machine = report.machine()
+    n = await run_phase("nrmflow", args, scratch, None, warmup=args.warmup, histories=args.history_sample)
+    b = await run_phase("baseline", args, scratch, n.plan, warmup=args.warmup, histories=args.history_sample)
+    nrmflow, baseline = _figures(n, args.cases), _figures(b, args.cases)
+    ratios = _ratios(nrmflow, baseline)
+    _table(nrmflow, baseline, ratios)
+    parameters = {
+        "cases": args.cases, "concurrency": args.concurrency, "warmup": args.warmup, "policy": Path(args.policy).name,
+        "history_sample": args.history_sample, "address": where(args),
+        "baseline_plan": [step.model_dump(mode="json") for step in n.plan],
+    }
+    return report.write("throughput", machine, parameters,
+                        {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)
+
+
+def cli() -> None:
+    p = comparison_parser("bench.throughput", __doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=200, help="cases (and baseline workflows) to drive")
+    p.add_argument("--warmup", type=int, default=20, help="untimed cases first, on the fresh worker")
+    p.add_argument("--history-sample", type=int, default=100, help="histories read to count events per case")
+    main(throughput, p.parse_args())
+
+
+if __name__ == "__main__":
+    cli()
