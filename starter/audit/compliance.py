@@ -1,0 +1,324 @@
+"""Did the State meet each deadline of DOMAIN.md section 2? Computed from the history alone.
+
+Each deadline rule turns the case's facts into a `Track`: the windows the duty had (its due time as the policy
+snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
+passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
+reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
+period extended rather than lapsed) follow. Adding a deadline kind (provisions, assessments...) means adding one
+entry to `DEADLINE_RULES`; a kind that the history shows (by its timers) but no rule covers yet is still checked,
+against the due times the case itself scheduled, and says so.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from domain.case import ObligationKind, Outcome
+from starter.audit.facts import Alert, CaseFacts, case_facts
+from starter.audit.history import AuditEvent
+
+TOLERANCE = timedelta(seconds=1)    # clock slack between the case's computed times and the server's
+GRACE = timedelta(seconds=30)       # an alert not sent yet this soon after its time is pending, not missing
+MAX_LAPSES = 1000                   # automatic extensions followed in one evaluation (a year of a seconds policy)
+
+
+class Status(str, enum.Enum):
+    MET = "met"
+    BREACHED = "breached"
+    PENDING = "pending"
+    NOT_APPLICABLE = "not applicable"
+
+
+class Finding(BaseModel):
+    rule: str
+    deadline: str
+    status: Status
+    due_at: datetime | None = None
+    done_at: datetime | None = None
+    delay: timedelta | None = None
+    detail: str = ""
+
+
+class CaseCompliance(BaseModel):
+    reference: str
+    policy: str
+    policy_sha256: str
+    is_child: bool
+    as_of: datetime
+    findings: list[Finding]
+
+    @property
+    def breaches(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.BREACHED]
+
+
+class RuleTotals(BaseModel):
+    rule: str
+    deadline: str
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+    not_applicable: int = 0
+
+    @property
+    def met_rate(self) -> float | None:
+        decided = self.met + self.breached
+        return self.met / decided if decided else None
+
+
+class ComplianceReport(BaseModel):
+    as_of: datetime
+    cases: list[CaseCompliance]
+    totals: list[RuleTotals]
+    cases_with_breach: int
+
+
+# ---- tracks -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    due: datetime
+    why: str
+
+
+@dataclass
+class Track:
+    kind: str
+    title: str
+    windows: list[Window]
+    done_at: datetime | None
+    lapses: list[datetime]
+    independent: bool = True     # False: due times taken from the case's own timers (no rule of its own yet)
+
+
+def human_duration(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if abs(seconds) < 60:
+        return f"{seconds:.1f} s"
+    if abs(seconds) < 3 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h" if abs(seconds) < 3 * 86400 else f"{seconds / 86400:.1f} days"
+
+
+def stage1_track(facts: CaseFacts, as_of: datetime) -> Track | None:
+    start = facts.referred_at
+    if start is None:
+        return None
+    rules = facts.policy.stage1
+    limit = rules.due_child if facts.is_child else rules.due_adult
+    due = start + limit
+    done = facts.stage1
+    end = done.at if done else as_of
+    why = f"referral; {human_duration(limit)} for {'a child' if facts.is_child else 'an adult'}"
+    return Track(ObligationKind.STAGE1_DECISION.value, "Stage 1 decision within the policy's limit after referral",
+                 [Window(start, due, why)], done.at if done else None, [due] if end > due else [])
+
+
+def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
+    """Due at the end of the R&R period a positive Stage 1 opens; a recorded extension moves it. When it passes
+    with Stage 2 pending, the policy's automatic extension follows (and the lapse stays a breach)."""
+    stage1 = facts.stage1
+    if stage1 is None or stage1.outcome is not Outcome.POSITIVE:
+        return None
+    rr = facts.policy.rr
+    end = stage1.at + rr.period
+    windows = [Window(stage1.at, end, f"R&R period of {human_duration(rr.period)} from the positive Stage 1 decision")]
+    done = facts.stage2
+    limit = done.at if done else as_of
+    extensions = sorted(facts.extensions, key=lambda e: e.at)
+    lapses: list[datetime] = []
+    while len(lapses) < MAX_LAPSES:
+        ext = extensions[0] if extensions else None
+        if end < limit and (ext is None or end <= ext.at):
+            lapses.append(end)
+            windows.append(Window(end, end + rr.auto_extension_step, "automatic R&R extension"))
+            end += rr.auto_extension_step
+        elif ext is not None and ext.at <= limit:
+            extensions.pop(0)
+            request = ext.request
+            end = request.new_end or end + (request.extend_by or timedelta(0))
+            windows.append(Window(ext.at, end, f"extended by {request.actor}"))
+        else:
+            break
+    title = "Stage 2 decision by the end of the R&R period (from a positive Stage 1, or as extended)"
+    return Track(ObligationKind.STAGE2_DECISION.value, title, windows, done.at if done else None, lapses)
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    kind: str
+    track: Callable[[CaseFacts, datetime], Track | None]
+
+
+DEADLINE_RULES: tuple[DeadlineRule, ...] = (
+    DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_track),
+    DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_track),
+)
+
+
+def observed_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Deadline kinds the case set timers for that no rule covers: checked against the case's own due times."""
+    covered = {r.kind for r in DEADLINE_RULES}
+    tracks: list[Track] = []
+    for kind in dict.fromkeys(t.kind for t in facts.timers if t.purpose == "due" and t.kind not in covered):
+        dues = [t for t in facts.timers if t.kind == kind and t.purpose == "due"]
+        last = dues[-1]
+        done_at = last.canceled_at if last.canceled_at and not last.fired_at else None
+        tracks.append(Track(
+            kind, f"{kind.replace('_', ' ')} (due times as the case scheduled them; no rule of its own yet)",
+            [Window(t.started_at, t.fires_at, "scheduled by the case") for t in dues], done_at,
+            [t.fires_at for t in dues if t.fired_at], independent=False,
+        ))
+    return tracks
+
+
+# ---- checks every track gets ------------------------------------------------------------------------------
+
+
+def deadline_finding(track: Track, as_of: datetime) -> Finding:
+    first = track.windows[0]
+    if track.lapses:
+        due = track.lapses[0]
+        done = track.done_at
+        delay = (done or as_of) - due
+        state = f"done {human_duration(delay)} late" if done else f"still open, {human_duration(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
+        return Finding(rule=track.kind, deadline=track.title, status=Status.BREACHED, due_at=due, done_at=done,
+                       delay=delay, detail=f"{first.why}; due {due:%Y-%m-%d %H:%M:%S} UTC; {state}")
+    due = track.windows[-1].due
+    moved = f"; due moved {len(track.windows) - 1} time(s)" if len(track.windows) > 1 else ""
+    if track.done_at is not None:
+        return Finding(rule=track.kind, deadline=track.title, status=Status.MET, due_at=due, done_at=track.done_at,
+                       detail=f"{first.why}; done {human_duration(due - track.done_at)} before the due time{moved}")
+    return Finding(rule=track.kind, deadline=track.title, status=Status.PENDING, due_at=due,
+                   detail=f"{first.why}; open since {first.start:%Y-%m-%d %H:%M:%S} UTC{moved}")
+
+
+def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetime) -> list[datetime]:
+    times: list[datetime] = []
+    for i, w in enumerate(track.windows):
+        closes = [w.due, as_of]
+        if i + 1 < len(track.windows):
+            closes.append(track.windows[i + 1].start)
+        if track.done_at is not None:
+            closes.append(track.done_at)
+        times += [t for f in fractions if (t := w.start + (w.due - w.start) * f) < min(closes)]
+    return times
+
+
+def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what: str,
+           rule: str, title: str) -> Finding:
+    """Pair each time an alert was owed with the first unused alert sent from then on."""
+    if not expected:
+        return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE, detail=f"no {what} was due")
+    unused = sorted(alerts, key=lambda a: a.at)
+    missing: list[datetime] = []
+    undelivered: list[Alert] = []
+    delays: list[timedelta] = []
+    waiting = 0
+    for t in expected:
+        alert = next((a for a in unused if a.at >= t - TOLERANCE), None)
+        if alert is None:
+            if as_of - t < GRACE:
+                waiting += 1
+            else:
+                missing.append(t)
+            continue
+        unused.remove(alert)
+        delays.append(max(alert.at - t, timedelta(0)))
+        if not alert.delivered and (alert.ended_at is not None or as_of - alert.at >= GRACE):
+            undelivered.append(alert)
+    sent = len(expected) - len(missing) - waiting
+    if missing or undelivered:
+        parts = [f"{len(missing)} of {len(expected)} {what}(s) never sent, owed at "
+                 + ", ".join(f"{t:%Y-%m-%d %H:%M:%S}" for t in missing) + " UTC"] if missing else []
+        parts += [f"{what} scheduled {a.at:%Y-%m-%d %H:%M:%S} UTC not delivered ({a.how})" for a in undelivered]
+        first = missing[0] if missing else undelivered[0].at
+        return Finding(rule=rule, deadline=title, status=Status.BREACHED, due_at=first, delay=as_of - first,
+                       detail="; ".join(parts))
+    if waiting:
+        return Finding(rule=rule, deadline=title, status=Status.PENDING,
+                       detail=f"{sent} of {len(expected)} {what}(s) sent, {waiting} falling due now")
+    latest = f"; the latest {human_duration(max(delays))} after its time" if delays else ""
+    return Finding(rule=rule, deadline=title, status=Status.MET, detail=f"{sent} of {len(expected)} {what}(s) sent{latest}")
+
+
+def reminders_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
+    expected = _expected_reminders(track, facts.policy.reminders.at_fractions, as_of)
+    alerts = [a for a in facts.alerts if a.kind == "reminder" and a.obligation_kind == track.kind]
+    return _match(expected, alerts, as_of, "reminder", f"{track.kind}.reminders",
+                  f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
+                  f"of each {track.kind.replace('_', ' ')} window")
+
+
+def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
+    alerts = [a for a in facts.alerts if a.kind == "escalation" and a.obligation_kind == track.kind]
+    return _match(track.lapses, alerts, as_of, "escalation", f"{track.kind}.escalation",
+                  f"escalation to the {facts.policy.escalation.to_role.value} when the "
+                  f"{track.kind.replace('_', ' ')} is overdue")
+
+
+def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
+    """Each time the R&R period ended with Stage 2 pending, the case must have gone on to the extended end:
+    proven by a Stage 2 due timer started then for the new end (the period never just lapses)."""
+    rule, title = "rr_extended_not_lapsed", "R&R period extended rather than lapsed while Stage 2 is pending"
+    if stage2 is None or not stage2.lapses:
+        return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE,
+                       detail="the R&R period never ended with Stage 2 pending")
+    step = facts.policy.rr.auto_extension_step
+    dues = [t for t in facts.timers if t.kind == stage2.kind and t.purpose == "due"]
+    for lapse in stage2.lapses:
+        new_end = lapse + step
+        if any(t.started_at >= lapse - TOLERANCE and abs(t.fires_at - new_end) <= TOLERANCE for t in dues):
+            continue
+        if as_of - lapse < GRACE:
+            return Finding(rule=rule, deadline=title, status=Status.PENDING, due_at=lapse,
+                           detail="the R&R period is ending now")
+        return Finding(rule=rule, deadline=title, status=Status.BREACHED, due_at=lapse, delay=as_of - lapse,
+                       detail=f"the R&R period ended {lapse:%Y-%m-%d %H:%M:%S} UTC with Stage 2 pending and the "
+                              f"history shows no extension to {new_end:%Y-%m-%d %H:%M:%S} UTC")
+    return Finding(rule=rule, deadline=title, status=Status.MET,
+                   detail=f"extended automatically {len(stage2.lapses)} time(s) by {human_duration(step)}")
+
+
+# ---- case and aggregate -----------------------------------------------------------------------------------
+
+
+def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
+    findings: list[Finding] = []
+    tracks: dict[str, Track | None] = {}
+    for rule in DEADLINE_RULES:
+        tracks[rule.kind] = rule.track(facts, as_of)
+    for kind, track in [*tracks.items(), *((t.kind, t) for t in observed_tracks(facts, as_of))]:
+        if track is None:
+            findings.append(Finding(rule=kind, deadline=kind.replace("_", " "), status=Status.NOT_APPLICABLE,
+                                    detail="this deadline never started in this case"))
+            continue
+        findings += [deadline_finding(track, as_of), reminders_finding(track, facts, as_of),
+                     escalation_finding(track, facts, as_of)]
+    findings.append(rr_continuity_finding(tracks.get(ObligationKind.STAGE2_DECISION.value), facts, as_of))
+    return CaseCompliance(reference=facts.reference, policy=facts.policy.label,
+                          policy_sha256=facts.policy.source_sha256, is_child=facts.is_child, as_of=as_of,
+                          findings=findings)
+
+
+def evaluate_history(events: list[AuditEvent], as_of: datetime) -> CaseCompliance:
+    """Judge a case as it stood at `as_of`: what the history holds after that moment is not looked at."""
+    return evaluate(case_facts([e for e in events if e.at <= as_of]), as_of)
+
+
+def aggregate(cases: list[CaseCompliance], as_of: datetime) -> ComplianceReport:
+    totals: dict[str, RuleTotals] = {}
+    for case in cases:
+        for f in case.findings:
+            row = totals.setdefault(f.rule, RuleTotals(rule=f.rule, deadline=f.deadline))
+            field = f.status.name.lower()
+            setattr(row, field, getattr(row, field) + 1)
+    return ComplianceReport(as_of=as_of, cases=cases, totals=list(totals.values()),
+                            cases_with_breach=sum(1 for c in cases if c.breaches))

@@ -1,0 +1,155 @@
+"""The facts of one case that deadlines and statistics are computed from, read off its decoded history.
+
+Only acts that the case accepted and completed count; alerts are the `send_alert` activities the case scheduled,
+with whether they were delivered; timers are paired start-to-end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.case import Outcome
+from domain.policy import Policy
+from domain.requests import DecisionRequest, ExtendRRRequest, OpenCase
+from domain.roles import Actor
+from starter.audit.history import (
+    ActAccepted,
+    ActCompleted,
+    ActivityOutcome,
+    ActivityScheduled,
+    AuditEvent,
+    TimerEvent,
+    opened,
+)
+
+ALERT_ACTIVITY = "send_alert"
+
+
+@dataclass(frozen=True)
+class Act:
+    at: datetime
+    name: str
+    request: dict[str, Any]
+
+    @property
+    def actor(self) -> Actor | None:
+        try:
+            return Actor.model_validate(self.request.get("actor"))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    at: datetime
+    outcome: Outcome
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Extension:
+    at: datetime
+    request: ExtendRRRequest
+
+
+@dataclass
+class Alert:
+    at: datetime
+    kind: str                 # reminder | escalation (and whatever kinds later alerts carry)
+    obligation_kind: str
+    recipients: list[str]
+    ended_at: datetime | None = None
+    delivered: bool = False
+    how: str = "not finished"
+
+
+@dataclass
+class Timer:
+    started_at: datetime
+    fires_at: datetime
+    kind: str
+    purpose: str              # due | reminder
+    fired_at: datetime | None = None
+    canceled_at: datetime | None = None
+
+
+@dataclass
+class CaseFacts:
+    reference: str
+    opening: OpenCase
+    opened_at: datetime
+    acts: list[Act] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)
+
+    @property
+    def policy(self) -> Policy:
+        return self.opening.policy
+
+    @property
+    def is_child(self) -> bool:
+        return self.opening.referral.is_child
+
+    def acts_named(self, name: str) -> list[Act]:
+        return [a for a in self.acts if a.name == name]
+
+    @property
+    def referred_at(self) -> datetime | None:
+        """Referral: at opening when the referral enters the NRM, else when consent was recorded later."""
+        if self.opening.referral.enters_nrm:
+            return self.opened_at
+        consents = self.acts_named("record_consent")
+        return consents[0].at if consents else None
+
+    def decision(self, name: str) -> Decision | None:
+        acts = self.acts_named(name)
+        if not acts:
+            return None
+        request = DecisionRequest.model_validate(acts[0].request)
+        return Decision(acts[0].at, request.outcome, request.actor)
+
+    @property
+    def stage1(self) -> Decision | None:
+        return self.decision("decide_stage1")
+
+    @property
+    def stage2(self) -> Decision | None:
+        return self.decision("decide_stage2")
+
+    @property
+    def extensions(self) -> list[Extension]:
+        return [Extension(a.at, ExtendRRRequest.model_validate(a.request)) for a in self.acts_named("extend_rr")]
+
+
+def case_facts(events: list[AuditEvent]) -> CaseFacts:
+    start = opened(events)
+    facts = CaseFacts(start.request.reference, start.request, start.at)
+    accepted: dict[str, ActAccepted] = {}
+    alerts: dict[int, Alert] = {}
+    timers: dict[str, Timer] = {}
+    for event in events:
+        match event:
+            case ActAccepted():
+                accepted[event.update_id] = event
+            case ActCompleted(failed=False) if event.update_id in accepted:
+                act = accepted[event.update_id]
+                facts.acts.append(Act(act.at, act.name, act.request))
+            case ActivityScheduled(activity=name) if name == ALERT_ACTIVITY:
+                alert = Alert(event.at, str(event.input.get("kind", "")), str(event.input.get("obligation_kind", "")),
+                              [str(r) for r in event.input.get("recipients", [])])
+                alerts[event.scheduled_id] = alert
+                facts.alerts.append(alert)
+            case ActivityOutcome() if event.scheduled_id in alerts:
+                alert = alerts[event.scheduled_id]
+                alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how
+            case TimerEvent(what="started"):
+                timer = Timer(event.at, event.fires_at, event.kind, event.purpose)
+                timers[event.timer_id] = timer
+                facts.timers.append(timer)
+            case TimerEvent(what="fired") if event.timer_id in timers:
+                timers[event.timer_id].fired_at = event.at
+            case TimerEvent(what="canceled") if event.timer_id in timers:
+                timers[event.timer_id].canceled_at = event.at
+    return facts

@@ -1,0 +1,70 @@
+"""Replay case histories with the current workflow code: proof that the code still reproduces every recorded
+step (a running case will go on correctly after a deploy), or the first point where it diverges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+
+from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer
+
+from starter.audit.history import CaseHistory
+from workflows.case import CaseWorkflow
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    workflow_id: str
+    run_id: str
+    events: int
+    divergence: str | None      # None: the replay was faithful
+
+    @property
+    def faithful(self) -> bool:
+        return self.divergence is None
+
+
+_NOISE = re.compile(r"^(Workflow activation completion failed: )?(Failure \{ failure: Some\(Failure \{ message: \")?")
+
+
+def divergence_message(error: BaseException) -> str:
+    """The SDK's replay failure as one readable line: what the code did instead of what the history holds."""
+    text = str(error).strip() or type(error).__name__
+    first = _NOISE.sub("", text.splitlines()[0])
+    return first.split('", source:')[0].replace('\\"', '"')
+
+
+_EVENT = re.compile(r"HistoryEvent\(id: (\d+), (\w+)\)")
+
+
+async def _named(message: str, history: WorkflowHistory, converter: DataConverter) -> str:
+    """Add what the diverging event was for, from its summary (e.g. "stage1_decision reminder")."""
+    found = _EVENT.search(message)
+    event = next((e for e in history.events if found and e.event_id == int(found[1])), None)
+    if found is None or event is None or not event.user_metadata.HasField("summary"):
+        return message
+    [summary] = await converter.decode([event.user_metadata.summary])
+    return (f"{message} (history event {found[1]}: {found[2]} '{summary}'; the current code does not issue the same "
+            "commands at this point)")
+
+
+async def replay(cases: Iterable[CaseHistory], converter: DataConverter,
+                 workflows: Sequence[type] = (CaseWorkflow,)) -> AsyncIterator[ReplayOutcome]:
+    """Each run of each case replayed in order; a divergence is reported, not raised."""
+    runs = [(case.workflow_id, run) for case in cases for run in case.runs]
+    by_run = {run.run_id: (wid, len(run.events)) for wid, run in runs}
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for _, run in runs:
+            yield run
+
+    replayer = Replayer(workflows=list(workflows), data_converter=converter)
+    async with replayer.workflow_replay_iterator(histories()) as results:
+        async for result in results:
+            wid, events = by_run[result.history.run_id]
+            failure = result.replay_failure
+            message = await _named(divergence_message(failure), result.history, converter) if failure else None
+            yield ReplayOutcome(wid, result.history.run_id, events, message)

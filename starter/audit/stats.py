@@ -1,0 +1,223 @@
+"""Anonymised statistics over many cases (DOMAIN.md section 8), from their histories.
+
+Each case becomes a `CaseRecord` without reference, name, birth date or any date: categories, decision times and
+deadline results only. Tables count persons; any count from 1 to `min_cell - 1` is suppressed, and when a table
+would then show a single suppressed cell, the next smallest is suppressed too (else it could be worked out from
+the total). Times to decisions are given only over at least `min_cell` persons.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from pydantic import BaseModel
+
+from starter.audit.compliance import Status, evaluate, stage2_track
+from starter.audit.facts import CaseFacts
+
+DEFAULT_MIN_CELL = 5
+NOT_COVERED = ("outcomes of reconsideration and appeal, returns and re-trafficking: nrmflow does not record these "
+               "acts yet")
+
+
+class CaseRecord(BaseModel):
+    """One person, anonymised: nothing here identifies them or dates their case."""
+
+    sex: str
+    age_group: str
+    exploitation_types: list[str]
+    border: str
+    referred_by: str
+    identified_by: str
+    stage1_outcome: str
+    stage2_outcome: str
+    rr_extensions: list[str]                  # "manual" / "automatic", one per extension
+    time_to_stage1: timedelta | None
+    time_to_stage2: timedelta | None
+    deadlines: dict[str, Status]
+
+
+def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
+    referral = facts.opening.referral
+    stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
+    track = stage2_track(facts, as_of)
+    auto = len(track.lapses) if track else 0
+    return CaseRecord(
+        sex=referral.sex.value,
+        age_group="child" if facts.is_child else "adult",
+        exploitation_types=[e.value for e in referral.exploitation_types] or ["not stated"],
+        border="cross-border" if referral.cross_border else "internal",
+        referred_by=facts.opening.opened_by.role.value,
+        identified_by=stage1.actor.role.value if stage1 else "no Stage 1 decision yet",
+        stage1_outcome=stage1.outcome.value if stage1 else ("pending" if referred else "not referred (no consent)"),
+        stage2_outcome=(stage2.outcome.value if stage2 else
+                        "pending" if stage1 and stage1.outcome.value == "positive" else "not applicable"),
+        rr_extensions=["manual"] * len(facts.extensions) + ["automatic"] * auto,
+        time_to_stage1=stage1.at - referred if stage1 and referred else None,
+        time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
+        deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
+    )
+
+
+@dataclass
+class Table:
+    """Persons per category of one dimension; None marks a suppressed cell."""
+
+    dimension: str
+    cells: dict[str, int | None]
+
+
+@dataclass
+class DecisionTimes:
+    decision: str
+    group: str
+    persons: int | None
+    median_days: float | None
+    p90_days: float | None
+
+
+@dataclass
+class DeadlineRow:
+    rule: str
+    cells: dict[str, int | None]
+
+    @property
+    def met_rate(self) -> float | None:
+        met, breached = self.cells.get("met"), self.cells.get("breached")
+        if met is None or breached is None or met + breached == 0:
+            return None
+        return met / (met + breached)
+
+
+@dataclass
+class Statistics:
+    period_from: datetime
+    period_to: datetime
+    min_cell: int
+    persons: int | None
+    tables: list[Table] = field(default_factory=list)
+    times: list[DecisionTimes] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+
+
+def suppress(counts: dict[str, int], min_cell: int) -> dict[str, int | None]:
+    cells: dict[str, int | None] = {k: (None if 0 < v < min_cell else v) for k, v in counts.items()}
+    if sum(v is None for v in cells.values()) == 1:
+        shown = sorted((v, k) for k, v in cells.items() if v)
+        if shown:
+            cells[shown[0][1]] = None
+    return cells
+
+
+_DIMENSIONS = ("sex", "age_group", "exploitation_types", "border", "referred_by", "identified_by",
+               "stage1_outcome", "stage2_outcome", "rr_extensions")
+
+
+def _days(values: list[timedelta]) -> tuple[float, float]:
+    days = sorted(v.total_seconds() / 86400 for v in values)
+    p90 = statistics.quantiles(days, n=10, method="inclusive")[8] if len(days) > 1 else days[0]
+    return statistics.median(days), p90
+
+
+def tabulate(records: list[CaseRecord], *, period_from: datetime, period_to: datetime,
+             min_cell: int = DEFAULT_MIN_CELL) -> Statistics:
+    total = len(records)
+    result = Statistics(period_from, period_to, min_cell, None if 0 < total < min_cell else total)
+    for dim in _DIMENSIONS:
+        counts: Counter[str] = Counter()
+        for r in records:
+            value = getattr(r, dim)
+            counts.update(set(value) if isinstance(value, list) else [value])
+        if dim == "rr_extensions":
+            counts["none"] = sum(1 for r in records if not r.rr_extensions)
+        result.tables.append(Table(dim, suppress(dict(sorted(counts.items())), min_cell)))
+    groups = {"all": records, "adult": [r for r in records if r.age_group == "adult"],
+              "child": [r for r in records if r.age_group == "child"]}
+    for decision, attr in (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2")):
+        for group, members in groups.items():
+            values = [v for r in members if (v := getattr(r, attr)) is not None]
+            if len(values) < min_cell:
+                result.times.append(DecisionTimes(decision, group, None if values else 0, None, None))
+            else:
+                median, p90 = _days(values)
+                result.times.append(DecisionTimes(decision, group, len(values), median, p90))
+    rules = dict.fromkeys(rule for r in records for rule in r.deadlines)
+    for rule in rules:
+        counts = Counter(r.deadlines[rule].value for r in records if rule in r.deadlines)
+        result.deadlines.append(DeadlineRow(rule, suppress({s.value: counts.get(s.value, 0) for s in Status},
+                                                            min_cell)))
+    return result
+
+
+# ---- output -----------------------------------------------------------------------------------------------
+
+
+def _cell(value: int | None, min_cell: int) -> str:
+    return f"<{min_cell}" if value is None else str(value)
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def write_csv(stats: Statistics, directory: Path) -> list[Path]:
+    k = stats.min_cell
+    counts, times, deadlines = directory / "counts.csv", directory / "decision_times.csv", directory / "deadlines.csv"
+    with counts.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["dimension", "category", "persons"])
+        w.writerow(["all", "persons", _cell(stats.persons, k)])
+        for table in stats.tables:
+            w.writerows([table.dimension, cat, _cell(v, k)] for cat, v in table.cells.items())
+    with times.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["decision", "group", "persons", "median_days", "p90_days"])
+        w.writerows([t.decision, t.group, _cell(t.persons, k), _num(t.median_days), _num(t.p90_days)]
+                    for t in stats.times)
+    with deadlines.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        statuses = [s.value for s in Status]
+        w.writerow(["deadline", *statuses, "met_rate"])
+        w.writerows([row.rule, *(_cell(row.cells[s], k) for s in statuses), _num(row.met_rate)]
+                    for row in stats.deadlines)
+    return [counts, times, deadlines]
+
+
+def _bar(path: Path, title: str, labels: list[str], values: list[float], xlabel: str) -> Path:
+    fig = Figure(figsize=(7, 0.45 * max(len(labels), 3) + 1.2))
+    FigureCanvasAgg(fig)  # the Agg renderer: files only, no display, no global pyplot state
+    ax = fig.subplots()
+    ax.barh(labels, values, color="#3b6ea8")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def write_charts(stats: Statistics, directory: Path) -> list[Path]:
+    """One bar chart per table; suppressed cells are named in the labels, without a bar."""
+    k = stats.min_cell
+    paths = []
+    for table in stats.tables:
+        labels = [c if v is not None else f"{c} (<{k}, suppressed)" for c, v in table.cells.items()]
+        values = [v or 0 for v in table.cells.values()]
+        paths.append(_bar(directory / f"chart_{table.dimension}.png", f"Persons by {table.dimension.replace('_', ' ')}",
+                          labels, values, "persons"))
+    rated = [(row.rule, row.met_rate) for row in stats.deadlines]
+    paths.append(_bar(directory / "chart_deadlines_met.png", "Deadlines met (share of those decided)",
+                      [r if v is not None else f"{r} (suppressed or none)" for r, v in rated],
+                      [100 * (v or 0) for _, v in rated], "% met"))
+    timed = [t for t in stats.times if t.group == "all"]
+    paths.append(_bar(directory / "chart_decision_times.png", "Median days to each decision",
+                      [t.decision if t.median_days is not None else f"{t.decision} (<{k}, suppressed)" for t in timed],
+                      [t.median_days or 0 for t in timed], "days (median)"))
+    return paths

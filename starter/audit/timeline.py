@@ -1,0 +1,247 @@
+"""A case's timeline for auditors: every act, timer, notification and fault, from the history events alone.
+
+Acts show who (id and role), when, the outcome, the written reasons and the evidence summary. Personal data of the
+person (name, birth date, nationality, address) and notification bodies are never shown. Refused acts are absent
+by design, and every format says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+from pydantic import BaseModel
+
+from starter.audit.history import (
+    ActAccepted,
+    ActCompleted,
+    ActivityOutcome,
+    ActivityScheduled,
+    AuditEvent,
+    CaseOpened,
+    RunEnded,
+    TaskFailed,
+    TimerEvent,
+)
+
+REFUSED_NOTE = ("Acts that the case refused (a role without the right, a wrong stage, missing reasons, dates in the "
+                "wrong order) are absent by design: a refused act is rejected before it reaches the history, changes "
+                "nothing, and only the person who tried it saw the error.")
+PRIVACY_NOTE = ("The person's name, date of birth, nationality and address, and the bodies of notifications, are "
+                "not shown: notifications are listed by kind, deadline and recipient role.")
+SOURCE_NOTE = "Built from the case's workflow history events alone, not from the running case. Times are UTC."
+
+
+class Format(str, enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+class Entry(BaseModel):
+    at: datetime
+    event: str
+    actor: str = ""            # ROLE:ID of the person who acted; empty for what the case did by itself
+    summary: str = ""
+    reasons: str = ""
+    evidence: str = ""
+
+
+class Timeline(BaseModel):
+    reference: str
+    policy: str
+    policy_sha256: str
+    jurisdiction: str
+    child: bool
+    opened_at: datetime
+    runs: int
+    prepared_at: datetime
+    prepared_by: str
+    notes: list[str]
+    entries: list[Entry]
+
+
+_ACT_TITLES = {
+    "decide_stage1": "Stage 1 decision",
+    "decide_stage2": "Stage 2 decision",
+    "record_consent": "consent to referral recorded",
+    "extend_rr": "R&R period extended",
+}
+
+
+def _t(value: datetime | str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return f"{value:%Y-%m-%d %H:%M:%S}"
+
+
+def _words(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def _opened(event: CaseOpened) -> Entry:
+    request = event.request
+    if event.continued:
+        return Entry(at=event.at, event="history continues", summary="a new run carries the case on (continue-as-new)")
+    referral, policy = request.referral, request.policy
+    stage1 = policy.stage1.due_child if referral.is_child else policy.stage1.due_adult
+    entry = ("referred to the NRM; Stage 1 due " + _t(event.at + stage1) if referral.enters_nrm
+             else "outside the NRM: the adult did not consent to referral (the case stays open for later entry)")
+    kinds = ", ".join(e.value for e in referral.exploitation_types) or "not stated"
+    return Entry(at=event.at, event="case opened", actor=str(request.opened_by),
+                 summary=f"{'child' if referral.is_child else 'adult'}; "
+                         f"{'cross-border' if referral.cross_border else 'internal'}; exploitation: {kinds}; "
+                         f"policy {policy.label} ({policy.jurisdiction}); {entry}")
+
+
+def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
+    request = accepted.request
+    actor = request.get("actor") or {}
+    title = _ACT_TITLES.get(accepted.name, _words(accepted.name))
+    parts: list[str] = []
+    if "outcome" in request:
+        parts.append(f"outcome {request['outcome']}")
+    if request.get("informed_in"):
+        parts.append(f"person informed in {request['informed_in']}")
+    result = completed.result if completed and isinstance(completed.result, dict) else {}
+    if completed is None:
+        parts.append("accepted, not completed when the history ends")
+    elif completed.failed:
+        parts.append("failed after acceptance: nothing changed")
+    else:
+        if result.get("stage"):
+            parts.append(f"stage now {result['stage']}")
+        rr = result.get("rr") or {}
+        if rr.get("end") and accepted.name in ("decide_stage1", "extend_rr"):
+            parts.append(f"R&R period {_t(rr.get('start'))} to {_t(rr['end'])}")
+    return Entry(at=accepted.at, event=title, actor=f"{actor.get('role', '?')}:{actor.get('id', '?')}",
+                 summary="; ".join(parts), reasons=str(request.get("reasons") or request.get("note") or ""),
+                 evidence=str(request.get("evidence") or ""))
+
+
+def _timer(event: TimerEvent, passed: bool) -> Entry:
+    """`passed`: this kind's previous deadline passed unmet, so a new due timer means the case moved it on."""
+    kind, purpose = _words(event.kind), event.purpose
+    if event.what == "started":
+        if purpose == "due" and passed:
+            return Entry(at=event.at, event="deadline moved after it passed",
+                         summary=f"{kind} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
+                                 "automatically, removal stays suspended)")
+        what = "deadline set" if purpose == "due" else "reminder set"
+        return Entry(at=event.at, event=what, summary=f"{kind} {purpose} at {_t(event.fires_at)} (durable timer)")
+    if event.what == "fired":
+        if purpose == "due":
+            return Entry(at=event.at, event="deadline passed",
+                         summary=f"{kind} was due {_t(event.fires_at)} and is still open: breach recorded")
+        return Entry(at=event.at, event="reminder time reached", summary=f"{kind}")
+    return Entry(at=event.at, event="timer cancelled",
+                 summary=f"{kind} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
+
+
+def _alert(event: ActivityScheduled) -> Entry:
+    alert = event.input
+    if "kind" not in alert:
+        return Entry(at=event.at, event="activity scheduled", summary=event.activity)
+    recipients = ", ".join(str(r) for r in alert.get("recipients", []))
+    channel = alert.get("channel") or event.activity
+    template = alert.get("template") or alert["kind"]
+    return Entry(at=event.at, event=f"{alert['kind']} scheduled",
+                 summary=f"{_words(str(alert.get('obligation_kind', '')))} due {_t(alert.get('due_at'))}; "
+                         f"to {recipients}; channel {channel}; template {template}")
+
+
+def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at: datetime) -> Timeline:
+    entries: list[Entry] = []
+    accepted: dict[str, ActAccepted] = {}
+    done: set[str] = set()
+    scheduled: dict[int, ActivityScheduled] = {}
+    passed: dict[str, bool] = {}
+    first: CaseOpened | None = None
+    for event in events:
+        match event:
+            case CaseOpened():
+                first = first or event
+                entries.append(_opened(event))
+            case ActAccepted():
+                accepted[event.update_id] = event
+            case ActCompleted() if event.update_id in accepted:
+                done.add(event.update_id)
+                entries.append(_act(accepted[event.update_id], event))
+            case TimerEvent():
+                entries.append(_timer(event, passed.get(event.kind, False)))
+                if event.purpose == "due":
+                    passed[event.kind] = event.what == "fired"
+            case ActivityScheduled():
+                scheduled[event.scheduled_id] = event
+                entries.append(_alert(event))
+            case ActivityOutcome():
+                origin = scheduled.get(event.scheduled_id)
+                what = str(origin.input.get("kind", "activity")) if origin else "activity"
+                entries.append(Entry(at=event.at, event=f"{what} {'delivered' if event.delivered else event.how}",
+                                     summary=origin.activity if origin else ""))
+            case TaskFailed():
+                entries.append(Entry(at=event.at, event="software fault",
+                                     summary=f"a workflow task failed ({event.cause}); the case retries it"))
+            case RunEnded():
+                entries.append(Entry(at=event.at, event="run ended", summary=event.how))
+    entries += [_act(a, None) for uid, a in accepted.items() if uid not in done]
+    if first is None:
+        raise ValueError("the history has no start event")
+    entries.sort(key=lambda e: e.at)
+    policy = first.request.policy
+    return Timeline(reference=first.request.reference, policy=policy.label, policy_sha256=policy.source_sha256,
+                    jurisdiction=policy.jurisdiction, child=first.request.referral.is_child, opened_at=first.at,
+                    runs=runs, prepared_at=prepared_at, prepared_by=prepared_by,
+                    notes=[SOURCE_NOTE, REFUSED_NOTE, PRIVACY_NOTE], entries=entries)
+
+
+# ---- formats ----------------------------------------------------------------------------------------------
+
+
+def _text(tl: Timeline) -> str:
+    lines = [f"Timeline of case {tl.reference}",
+             f"policy {tl.policy} (sha256 {tl.policy_sha256[:16]}...), jurisdiction {tl.jurisdiction}, "
+             f"{'child' if tl.child else 'adult'}, opened {_t(tl.opened_at)} UTC, {tl.runs} run(s)",
+             f"prepared {_t(tl.prepared_at)} UTC by {tl.prepared_by}", ""]
+    lines += [f"NOTE: {n}" for n in tl.notes] + [""]
+    for e in tl.entries:
+        who = f" [{e.actor}]" if e.actor else ""
+        lines.append(f"{_t(e.at)}  {e.event}{who}: {e.summary}".rstrip(": "))
+        if e.reasons:
+            lines.append(f"{'':21}reasons: {e.reasons}")
+        if e.evidence:
+            lines.append(f"{'':21}evidence: {e.evidence}")
+    return "\n".join(lines) + "\n"
+
+
+def _csv(tl: Timeline) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["at", "event", "actor", "summary", "reasons", "evidence"]
+    writer.writerow(columns)
+    for note in tl.notes:
+        writer.writerow(["", "note", "", note, "", ""])
+    for e in tl.entries:
+        row: dict[str, Any] = e.model_dump()
+        row["at"] = e.at.isoformat()
+        writer.writerow([row[c] for c in columns])
+    return buffer.getvalue()
+
+
+def _html(tl: Timeline) -> str:
+    env = Environment(loader=PackageLoader("starter.audit", "templates"), autoescape=True)
+    env.filters["t"] = _t
+    return env.get_template("timeline.html").render(tl=tl)
+
+
+def render(tl: Timeline, fmt: Format) -> str:
+    if fmt is Format.JSON:
+        return tl.model_dump_json(indent=2) + "\n"
+    return {Format.TEXT: _text, Format.CSV: _csv, Format.HTML: _html}[fmt](tl)
