@@ -1,0 +1,150 @@
+"""Regenerate the stored histories that CI replays (run by hand, not by pytest):
+
+    .venv/bin/python -m tests.histories.generate
+
+Starts its own dev server and worker, drives one case down each path below on the seconds-scale test policy,
+and writes each case's history into cases/ as JSON (Temporal's format) with a manifest of SHA-256 digests. Payloads are
+encrypted with TEST-ONLY-key.json. Add a path when the workflow gains behaviour; never regenerate the existing
+ones to make a failing replay pass: that failure is a running case that the new code would break.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.case import Outcome
+from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest
+from domain.roles import Actor, Role
+from domain.status import CaseStatus
+from starter.audit.export import write_history
+from starter.audit.history import fetch_case
+from starter.audit.manifest import Manifest, write_manifest
+from starter.client import NrmClient
+from starter.connection import data_converter
+from starter.up import temporal_binary
+from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
+from workflows import search_attributes as sa
+from worker import build_worker
+
+POLICY = str(HERE.parent / "policies" / "fast.toml")
+RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
+AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-1")
+
+
+def _referral(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {"first_responder_id": "fr-1", "detected_on": date.today().isoformat(),
+                               "sex": "female", "exploitation_types": ["labour"], "cross_border": True,
+                               "consent_to_referral": True, "language": "ro"}
+    return {**data, **overrides}
+
+
+def _decision(outcome: str = "positive") -> DecisionRequest:
+    return DecisionRequest(actor=AUTHORITY, outcome=Outcome(outcome), reasons="indicators present",
+                           evidence="interview record")
+
+
+async def _until(nrm: NrmClient, ref: str, check: Callable[[CaseStatus], bool], timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check(await nrm.status(ref)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{ref}: condition not met in {timeout}s")
+        await asyncio.sleep(0.2)
+
+
+async def adult_positive_reminders_escalation(nrm: NrmClient) -> str:
+    """Stage 1 overdue (two reminders, escalation), then positive; R&R lapses and extends itself; Stage 2."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await _until(nrm, ref, lambda s: s.breach_count == 1)
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: bool(s.rr and s.rr.extensions))
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def child_positive(nrm: NrmClient) -> str:
+    ref = await nrm.open_case(_referral(declared_child=True, consent_to_referral=None, exploitation_types=["sexual"]),
+                              RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await asyncio.sleep(5)  # the first Stage 2 reminder (half of the 8 s R&R period) goes out
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def negative_stage1(nrm: NrmClient) -> str:
+    ref = await nrm.open_case(_referral(sex="male"), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision("negative"))
+    return ref
+
+
+async def rr_auto_extension(nrm: NrmClient) -> str:
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: bool(s.rr and len(s.rr.extensions) >= 2))
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def manual_extension(nrm: NrmClient) -> str:
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment",
+                                             extend_by=timedelta(seconds=20)))
+    await asyncio.sleep(2)
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def consent_later(nrm: NrmClient) -> str:
+    ref = await nrm.open_case(_referral(consent_to_referral=False), RESPONDER, policy=POLICY)
+    await asyncio.sleep(1)
+    await nrm.record_consent(ref, ConsentRequest(actor=RESPONDER, note="after legal advice"))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
+    "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
+    "child-positive": child_positive,
+    "negative-stage1": negative_stage1,
+    "rr-auto-extension": rr_auto_extension,
+    "manual-extension": manual_extension,
+    "consent-later": consent_later,
+}
+
+
+async def generate(directory: Path = CASES) -> None:
+    with tempfile.TemporaryDirectory() as home:
+        settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
+        env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
+                                                    search_attributes=sa.ALL, data_converter=data_converter(settings),
+                                                    dev_server_log_level="error")
+        try:
+            async with build_worker(env.client, settings):
+                nrm = NrmClient(env.client, settings)
+                refs = await asyncio.gather(*(path(nrm) for path in PATHS.values()))
+                await asyncio.sleep(1)  # let the last workflow tasks complete
+                entries = []
+                for name, ref in zip(PATHS, refs):
+                    [run] = (await fetch_case(env.client, ref)).runs
+                    entries.append(write_history(run, directory, f"{name}.json"))
+                    print(f"{name}: {ref}, {len(run.events)} events")
+        finally:
+            await env.shutdown()
+    manifest = Manifest(exported_at=datetime.now(UTC), exported_by="tests/histories/generate.py",
+                        source="dev server, tests/policies/fast.toml", files=entries)
+    print(f"manifest SHA-256 {write_manifest(directory, manifest)}")
+
+
+if __name__ == "__main__":
+    from starter.exit import leave
+
+    asyncio.run(generate())
+    leave(0)

@@ -1,0 +1,91 @@
+"""Compliance, timeline and statistics computed from the stored histories, judged as each history ends: the
+breaches and delays of each scripted path are known, so the results are exact (no server, no waiting)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.converter import DataConverter
+
+from starter.audit import compliance, stats, timeline
+from starter.audit.compliance import Status
+from starter.audit.facts import case_facts
+from starter.audit.history import AuditEvent, TimerEvent, decode_case, load_path
+from starter.connection import data_converter
+from tests.histories.testkey import CASES, settings_with_test_only_key
+
+STEP = timedelta(seconds=6)   # tests/policies/fast.toml: rr.auto_extension_step
+
+
+NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive")
+
+
+@pytest.fixture(scope="module")
+async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
+    converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
+    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in NAMES}
+
+
+def judged(events: list[AuditEvent], after: timedelta = timedelta(0)) -> compliance.CaseCompliance:
+    """As the history ends, or `after` that (past the grace an alert or extension in progress gets)."""
+    return compliance.evaluate_history(events, max(e.at for e in events) + after)
+
+
+def by_rule(result: compliance.CaseCompliance) -> dict[str, compliance.Finding]:
+    return {f.rule: f for f in result.findings}
+
+
+def test_a_lapsed_rr_period_is_a_stage2_breach_and_its_automatic_extensions_are_proven(histories) -> None:
+    found = by_rule(judged(histories["rr-auto-extension"]))
+    stage2 = found["stage2_decision"]
+    assert stage2.status is Status.BREACHED
+    assert STEP <= stage2.delay < 2 * STEP     # decided just after the second lapse, one step after the first
+    assert found["rr_extended_not_lapsed"].status is Status.MET
+    assert "2 time(s)" in found["rr_extended_not_lapsed"].detail
+    assert found["stage2_decision.escalation"].status is Status.MET
+    assert found["stage2_decision.reminders"].status is Status.MET
+    assert found["stage1_decision"].status is Status.MET
+
+
+def test_a_recorded_extension_moves_the_stage2_deadline(histories) -> None:
+    result = judged(histories["manual-extension"])
+    assert result.breaches == []
+    assert "due moved 1 time(s)" in by_rule(result)["stage2_decision"].detail
+
+
+def test_a_negative_stage1_ends_the_deadlines(histories) -> None:
+    found = by_rule(judged(histories["negative-stage1"]))
+    assert found["stage1_decision"].status is Status.MET
+    assert found["stage2_decision"].status is Status.NOT_APPLICABLE
+    assert found["rr_extended_not_lapsed"].status is Status.NOT_APPLICABLE
+
+
+def test_an_rr_period_without_the_extension_in_the_history_is_reported_as_lapsed(histories) -> None:
+    """A workflow bug that let the R&R period lapse cannot hide: drop the case's own extension timers."""
+    history = histories["rr-auto-extension"]
+    second_extension = history[0].at + timedelta(seconds=12)
+    events = [e for e in history if not (isinstance(e, TimerEvent) and e.what == "started"
+                                         and e.summary == "stage2_decision due" and e.at > second_extension)]
+    found = by_rule(judged(events, after=compliance.GRACE))
+    assert found["rr_extended_not_lapsed"].status is Status.BREACHED
+    assert "no extension" in found["rr_extended_not_lapsed"].detail
+
+
+def test_the_child_timeline_states_that_refused_acts_are_absent(histories) -> None:
+    tl = timeline.build(histories["child-positive"], runs=1, prepared_by="auditor:au-1",
+                        prepared_at=max(e.at for e in histories["child-positive"]))
+    assert tl.child and timeline.REFUSED_NOTE in tl.notes
+    events = [e.event for e in tl.entries]
+    assert events[0] == "case opened" and "Stage 1 decision" in events and "Stage 2 decision" in events
+    for fmt in timeline.Format:
+        assert "absent by design" in timeline.render(tl, fmt)
+
+
+def test_statistics_suppress_small_cells_and_their_complement(histories) -> None:
+    records = [stats.record(case_facts(events), max(e.at for e in events)) for events in histories.values()]
+    result = stats.tabulate(records, period_from=min(e[0].at for e in histories.values()),
+                            period_to=max(e[-1].at for e in histories.values()), min_cell=2)
+    age = next(t for t in result.tables if t.dimension == "age_group")
+    assert age.cells == {"adult": None, "child": None}   # child 1 < 2, and adult 3 would give it away
+    assert result.persons == 4

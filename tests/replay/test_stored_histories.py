@@ -1,0 +1,63 @@
+"""The stored histories (tests/histories/cases) replay with the current CaseWorkflow; a workflow changed without
+`workflow.patched()` does not. No server: the Replayer reads the files, decrypting with the test-only key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.converter import DataConverter
+
+from starter.audit.history import load_path
+from starter.audit.manifest import verify
+from starter.audit.replay import replay
+from starter.connection import data_converter
+from tests.histories.testkey import CASES, settings_with_test_only_key
+from tests.replay.variants import CaseWorkflowWithoutReminders
+
+PATHS = {"adult-positive-reminders-escalation", "child-positive", "negative-stage1", "rr-auto-extension",
+         "manual-extension", "consent-later"}
+
+
+@pytest.fixture(scope="module")
+def converter(tmp_path_factory: pytest.TempPathFactory) -> DataConverter:
+    return data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("replay")))
+
+
+def test_the_stored_set_is_complete_and_unaltered() -> None:
+    result = verify(CASES)
+    assert result.ok, result.problems
+    assert {Path(p).stem for p in (e.path for e in load_manifest_files())} == PATHS
+
+
+def load_manifest_files():
+    from starter.audit.manifest import Manifest
+
+    return Manifest.model_validate_json((CASES / "manifest.json").read_text()).files
+
+
+async def test_every_stored_history_replays_with_the_current_workflow(converter: DataConverter) -> None:
+    outcomes = [o async for o in replay(load_path(CASES), converter)]
+    assert len(outcomes) == len(PATHS)
+    assert [o for o in outcomes if not o.faithful] == []
+
+
+async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_divergence(converter: DataConverter) -> None:
+    outcomes = {o.workflow_id: o async for o in replay(load_path(CASES), converter, [CaseWorkflowWithoutReminders])}
+    diverged = [o for o in outcomes.values() if not o.faithful]
+    assert len(diverged) >= 3   # every path in which a reminder timer ran
+    for o in diverged:
+        assert "Nondeterminism" in o.divergence and "Timer" in o.divergence, o.divergence
+        assert "\n" not in o.divergence
+
+
+def test_the_cli_replays_exported_files_without_a_server(tmp_path: Path) -> None:
+    settings = settings_with_test_only_key(tmp_path)
+    env = {"NRM_KEY_FILE": str(settings.key_path), "NRM_ACTOR": "auditor:au-1", "TEMPORAL_ADDRESS": "127.0.0.1:9",
+           "PATH": ""}
+    done = subprocess.run([sys.executable, "-c", "from starter.cli import main; main()", "audit", "replay",
+                           "--from-file", str(CASES)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("faithful") == len(PATHS)
