@@ -145,16 +145,35 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
                  summary=f"{kind} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
 
 
-def _alert(event: ActivityScheduled) -> Entry:
-    alert = event.input
-    if "kind" not in alert:
+def _recipients(value: Any) -> str:
+    """Recipient roles only: the personal addresses a letter may go to are counted, never shown."""
+    if isinstance(value, dict):
+        roles, addresses = value.get("roles", []), len(value.get("addresses", []))
+    else:
+        roles, addresses = value or [], 0
+    shown = [str(r) for r in roles] + ([f"{addresses} personal address(es), not shown"] if addresses else [])
+    return ", ".join(shown) or "nobody named"
+
+
+def _what(message: dict[str, Any]) -> str:
+    return str(message.get("template") or message.get("kind") or "activity")
+
+
+def _notification(event: ActivityScheduled) -> Entry:
+    """A notification by its kind, subject, due time, language and recipient roles: never its body."""
+    message = event.input
+    if not message:
         return Entry(at=event.at, event="activity scheduled", summary=event.activity)
-    recipients = ", ".join(str(r) for r in alert.get("recipients", []))
-    channel = alert.get("channel") or event.activity
-    template = alert.get("template") or alert["kind"]
-    return Entry(at=event.at, event=f"{alert['kind']} scheduled",
-                 summary=f"{_words(str(alert.get('obligation_kind', '')))} due {_t(alert.get('due_at'))}; "
-                         f"to {recipients}; channel {channel}; template {template}")
+    subject = message.get("obligation_kind") or (message.get("kind") if message.get("template") else None)
+    parts = [_words(str(subject))] if subject else []
+    if message.get("stage"):
+        parts.append(f"Stage {message['stage']} {message.get('outcome', '')}".strip())
+    if message.get("due_at"):
+        parts.append(f"due {_t(message['due_at'])}")
+    if message.get("language"):
+        parts.append(f"in {message['language']}")
+    parts += [f"to {_recipients(message.get('recipients'))}", f"via {event.activity}"]
+    return Entry(at=event.at, event=f"{_words(_what(message))} scheduled", summary="; ".join(parts))
 
 
 def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at: datetime) -> Timeline:
@@ -180,10 +199,10 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                     passed[event.kind] = event.what == "fired"
             case ActivityScheduled():
                 scheduled[event.scheduled_id] = event
-                entries.append(_alert(event))
+                entries.append(_notification(event))
             case ActivityOutcome():
                 origin = scheduled.get(event.scheduled_id)
-                what = str(origin.input.get("kind", "activity")) if origin else "activity"
+                what = _words(_what(origin.input)) if origin else "activity"
                 entries.append(Entry(at=event.at, event=f"{what} {'delivered' if event.delivered else event.how}",
                                      summary=origin.activity if origin else ""))
             case TaskFailed():
