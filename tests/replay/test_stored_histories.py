@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from temporalio.converter import DataConverter
 
 from starter.audit.history import load_path
-from starter.audit.manifest import verify
+from starter.audit.manifest import Manifest, verify
 from starter.audit.replay import replay
 from starter.connection import data_converter
 from tests.histories.testkey import CASES, settings_with_test_only_key
@@ -29,13 +30,8 @@ def converter(tmp_path_factory: pytest.TempPathFactory) -> DataConverter:
 def test_the_stored_set_is_complete_and_unaltered() -> None:
     result = verify(CASES)
     assert result.ok, result.problems
-    assert {Path(p).stem for p in (e.path for e in load_manifest_files())} == PATHS
-
-
-def load_manifest_files():
-    from starter.audit.manifest import Manifest
-
-    return Manifest.model_validate_json((CASES / "manifest.json").read_text()).files
+    manifest = Manifest.model_validate_json((CASES / "manifest.json").read_text())
+    assert {Path(entry.path).stem for entry in manifest.files} == PATHS
 
 
 async def test_every_stored_history_replays_with_the_current_workflow(converter: DataConverter) -> None:
@@ -54,9 +50,10 @@ async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_dive
 
 
 def test_the_cli_replays_exported_files_without_a_server(tmp_path: Path) -> None:
+    """TEMPORAL_ADDRESS points nowhere: replaying files needs no server."""
     settings = settings_with_test_only_key(tmp_path)
-    env = {"NRM_KEY_FILE": str(settings.key_path), "NRM_ACTOR": "auditor:au-1", "TEMPORAL_ADDRESS": "127.0.0.1:9",
-           "PATH": ""}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
+    env |= {"NRM_KEY_FILE": str(settings.key_path), "NRM_ACTOR": "auditor:au-1", "TEMPORAL_ADDRESS": "127.0.0.1:9"}
     done = subprocess.run([sys.executable, "-c", "from starter.cli import main; main()", "audit", "replay",
                            "--from-file", str(CASES)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
