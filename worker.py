@@ -12,22 +12,55 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notifications import MaildirOutbox, NotificationActivities
+from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
+from activities.digest import DigestActivities
+from activities.notifications import NotificationActivities
 from starter.connection import connect
 from starter.logs import configure_logging
 from starter.settings import Settings
 from workflows.case import CaseWorkflow
+from workflows.digest import DigestWorkflow
 
 log = structlog.get_logger(__name__)
 
 
+def channel(settings: Settings, kind: str, webhook_url: str | None = None) -> Channel:
+    """The notification channel named by NRM_NOTIFY_CHANNEL / NRM_ASSESSMENT_CHANNEL, from the settings."""
+    if kind == "smtp":
+        return SmtpChannel(SmtpConfig(
+            host=settings.smtp_host, port=settings.smtp_port, tls=settings.smtp_tls, username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.smtp_timeout, mail_domain=settings.mail_domain,
+        ))
+    if kind == "webhook":
+        url = webhook_url or settings.webhook_url
+        if not url or settings.webhook_secret is None:
+            raise ValueError("the webhook channel needs NRM_WEBHOOK_URL and NRM_WEBHOOK_SECRET")
+        return WebhookChannel(WebhookConfig(url=url, secret=settings.webhook_secret.get_secret_value(),
+                                            timeout=settings.webhook_timeout))
+    return MaildirChannel(settings.outbox_path, settings.mail_domain)
+
+
+def notification_activities(settings: Settings) -> NotificationActivities:
+    assessments = settings.assessment_channel or settings.notify_channel
+    return NotificationActivities(
+        channel(settings, settings.notify_channel),
+        assessment_channel=channel(settings, assessments, settings.assessment_webhook_url),
+        mail_domain=settings.mail_domain,
+        role_addresses=settings.role_addresses,
+        staff_language=settings.staff_language,
+    )
+
+
 def build_worker(client: Client, settings: Settings) -> Worker:
-    notifications = NotificationActivities(MaildirOutbox(settings.outbox_path, settings.mail_domain))
+    notifications = notification_activities(settings)
+    digest = DigestActivities(client)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CaseWorkflow],
-        activities=[notifications.send_alert],
+        workflows=[CaseWorkflow, DigestWorkflow],
+        activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
+                    digest.collect_due_obligations],
     )
 
 

@@ -1,86 +1,99 @@
-"""Reminders and escalations delivered as e-mail messages into a Maildir outbox (the embedded default).
+"""Notification activities: render a reminder, escalation, letter, assessment request or digest from its
+template and deliver it through the configured channel (activities.channels).
 
-Each message is addressed to a role's mailbox and says only the case reference, the deadline and what is owed:
-no personal data leaves the encrypted case state this way. Delivery is idempotent: the message file is named by
-the alert's key, so a retried or replayed activity never puts a second copy in the outbox.
+Never twice: each message has a key stable across retries and replays. Channels carry it (Maildir file name,
+Message-ID, Idempotency-Key), and the moment the receiver accepts a message (SMTP 250 after DATA, before QUIT;
+HTTP 2xx; the Maildir rename) the activity records the key as its heartbeat detail. The Temporal server keeps
+that with the activity, so a retry on any worker (after a crash, a restart or a lost completion) finds it and
+does not send again: the record lives where every worker can see it, with no store of our own. What remains is
+the instant between the receiver's acceptance and that heartbeat reaching the server (milliseconds); a worker
+killed exactly then causes one duplicate, which the receiver can drop by the Message-ID / Idempotency-Key.
+So: at-least-once delivery, de-duplicated by key, exactly once except in that window.
+
+A permanent refusal (SMTP 5xx, webhook 4xx) raises a non-retryable ApplicationError of type PERMANENT_FAILURE,
+which the case records and escalates. Logs name the case, the key and the kind, never an address or content.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from domain.deadlines import Alert, AlertKind
+from activities.channels import Channel, OutgoingMessage, PermanentDeliveryError
+from activities.templates import render
+from domain.deadlines import Alert
+from domain.notices import AssessmentNeeded, Notice, Recipients
 from domain.roles import Role
 
 log = structlog.get_logger(__name__)
 
-_SUBJECTS = {
-    AlertKind.REMINDER: "Reminder: {what} for case {ref} is due {due}",
-    AlertKind.ESCALATION: "ESCALATION: {what} for case {ref} was due {due} and is overdue",
-}
+PERMANENT_FAILURE = "PermanentDeliveryFailure"
 
 
-def role_address(role: Role, mail_domain: str) -> str:
-    return f"{role.value.replace('_', '-')}@{mail_domain}"
-
-
-def _message(alert: Alert, mail_domain: str) -> EmailMessage:
-    what = alert.obligation_kind.value.replace("_", " ")
-    due = alert.due_at.strftime("%Y-%m-%d %H:%M UTC")
-    msg = EmailMessage()
-    msg["From"] = f"nrmflow@{mail_domain}"
-    msg["To"] = ", ".join(role_address(r, mail_domain) for r in alert.recipients)
-    msg["Subject"] = _SUBJECTS[alert.kind].format(what=what, ref=alert.reference, due=due)
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(idstring=alert.key.replace("/", "."), domain=mail_domain)
-    msg["X-NRM-Case"] = alert.reference
-    msg["X-NRM-Alert"] = alert.key
-    msg["X-NRM-Kind"] = alert.kind.value
-    msg.set_content(
-        f"Case {alert.reference}: the {what} is due {due}.\n"
-        + ("It has not been recorded yet.\n" if alert.kind is AlertKind.REMINDER
-           else "The deadline has passed. This breach is recorded in the case history.\n")
-        + "Open the case with: nrm case show " + alert.reference + "\n"
-    )
-    return msg
-
-
-class MaildirOutbox:
-    """Writes each alert once into `<root>/new/` following the Maildir tmp-then-rename protocol."""
-
-    def __init__(self, root: Path, mail_domain: str) -> None:
-        self.root = root
-        self.mail_domain = mail_domain
-
-    def deliver(self, alert: Alert) -> Path:
-        name = alert.key.replace("/", "_") + f".{socket.gethostname()}"
-        for folder in ("new", "cur", "tmp"):
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
-        target = self.root / "new" / name
-        if target.exists() or any((self.root / "cur").glob(name + "*")):
-            return target
-        tmp = self.root / "tmp" / f"{name}.{os.getpid()}"
-        tmp.write_bytes(bytes(_message(alert, self.mail_domain)))
-        os.replace(tmp, target)
-        return target
+def role_address(role: Role, mail_domain: str, overrides: Mapping[str, str] | None = None) -> str:
+    """A role's mailbox: NRM_ROLE_ADDRESSES if it names one, else e.g. `support-provider@<mail domain>`."""
+    return (overrides or {}).get(role.value) or f"{role.value.replace('_', '-')}@{mail_domain}"
 
 
 class NotificationActivities:
-    def __init__(self, outbox: MaildirOutbox) -> None:
-        self.outbox = outbox
+    def __init__(self, channel: Channel, *, mail_domain: str, role_addresses: Mapping[str, str] | None = None,
+                 staff_language: str = "en", assessment_channel: Channel | None = None) -> None:
+        self.channel = channel
+        self.assessment_channel = assessment_channel or channel
+        self.mail_domain = mail_domain
+        self.role_addresses = dict(role_addresses or {})
+        self.staff_language = staff_language
+
+    def _addresses(self, roles: Sequence[Role], addresses: Sequence[str] = ()) -> list[str]:
+        return list(dict.fromkeys([*(role_address(r, self.mail_domain, self.role_addresses) for r in roles),
+                                   *addresses]))
 
     @activity.defn(name="send_alert")
     async def send_alert(self, alert: Alert) -> str:
+        """A reminder before a deadline or an escalation after it, to the roles concerned."""
+        rendered = render(alert.kind.value, self.staff_language, alert.model_dump(mode="json"))
+        return await self._deliver(self.channel, OutgoingMessage(
+            key=alert.key, kind=alert.kind.value, reference=alert.reference, to=self._addresses(alert.recipients),
+            subject=rendered.subject, body=rendered.body, language=rendered.language,
+            data=alert.model_dump(mode="json"),
+        ))
+
+    @activity.defn(name="send_notice")
+    async def send_notice(self, notice: Notice) -> str:
+        """A decision letter (in the person's or guardian's language), a delivery failure or the digest."""
+        language = getattr(notice, "language", self.staff_language)
+        return await self._deliver(self.channel, self._message(notice, language, notice.recipients))
+
+    @activity.defn(name="request_assessment")
+    async def request_assessment(self, needed: AssessmentNeeded) -> str:
+        """Ask the assessor for an assessment, through the assessment channel (e.g. a case-management
+        system's webhook); the result comes back by the case's `assess` update."""
+        return await self._deliver(self.assessment_channel,
+                                   self._message(needed, self.staff_language, needed.recipients))
+
+    def _message(self, notice: Notice, language: str, recipients: Recipients) -> OutgoingMessage:
+        data = notice.model_dump(mode="json")
+        rendered = render(notice.template, language, data)
+        return OutgoingMessage(
+            key=notice.key, kind=notice.template, reference=notice.reference,
+            to=self._addresses(recipients.roles, recipients.addresses),
+            subject=rendered.subject, body=rendered.body, language=rendered.language, data=data,
+        )
+
+    async def _deliver(self, channel: Channel, message: OutgoingMessage) -> str:
         info = activity.info()
-        path = self.outbox.deliver(alert)
-        log.info("alert delivered", case=alert.reference, alert=alert.key, kind=alert.kind.value,
-                 activity_id=info.activity_id, workflow_id=info.workflow_id, attempt=info.attempt)
-        return path.name
+        fields = {"case": message.reference, "key": message.key, "kind": message.kind, "channel": channel.name,
+                  "attempt": info.attempt, "workflow_id": info.workflow_id, "activity_id": info.activity_id}
+        if message.key in info.heartbeat_details:
+            log.info("already delivered by an earlier attempt", **fields)
+            return "already delivered"
+        try:
+            receipt = await channel.deliver(message, lambda: activity.heartbeat(message.key))
+        except PermanentDeliveryError as exc:
+            log.warning("delivery refused for good", reason=str(exc), **fields)
+            raise ApplicationError(str(exc), type=PERMANENT_FAILURE, non_retryable=True) from None
+        log.info("delivered", **fields)
+        return receipt

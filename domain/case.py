@@ -1,7 +1,8 @@
 """The state of one case: a single pydantic model, so continue-as-new can carry it whole.
 
-Obligations are the general shape of every duty with a deadline (Stage 1 and Stage 2 decisions now;
-provisions, assessments, reviews and return steps later): an owner, a due time, reminders and breaches.
+Obligations are the general shape of every duty with a deadline (Stage 1 and Stage 2 decisions, provisions,
+assessments and their reviews; return steps later): an owner, a due time, reminders, breaches and the record of
+its fulfilment. Fields added after the first release have defaults so that older histories still load.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from domain.kinds import ObligationKind
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor, Role
@@ -30,11 +32,6 @@ class Outcome(str, enum.Enum):
     NEGATIVE = "negative"
 
 
-class ObligationKind(str, enum.Enum):
-    STAGE1_DECISION = "stage1_decision"
-    STAGE2_DECISION = "stage2_decision"
-
-
 class Breach(BaseModel):
     """A deadline that passed unmet: kept for audit even when the deadline later moves."""
 
@@ -52,12 +49,26 @@ class Obligation(BaseModel):
     version: int = 0                       # bumped whenever due_at moves, so running timers know to stop
     reminders_sent: list[datetime] = Field(default_factory=list)   # reminder times already sent this version
     breaches: list[Breach] = Field(default_factory=list)
-    fulfilled_at: datetime | None = None
+    fulfilled_at: datetime | None = None   # when it was done (as stated by whoever recorded it)
     fulfilled_by: Actor | None = None
+    created_at: datetime | None = None     # None on obligations older than this field: window_start then
+    waivable: bool = False                 # the policy lets the owner record "not needed", with a reason
+    waived: bool = False
+    evidence: str = ""                     # evidence note, or the reason it was not needed
+    recorded_at: datetime | None = None    # when the fulfilment was recorded in the case
+    requested_at: datetime | None = None   # assessments: when the request went to the assessor
 
     @property
     def is_open(self) -> bool:
         return self.fulfilled_at is None
+
+    @property
+    def existed_from(self) -> datetime:
+        return self.created_at or self.window_start
+
+    @property
+    def late(self) -> bool:
+        return bool(self.breaches) or (self.fulfilled_at is not None and self.fulfilled_at > self.due_at)
 
     @property
     def overdue_now(self) -> bool:
@@ -75,6 +86,30 @@ class DecisionRecord(BaseModel):
     reasons: str
     evidence: str = ""
     informed_in: str = ""
+
+
+class AssessmentRecord(BaseModel):
+    """An assessment's result as recorded: the summary stays inside the encrypted case state."""
+
+    kind: ObligationKind
+    obligation_id: str
+    actor: Actor
+    completed_at: datetime
+    recorded_at: datetime
+    summary: str
+    document: str = ""
+    next_review: datetime
+    next_obligation_id: str
+
+
+class DeliveryFailure(BaseModel):
+    """A message that could not be delivered for good (e.g. a refused address): escalated and kept for audit."""
+
+    key: str
+    what: str
+    at: datetime
+    reason: str
+    escalated_to: Role | None
 
 
 class RRExtension(BaseModel):
@@ -105,6 +140,8 @@ class CaseState(BaseModel):
     rr: RecoveryReflection | None = None
     obligations: dict[str, Obligation] = Field(default_factory=dict)
     decisions: list[DecisionRecord] = Field(default_factory=list)
+    assessments: list[AssessmentRecord] = Field(default_factory=list)
+    delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -113,6 +150,9 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
+
+    def open_obligation(self, kind: ObligationKind) -> Obligation | None:
+        return next((o for o in self.open_obligations if o.kind is kind), None)
 
     def next_deadline(self) -> Obligation | None:
         """The earliest due time among open obligations; in the past when that obligation is overdue."""

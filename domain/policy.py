@@ -6,6 +6,7 @@ of the file never changes a running case and an audit replays the rules that app
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import tomllib
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.errors import PolicyError
+from domain.kinds import ASSESSMENT_KINDS, ObligationKind
 from domain.roles import Role
 
 
@@ -67,6 +69,82 @@ class EscalationRules(_Section):
     to_role: Role
 
 
+class ProvisionCondition(str, enum.Enum):
+    UNACCOMPANIED = "unaccompanied"    # owed only to a child who is unaccompanied or separated
+
+
+class ProvisionItem(_Section):
+    """One duty owed after a positive Stage 1: what, who owes it, whether "not needed" may be recorded."""
+
+    kind: ObligationKind
+    owner: Role
+    waivable: bool = False                       # "not needed" may be recorded, with a reason
+    only_if: ProvisionCondition | None = None
+    due: timedelta | None = None                 # overrides the list's due time for this item
+
+    @field_validator("kind")
+    @classmethod
+    def _not_a_decision(cls, value: ObligationKind) -> ObligationKind:
+        if value.is_decision:
+            raise ValueError(f"{value.value} is a decision, not a provision")
+        return value
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_can_act(cls, value: Role) -> Role:
+        if value is Role.AUDITOR:
+            raise ValueError("an auditor never owes a provision")
+        return value
+
+    @field_validator("due")
+    @classmethod
+    def _due_positive(cls, value: timedelta | None) -> timedelta | None:
+        return value if value is None else _positive(value)
+
+
+def _unique_kinds(items: tuple[ProvisionItem, ...]) -> tuple[ProvisionItem, ...]:
+    kinds = [i.kind for i in items]
+    if dupes := sorted({k.value for k in kinds if kinds.count(k) > 1}):
+        raise ValueError(f"listed twice: {', '.join(dupes)}")
+    return items
+
+
+class ProvisionRules(_Section):
+    """Immediate provisions (DOMAIN.md section 3): one list for adults, one for children, each with a due time."""
+
+    due_adult: timedelta = timedelta(hours=48)
+    due_child: timedelta = timedelta(hours=24)
+    adult: tuple[ProvisionItem, ...] = ()
+    child: tuple[ProvisionItem, ...] = ()
+
+    _check = field_validator("due_adult", "due_child")(_positive)
+    _unique = field_validator("adult", "child")(_unique_kinds)
+
+    @field_validator("adult")
+    @classmethod
+    def _no_child_conditions(cls, items: tuple[ProvisionItem, ...]) -> tuple[ProvisionItem, ...]:
+        if any(i.only_if is not None for i in items):
+            raise ValueError("only_if applies to the child list only")
+        return items
+
+
+class AssessmentRules(_Section):
+    """An assessment kind and the longest it may go unreviewed (an adult's needs and risks: at least quarterly)."""
+
+    kind: ObligationKind
+    max_review_interval: timedelta
+
+    _check = field_validator("max_review_interval")(_positive)
+
+    @field_validator("kind")
+    @classmethod
+    def _an_assessment(cls, value: ObligationKind) -> ObligationKind:
+        if not value.is_assessment:
+            known = ", ".join(sorted(k.value for k in ASSESSMENT_KINDS))
+            raise ValueError(f"{value.value} is not an assessment; assessments are: {known}")
+        return value
+
+
 class Policy(BaseModel):
     """One jurisdiction's rules. Stage 2 is due at the end of the R&R period that a positive Stage 1 opens."""
 
@@ -80,6 +158,9 @@ class Policy(BaseModel):
     rr: RecoveryReflectionRules
     reminders: ReminderRules
     escalation: EscalationRules
+    # Optional so that policies and case snapshots written before provisions existed still load.
+    provisions: ProvisionRules = Field(default_factory=ProvisionRules)
+    assessments: tuple[AssessmentRules, ...] = ()
     source_sha256: str = ""
 
     @model_validator(mode="after")
@@ -90,9 +171,29 @@ class Policy(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _assessments_have_review_rules(self) -> Policy:
+        kinds = [a.kind for a in self.assessments]
+        if dupes := sorted({k.value for k in kinds if kinds.count(k) > 1}):
+            raise ValueError(f"assessments: listed twice: {', '.join(dupes)}")
+        listed = {i.kind for i in (*self.provisions.adult, *self.provisions.child) if i.kind.is_assessment}
+        if missing := sorted(k.value for k in listed - set(kinds)):
+            raise ValueError(f"assessments: no max_review_interval for {', '.join(missing)} (listed as a provision)")
+        return self
+
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def provisions_for(self, *, is_child: bool, unaccompanied: bool) -> list[tuple[ProvisionItem, timedelta]]:
+        """The provisions a case owes after a positive Stage 1, each with the time it is due within."""
+        rules = self.provisions
+        items, due = (rules.child, rules.due_child) if is_child else (rules.adult, rules.due_adult)
+        wanted = [i for i in items if i.only_if is None or (i.only_if is ProvisionCondition.UNACCOMPANIED and unaccompanied)]
+        return [(i, i.due or due) for i in wanted]
+
+    def max_review_interval(self, kind: ObligationKind) -> timedelta | None:
+        return next((a.max_review_interval for a in self.assessments if a.kind is kind), None)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -41,6 +41,16 @@ class PersonalData(BaseModel):
     date_of_birth: date | None = None
     nationality: str | None = None
     address: str | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")   # where an adult's letters go
+
+
+class GuardianContact(BaseModel):
+    """A child's parent or legal guardian, to whom the child's letters go. Personal data, like PersonalData."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 class Referral(BaseModel):
@@ -50,12 +60,14 @@ class Referral(BaseModel):
     detected_on: date
     declared_child: bool = False
     age_disputed: bool = False
+    unaccompanied: bool = False      # a child unaccompanied or separated: a legal guardian must be appointed
     sex: Sex = Sex.UNKNOWN
     exploitation_types: list[Exploitation] = Field(default_factory=list)
     cross_border: bool
     consent_to_referral: bool | None = None
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     person: PersonalData = Field(default_factory=PersonalData)
+    guardian: GuardianContact | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Referral:
@@ -64,6 +76,8 @@ class Referral(BaseModel):
             raise ValueError("date of birth is after the date of detection")
         if not self.is_child and self.consent_to_referral is None:
             raise ValueError("an adult's referral needs consent_to_referral (true or false)")
+        if not self.is_child and (self.unaccompanied or self.guardian):
+            raise ValueError("unaccompanied and guardian apply to a child only")
         return self
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from domain.case import CaseState, Outcome
 from domain.policy import Policy
@@ -47,3 +47,33 @@ class ExtendRRRequest(BaseModel):
     reasons: str = ""
     new_end: datetime | None = None
     extend_by: timedelta | None = None
+
+
+class ProvideRequest(BaseModel):
+    """A provision given (`when` it was done, default now) or, where the policy allows it, not needed.
+
+    `kind` is a plain string so that an unknown kind reaches the validator and is refused there by name.
+    """
+
+    actor: Actor
+    kind: str
+    when: datetime | None = None
+    evidence: str = ""
+    not_needed_reason: str = ""
+
+
+class AssessmentResult(BaseModel):
+    """What an assessor (or an external case-management system) sends back: `nrm case assess --result FILE`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    completed_at: datetime
+    summary: str
+    next_review: datetime
+    document: str = ""        # reference to the full assessment kept elsewhere
+
+
+class AssessRequest(BaseModel):
+    actor: Actor
+    kind: str
+    result: AssessmentResult

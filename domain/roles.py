@@ -15,6 +15,9 @@ class Role(str, enum.Enum):
     COMPETENT_AUTHORITY = "competent_authority"
     COORDINATOR = "coordinator"
     AUDITOR = "auditor"
+    SUPPORT_PROVIDER = "support_provider"      # NGO or service provider; the adult's independent advocate
+    CHILD_PROTECTION = "child_protection"      # child protection services
+    GUARDIAN_ADVOCATE = "guardian_advocate"    # every child's guardian advocate; receives a child's letters
 
 
 class Act(str, enum.Enum):
@@ -27,6 +30,8 @@ class Act(str, enum.Enum):
     STAGE2_DECISION = "stage2_decision"
     EXTEND_RR = "extend_rr"
     EXPORT_PERSONAL_DATA = "export_personal_data"   # the person's right of access: everything held about them
+    PROVIDE = "provide"                        # record a provision given (or not needed); owner checked per case
+    RECORD_ASSESSMENT = "record_assessment"    # record an assessment's result; owner checked per case
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -70,7 +75,11 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.STAGE2_DECISION: "make a Stage 2 decision",
     Act.EXTEND_RR: "extend the R&R period",
     Act.EXPORT_PERSONAL_DATA: "export the person's data",
+    Act.PROVIDE: "record a provision",
+    Act.RECORD_ASSESSMENT: "record an assessment",
 }
+
+_STAFF = frozenset(Role) - {Role.AUDITOR}
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
@@ -79,6 +88,8 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.STAGE2_DECISION: frozenset({Role.COMPETENT_AUTHORITY}),
     Act.EXTEND_RR: frozenset({Role.COMPETENT_AUTHORITY}),
     Act.EXPORT_PERSONAL_DATA: frozenset({Role.COORDINATOR}),
+    Act.PROVIDE: _STAFF,
+    Act.RECORD_ASSESSMENT: _STAFF,
 }
 
 

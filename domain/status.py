@@ -7,7 +7,15 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.case import CaseState, DecisionRecord, Obligation, RecoveryReflection, Stage
+from domain.case import (
+    AssessmentRecord,
+    CaseState,
+    DecisionRecord,
+    DeliveryFailure,
+    Obligation,
+    RecoveryReflection,
+    Stage,
+)
 from domain.deadlines import reminder_times
 from domain.policy import Policy
 
@@ -18,6 +26,7 @@ class DeadlineState(str, enum.Enum):
     OVERDUE = "overdue"
     MET = "met"
     MET_LATE = "met late"
+    WAIVED = "waived"              # recorded as not needed, with a reason, where the policy allows it
 
 
 class DeadlineView(BaseModel):
@@ -30,6 +39,8 @@ class DeadlineView(BaseModel):
     breaches: int
     fulfilled_at: datetime | None = None
     fulfilled_by: str | None = None
+    recorded_at: datetime | None = None
+    evidence: str = ""
 
 
 class CaseStatus(BaseModel):
@@ -47,13 +58,16 @@ class CaseStatus(BaseModel):
     next_deadline: DeadlineView | None
     breach_count: int
     decisions: list[DecisionRecord]
+    assessments: list[AssessmentRecord] = []
+    delivery_failures: list[DeliveryFailure] = []
     as_of: datetime
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
     if not ob.is_open:
-        late = ob.breaches or (ob.fulfilled_at is not None and ob.fulfilled_at > ob.due_at)
-        return DeadlineState.MET_LATE if late else DeadlineState.MET
+        if ob.waived:
+            return DeadlineState.WAIVED
+        return DeadlineState.MET_LATE if ob.late else DeadlineState.MET
     if now >= ob.due_at or ob.overdue_now:
         return DeadlineState.OVERDUE
     times = reminder_times(ob, policy)
@@ -73,6 +87,8 @@ def deadline_view(ob: Obligation, policy: Policy, now: datetime) -> DeadlineView
         breaches=len(ob.breaches),
         fulfilled_at=ob.fulfilled_at,
         fulfilled_by=str(ob.fulfilled_by) if ob.fulfilled_by else None,
+        recorded_at=ob.recorded_at,
+        evidence=ob.evidence,
     )
 
 
@@ -94,5 +110,7 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         next_deadline=deadline_view(nxt, state.policy, now) if nxt else None,
         breach_count=state.breach_count,
         decisions=state.decisions,
+        assessments=state.assessments,
+        delivery_failures=state.delivery_failures,
         as_of=now,
     )

@@ -6,11 +6,13 @@ that a refused act writes nothing to the case history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.case import (
+    AssessmentRecord,
     CaseState,
     DecisionRecord,
+    Obligation,
     ObligationKind,
     Outcome,
     RecoveryReflection,
@@ -18,8 +20,8 @@ from domain.case import (
     Stage,
 )
 from domain.deadlines import move_due, new_obligation
-from domain.errors import InvalidRequest, WrongStage
-from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
+from domain.errors import InvalidRequest, NotAuthorized, WrongStage
+from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, Role, authorize
 
 
@@ -106,7 +108,8 @@ def check_stage1(state: CaseState, request: DecisionRequest) -> None:
     _check_decision(state, Act.STAGE1_DECISION, request, "a Stage 1 decision", Stage.STAGE1_PENDING)
 
 
-def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> None:
+def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime, *, provisions: bool = True) -> None:
+    """`provisions=False` replays cases decided before positive decisions created provision obligations."""
     _record_decision(state, Act.STAGE1_DECISION, request, now)
     _fulfil(state, ObligationKind.STAGE1_DECISION, request.actor, now)
     if request.outcome is Outcome.NEGATIVE:
@@ -119,6 +122,15 @@ def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> N
     state.obligations[ObligationKind.STAGE2_DECISION.value] = new_obligation(
         ObligationKind.STAGE2_DECISION, Role.COMPETENT_AUTHORITY, start=now, due=end
     )
+    if provisions:
+        _owe_provisions(state, now)
+
+
+def _owe_provisions(state: CaseState, now: datetime) -> None:
+    for item, within in state.policy.provisions_for(is_child=state.is_child,
+                                                    unaccompanied=state.referral.unaccompanied):
+        ob = new_obligation(item.kind, item.owner, start=now, due=now + within)
+        state.obligations[ob.id] = ob.model_copy(update={"created_at": now, "waivable": item.waivable})
 
 
 def check_stage2(state: CaseState, request: DecisionRequest) -> None:
@@ -165,3 +177,109 @@ def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -
     )
     rr.end = new_end
     move_due(state.obligations[ObligationKind.STAGE2_DECISION.value], new_end, from_time=now)
+
+
+# ---- provisions and assessments -----------------------------------------------------------------------------
+
+
+def _owed(state: CaseState, kind_text: str) -> Obligation:
+    """The open obligation of that kind, or a refusal that says which ones the case does owe."""
+    open_kinds = ", ".join(o.kind.value for o in state.open_obligations) or "none"
+    try:
+        kind = ObligationKind(kind_text)
+    except ValueError:
+        raise InvalidRequest(f"unknown obligation kind {kind_text!r} (open in case {state.reference}: {open_kinds})") from None
+    ob = state.open_obligation(kind)
+    if ob is None:
+        raise InvalidRequest(f"case {state.reference} has no open {kind.value} obligation (open: {open_kinds})")
+    return ob
+
+
+def _check_owner(ob: Obligation, actor: Actor, act: Act) -> None:
+    authorize(act, actor, stage1_delegated=False)
+    if actor.role is not ob.owner_role:
+        raise NotAuthorized(f"role {actor.role.value} may not record {ob.kind.value}: "
+                            f"it is owed by {ob.owner_role.value}")
+
+
+def _check_when(ob: Obligation, when: datetime, now: datetime, what: str) -> None:
+    if when.tzinfo is None:
+        raise InvalidRequest(f"the time {what} was done needs a time zone (e.g. 2026-11-20T10:00:00Z)")
+    if when > now:
+        raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is in the future")
+    if when < ob.existed_from:
+        raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is before the obligation existed "
+                             f"({ob.existed_from.isoformat()})")
+
+
+def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> None:
+    ob = _owed(state, request.kind)
+    if ob.kind.is_decision:
+        raise InvalidRequest(f"{ob.kind.value} is recorded by a decision: use `nrm case decide`")
+    if ob.kind.is_assessment:
+        raise InvalidRequest(f"{ob.kind.value} is an assessment: record its result with `nrm case assess`")
+    _check_owner(ob, request.actor, Act.PROVIDE)
+    _check_when(ob, request.when or now, now, ob.kind.value)
+    if request.not_needed_reason.strip():
+        if not ob.waivable:
+            raise InvalidRequest(f"the policy does not allow recording {ob.kind.value} as not needed")
+        if request.evidence.strip():
+            raise InvalidRequest("give either an evidence note or a reason it is not needed, not both")
+    elif not request.evidence.strip():
+        raise InvalidRequest(f"recording {ob.kind.value} needs an evidence note (what was done, reference)")
+
+
+def apply_provide(state: CaseState, request: ProvideRequest, now: datetime) -> Obligation:
+    ob = _owed(state, request.kind)
+    reason = request.not_needed_reason.strip()
+    ob.fulfilled_at = request.when or now
+    ob.fulfilled_by = request.actor
+    ob.recorded_at = now
+    ob.waived = bool(reason)
+    ob.evidence = reason or request.evidence.strip()
+    return ob
+
+
+def check_assess(state: CaseState, request: AssessRequest, now: datetime) -> None:
+    ob = _owed(state, request.kind)
+    if not ob.kind.is_assessment:
+        raise InvalidRequest(f"{ob.kind.value} is not an assessment: record it with `nrm case provide`")
+    _check_owner(ob, request.actor, Act.RECORD_ASSESSMENT)
+    result = request.result
+    _check_when(ob, result.completed_at, now, "the assessment")
+    if not result.summary.strip():
+        raise InvalidRequest("an assessment result needs a summary")
+    if result.next_review.tzinfo is None:
+        raise InvalidRequest("the date of next review needs a time zone (e.g. 2027-02-01T00:00:00Z)")
+    if result.next_review <= now:
+        raise InvalidRequest(f"the date of next review, {result.next_review.isoformat()}, is not in the future")
+    longest = state.policy.max_review_interval(ob.kind)
+    if longest is not None and result.next_review - result.completed_at > longest:
+        raise InvalidRequest(
+            f"the date of next review, {result.next_review.isoformat()}, is later than the policy allows: "
+            f"{ob.kind.value} is reviewed at most {_days(longest)} after the assessment"
+        )
+
+
+def _days(span: timedelta) -> str:
+    return f"{span.days} days" if span.days else f"{int(span.total_seconds())} seconds"
+
+
+def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> Obligation:
+    """Fulfil the assessment and owe its next review; returns the new review obligation."""
+    ob = _owed(state, request.kind)
+    result = request.result
+    ob.fulfilled_at = result.completed_at
+    ob.fulfilled_by = request.actor
+    ob.recorded_at = now
+    ob.evidence = result.summary.strip()
+    number = sum(1 for o in state.obligations.values() if o.kind is ob.kind) + 1
+    review = new_obligation(ob.kind, ob.owner_role, start=now, due=result.next_review).model_copy(
+        update={"id": f"{ob.kind.value}#{number}", "created_at": now})
+    state.obligations[review.id] = review
+    state.assessments.append(AssessmentRecord(
+        kind=ob.kind, obligation_id=ob.id, actor=request.actor, completed_at=result.completed_at, recorded_at=now,
+        summary=result.summary.strip(), document=result.document.strip(), next_review=result.next_review,
+        next_obligation_id=review.id,
+    ))
+    return review

@@ -174,15 +174,16 @@ def policies_list(as_json: JsonOpt = False) -> None:
 # ---- cases ------------------------------------------------------------------------------------------------
 
 
-def _referral_from_file(path: Path) -> dict[str, Any]:
+def data_file(path: Path, what: str) -> dict[str, Any]:
+    """A JSON or TOML file (by suffix) as a dict; `what` names it in the error."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot read referral file {path}: {exc.strerror}")
+        fail(f"cannot read {what} file {path}: {exc.strerror}")
     try:
         return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        fail(f"referral file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}")
+        fail(f"{what} file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}")
 
 
 @case_app.command("open")
@@ -204,7 +205,7 @@ def case_open(
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
     who = _actor(actor)
-    data: dict[str, Any] = _referral_from_file(file) if file else {}
+    data: dict[str, Any] = data_file(file, "referral") if file else {}
     flags = {
         "first_responder_id": first_responder, "declared_child": child, "age_disputed": age_disputed,
         "sex": sex.value if sex else None, "cross_border": cross_border, "consent_to_referral": consent,
@@ -349,3 +350,4 @@ def main() -> None:
 from starter import cli_codec  # noqa: E402,F401
 from starter import cli_privacy  # noqa: E402,F401
 from starter import cli_audit  # noqa: E402,F401
+from starter import cli_obligations  # noqa: E402,F401

@@ -24,7 +24,7 @@ from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
-from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
+from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, authorize
 from domain.status import CaseStatus
 from starter.codec import UnknownKey
@@ -58,6 +58,7 @@ class CaseSummary(BaseModel):
     next_deadline_kind: str | None
     breaches: int
     running: bool
+    overdue: list[str] = []        # kinds of the open obligations already past their due time
 
 
 def invalid_input(exc: ValidationError, what: str) -> NrmError:
@@ -86,8 +87,9 @@ def _visibility_query(stage: Stage | None, due_before: datetime | None, child: b
     return " AND ".join(clauses)
 
 
-def _summary(execution: WorkflowExecution) -> CaseSummary:
+def _summary(execution: WorkflowExecution, now: datetime) -> CaseSummary:
     attrs = execution.typed_search_attributes
+    overdue = [kind for kind, due in sa.parse_open_deadlines(attrs.get(sa.OPEN_DEADLINES)) if due <= now]
     return CaseSummary(
         reference=execution.id.removeprefix("case-"),
         stage=attrs.get(sa.STAGE),
@@ -97,6 +99,7 @@ def _summary(execution: WorkflowExecution) -> CaseSummary:
         next_deadline_kind=attrs.get(sa.NEXT_DEADLINE_KIND),
         breaches=attrs.get(sa.BREACH_COUNT) or 0,
         running=execution.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+        overdue=overdue,
     )
 
 
@@ -187,6 +190,14 @@ class NrmClient:
     async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> CaseStatus:
         return await self._update(reference, CaseWorkflow.extend_rr, request, request_id)
 
+    async def provide(self, reference: str, request: ProvideRequest, request_id: str | None = None) -> CaseStatus:
+        """Record a provision given (or not needed); the same request id never records twice."""
+        return await self._update(reference, CaseWorkflow.provide, request, request_id)
+
+    async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> CaseStatus:
+        """Record an assessment's result; its date of next review becomes the next obligation."""
+        return await self._update(reference, CaseWorkflow.assess, request, request_id)
+
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
@@ -224,5 +235,5 @@ class NrmClient:
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         query = _visibility_query(stage, due_before, child)
-        rows = [_summary(e) async for e in self.client.list_workflows(query, limit=limit)]
+        rows = [_summary(e, now) async for e in self.client.list_workflows(query, limit=limit)]
         return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))

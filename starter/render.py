@@ -30,13 +30,23 @@ def show_case(console: Console, status: CaseStatus) -> None:
     if status.next_deadline:
         nd = status.next_deadline
         console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")
-    table = Table(title="Deadlines", title_justify="left")
-    for col in ("deadline", "owner", "due", "state", "reminders", "breaches", "met at"):
+    table = Table(title="Obligations and deadlines", title_justify="left")
+    for col in ("obligation", "owner", "due", "state", "reminders", "breaches", "done at", "by", "evidence / reason"):
         table.add_column(col)
     for d in status.deadlines:
-        table.add_row(d.kind, d.owner_role, _t(d.due_at), d.state.value, str(d.reminders_sent), str(d.breaches),
-                      _t(d.fulfilled_at))
+        table.add_row(d.id, d.owner_role, _t(d.due_at), d.state.value, str(d.reminders_sent), str(d.breaches),
+                      _t(d.fulfilled_at), d.fulfilled_by or "-", d.evidence or "-")
     console.print(table)
+    if status.assessments:
+        done = Table(title="Assessments", title_justify="left")
+        for col in ("assessment", "completed", "by", "summary", "next review"):
+            done.add_column(col)
+        for a in status.assessments:
+            done.add_row(a.obligation_id, _t(a.completed_at), str(a.actor), a.summary, _t(a.next_review))
+        console.print(done)
+    for f in status.delivery_failures:
+        escalated = f"escalated to {f.escalated_to.value}" if f.escalated_to else "not escalated"
+        console.print(f"[red]undeliverable[/red] {f.what} at {_t(f.at)}: {f.reason} ({escalated})")
     log = Table(title="Decisions", title_justify="left")
     for col in ("when", "act", "outcome", "by", "reasons", "evidence", "informed in"):
         log.add_column(col)
@@ -47,9 +57,9 @@ def show_case(console: Console, status: CaseStatus) -> None:
 
 def list_cases(console: Console, rows: list[CaseSummary]) -> None:
     table = Table(title=f"{len(rows)} case(s)", title_justify="left")
-    for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches"):
+    for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue"):
         table.add_column(col)
     for r in rows:
         table.add_row(r.reference, r.stage or "-", r.jurisdiction or "-", "yes" if r.is_child else "no",
-                      r.next_deadline_kind or "-", _t(r.next_deadline), str(r.breaches))
+                      r.next_deadline_kind or "-", _t(r.next_deadline), str(r.breaches), ", ".join(r.overdue) or "-")
     console.print(table)

@@ -34,6 +34,26 @@ class Settings(BaseSettings):
     codec_ui_origin: str | None = None      # the one origin given CORS headers; default the embedded Web UI's
     retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
 
+
+    # notifications (README "Obligations and notifications")
+    notify_channel: Literal["maildir", "smtp", "webhook"] = "maildir"
+    assessment_channel: Literal["maildir", "smtp", "webhook"] | None = None   # default: notify_channel
+    staff_language: str = "en"                 # language of reminders, escalations, requests and digests
+    role_addresses: dict[str, str] = {}        # e.g. {"coordinator": "nrm-desk@example.org"}; else ROLE@mail_domain
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 30.0
+    webhook_url: str | None = None
+    assessment_webhook_url: str | None = None  # an external case-management system; default webhook_url
+    webhook_secret: SecretStr | None = None    # HMAC-SHA256 key of the X-NRM-Signature header
+    webhook_timeout: float = 10.0
+    digest_hour: int = Field(7, ge=0, le=23)   # the coordinators' daily digest, at this hour...
+    digest_timezone: str = "UTC"               # ...in this time zone
+    digest_window_hours: int = Field(48, ge=1)
+
     @property
     def key_path(self) -> Path:
         return self.key_file or self.home / "keys.json"

@@ -20,6 +20,7 @@ from starter.codec import EncryptionCodec, KeyRing
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
 from starter.connection import connect
 from starter.retention import set_namespace_retention
+from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
 from starter.settings import Settings
 from workflows.search_attributes import dev_server_flags
 
@@ -105,6 +106,9 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
         print(f"Codec server     {codec_url} (bearer token in {token_from}; browser sign-in at {codec_url}/login)")
         print(f"Outbox (Maildir) {settings.outbox_path}")
         print(f"Retention        closed cases are deleted {settings.retention.days} days after closing")
+        applied = await apply_schedules(client, settings)
+        print(f"Daily digest     schedule {DIGEST_SCHEDULE_ID} at {settings.digest_hour:02d}:00 "
+              f"{settings.digest_timezone} ({applied[DIGEST_SCHEDULE_ID]})")
         print("Worker running. Press Ctrl-C to stop.", flush=True)
         async with build_worker(client, settings):
             server_done = asyncio.ensure_future(server.wait())

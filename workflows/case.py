@@ -4,6 +4,10 @@ Every human act is an Update whose validator asks domain.transitions whether it 
 nothing to history). Every obligation gets two watchers: one durable timer for its due time (so the history
 shows exactly the deadline the policy set) and one for its reminders. When a deadline moves, the obligation's
 version changes and its watchers stop; the main loop starts new ones.
+
+Behaviour added after histories were first stored runs only where `workflow.patched(...)` says so (the ids
+below), so that those histories replay unchanged: provisions owed after a positive Stage 1, decision letters,
+escalation of undeliverable messages, and the open-deadlines search attribute.
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ from typing import Any, Callable
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notifications import NotificationActivities
+    from activities.notifications import PERMANENT_FAILURE, NotificationActivities
     from domain import transitions
-    from domain.case import Obligation
+    from domain.case import Obligation, Outcome
     from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
-    from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase
+    from domain.notices import AssessmentNeeded, Notice, assessment_needed, decision_letter, record_delivery_failure
+    from domain.requests import (
+        AssessRequest,
+        ConsentRequest,
+        DecisionRequest,
+        ExtendRRRequest,
+        OpenCase,
+        ProvideRequest,
+    )
     from domain.status import CaseStatus, case_status
     from workflows import search_attributes as sa
 
@@ -32,6 +44,11 @@ ALERT_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=0,  # transient failures retry until delivered; permanent ones raise non-retryable errors
 )
+
+PROVISIONS_PATCH = "provision-obligations"            # a positive Stage 1 owes the policy's provisions
+LETTERS_PATCH = "decision-letters"                    # each decision is sent as a letter to the person/guardian
+DELIVERY_FAILURES_PATCH = "delivery-failure-escalation"  # a permanently undeliverable message is escalated
+OPEN_DEADLINES_PATCH = "open-deadlines-search-attribute"  # NrmOpenDeadlines lists every open obligation
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -73,7 +90,9 @@ class CaseWorkflow:
 
     @workflow.update
     def decide_stage1(self, request: DecisionRequest) -> CaseStatus:
-        transitions.apply_stage1(self.state, request, workflow.now())
+        provisions = request.outcome is Outcome.POSITIVE and workflow.patched(PROVISIONS_PATCH)
+        transitions.apply_stage1(self.state, request, workflow.now(), provisions=provisions)
+        self._send_decision_letter()
         return self._after_change("stage 1 decided")
 
     @decide_stage1.validator
@@ -83,6 +102,7 @@ class CaseWorkflow:
     @workflow.update
     def decide_stage2(self, request: DecisionRequest) -> CaseStatus:
         transitions.apply_stage2(self.state, request, workflow.now())
+        self._send_decision_letter()
         return self._after_change("stage 2 decided")
 
     @decide_stage2.validator
@@ -97,6 +117,24 @@ class CaseWorkflow:
     @extend_rr.validator
     def _check_extend_rr(self, request: ExtendRRRequest) -> None:
         transitions.check_extend_rr(self.state, request)
+
+    @workflow.update
+    def provide(self, request: ProvideRequest) -> CaseStatus:
+        ob = transitions.apply_provide(self.state, request, workflow.now())
+        return self._after_change(f"{ob.kind.value} recorded")
+
+    @provide.validator
+    def _check_provide(self, request: ProvideRequest) -> None:
+        transitions.check_provide(self.state, request, workflow.now())
+
+    @workflow.update
+    def assess(self, request: AssessRequest) -> CaseStatus:
+        review = transitions.apply_assess(self.state, request, workflow.now())
+        return self._after_change(f"{review.kind.value} recorded, review {review.id} owed")
+
+    @assess.validator
+    def _check_assess(self, request: AssessRequest) -> None:
+        transitions.check_assess(self.state, request, workflow.now())
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -115,6 +153,9 @@ class CaseWorkflow:
             if running is None or running[0] != ob.version:
                 task = asyncio.create_task(self._watch(ob, ob.version))
                 self._watching[ob.id] = (ob.version, task)
+            if ob.kind.is_assessment and ob.requested_at is None:
+                ob.requested_at = workflow.now()
+                asyncio.create_task(self._request_assessment(assessment_needed(self.state, ob)))
 
     async def _watch(self, ob: Obligation, version: int) -> None:
         def stale() -> bool:
@@ -152,18 +193,44 @@ class CaseWorkflow:
                 pass
         return not stale()
 
+    # ---- notifications -----------------------------------------------------------------------------------
+
     async def _send(self, alert: Alert) -> None:
+        await self._notify(NotificationActivities.send_alert, alert, alert.key, alert.kind.value,
+                           f"{alert.kind.value}: {alert.obligation_kind.value}")
+
+    def _send_decision_letter(self) -> None:
+        if workflow.patched(LETTERS_PATCH):
+            letter = decision_letter(self.state)
+            asyncio.create_task(self._notify(NotificationActivities.send_notice, letter, letter.key, letter.template,
+                                             f"letter: stage {letter.stage} {letter.outcome.value}"))
+
+    async def _request_assessment(self, needed: AssessmentNeeded) -> None:
+        await self._notify(NotificationActivities.request_assessment, needed, needed.key, needed.template,
+                           f"assessment request: {needed.obligation_id}")
+
+    async def _notify(self, activity: Callable[..., Any], message: Alert | Notice, key: str, what: str,
+                      summary: str) -> None:
+        """Run a delivery activity; a permanent failure (refused address) is recorded and escalated."""
         self._sending += 1
         try:
             await workflow.execute_activity_method(
-                NotificationActivities.send_alert,
-                alert,
+                activity,
+                message,
                 start_to_close_timeout=ALERT_TIMEOUT,
                 retry_policy=ALERT_RETRY,
-                summary=f"{alert.kind.value}: {alert.obligation_kind.value}",
+                summary=summary,
             )
-        except ActivityError:
-            workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": alert.key})
+        except ActivityError as err:
+            workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": key})
+            cause = err.cause
+            if (isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE
+                    and workflow.patched(DELIVERY_FAILURES_PATCH)):
+                escalation = record_delivery_failure(self.state, key, what, cause.message, workflow.now())
+                self._changed = True
+                if escalation is not None:
+                    await self._notify(NotificationActivities.send_notice, escalation, escalation.key,
+                                       escalation.template, "escalation: delivery failure")
         finally:
             self._sending -= 1
 
@@ -179,6 +246,9 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
         ]
+        if workflow.patched(OPEN_DEADLINES_PATCH):
+            entries = sa.open_deadline_entries(self.state.open_obligations)
+            wanted.append(sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset())
         changed = [u for u in wanted if self._published.get(u.key.name, _UNSET) != u.value]
         if changed:
             workflow.upsert_search_attributes(changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from email import message_from_bytes
 from email.message import Message
@@ -67,3 +68,19 @@ def outbox_messages(outbox: Path, reference: str) -> list[Message]:
         return []
     msgs = [message_from_bytes(p.read_bytes()) for p in sorted(new.iterdir(), key=lambda p: p.stat().st_mtime_ns)]
     return [m for m in msgs if m["X-NRM-Case"] == reference]
+
+
+async def settled(client: Client, reference: str) -> None:
+    """Wait until the case has no activity or workflow task in flight (letters, requests), so its history stops
+    growing until the next timer."""
+    handle = client.get_workflow_handle(workflow_id(reference))
+
+    async def idle() -> bool:
+        raw = (await handle.describe()).raw_description
+        return not raw.pending_activities and not raw.HasField("pending_workflow_task")
+
+    deadline = asyncio.get_running_loop().time() + 15
+    while not await idle():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"case {reference} still has activities in flight")
+        await asyncio.sleep(0.1)

@@ -99,8 +99,8 @@ def test_a_policy_is_also_found_by_path_and_hashed_by_content(tmp_path: Path) ->
         ('title = "a test policy"', 'titel = "typo"',
          "t.toml: title: Field required; titel: Extra inputs are not permitted"),
         ('to_role = "coordinator"', 'to_role = "mayor"',
-         "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator'"
-         " or 'auditor'"),
+         "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator',"
+         " 'auditor', 'support_provider', 'child_protection' or 'guardian_advocate'"),
         ('due_adult = "P5D"', 'due_adult = "five days"', "t.toml: stage1.due_adult: Input should be a valid timedelta, invalid digit in duration"),
     ],
 )

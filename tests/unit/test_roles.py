@@ -10,6 +10,7 @@ from domain.errors import InvalidRequest, NotAuthorized
 from domain.roles import Act, Actor, Role, allowed_roles, authorize
 
 FR, CA, CO, AU = Role.FIRST_RESPONDER, Role.COMPETENT_AUTHORITY, Role.COORDINATOR, Role.AUDITOR
+STAFF = set(Role) - {AU}  # provide / assess: any staff role here; the case then checks the obligation's owner
 
 # (act, delegated) -> the roles that may perform it
 EXPECTED = {
@@ -25,6 +26,10 @@ EXPECTED = {
     (Act.EXTEND_RR, True): {CA},
     (Act.EXPORT_PERSONAL_DATA, False): {CO},
     (Act.EXPORT_PERSONAL_DATA, True): {CO},
+    (Act.PROVIDE, False): STAFF,
+    (Act.PROVIDE, True): STAFF,
+    (Act.RECORD_ASSESSMENT, False): STAFF,
+    (Act.RECORD_ASSESSMENT, True): STAFF,
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -33,6 +38,8 @@ DESCRIPTIONS = {
     Act.STAGE2_DECISION: "make a Stage 2 decision",
     Act.EXTEND_RR: "extend the R&R period",
     Act.EXPORT_PERSONAL_DATA: "export the person's data",
+    Act.PROVIDE: "record a provision",
+    Act.RECORD_ASSESSMENT: "record an assessment",
 }
 
 
@@ -70,7 +77,8 @@ def test_actor_parses_role_and_id() -> None:
     [
         ("ca-17", "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'ca-17')"),
         ("competent_authority:", "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'competent_authority:')"),
-        ("judge:j-1", "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor"),
+        ("judge:j-1", "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
+                     "support_provider, child_protection, guardian_advocate"),
         ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
     ],
 )

@@ -1,0 +1,47 @@
+"""What a case can owe: the closed vocabulary of obligation kinds that policies, templates and the CLI share.
+
+Policies choose which kinds a case owes, to whom and by when; the vocabulary itself is code so that every
+kind has a label in every shipped language and a misspelt kind in a policy file is an error, not a silent gap.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ObligationKind(str, enum.Enum):
+    # decisions (fulfilled by `nrm case decide`)
+    STAGE1_DECISION = "stage1_decision"
+    STAGE2_DECISION = "stage2_decision"
+    # immediate provisions after a positive Stage 1 (DOMAIN.md section 3)
+    NRM_REFERRAL = "nrm_referral"                            # NRM referral or alternative services
+    CHILD_PROTECTION_REFERRAL = "child_protection_referral"  # a child: referral to NRM and child protection
+    RR_GRANTED = "rr_granted"
+    INDEPENDENT_ADVOCATE = "independent_advocate"
+    GUARDIAN_ADVOCATE = "guardian_advocate"
+    LEGAL_GUARDIAN = "legal_guardian"                        # a child without parental care
+    URGENT_HEALTHCARE = "urgent_healthcare"
+    EMERGENCY_KIT = "emergency_kit"
+    PRACTICAL_NEEDS = "practical_needs"
+    ACCOMMODATION = "accommodation"
+    LEGAL_ADVICE = "legal_advice"
+    # assessments (fulfilled by `nrm case assess`; each result sets the date of the next review)
+    NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
+    SAFETY_SUPPORT_PLAN = "safety_support_plan"
+    BEST_INTERESTS_ASSESSMENT = "best_interests_assessment"
+
+    @property
+    def is_decision(self) -> bool:
+        return self in DECISION_KINDS
+
+    @property
+    def is_assessment(self) -> bool:
+        return self in ASSESSMENT_KINDS
+
+
+DECISION_KINDS = frozenset({ObligationKind.STAGE1_DECISION, ObligationKind.STAGE2_DECISION})
+ASSESSMENT_KINDS = frozenset({
+    ObligationKind.NEEDS_RISKS_ASSESSMENT,
+    ObligationKind.SAFETY_SUPPORT_PLAN,
+    ObligationKind.BEST_INTERESTS_ASSESSMENT,
+})

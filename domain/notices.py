@@ -1,0 +1,178 @@
+"""Messages the case sends besides reminders and escalations: decision letters, assessment requests, delivery
+failures and the coordinators' digest. Each is built here from the case state and rendered by a template.
+
+Every message has a `key` that is stable across retries and replays: channels use it to never send twice.
+A decision letter carries personal content (the reasons) and, for a person, an address: it travels only inside
+encrypted payloads and the outgoing message itself. A child's letters go to the guardian, never to the child.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.case import CaseState, DeliveryFailure, Obligation, ObligationKind, Outcome
+from domain.roles import Act, Role
+
+
+class Right(str, enum.Enum):
+    """What the person may do after a decision; each has a paragraph in the letter templates."""
+
+    RECONSIDERATION = "reconsideration"
+    APPEAL = "appeal"
+    LEGAL_ADVICE = "legal_advice"
+    RECOVERY_REFLECTION = "recovery_reflection"   # R&R period: rest, support, no removal, no duty to cooperate
+
+
+class Recipients(BaseModel):
+    """Role mailboxes (resolved by the notification channel) and, for letters only, personal addresses."""
+
+    roles: list[Role] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+
+
+class DecisionLetter(BaseModel):
+    template: Literal["decision_letter"] = "decision_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool                  # no address known: the mailbox's owner hands the letter over
+    stage: int
+    outcome: Outcome
+    decided_at: datetime
+    reasons: str
+    rights: list[Right]
+    rr_end: datetime | None = None
+
+
+class AssessmentNeeded(BaseModel):
+    """An assessment request: what is needed, for which case, by when, and how the result comes back."""
+
+    template: Literal["assessment_request"] = "assessment_request"
+    key: str
+    reference: str
+    recipients: Recipients
+    kind: ObligationKind
+    obligation_id: str
+    review: int                    # 1 for the first assessment, 2 for its first review, ...
+    due_at: datetime
+    is_child: bool
+
+
+class DeliveryFailed(BaseModel):
+    template: Literal["delivery_failure"] = "delivery_failure"
+    key: str
+    reference: str
+    recipients: Recipients
+    failed_key: str
+    what: str
+    reason: str
+
+
+class DigestRow(BaseModel):
+    reference: str
+    kind: str
+    due_at: datetime
+    overdue: bool
+    is_child: bool | None = None
+    jurisdiction: str | None = None
+
+
+class Digest(BaseModel):
+    template: Literal["digest"] = "digest"
+    key: str
+    reference: str | None = None
+    recipients: Recipients
+    as_of: datetime
+    window_hours: int
+    rows: list[DigestRow]
+
+
+Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
+
+
+def rights_after(outcome: Outcome, stage: int) -> list[Right]:
+    if outcome is Outcome.NEGATIVE:
+        return [Right.RECONSIDERATION, Right.APPEAL, Right.LEGAL_ADVICE]
+    if stage == 1:
+        return [Right.RECOVERY_REFLECTION, Right.LEGAL_ADVICE]
+    return [Right.LEGAL_ADVICE]
+
+
+def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
+    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the
+    guardian if known, else to the guardian advocate; an adult without an address gets it from the support
+    provider by hand."""
+    referral = state.referral
+    if state.is_child:
+        if referral.guardian:
+            return Recipients(addresses=[referral.guardian.email]), referral.guardian.language, True, False
+        return Recipients(roles=[Role.GUARDIAN_ADVOCATE]), referral.language, True, True
+    if referral.person.email:
+        return Recipients(addresses=[referral.person.email]), referral.language, False, False
+    return Recipients(roles=[Role.SUPPORT_PROVIDER]), referral.language, False, True
+
+
+def decision_letter(state: CaseState) -> DecisionLetter:
+    """The letter for the case's latest decision, in the language the person was informed in."""
+    decision = state.decisions[-1]
+    stage = 1 if decision.act == Act.STAGE1_DECISION.value else 2
+    outcome = Outcome(decision.outcome)
+    recipients, language, to_guardian, by_hand = letter_recipients(state)
+    if not to_guardian and decision.informed_in:
+        language = decision.informed_in
+    return DecisionLetter(
+        key=f"{state.reference}/letter/{len(state.decisions)}-{decision.act}",
+        reference=state.reference,
+        recipients=recipients,
+        language=language,
+        to_guardian=to_guardian,
+        by_hand=by_hand,
+        stage=stage,
+        outcome=outcome,
+        decided_at=decision.at,
+        reasons=decision.reasons,
+        rights=rights_after(outcome, stage),
+        rr_end=state.rr.end if stage == 1 and outcome is Outcome.POSITIVE and state.rr else None,
+    )
+
+
+def review_number(ob: Obligation) -> int:
+    _, _, n = ob.id.partition("#")
+    return int(n) if n else 1
+
+
+def assessment_needed(state: CaseState, ob: Obligation) -> AssessmentNeeded:
+    return AssessmentNeeded(
+        key=f"{state.reference}/{ob.id}/v{ob.version}/assessment-request",
+        reference=state.reference,
+        recipients=Recipients(roles=[ob.owner_role]),
+        kind=ob.kind,
+        obligation_id=ob.id,
+        review=review_number(ob),
+        due_at=ob.due_at,
+        is_child=state.is_child,
+    )
+
+
+def record_delivery_failure(state: CaseState, key: str, what: str, reason: str, now: datetime) -> DeliveryFailed | None:
+    """Record a permanent delivery failure and return the escalation to send, unless what failed was itself a
+    delivery-failure escalation (which would only fail again the same way)."""
+    escalate = what != "delivery_failure"
+    target = state.policy.escalation.to_role if escalate else None
+    state.delivery_failures.append(DeliveryFailure(key=key, what=what, at=now, reason=reason, escalated_to=target))
+    if target is None:
+        return None
+    return DeliveryFailed(
+        key=f"{state.reference}/delivery-failure/{len(state.delivery_failures)}",
+        reference=state.reference,
+        recipients=Recipients(roles=[target]),
+        failed_key=key,
+        what=what,
+        reason=reason,
+    )

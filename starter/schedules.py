@@ -1,0 +1,55 @@
+"""The Temporal Schedules nrmflow runs: the coordinators' daily digest. `apply` creates or updates them, so
+`nrm up` and `nrm schedules apply` can run it any number of times."""
+
+from __future__ import annotations
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from activities.digest import DigestRequest
+from starter.settings import Settings
+from workflows.digest import DigestWorkflow
+
+DIGEST_SCHEDULE_ID = "nrm-daily-digest"
+
+
+def digest_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            DigestWorkflow.run,
+            DigestRequest(window_hours=settings.digest_window_hours),
+            id=DIGEST_SCHEDULE_ID,
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(settings.digest_hour)], minute=[ScheduleRange(0)],
+                                            second=[ScheduleRange(0)])],
+            time_zone_name=settings.digest_timezone,
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def apply_schedules(client: Client, settings: Settings) -> dict[str, str]:
+    """Create each schedule, or bring an existing one up to the settings; returns id -> "created"/"updated"."""
+    wanted = digest_schedule(settings)
+    try:
+        await client.create_schedule(DIGEST_SCHEDULE_ID, wanted)
+        return {DIGEST_SCHEDULE_ID: "created"}
+    except ScheduleAlreadyRunningError:
+        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=wanted)
+
+        await client.get_schedule_handle(DIGEST_SCHEDULE_ID).update(replace)
+        return {DIGEST_SCHEDULE_ID: "updated"}

@@ -1,0 +1,119 @@
+"""Every template renders in every shipped language with no missing key (StrictUndefined), for every kind of
+obligation, every decision letter variant, assessment requests, delivery failures and the digest."""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from jinja2 import UndefinedError
+
+from activities.templates import NAMES, TEMPLATE_DIR, languages, render
+from domain.case import ObligationKind, Outcome
+from domain.deadlines import Alert, AlertKind
+from domain.kinds import ASSESSMENT_KINDS
+from domain.notices import (
+    AssessmentNeeded,
+    DecisionLetter,
+    DeliveryFailed,
+    Digest,
+    DigestRow,
+    Recipients,
+    Right,
+    rights_after,
+)
+from domain.roles import Role
+from tests.unit.builders import T0
+
+REF = "NRM-0000-0001"
+LANGUAGES = languages()
+
+
+def test_english_and_romanian_are_shipped_with_every_template() -> None:
+    assert {"en", "ro"} <= set(LANGUAGES)
+    for lang, name in itertools.product(LANGUAGES, NAMES):
+        assert (TEMPLATE_DIR / lang / f"{name}.txt").is_file(), f"{lang}/{name}.txt"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_labels_every_kind_role_right_and_outcome(lang: str) -> None:
+    own = tomllib.loads((TEMPLATE_DIR / lang / "labels.toml").read_text(encoding="utf-8"))
+    assert set(own["kinds"]) == {k.value for k in ObligationKind}
+    assert set(own["roles"]) == {r.value for r in Role}
+    assert set(own["rights_text"]) == {r.value for r in Right}
+    assert set(own["outcomes"]) == {o.value for o in Outcome}
+
+
+def alerts() -> list[Alert]:
+    return [Alert(key=f"{REF}/{kind.value}/v0/{alert.value}", kind=alert, reference=REF, obligation_id=kind.value,
+                  obligation_kind=kind, recipients=[Role.COORDINATOR, Role.SUPPORT_PROVIDER], due_at=T0)
+            for kind, alert in itertools.product(ObligationKind, AlertKind)]
+
+
+def letters() -> list[DecisionLetter]:
+    out = []
+    for stage, outcome, to_guardian, by_hand in itertools.product((1, 2), Outcome, (False, True), (False, True)):
+        recipients = Recipients(roles=[Role.GUARDIAN_ADVOCATE if to_guardian else Role.SUPPORT_PROVIDER]) if by_hand \
+            else Recipients(addresses=["someone@example.org"])
+        out.append(DecisionLetter(
+            key=f"{REF}/letter/1", reference=REF, recipients=recipients, language="en", to_guardian=to_guardian,
+            by_hand=by_hand, stage=stage, outcome=outcome, decided_at=T0, reasons="the reasons given",
+            rights=rights_after(outcome, stage), rr_end=T0 + timedelta(days=90) if stage == 1 else None))
+    return out
+
+
+def notices() -> list[Any]:
+    requests = [AssessmentNeeded(key=f"{REF}/{k.value}#{n}/v0/assessment-request", reference=REF,
+                                 recipients=Recipients(roles=[Role.CHILD_PROTECTION]), kind=k,
+                                 obligation_id=f"{k.value}#{n}", review=n, due_at=T0, is_child=child)
+                for k, n, child in itertools.product(sorted(ASSESSMENT_KINDS), (1, 2), (False, True))]
+    failure = DeliveryFailed(key=f"{REF}/delivery-failure/1", reference=REF,
+                             recipients=Recipients(roles=[Role.COORDINATOR]), failed_key=f"{REF}/letter/1",
+                             what="decision_letter", reason="SMTP server refused every recipient for good (550)")
+    rows = [DigestRow(reference=REF, kind="urgent_healthcare", due_at=T0, overdue=True, is_child=True),
+            DigestRow(reference=REF, kind="deadline", due_at=T0, overdue=False)]
+    digests = [Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48,
+                      rows=r) for r in (rows, [])]
+    return [*letters(), *requests, failure, *digests]
+
+
+def cases() -> list[tuple[str, dict[str, Any]]]:
+    return [(a.kind.value, a.model_dump(mode="json")) for a in alerts()] + \
+           [(n.template, n.model_dump(mode="json")) for n in notices()]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_template_renders_every_variant(lang: str) -> None:
+    seen = set()
+    for name, context in cases():
+        rendered = render(name, lang, context)
+        assert rendered.language == lang
+        assert rendered.subject and "\n" not in rendered.subject
+        assert "{{" not in rendered.body and "{%" not in rendered.body
+        if context.get("reference"):
+            assert REF in rendered.subject + rendered.body
+        seen.add(name)
+    assert seen == set(NAMES)
+
+
+def test_a_letter_carries_the_reasons_and_each_right_in_the_language() -> None:
+    negative = next(n for n in letters() if n.outcome is Outcome.NEGATIVE and not n.by_hand and n.to_guardian)
+    body = render("decision_letter", "ro", negative.model_dump(mode="json")).body
+    assert "the reasons given" in body and "tutorele copilului" in body
+    assert "reexaminată" in body and "instanță" in body and "consiliere juridică" in body
+
+
+def test_an_unshipped_language_falls_back_to_english_and_a_regional_one_to_its_base() -> None:
+    name, context = cases()[0]
+    assert render(name, "xx", context).language == "en"
+    assert render(name, "ro-MD", context).language == "ro"
+
+
+def test_a_missing_key_is_an_error_not_a_blank() -> None:
+    name, context = cases()[0]
+    del context["due_at"]
+    with pytest.raises(UndefinedError):
+        render(name, "en", context)
