@@ -4,9 +4,9 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Adding a deadline kind (provisions, assessments...) means adding one
-entry to `DEADLINE_RULES`; a kind that the history shows (by its timers) but no rule covers yet is still checked,
-against the due times the case itself scheduled, and says so.
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews); adding a
+deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by its timers) but no rule
+covers yet is still checked, against the due times the case itself scheduled, and says so.
 """
 
 from __future__ import annotations
@@ -90,12 +90,26 @@ class Window:
 
 @dataclass
 class Track:
-    kind: str
+    kind: str                    # the obligation kind, as the case's timers and alerts name it
     title: str
     windows: list[Window]
     done_at: datetime | None
     lapses: list[datetime]
-    independent: bool = True     # False: due times taken from the case's own timers (no rule of its own yet)
+    name: str = ""               # the rule name in findings; the kind unless one kind has several duties
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.kind
+
+
+def single_window(kind: str, title: str, window: Window, done_at: datetime | None, as_of: datetime,
+                  name: str = "") -> Track:
+    """A duty whose due time never moves: it lapses if it is not done by then."""
+    end = done_at or as_of
+    return Track(kind, title, [window], done_at, [window.due] if end > window.due else [], name)
+
+
+def _words(kind: str) -> str:
+    return kind.replace("_", " ")
 
 
 def human_duration(delta: timedelta) -> str:
@@ -107,18 +121,16 @@ def human_duration(delta: timedelta) -> str:
     return f"{seconds / 3600:.1f} h" if abs(seconds) < 3 * 86400 else f"{seconds / 86400:.1f} days"
 
 
-def stage1_track(facts: CaseFacts, as_of: datetime) -> Track | None:
+def stage1_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     start = facts.referred_at
     if start is None:
-        return None
+        return []
     rules = facts.policy.stage1
     limit = rules.due_child if facts.is_child else rules.due_adult
-    due = start + limit
     done = facts.stage1
-    end = done.at if done else as_of
     why = f"referral; {human_duration(limit)} for {'a child' if facts.is_child else 'an adult'}"
-    return Track(ObligationKind.STAGE1_DECISION.value, "Stage 1 decision within the policy's limit after referral",
-                 [Window(start, due, why)], done.at if done else None, [due] if end > due else [])
+    return [single_window(ObligationKind.STAGE1_DECISION.value, "Stage 1 decision within the policy's limit after "
+                          "referral", Window(start, start + limit, why), done.at if done else None, as_of)]
 
 
 def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
@@ -151,30 +163,60 @@ def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
     return Track(ObligationKind.STAGE2_DECISION.value, title, windows, done.at if done else None, lapses)
 
 
+def stage2_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    track = stage2_track(facts, as_of)
+    return [track] if track else []
+
+
+def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each provision the policy snapshot owes after a positive Stage 1 (48 h adult / 24 h child in the OSCE
+    model), and each review an assessment set: due at the date of next review it recorded."""
+    stage1 = facts.stage1
+    if stage1 is None or stage1.outcome is not Outcome.POSITIVE:
+        return []
+    tracks: list[Track] = []
+    who = "a child" if facts.is_child else "an adult"
+    for item, within in facts.policy.provisions_for(is_child=facts.is_child,
+                                                    unaccompanied=facts.opening.referral.unaccompanied):
+        kind = item.kind.value
+        done = facts.fulfilments(kind)
+        tracks.append(single_window(kind, f"{_words(kind)} within the policy's limit after a positive Stage 1",
+                                    Window(stage1.at, stage1.at + within, f"positive Stage 1; {human_duration(within)} "
+                                           f"for {who}"), done[0].done_at if done else None, as_of))
+        for number, (assessed, review) in enumerate(zip(done, [*done[1:], None]), start=2):
+            if assessed.next_review is not None:
+                tracks.append(single_window(kind, f"{_words(kind)} reviewed by the date its last assessment set",
+                                            Window(assessed.recorded_at, assessed.next_review, f"review {number}"),
+                                            review.done_at if review else None, as_of, name=f"{kind}.review"))
+    return tracks
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
-    kind: str
-    track: Callable[[CaseFacts, datetime], Track | None]
+    """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
+
+    name: str
+    tracks: Callable[[CaseFacts, datetime], list[Track]]
 
 
 DEADLINE_RULES: tuple[DeadlineRule, ...] = (
-    DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_track),
-    DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_track),
+    DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_tracks),
+    DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
+    DeadlineRule("provisions", provision_tracks),
 )
 
 
-def observed_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+def observed_tracks(facts: CaseFacts, covered: set[str]) -> list[Track]:
     """Deadline kinds the case set timers for that no rule covers: checked against the case's own due times."""
-    covered = {r.kind for r in DEADLINE_RULES}
     tracks: list[Track] = []
     for kind in dict.fromkeys(t.kind for t in facts.timers if t.purpose == "due" and t.kind not in covered):
         dues = [t for t in facts.timers if t.kind == kind and t.purpose == "due"]
         last = dues[-1]
         done_at = last.canceled_at if last.canceled_at and not last.fired_at else None
         tracks.append(Track(
-            kind, f"{kind.replace('_', ' ')} (due times as the case scheduled them; no rule of its own yet)",
+            kind, f"{_words(kind)} (due times as the case scheduled them; no rule of its own yet)",
             [Window(t.started_at, t.fires_at, "scheduled by the case") for t in dues], done_at,
-            [t.fires_at for t in dues if t.fired_at], independent=False,
+            [t.fires_at for t in dues if t.fired_at],
         ))
     return tracks
 
@@ -189,14 +231,14 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
         done = track.done_at
         delay = (done or as_of) - due
         state = f"done {human_duration(delay)} late" if done else f"still open, {human_duration(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
-        return Finding(rule=track.kind, deadline=track.title, status=Status.BREACHED, due_at=due, done_at=done,
+        return Finding(rule=track.name, deadline=track.title, status=Status.BREACHED, due_at=due, done_at=done,
                        delay=delay, detail=f"{first.why}; due {due:%Y-%m-%d %H:%M:%S} UTC; {state}")
     due = track.windows[-1].due
     moved = f"; due moved {len(track.windows) - 1} time(s)" if len(track.windows) > 1 else ""
     if track.done_at is not None:
-        return Finding(rule=track.kind, deadline=track.title, status=Status.MET, due_at=due, done_at=track.done_at,
+        return Finding(rule=track.name, deadline=track.title, status=Status.MET, due_at=due, done_at=track.done_at,
                        detail=f"{first.why}; done {human_duration(due - track.done_at)} before the due time{moved}")
-    return Finding(rule=track.kind, deadline=track.title, status=Status.PENDING, due_at=due,
+    return Finding(rule=track.name, deadline=track.title, status=Status.PENDING, due_at=due,
                    detail=f"{first.why}; open since {first.start:%Y-%m-%d %H:%M:%S} UTC{moved}")
 
 
@@ -252,16 +294,16 @@ def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what:
 def reminders_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
     expected = _expected_reminders(track, facts.policy.reminders.at_fractions, as_of)
     alerts = [a for a in facts.alerts if a.kind == "reminder" and a.obligation_kind == track.kind]
-    return _match(expected, alerts, as_of, "reminder", f"{track.kind}.reminders",
+    return _match(expected, alerts, as_of, "reminder", f"{track.name}.reminders",
                   f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
-                  f"of each {track.kind.replace('_', ' ')} window")
+                  f"of each {_words(track.kind)} window")
 
 
 def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
     alerts = [a for a in facts.alerts if a.kind == "escalation" and a.obligation_kind == track.kind]
-    return _match(track.lapses, alerts, as_of, "escalation", f"{track.kind}.escalation",
+    return _match(track.lapses, alerts, as_of, "escalation", f"{track.name}.escalation",
                   f"escalation to the {facts.policy.escalation.to_role.value} when the "
-                  f"{track.kind.replace('_', ' ')} is overdue")
+                  f"{_words(track.kind)} is overdue")
 
 
 def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
@@ -292,17 +334,19 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
 
 def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
     findings: list[Finding] = []
-    tracks: dict[str, Track | None] = {}
+    tracks: list[Track] = []
     for rule in DEADLINE_RULES:
-        tracks[rule.kind] = rule.track(facts, as_of)
-    for kind, track in [*tracks.items(), *((t.kind, t) for t in observed_tracks(facts, as_of))]:
-        if track is None:
-            findings.append(Finding(rule=kind, deadline=kind.replace("_", " "), status=Status.NOT_APPLICABLE,
+        found = rule.tracks(facts, as_of)
+        if not found:
+            findings.append(Finding(rule=rule.name, deadline=_words(rule.name), status=Status.NOT_APPLICABLE,
                                     detail="this deadline never started in this case"))
-            continue
+        tracks += found
+    tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES})
+    for track in tracks:
         findings += [deadline_finding(track, as_of), reminders_finding(track, facts, as_of),
                      escalation_finding(track, facts, as_of)]
-    findings.append(rr_continuity_finding(tracks.get(ObligationKind.STAGE2_DECISION.value), facts, as_of))
+    stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
+    findings.append(rr_continuity_finding(stage2, facts, as_of))
     return CaseCompliance(reference=facts.reference, policy=facts.policy.label,
                           policy_sha256=facts.policy.source_sha256, is_child=facts.is_child, as_of=as_of,
                           findings=findings)

@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.case import Outcome
 from domain.policy import Policy
-from domain.requests import DecisionRequest, ExtendRRRequest, OpenCase
+from domain.requests import AssessRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Actor
 from starter.audit.history import (
     ActAccepted,
@@ -52,6 +52,14 @@ class Decision:
 class Extension:
     at: datetime
     request: ExtendRRRequest
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    recorded_at: datetime
+    done_at: datetime
+    act: Act
+    next_review: datetime | None     # an assessment sets when it must be reviewed
 
 
 @dataclass
@@ -117,6 +125,15 @@ class CaseFacts:
     @property
     def stage2(self) -> Decision | None:
         return self.decision("decide_stage2")
+
+    def fulfilments(self, kind: str) -> list[Fulfilment]:
+        """Each recorded fulfilment of a provision or an assessment of `kind`, in the order recorded. A provision
+        counts from the time it was done (`when`, else when recorded); an assessment from its completion."""
+        done = [Fulfilment(a.at, r.when or a.at, a, None) for a in self.acts_named("provide")
+                if (r := ProvideRequest.model_validate(a.request)).kind == kind]
+        done += [Fulfilment(a.at, r.result.completed_at, a, r.result.next_review) for a in self.acts_named("assess")
+                 if (r := AssessRequest.model_validate(a.request)).kind == kind]
+        return sorted(done, key=lambda f: f.recorded_at)
 
     @property
     def extensions(self) -> list[Extension]:
