@@ -71,6 +71,8 @@ _ACT_TITLES = {
     "decide_stage2": "Stage 2 decision",
     "record_consent": "consent to referral recorded",
     "extend_rr": "R&R period extended",
+    "provide": "provision recorded",
+    "assess": "assessment recorded",
 }
 
 
@@ -105,9 +107,18 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     request = accepted.request
     actor = request.get("actor") or {}
     title = _ACT_TITLES.get(accepted.name, _words(accepted.name))
-    parts: list[str] = []
+    parts: list[str] = [_words(str(request["kind"]))] if request.get("kind") else []
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
+    if request.get("when"):
+        parts.append(f"done {_t(request['when'])}")
+    if request.get("not_needed_reason"):
+        parts.append("not needed")
+    assessment = request.get("result") or {}
+    if assessment:   # its summary may describe the person: only the times and the document's reference
+        parts.append(f"completed {_t(assessment.get('completed_at'))}; next review by {_t(assessment.get('next_review'))}")
+        if assessment.get("document"):
+            parts.append(f"document {assessment['document']}")
     if request.get("informed_in"):
         parts.append(f"person informed in {request['informed_in']}")
     result = completed.result if completed and isinstance(completed.result, dict) else {}
@@ -122,7 +133,8 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         if rr.get("end") and accepted.name in ("decide_stage1", "extend_rr"):
             parts.append(f"R&R period {_t(rr.get('start'))} to {_t(rr['end'])}")
     return Entry(at=accepted.at, event=title, actor=f"{actor.get('role', '?')}:{actor.get('id', '?')}",
-                 summary="; ".join(parts), reasons=str(request.get("reasons") or request.get("note") or ""),
+                 summary="; ".join(parts),
+                 reasons=str(request.get("reasons") or request.get("note") or request.get("not_needed_reason") or ""),
                  evidence=str(request.get("evidence") or ""))
 
 
