@@ -1,11 +1,12 @@
-"""Regenerate the stored histories that CI replays (run by hand, not by pytest):
+"""Add stored histories that CI replays (run by hand, not by pytest):
 
     .venv/bin/python -m tests.histories.generate
 
-Starts its own dev server and worker, drives one case down each path below on the seconds-scale test policy,
-and writes each case's history into cases/ as JSON (Temporal's format) with a manifest of SHA-256 digests. Payloads are
-encrypted with TEST-ONLY-key.json. Add a path when the workflow gains behaviour; never regenerate the existing
-ones to make a failing replay pass: that failure is a running case that the new code would break.
+Starts its own dev server and worker, drives one case down each path below whose history is not stored yet, on
+the seconds-scale test policy, and writes its history into cases/ as JSON (Temporal's format), adding it to the
+manifest of SHA-256 digests. Payloads are encrypted with TEST-ONLY-key.json. Add a path when the workflow gains
+behaviour (run this from committed code only); stored histories are never regenerated: a failing replay is a
+running case that the new code would break.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import Outcome
-from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest
+from domain.requests import (
+    AssessmentResult,
+    AssessRequest,
+    ConsentRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    ProvideRequest,
+)
 from domain.roles import Actor, Role
 from domain.status import CaseStatus
 from starter.audit.export import write_history
-from starter.audit.history import fetch_case
+from starter.audit.history import MANIFEST_NAME, fetch_case
 from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.connection import data_converter
@@ -36,6 +44,8 @@ from worker import build_worker
 POLICY = str(HERE.parent / "policies" / "fast.toml")
 RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
 AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-1")
+COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
+SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -110,6 +120,21 @@ async def consent_later(nrm: NrmClient) -> str:
     return ref
 
 
+async def provisions_and_assessment(nrm: NrmClient) -> str:
+    """Positive Stage 1: one provision given, one recorded as not needed, one assessment with its next review;
+    the other provisions go unmet (reminders, escalations)."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
+    await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="accommodation", not_needed_reason="has housing"))
+    now = datetime.now(UTC)
+    await nrm.assess(ref, AssessRequest(actor=SUPPORT, kind="needs_risks_assessment", result=AssessmentResult(
+        completed_at=now, summary="assessed", next_review=now + timedelta(seconds=50))))
+    await nrm.decide_stage2(ref, _decision())
+    await asyncio.sleep(11)  # the other provisions fall due 10 s after Stage 1: reminded, then escalated
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -117,10 +142,17 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "rr-auto-extension": rr_auto_extension,
     "manual-extension": manual_extension,
     "consent-later": consent_later,
+    "provisions-and-assessment": provisions_and_assessment,
 }
 
 
 async def generate(directory: Path = CASES) -> None:
+    stored = Manifest.model_validate_json((directory / MANIFEST_NAME).read_text()).files \
+        if (directory / MANIFEST_NAME).exists() else []
+    missing = {name: path for name, path in PATHS.items() if not (directory / f"{name}.json").exists()}
+    if not missing:
+        print("every path has its stored history; nothing to do")
+        return
     with tempfile.TemporaryDirectory() as home:
         settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
         env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
@@ -129,17 +161,17 @@ async def generate(directory: Path = CASES) -> None:
         try:
             async with build_worker(env.client, settings):
                 nrm = NrmClient(env.client, settings)
-                refs = await asyncio.gather(*(path(nrm) for path in PATHS.values()))
+                refs = await asyncio.gather(*(path(nrm) for path in missing.values()))
                 await asyncio.sleep(1)  # let the last workflow tasks complete
-                entries = []
-                for name, ref in zip(PATHS, refs):
+                added = []
+                for name, ref in zip(missing, refs):
                     [run] = (await fetch_case(env.client, ref)).runs
-                    entries.append(write_history(run, directory, f"{name}.json"))
+                    added.append(write_history(run, directory, f"{name}.json"))
                     print(f"{name}: {ref}, {len(run.events)} events")
         finally:
             await env.shutdown()
     manifest = Manifest(exported_at=datetime.now(UTC), exported_by="tests/histories/generate.py",
-                        source="dev server, tests/policies/fast.toml", files=entries)
+                        source="dev server, tests/policies/fast.toml", files=[*stored, *added])
     print(f"manifest SHA-256 {write_manifest(directory, manifest)}")
 
 

@@ -18,7 +18,8 @@ from tests.histories.testkey import CASES, settings_with_test_only_key
 STEP = timedelta(seconds=6)   # tests/policies/fast.toml: rr.auto_extension_step
 
 
-NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive")
+NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive", "provisions-and-assessment")
+PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}   # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,21 @@ def test_a_negative_stage1_ends_the_deadlines(histories) -> None:
     assert found["rr_extended_not_lapsed"].status is Status.NOT_APPLICABLE
 
 
+def test_unmet_provisions_are_breaches_and_escalated_while_the_given_ones_are_met(histories) -> None:
+    result = judged(histories["provisions-and-assessment"])
+    found = by_rule(result)
+    owed = {f.rule for f in result.findings if "." not in f.rule} - {"stage1_decision", "stage2_decision",
+                                                                     "rr_extended_not_lapsed"}
+    assert len(owed) == 9 and PROVIDED <= owed                  # the adult list of tests/policies/fast.toml
+    for kind in PROVIDED:
+        assert found[kind].status is Status.MET, kind
+    assert found["needs_risks_assessment.review"].status is Status.PENDING
+    for kind in owed - PROVIDED:
+        assert found[kind].status is Status.BREACHED and found[kind].done_at is None, kind
+        assert found[f"{kind}.reminders"].status is found[f"{kind}.escalation"].status is Status.MET, kind
+    assert {b.rule for b in result.breaches} == owed - PROVIDED
+
+
 def test_an_rr_period_without_the_extension_in_the_history_is_reported_as_lapsed(histories) -> None:
     """A workflow bug that let the R&R period lapse cannot hide: drop the case's own extension timers."""
     history = histories["rr-auto-extension"]
@@ -83,7 +99,8 @@ def test_the_child_timeline_states_that_refused_acts_are_absent(histories) -> No
 
 
 def test_statistics_suppress_small_cells_and_their_complement(histories) -> None:
-    records = [stats.record(case_facts(events), max(e.at for e in events)) for events in histories.values()]
+    records = [stats.record(case_facts(events), max(e.at for e in events)) for name, events in histories.items()
+               if name != "provisions-and-assessment"]
     result = stats.tabulate(records, period_from=min(e[0].at for e in histories.values()),
                             period_to=max(e[-1].at for e in histories.values()), min_cell=2)
     age = next(t for t in result.tables if t.dimension == "age_group")
