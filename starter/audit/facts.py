@@ -33,13 +33,6 @@ class Act:
     name: str
     request: dict[str, Any]
 
-    @property
-    def actor(self) -> Actor | None:
-        try:
-            return Actor.model_validate(self.request.get("actor"))
-        except ValueError:
-            return None
-
 
 @dataclass(frozen=True)
 class Decision:

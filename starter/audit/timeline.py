@@ -174,7 +174,7 @@ def _what(message: dict[str, Any]) -> str:
 def _notification(event: ActivityScheduled) -> Entry:
     """A notification by its kind, subject, due time, language and recipient roles: never its body."""
     message = event.input
-    if not message:
+    if not (message.get("template") or message.get("kind")):
         return Entry(at=event.at, event="activity scheduled", summary=event.activity)
     subject = message.get("obligation_kind") or (message.get("kind") if message.get("template") else None)
     parts = [_words(str(subject))] if subject else []
