@@ -19,10 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from starter.client import NrmClient
 from starter.codec import KeyRing
-from starter.connection import data_converter
 from starter.settings import Settings
-from starter.up import temporal_binary
-from workflows import search_attributes as sa
+from tests.devserver import address, start_dev_server
 from worker import build_worker
 
 TESTS = Path(__file__).parent
@@ -56,12 +54,7 @@ def base_settings(nrm_home: Path) -> Settings:
 
 @pytest_asyncio.fixture(scope="session")
 async def temporal_env(base_settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=sa.ALL,
-        data_converter=data_converter(base_settings),
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server(base_settings)
     try:
         yield env
     finally:
@@ -71,8 +64,7 @@ async def temporal_env(base_settings: Settings) -> AsyncIterator[WorkflowEnviron
 @pytest.fixture(scope="session")
 def settings(base_settings: Settings, temporal_env: WorkflowEnvironment) -> Settings:
     """Settings pointing at the test server: what a CLI subprocess gets through its environment too."""
-    address = temporal_env.client.service_client.config.target_host
-    return base_settings.model_copy(update={"temporal_address": address})
+    return base_settings.model_copy(update={"temporal_address": address(temporal_env)})
 
 
 @pytest_asyncio.fixture(scope="session")

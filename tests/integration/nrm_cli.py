@@ -1,0 +1,49 @@
+"""Running the installed `nrm` console script as a subprocess, without blocking the session's event loop
+(the test worker runs on that loop: a blocking call would keep it from answering the command)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NRM = str(Path(sys.executable).parent / "nrm")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+    @property
+    def error_line(self) -> str:
+        """The one line a failing command prints on stderr."""
+        assert self.code == 1 and self.out == "", (self.code, self.out)
+        lines = self.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        return lines[0]
+
+
+async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30) -> Run:
+    proc = await asyncio.create_subprocess_exec(
+        NRM, *args, env=env, cwd=env["NRM_HOME"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return Run(proc.returncode, out.decode(), err.decode())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,74 @@
+"""Acts that succeed: consent given later, idempotent repeats by request id, and finding cases by visibility."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import EventType
+
+from domain.case import Stage
+from domain.requests import ConsentRequest
+from starter.client import NrmClient
+from tests.conftest import FAST_POLICY, eventually
+from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, child_referral, decision, history_events
+
+
+async def test_an_adult_without_consent_stays_outside_until_consent_is_recorded(nrm: NrmClient) -> None:
+    ref = await nrm.open_case(adult_referral(consent_to_referral=False), FIRST_RESPONDER)
+    status = await nrm.status(ref)
+    assert status.stage is Stage.OUTSIDE_NRM and status.referred_at is None
+    assert status.deadlines == [] and status.next_deadline is None
+
+    status = await nrm.record_consent(ref, ConsentRequest(actor=FIRST_RESPONDER, note="informed, with interpreter"))
+    assert status.stage is Stage.STAGE1_PENDING and status.referred_at is not None
+    assert status.next_deadline is not None and status.next_deadline.kind == "stage1_decision"
+    assert status.next_deadline.due_at - status.referred_at == timedelta(days=5)
+    [record] = status.decisions
+    assert (record.act, record.outcome, record.actor, record.reasons) == (
+        "record_consent", "consent given", FIRST_RESPONDER, "informed, with interpreter")
+
+
+async def test_the_same_request_id_acts_once(nrm: NrmClient) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+    first = await nrm.decide_stage1(ref, decision(reasons="first"), request_id="req-stage1-1")
+    again = await nrm.decide_stage1(ref, decision(reasons="first"), request_id="req-stage1-1")
+    different = await nrm.decide_stage1(ref, decision("negative", reasons="changed"), request_id="req-stage1-1")
+    assert first == again == different
+    status = await nrm.status(ref)
+    assert status.stage is Stage.PRESUMED_VICTIM and [d.reasons for d in status.decisions] == ["first"]
+    types = [e.event_type for e in await history_events(nrm.client, ref)]
+    assert types.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) == 1
+    assert types.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED) == 1
+
+
+async def test_cases_list_filters(nrm: NrmClient) -> None:
+    adult = await nrm.open_case(adult_referral(), FIRST_RESPONDER)            # Stage 1 due in 5 days
+    child = await nrm.open_case(child_referral(), FIRST_RESPONDER)            # Stage 1 due in 48 hours
+    presumed = await nrm.open_case(adult_referral(), FIRST_RESPONDER)         # provisions due in 48 h (after child's)
+    await nrm.decide_stage1(presumed, decision(actor=AUTHORITY))
+    soon = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)  # Stage 1 due in 6 s
+    mine = [soon, child, presumed, adult]                                     # soonest deadline first
+
+    async def listed(expected: list[str], **filters) -> None:
+        """Visibility is eventually consistent: wait until the filter shows exactly `expected` of these cases."""
+        async def check():
+            refs = [r.reference for r in await nrm.list_cases(**filters) if r.reference in mine]
+            return refs == expected
+        await eventually(check, timeout=20)
+
+    await listed(mine)
+    rows = {r.reference: r for r in await nrm.list_cases() if r.reference in mine}
+    assert rows[presumed].stage == "presumed_victim" and rows[presumed].next_deadline_kind == "nrm_referral"
+    assert rows[child].is_child and not rows[adult].is_child and rows[soon].jurisdiction == "test-fast"
+    assert all(rows[r].running and rows[r].breaches == 0 for r in (adult, child, presumed))
+
+    for filters, expected in [
+        ({"stage": Stage.PRESUMED_VICTIM}, [presumed]),
+        ({"stage": Stage.STAGE1_PENDING}, [soon, child, adult]),
+        ({"child": True}, [child]),
+        ({"child": False}, [soon, presumed, adult]),
+        ({"due_within": timedelta(days=3)}, [soon, child, presumed]),
+        ({"due_within": timedelta(days=6), "child": False}, [soon, presumed, adult]),
+        ({"overdue": True}, [soon]),  # the fast case's Stage 1 falls due 6 s after it opened
+    ]:
+        await listed(expected, **filters)
