@@ -10,7 +10,14 @@ from domain.case import Stage
 from domain.requests import ConsentRequest
 from starter.client import NrmClient
 from tests.conftest import FAST_POLICY, eventually
-from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, child_referral, decision, history_events
+from tests.integration.helpers import (
+    AUTHORITY,
+    FIRST_RESPONDER,
+    adult_referral,
+    child_referral,
+    decision,
+    history_events,
+)
 
 
 async def test_an_adult_without_consent_stays_outside_until_consent_is_recorded(nrm: NrmClient) -> None:

@@ -8,7 +8,14 @@ from domain.case import Stage
 from domain.status import DeadlineState
 from starter.client import NrmClient
 from tests.conftest import FAST_POLICY, eventually
-from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, child_referral, decision, outbox_messages, timer_durations
+from tests.integration.helpers import (
+    AUTHORITY,
+    FIRST_RESPONDER,
+    child_referral,
+    decision,
+    outbox_messages,
+    timer_durations,
+)
 
 SENTINEL_NAME = "Zyxwv Sentinel-Person"
 

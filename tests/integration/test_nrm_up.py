@@ -19,15 +19,19 @@ class NrmUp:
         self.lines: list[str] = []
 
     async def __aenter__(self) -> NrmUp:
-        self.proc = await asyncio.create_subprocess_exec(
-            NRM, "up", "--headless", "--port", str(self.port), "--ui-port", str(free_port()),
-            env=self.env, cwd=self.env["NRM_HOME"], stdout=asyncio.subprocess.PIPE, stderr=self.log.open("ab"),
-        )
+        with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = await asyncio.create_subprocess_exec(
+                NRM, "up", "--headless", "--port", str(self.port), "--ui-port", str(free_port()),
+                env=self.env, cwd=self.env["NRM_HOME"], stdout=asyncio.subprocess.PIPE, stderr=log,
+            )
         self.reader = asyncio.ensure_future(self._read())
+        await asyncio.wait_for(self._running(), 60)
+        return self
+
+    async def _running(self) -> None:
         while not any(line.startswith("Worker running") for line in self.lines):
             assert not self.reader.done(), f"nrm up ended early: {self.lines}; see {self.log}"
             await asyncio.sleep(0.1)
-        return self
 
     async def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -57,7 +61,8 @@ async def test_nrm_up_serves_stops_and_resumes(tmp_path: Path) -> None:
 
     async with NrmUp(env, port, log) as up:
         assert f"Temporal server  127.0.0.1:{port}" in "\n".join(up.lines)
-        ref = (await run_nrm("case", "open", "--adult", "--consent", "--internal", "--json", env=env)).json()["reference"]
+        opened = await run_nrm("case", "open", "--adult", "--consent", "--internal", "--json", env=env)
+        ref = opened.json()["reference"]
         assert await up.stop() == 0
         assert up.lines[-1] == "Stopped."
     assert (home / "temporal.db").exists() and (home / "keys.json").exists()
