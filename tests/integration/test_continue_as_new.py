@@ -20,8 +20,8 @@ from tests.devserver import address, start_dev_server
 from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
 from worker import build_worker
 
-SUGGEST_AFTER = 40  # history events
-MAX_EXTENSIONS = 12
+SUGGEST_AFTER = 120  # history events: well above a new run's own start (a timer per open obligation, actors)
+MAX_EXTENSIONS = 30  # each adds about ten events
 
 
 def extension(n: int) -> ExtendRRRequest:
