@@ -1,0 +1,232 @@
+"""Auditors on a live server: `nrm audit ...` and `nrm stats` run as an auditor, read only the histories, and
+report exactly what happened; no update accepts the auditor."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+
+from domain.policy import load_policy
+from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, ExtendRRRequest, ProvideRequest
+from domain.roles import Actor, Role
+from starter.audit.compliance import Status, evaluate_history
+from starter.audit.history import decode_case, fetch_case
+from starter.audit.timeline import REFUSED_NOTE
+from starter.client import NrmClient, Refused
+from starter.connection import data_converter
+from tests.conftest import FAST_POLICY, eventually
+from tests.integration.helpers import (
+    AUDITOR,
+    COORDINATOR,
+    FIRST_RESPONDER,
+    adult_referral,
+    decision,
+    history_events,
+)
+from tests.integration.nrm_cli import run_nrm
+from workflows.case import CaseWorkflow
+
+SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
+PERSON = {"name": "Qwertz Sentinelperson", "date_of_birth": "1990-04-17", "nationality": "Sentinelland",
+          "address": "7 Sentinel Road"}
+PERSONAL = ["Sentinelperson", "1990-04-17", "Sentinelland", "Sentinel Road"]
+
+
+def auditor(env: dict[str, str]) -> dict[str, str]:
+    return env | {"NRM_ACTOR": "auditor:au-1"}
+
+
+def assert_no_personal_data(text: str, *references: str) -> None:
+    for secret in [*PERSONAL, *references]:
+        assert secret not in text, secret
+
+
+async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)   # OSCE model: its timers are days away
+    await nrm.decide_stage1(ref, decision())                       # now provisions and assessments are owed too
+    now = datetime.now(UTC)
+    result = AssessmentResult(completed_at=now, summary="s", next_review=now + timedelta(days=30))
+    attempts = {
+        "record_consent": lambda: nrm.record_consent(ref, ConsentRequest(actor=AUDITOR)),
+        "decide_stage1": lambda: nrm.decide_stage1(ref, decision(actor=AUDITOR)),
+        "decide_stage2": lambda: nrm.decide_stage2(ref, decision(actor=AUDITOR)),
+        "extend_rr": lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUDITOR, reasons="r",
+                                                                extend_by=timedelta(days=1))),
+        "provide": lambda: nrm.provide(ref, ProvideRequest(actor=AUDITOR, kind="nrm_referral", evidence="e")),
+        "assess": lambda: nrm.assess(ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)),
+    }
+    assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), \
+        "every update of CaseWorkflow must be tried with the auditor role"
+
+    async def settled() -> int | None:
+        """The history's length once the letters and requests the decision sent are delivered."""
+        events = await history_events(nrm.client, ref)
+        types = Counter(e.event_type for e in events)
+        done = events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        sent = types[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == types[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+        return len(events) if done and sent else None
+
+    before = await eventually(settled)
+    for name, attempt in attempts.items():
+        with pytest.raises(Refused) as caught:
+            await attempt()
+        assert str(caught.value).startswith("role auditor may not "), name
+    assert len(await history_events(nrm.client, ref)) == before
+
+
+async def test_timeline_and_compliance_report_exactly_the_one_known_breach(nrm: NrmClient,
+                                                                          cli_env: dict[str, str]) -> None:
+    ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY)
+    converter = data_converter(nrm.settings)
+
+    async def escalated() -> bool:
+        events = await decode_case(await fetch_case(nrm.client, ref), converter)
+        found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
+        return found["stage1_decision.escalation"].status is Status.MET
+
+    await eventually(escalated, timeout=25)   # Stage 1 was due 6 s after referral: reminded twice, escalated
+    status = await nrm.decide_stage1(ref, decision("negative", reasons="<b>no indicators</b> & no grounds",
+                                                   evidence="interview 3"))
+    expected = status.decisions[0].at - status.deadlines[0].due_at   # the case's own account of the delay
+    assert expected > timedelta(0)
+
+    env = auditor(cli_env)
+    report, text, as_csv, as_json, html = await asyncio.gather(
+        run_nrm("audit", "compliance", ref, "--json", env=env),
+        *(run_nrm("audit", "timeline", ref, "--format", fmt, env=env) for fmt in ("text", "csv", "json", "html")))
+
+    [case] = report.json()["cases"]
+    breaches = [f for f in case["findings"] if f["status"] == "breached"]
+    assert [b["rule"] for b in breaches] == ["stage1_decision"]
+    delay = TypeAdapter(timedelta).validate_python(breaches[0]["delay"])
+    # the audit counts from the server's start event, the case from its first workflow task: a few ms apart
+    assert abs(delay - expected) < timedelta(milliseconds=500)
+    statuses = {f["rule"]: f["status"] for f in case["findings"]}
+    assert statuses["stage1_decision.reminders"] == statuses["stage1_decision.escalation"] == "met"
+    assert statuses["stage2_decision"] == statuses["rr_extended_not_lapsed"] == "not applicable"
+    stage1_totals = next(t for t in report.json()["totals"] if t["rule"] == "stage1_decision")
+    assert (stage1_totals["met"], stage1_totals["breached"]) == (0, 1)
+
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert sum("deadline passed: stage1 decision" in line for line in lines) == 1
+    assert sum(" escalation scheduled: stage1 decision" in line for line in lines) == 1
+    assert sum(" reminder scheduled: stage1 decision" in line for line in lines) == 2
+    assert any("Stage 1 decision [competent_authority:ca-1]: outcome negative" in line for line in lines)
+    assert "reasons: <b>no indicators</b> & no grounds" in text.out and "evidence: interview 3" in text.out
+    assert "prepared" in text.out and "by auditor:au-1" in text.out
+    rows = list(csv.DictReader(io.StringIO(as_csv.out)))
+    assert rows[0]["event"] == "note" and any(r["event"] == "Stage 1 decision" for r in rows)
+    timeline = as_json.json()
+    assert timeline["reference"] == ref and REFUSED_NOTE in timeline["notes"]
+    assert "&lt;b&gt;no indicators&lt;/b&gt; &amp; no grounds" in html.out and "<b>no indicators" not in html.out
+    for output in (text.out, as_csv.out, as_json.out, html.out):
+        assert REFUSED_NOTE in output
+    for output in (report.out, text.out, as_csv.out, as_json.out, html.out):
+        assert_no_personal_data(output)
+
+
+async def test_provisions_and_assessment_reviews_are_judged_against_the_policy_snapshot(nrm: NrmClient) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
+    stage1_at = (await nrm.decide_stage1(ref, decision())).decisions[0].at
+    await nrm.decide_stage2(ref, decision())            # no R&R lapse while the test looks
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
+    now = datetime.now(UTC)
+    await nrm.assess(ref, AssessRequest(actor=SUPPORT, kind="needs_risks_assessment", result=AssessmentResult(
+        completed_at=now, summary="s", next_review=now + timedelta(seconds=50))))
+    events = await decode_case(await fetch_case(nrm.client, ref), data_converter(nrm.settings))
+
+    as_of = stage1_at + timedelta(seconds=11)           # tests/policies/fast.toml: provisions due within 10 s
+    found = {f.rule: f for f in evaluate_history(events, as_of).findings}
+    owed = {i.kind.value for i in load_policy(FAST_POLICY, nrm.settings.policy_dir).provisions.adult}
+    assert owed <= set(found)
+    assert found["nrm_referral"].status is found["needs_risks_assessment"].status is Status.MET
+    assert found["needs_risks_assessment.review"].status is Status.PENDING
+    for kind in owed - {"nrm_referral", "needs_risks_assessment"}:
+        assert found[kind].status is Status.BREACHED, kind
+        assert timedelta(seconds=0.9) <= found[kind].delay <= timedelta(seconds=1.1)   # open 1 s past its due time
+        assert found[f"{kind}.escalation"].status is Status.PENDING                    # escalating just now
+
+
+async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm: NrmClient, cli_env: dict[str, str],
+                                                                             tmp_path: Path) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+    await nrm.decide_stage1(ref, decision())
+    env, target = auditor(cli_env), tmp_path / "audit-set"
+    digest = (await run_nrm("audit", "export", ref, "--out", str(target), "--json", env=env)).json()["manifest_sha256"]
+    [file] = target.glob("case-*/*.json")
+    relative = file.relative_to(target).as_posix()
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["exported_by"] == "auditor:au-1" and [f["path"] for f in manifest["files"]] == [relative]
+
+    good, from_file, live = await asyncio.gather(
+        run_nrm("audit", "verify", str(target), "--manifest-sha256", digest, env=env),
+        run_nrm("audit", "replay", "--from-file", str(target), env=env),
+        run_nrm("audit", "replay", ref, "--json", env=env))
+    assert good.code == 0 and "ok: 1 file(s) match the manifest" in good.out
+    assert from_file.code == 0 and f"{ref}  run " in from_file.out and "faithful" in from_file.out
+    assert [r["faithful"] for r in live.json()] == [True]
+
+    data = bytearray(file.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    file.write_bytes(bytes(data))
+    bad = await run_nrm("audit", "verify", str(target), env=env)
+    assert bad.code == 1
+    assert f"{relative}: SHA-256 mismatch" in bad.err
+    assert bad.err.splitlines()[-1].startswith(f"error: {target} does not match its manifest: 1 problem(s)")
+
+
+async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path) -> None:
+    since = datetime.now(UTC)
+    sexes = ["female"] * 6 + ["male"] * 5 + ["other"] * 2
+    refs = await asyncio.gather(*(nrm.open_case(adult_referral(sex=sex, person=PERSON), FIRST_RESPONDER,
+                                                policy=FAST_POLICY) for sex in sexes))
+
+    async def identify(ref: str, positive: bool) -> None:
+        await nrm.decide_stage1(ref, decision("positive" if positive else "negative"))
+        if positive:
+            await nrm.decide_stage2(ref, decision())
+
+    await asyncio.gather(*(identify(ref, sex == "female") for ref, sex in zip(refs, sexes)))
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    query = f"WorkflowType = 'CaseWorkflow' AND StartTime >= '{since.isoformat()}' AND StartTime < '{until.isoformat()}'"
+
+    async def all_visible() -> bool:
+        return (await nrm.client.count_workflows(query)).count == len(refs)
+
+    await eventually(all_visible)
+    target = tmp_path / "stats"
+    run, checked = await asyncio.gather(
+        run_nrm("stats", "--from", since.isoformat(), "--to", until.isoformat(), "--out", str(target), "--json",
+                env=auditor(cli_env)),
+        run_nrm("audit", "compliance", "--query", query, "--json", env=auditor(cli_env)))
+    stage1 = next(t for t in checked.json()["totals"] if t["rule"] == "stage1_decision")
+    assert (stage1["met"], stage1["breached"]) == (len(refs), 0)
+    data = run.json()
+    assert data["persons"] == len(refs)
+    tables = {t["dimension"]: t["cells"] for t in data["tables"]}
+    assert tables["sex"] == {"female": 6, "male": None, "other": None}   # other: 2 < 5; male: its complement
+    assert tables["stage1_outcome"] == {"negative": 7, "positive": 6}
+    assert tables["stage2_outcome"] == {"not applicable": 7, "positive": 6}
+    stage1_all = next(t for t in data["times"] if t["decision"].startswith("stage1") and t["group"] == "all")
+    assert stage1_all["persons"] == len(refs) and stage1_all["median_days"] is not None
+
+    counts = (target / "counts.csv").read_text()
+    assert "sex,other,<5" in counts and "all,persons,13" in counts
+    charts = sorted(target.glob("chart_*.png"))
+    assert len(charts) >= 3
+    for chart in charts:
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 1000
+    outputs = [run.out] + [p.read_bytes().decode("latin-1") for p in target.iterdir()]
+    for output in outputs:
+        assert_no_personal_data(output, *refs)
