@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +22,17 @@ from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, Ext
 from domain.roles import Actor, Role
 from starter.audit.compliance import Status, evaluate_history
 from starter.audit.history import decode_case, fetch_case
+from starter.audit.replay import replay
 from starter.audit.timeline import REFUSED_NOTE
+from starter.audit.timeline import build as build_timeline
 from starter.client import NrmClient, Refused
 from starter.connection import data_converter
+from starter.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
+from tests.devserver import address, start_dev_server
 from tests.integration.helpers import (
     AUDITOR,
+    AUTHORITY,
     COORDINATOR,
     FIRST_RESPONDER,
     adult_referral,
@@ -34,6 +40,7 @@ from tests.integration.helpers import (
     history_events,
 )
 from tests.integration.nrm_cli import run_nrm
+from worker import build_worker
 from workflows.case import CaseWorkflow
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
@@ -230,3 +237,37 @@ async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, 
     outputs = [run.out] + [p.read_bytes().decode("latin-1") for p in target.iterdir()]
     for output in outputs:
         assert_no_personal_data(output, *refs)
+
+
+async def test_a_case_that_continued_as_new_is_audited_across_its_runs(settings: Settings) -> None:
+    """Both runs are fetched, in order; the deadlines and the timeline span them; each run replays."""
+    own = settings.model_copy(update={"task_queue": f"nrm-audit-can-{uuid.uuid4().hex[:8]}"})
+    env = await start_dev_server(own, extra_args=["--dynamic-config-value",
+                                                  "limit.historyCount.suggestContinueAsNew=120"])
+    try:
+        nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
+        async with build_worker(env.client, own):
+            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)      # OSCE model: no timer fires
+            stage1_at = (await nrm.decide_stage1(ref, decision())).decisions[0].at
+            extensions = 0
+            while len((case := await fetch_case(env.client, ref)).runs) == 1:
+                assert extensions < 30, "the workflow did not continue as new"
+                extensions += 1
+                await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="r", extend_by=timedelta(days=1)))
+            await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="r", extend_by=timedelta(days=1)))
+            await nrm.decide_stage2(ref, decision())
+            case = await fetch_case(env.client, ref)
+            converter = data_converter(own)
+            events = await decode_case(case, converter)
+            outcomes = [o async for o in replay([case], converter)]
+    finally:
+        await env.shutdown()
+    assert len(case.runs) == 2 and [o.faithful for o in outcomes] == [True, True]
+    found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
+    assert found["stage2_decision"].status is Status.MET
+    due = stage1_at + timedelta(days=90 + extensions + 1)   # every extension, in either run, moved it by a day
+    assert abs(found["stage2_decision"].due_at - due) < timedelta(milliseconds=1)
+    tl = build_timeline(events, runs=len(case.runs), prepared_by="auditor:au-1", prepared_at=datetime.now(UTC))
+    kinds = [e.event for e in tl.entries]
+    assert kinds.count("history continues") == 1 and kinds.count("R&R period extended") == extensions + 1
+    assert kinds.count("case opened") == 1
