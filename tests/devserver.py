@@ -3,14 +3,17 @@ continue-as-new tests need. All share the project's search attributes and the en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from starter.client import NrmClient
 from starter.connection import data_converter
 from starter.settings import Settings
 from starter.up import temporal_binary
+from worker import build_worker
 from workflows import search_attributes as sa
 
 
@@ -30,3 +33,16 @@ async def start_dev_server(
 
 def address(env: WorkflowEnvironment) -> str:
     return env.client.service_client.config.target_host
+
+
+@asynccontextmanager
+async def own_server(
+    settings: Settings, *, db: Path | None = None, extra_args: Sequence[str] = ()
+) -> AsyncIterator[NrmClient]:
+    """A dev server of a test's own with a worker on it, and the client library pointed at it; both stop on exit."""
+    env = await start_dev_server(settings, db=db, extra_args=extra_args)
+    try:
+        async with build_worker(env.client, settings):
+            yield NrmClient(env.client, settings.model_copy(update={"temporal_address": address(env)}))
+    finally:
+        await env.shutdown()

@@ -14,11 +14,9 @@ from temporalio.api.enums.v1 import EventType
 from domain.case import Stage
 from domain.reference import workflow_id
 from domain.requests import ExtendRRRequest
-from starter.client import NrmClient
 from starter.settings import Settings
-from tests.devserver import address, start_dev_server
+from tests.devserver import own_server
 from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
-from worker import build_worker
 
 SUGGEST_AFTER = 120  # history events: well above a new run's own start (a timer per open obligation, actors)
 MAX_EXTENSIONS = 30  # each adds about ten events
@@ -30,42 +28,37 @@ def extension(n: int) -> ExtendRRRequest:
 
 async def test_case_continues_as_new_when_the_server_suggests_it(settings: Settings) -> None:
     own = settings.model_copy(update={"task_queue": f"nrm-can-{uuid.uuid4().hex[:8]}"})
-    env = await start_dev_server(own, extra_args=[
-        "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER}"])
-    try:
-        nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
-        async with build_worker(env.client, own):
-            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # OSCE model: no timer fires meanwhile
-            await nrm.decide_stage1(ref, decision())
-            handle = env.client.get_workflow_handle(workflow_id(ref))
-            first_run = (await handle.describe()).run_id
+    server_args = ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER}"]
+    async with own_server(own, extra_args=server_args) as nrm:
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # OSCE model: no timer fires meanwhile
+        await nrm.decide_stage1(ref, decision())
+        handle = nrm.client.get_workflow_handle(workflow_id(ref))
+        first_run = (await handle.describe()).run_id
 
-            extensions = 0
-            while (await handle.describe()).run_id == first_run:
-                assert extensions < MAX_EXTENSIONS, "the workflow did not continue as new"
-                extensions += 1
-                before = await nrm.extend_rr(ref, extension(extensions))
+        extensions = 0
+        while (await handle.describe()).run_id == first_run:
+            assert extensions < MAX_EXTENSIONS, "the workflow did not continue as new"
+            extensions += 1
+            before = await nrm.extend_rr(ref, extension(extensions))
 
-            first_history = [e async for e in env.client.get_workflow_handle(
-                workflow_id(ref), run_id=first_run).fetch_history_events()]
-            assert len(first_history) >= SUGGEST_AFTER
-            assert first_history[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-            new_history = [e async for e in handle.fetch_history_events()]
-            started = new_history[0].workflow_execution_started_event_attributes
-            assert started.continued_execution_run_id == first_run
-            assert len(new_history) < SUGGEST_AFTER
+        first_history = [e async for e in nrm.client.get_workflow_handle(
+            workflow_id(ref), run_id=first_run).fetch_history_events()]
+        assert len(first_history) >= SUGGEST_AFTER
+        assert first_history[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        new_history = [e async for e in handle.fetch_history_events()]
+        started = new_history[0].workflow_execution_started_event_attributes
+        assert started.continued_execution_run_id == first_run
+        assert len(new_history) < SUGGEST_AFTER
 
-            after = await nrm.status(ref)
-            assert after.model_dump(exclude={"as_of"}) == before.model_dump(exclude={"as_of"})
-            assert after.stage is Stage.PRESUMED_VICTIM and [d.act for d in after.decisions] == ["stage1_decision"]
-            assert after.rr is not None and len(after.rr.extensions) == extensions
-            assert after.rr.end - after.rr.start == timedelta(days=90 + extensions)
+        after = await nrm.status(ref)
+        assert after.model_dump(exclude={"as_of"}) == before.model_dump(exclude={"as_of"})
+        assert after.stage is Stage.PRESUMED_VICTIM and [d.act for d in after.decisions] == ["stage1_decision"]
+        assert after.rr is not None and len(after.rr.extensions) == extensions
+        assert after.rr.end - after.rr.start == timedelta(days=90 + extensions)
 
-            status = await nrm.extend_rr(ref, extension(extensions + 1))  # the new run takes acts
-            assert status.rr is not None and status.rr.end - status.rr.start == timedelta(days=91 + extensions)
-            stage2 = next(d for d in status.deadlines if d.kind == "stage2_decision")
-            assert stage2.due_at == status.rr.end
-            status = await nrm.decide_stage2(ref, decision())
-            assert status.stage is Stage.CONFIRMED_VICTIM
-    finally:
-        await env.shutdown()
+        status = await nrm.extend_rr(ref, extension(extensions + 1))  # the new run takes acts
+        assert status.rr is not None and status.rr.end - status.rr.start == timedelta(days=91 + extensions)
+        stage2 = next(d for d in status.deadlines if d.kind == "stage2_decision")
+        assert stage2.due_at == status.rr.end
+        status = await nrm.decide_stage2(ref, decision())
+        assert status.stage is Stage.CONFIRMED_VICTIM

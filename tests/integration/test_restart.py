@@ -7,40 +7,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.case import Stage
-from starter.client import NrmClient
 from starter.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
-from tests.devserver import address, start_dev_server
+from tests.devserver import own_server
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, outbox_messages
-from worker import build_worker
 
 
 async def test_case_continues_after_the_server_restarts(settings: Settings, tmp_path: Path) -> None:
     db = tmp_path / "temporal.db"
     own = settings.model_copy(update={"task_queue": f"nrm-restart-{uuid.uuid4().hex[:8]}"})
 
-    env = await start_dev_server(own, db=db)
-    try:
-        nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
-        async with build_worker(env.client, own):
-            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
-            status = await nrm.decide_stage1(ref, decision())
-    finally:
-        await env.shutdown()
+    async with own_server(own, db=db) as nrm:
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
+        status = await nrm.decide_stage1(ref, decision())
     assert status.rr is not None and datetime.now(UTC) < status.rr.end, "the R&R period must still run at shutdown"
     end = status.rr.end
 
-    env = await start_dev_server(own, db=db)
-    try:
-        nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
-        async with build_worker(env.client, own):
-            async def auto_extended():
-                s = await nrm.status(ref)
-                return s if s.rr and s.rr.extensions else None
+    async with own_server(own, db=db) as nrm:
+        async def auto_extended():
+            s = await nrm.status(ref)
+            return s if s.rr and s.rr.extensions else None
 
-            status = await eventually(auto_extended, timeout=30)
-    finally:
-        await env.shutdown()
+        status = await eventually(auto_extended, timeout=30)
     assert status.stage is Stage.PRESUMED_VICTIM and status.removal_suspended
     [ext] = status.rr.extensions
     assert ext.automatic and ext.previous_end == end
