@@ -11,13 +11,16 @@ import asyncio
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.actor_directory import ActorDirectoryActivities
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
 from starter.connection import connect
 from starter.logs import configure_logging
 from starter.settings import Settings
+from workflows.actor_check import ActorCheckInterceptor
 from workflows.case import CaseWorkflow
 from workflows.digest import DigestWorkflow
 
@@ -55,12 +58,16 @@ def notification_activities(settings: Settings) -> NotificationActivities:
 def build_worker(client: Client, settings: Settings) -> Worker:
     notifications = notification_activities(settings)
     digest = DigestActivities(client)
+    actors = ActorDirectoryActivities(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, DigestWorkflow],
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
-                    digest.collect_due_obligations],
+                    digest.collect_due_obligations, actors.load_actor_directory],
+        interceptors=[ActorCheckInterceptor()],
+        # cases verify Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
+        workflow_runner=SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography")),
     )
 
 

@@ -348,6 +348,7 @@ def main() -> None:
 
 # Command groups in their own modules register themselves on the apps above when imported here.
 from starter import cli_codec  # noqa: E402,F401
+from starter import cli_actors  # noqa: E402,F401
 from starter import cli_privacy  # noqa: E402,F401
 from starter import cli_audit  # noqa: E402,F401
 from starter import cli_obligations  # noqa: E402,F401

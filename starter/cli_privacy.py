@@ -17,7 +17,8 @@ from starter.retention import namespace_retention, set_namespace_retention
 def case_personal_data(
     reference: Annotated[str, typer.Argument(help="Case reference")],
     actor: AsOpt,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the export to this file (owner-only) instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the export to this file (owner-only) instead of stdout.")] = None,
 ) -> None:
     """Export, decrypted, everything held about the person in a case: referral, decisions, status (JSON)."""
     who = _actor(actor)
@@ -44,7 +45,8 @@ def retention(
     async def go():
         client = await _client()
         if apply:
-            await set_namespace_retention(client.client, parse_duration(period) if period else client.settings.retention)
+            wanted = parse_duration(period) if period else client.settings.retention
+            await set_namespace_retention(client.client, wanted)
         return client.client.namespace, await namespace_retention(client.client)
 
     namespace, current = _run(go())

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     codec_token_file: Path | None = None
     codec_ui_origin: str | None = None      # the one origin given CORS headers; default the embedded Web UI's
     retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
-
+    actors_file: Path | None = None         # the actor directory (public keys, roles); default NRM_HOME/actors.json
+    assertion_max_age: timedelta = timedelta(minutes=5)  # a signed act must reach its case within this time
 
     # notifications (README "Obligations and notifications")
     notify_channel: Literal["maildir", "smtp", "webhook"] = "maildir"
@@ -57,6 +58,15 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def actors_path(self) -> Path:
+        return self.actors_file or self.home / "actors.json"
+
+    @property
+    def actor_keys_dir(self) -> Path:
+        """Private signing keys of the actors who act from this machine, one `<id>.key` file each."""
+        return self.home / "actors"
 
     @property
     def codec_token_path(self) -> Path:

@@ -18,6 +18,8 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from starter.client import NrmClient
+from domain.roles import Actor
+from starter.actors import add_actor
 from starter.codec import KeyRing
 from starter.settings import Settings
 from tests.devserver import address, start_dev_server
@@ -25,6 +27,13 @@ from worker import build_worker
 
 TESTS = Path(__file__).parent
 FAST_POLICY = str(TESTS / "policies" / "fast.toml")
+# registered in the session's actor directory, each with a signing key, so that NrmClient and the CLI sign for them
+TEST_ACTORS = [
+    "first_responder:fr-1", "first_responder:fr-4", "first_responder:fr-9",
+    "competent_authority:ca-1", "competent_authority:ca-3", "competent_authority:ca-17",
+    "coordinator:co-1", "auditor:au-1",
+    "support_provider:sp-1", "child_protection:cp-1", "guardian_advocate:ga-1",
+]
 
 
 @pytest.hookimpl(trylast=True)
@@ -44,6 +53,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def nrm_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("nrm-home")
     KeyRing.create(home / "keys.json")
+    for actor in TEST_ACTORS:
+        add_actor(Settings(_env_file=None, home=home), Actor.parse(actor))
     return home
 
 

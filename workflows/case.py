@@ -1,13 +1,14 @@
 """CaseWorkflow: one person's path through the NRM, from referral to conclusive identification.
 
 Every human act is an Update whose validator asks domain.transitions whether it may happen (a refusal writes
-nothing to history). Every obligation gets two watchers: one durable timer for its due time (so the history
+nothing to history); before it, workflows.actor_check has the case verify the act's signed actor
+assertion. Every obligation gets two watchers: one durable timer for its due time (so the history
 shows exactly the deadline the policy set) and one for its reminders. When a deadline moves, the obligation's
 version changes and its watchers stop; the main loop starts new ones.
 
 Behaviour added after histories were first stored runs only where `workflow.patched(...)` says so (the ids
 below), so that those histories replay unchanged: provisions owed after a positive Stage 1, decision letters,
-escalation of undeliverable messages, and the open-deadlines search attribute.
+escalation of undeliverable messages, the open-deadlines search attribute, and the actor directory loaded at start.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.actor_directory import ActorDirectoryActivities
     from activities.notifications import PERMANENT_FAILURE, NotificationActivities
     from domain import transitions
+    from domain.actors import ActorAssertion, ActorDirectory, DirectoryPending, NotVerified, verify_act
     from domain.case import Obligation, Outcome
     from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
     from domain.notices import AssessmentNeeded, Notice, assessment_needed, decision_letter, record_delivery_failure
@@ -34,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         OpenCase,
         ProvideRequest,
     )
+    from domain.roles import Actor
     from domain.status import CaseStatus, case_status
     from workflows import search_attributes as sa
 
@@ -44,6 +48,9 @@ ALERT_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=0,  # transient failures retry until delivered; permanent ones raise non-retryable errors
 )
+DIRECTORY_TIMEOUT = timedelta(seconds=30)
+DIRECTORY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))  # until the worker can read the file
+VERIFIED_ACTORS_PATCH = "verified-actors"  # a case loads the actor directory at start; every act is verified
 
 PROVISIONS_PATCH = "provision-obligations"            # a positive Stage 1 owes the policy's provisions
 LETTERS_PATCH = "decision-letters"                    # each decision is sent as a letter to the person/guardian
@@ -61,10 +68,16 @@ class CaseWorkflow:
         self._watching: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._published: dict[str, Any] = {}
         self._sending = 0
+        self._actors: ActorDirectory | None = None
+        self._actors_loading = 0
+        self._verifies_actors: bool | None = None  # decided by run(): False for a case opened before the patch
 
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
+        self._verifies_actors = workflow.patched(VERIFIED_ACTORS_PATCH)
+        if self._verifies_actors:
+            asyncio.create_task(self._load_actors())
         while True:
             self._publish_search_attributes()
             self._start_watchers()
@@ -135,6 +148,41 @@ class CaseWorkflow:
     @assess.validator
     def _check_assess(self, request: AssessRequest) -> None:
         transitions.check_assess(self.state, request, workflow.now())
+
+    # ---- verified actors (workflows.actor_check calls verify_act before every validator) ------------------
+
+    def verify_act(self, act: str, request: Any, assertion: ActorAssertion | None) -> None:
+        """Refuse the act unless its assertion proves that the actor it names signed this very act."""
+        if self._actors is None:
+            if self._verifies_actors is False and not self._actors_loading:
+                raise NotVerified(f"case {self.state.reference} was opened before acts were signed and holds no "
+                                  "actor directory yet: run `nrm actors sync`, then act again")
+            raise DirectoryPending(f"case {self.state.reference} is loading the actor directory: act again shortly")
+        actor = getattr(request, "actor", None)
+        if not isinstance(actor, Actor):
+            raise NotVerified(f"the act {act} names no actor")
+        verify_act(self._actors, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
+
+    @workflow.signal
+    async def actors_changed(self) -> None:
+        """The actor directory changed (`nrm actors add|revoke|sync`): load it again."""
+        await self._load_actors()
+
+    @workflow.query
+    def actor_directory_revision(self) -> int | None:
+        return self._actors.revision if self._actors else None
+
+    async def _load_actors(self) -> None:
+        self._actors_loading += 1
+        try:
+            self._actors = await workflow.execute_activity_method(
+                ActorDirectoryActivities.load_actor_directory,
+                start_to_close_timeout=DIRECTORY_TIMEOUT,
+                retry_policy=DIRECTORY_RETRY,
+                summary="load actor directory",
+            )
+        finally:
+            self._actors_loading -= 1
 
     @workflow.query
     def status(self) -> CaseStatus:

@@ -18,7 +18,7 @@ from starter.codec import KeyRing
 from starter.connection import data_converter
 from starter.settings import Settings
 from tests.conftest import eventually
-from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events
+from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
 from worker import build_worker
 
 
@@ -40,6 +40,7 @@ async def test_rotation_keeps_old_cases_readable_and_a_missing_key_stalls_only_i
     async with build_worker(under_a.client, under_a.settings):
         old_case = await under_a.open_case(adult_referral(), FIRST_RESPONDER)
         assert (await under_a.status(old_case)).stage is Stage.STAGE1_PENDING
+        await settled(under_a.client, old_case)  # its actor directory loaded: no task left for the next worker
 
     ring_ab = ring_a.with_new_active_key()
     ring_ab.save(keys)
