@@ -31,6 +31,7 @@ from domain.requests import (
 )
 from domain.roles import Actor, Role
 from domain.status import CaseStatus
+from starter.actors import add_actor
 from starter.audit.export import write_history
 from starter.audit.history import MANIFEST_NAME, fetch_case
 from starter.audit.manifest import Manifest, write_manifest
@@ -135,6 +136,16 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
     return ref
 
 
+async def verified_actors(nrm: NrmClient) -> str:
+    """Signed acts: the case loads the actor directory at start, reloads it when told, then both decisions."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.actors_changed()
+    await asyncio.sleep(1)
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -143,6 +154,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "manual-extension": manual_extension,
     "consent-later": consent_later,
     "provisions-and-assessment": provisions_and_assessment,
+    "verified-actors": verified_actors,
 }
 
 
@@ -155,6 +167,8 @@ async def generate(directory: Path = CASES) -> None:
         return
     with tempfile.TemporaryDirectory() as home:
         settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
+        for actor in (RESPONDER, AUTHORITY, COORDINATOR, SUPPORT):  # every act is signed by its actor's key
+            add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
                                                     search_attributes=sa.ALL, data_converter=data_converter(settings),
                                                     dev_server_log_level="error")

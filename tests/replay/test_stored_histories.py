@@ -19,7 +19,7 @@ from tests.histories.testkey import CASES, settings_with_test_only_key
 from tests.replay.variants import CaseWorkflowWithoutReminders
 
 PATHS = {"adult-positive-reminders-escalation", "child-positive", "negative-stage1", "rr-auto-extension",
-         "manual-extension", "consent-later", "provisions-and-assessment"}
+         "manual-extension", "consent-later", "provisions-and-assessment", "verified-actors"}
 
 
 @pytest.fixture(scope="module")
