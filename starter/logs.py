@@ -35,6 +35,7 @@ ALLOWED_FIELDS = frozenset({
 # the SDK's context on its workflow and activity records (extra={"temporal_workflow": {...}})
 ALLOWED_TEMPORAL_FIELDS = frozenset({
     "workflow_type", "workflow_id", "run_id", "namespace", "task_queue", "attempt", "activity_type", "activity_id",
+    "update_id", "update_name", "signal_name", "query_name",
 })
 MASK = "[withheld]"
 _PROJECT_MODULES = ("domain.", "starter.", "workflows.", "activities.", "worker")
