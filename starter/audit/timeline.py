@@ -215,8 +215,8 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
             case ActivityOutcome():
                 origin = scheduled.get(event.scheduled_id)
                 what = _words(_what(origin.input)) if origin else "activity"
-                done = "completed" if what == "activity" else "delivered"
-                entries.append(Entry(at=event.at, event=f"{what} {done if event.delivered else event.how}",
+                success = "completed" if what == "activity" else "delivered"
+                entries.append(Entry(at=event.at, event=f"{what} {success if event.delivered else event.how}",
                                      summary=origin.activity if origin else ""))
             case TaskFailed():
                 entries.append(Entry(at=event.at, event="software fault",
