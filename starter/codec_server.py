@@ -4,7 +4,7 @@ payloads in the Web UI and with `temporal workflow show --codec-endpoint URL --c
 
 Every codec request needs the bearer token. A browser cannot add an Authorization header to the Web UI's
 requests, so `/login` trades the token for an HttpOnly cookie on the codec server's own origin, which the UI
-sends once "Include cross-origin credentials" is on in its codec server settings. CORS headers go to the one
+sends once its Codec Server dialog uses the browser setting with "Include cross-origin credentials" ticked. CORS headers go to the one
 configured Web UI origin only: any other page in the browser cannot read what the server answers.
 """
 
@@ -48,7 +48,8 @@ _LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>nrmflow
 <body><h1>nrmflow codec server</h1><p>{message}</p>
 <form method="post" action="/login"><label>Codec token <input type="password" name="token" autofocus></label>
 <button type="submit">Sign in</button></form>
-<p>Then, in the Web UI's codec server settings, turn on "Include cross-origin credentials".</p></body></html>"""
+<p>Then, in the Web UI's Codec Server dialog, choose "Use my browser setting", enter this server's address and
+tick "Include cross-origin credentials".</p></body></html>"""
 
 
 def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.Application:
