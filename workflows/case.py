@@ -75,9 +75,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
-        self._verifies_actors = workflow.patched(VERIFIED_ACTORS_PATCH)
-        if self._verifies_actors:
-            asyncio.create_task(self._load_actors())
+        self._start_verifying_actors()
         while True:
             self._publish_search_attributes()
             self._start_watchers()
@@ -162,6 +160,12 @@ class CaseWorkflow:
         if not isinstance(actor, Actor):
             raise NotVerified(f"the act {act} names no actor")
         verify_act(self._actors, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
+
+    def _start_verifying_actors(self) -> None:
+        """A case opened before this patch has no directory until told of one (`nrm actors sync`)."""
+        self._verifies_actors = workflow.patched(VERIFIED_ACTORS_PATCH)
+        if self._verifies_actors:
+            asyncio.create_task(self._load_actors())
 
     @workflow.signal
     async def actors_changed(self) -> None:

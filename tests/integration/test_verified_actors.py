@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 from temporalio.workflow import _Definition
 
 from domain.actors import ActorAssertion, sign_act
@@ -34,10 +35,20 @@ from starter.actors import (
     load_private_key,
     revoke_actor,
 )
-from starter.client import NrmClient
+from starter.client import NrmClient, Refused
 from starter.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
-from tests.integration.helpers import AUTHORITY, COORDINATOR, FIRST_RESPONDER, adult_referral, decision, history_events
+from tests.integration.case_before_actors import CaseWorkflowBeforeActors
+from tests.integration.helpers import (
+    AUTHORITY,
+    COORDINATOR,
+    FIRST_RESPONDER,
+    adult_referral,
+    decision,
+    history_events,
+    settled,
+)
+from worker import build_worker
 from workflows.case import CaseWorkflow
 
 ACTS = {"record_consent": Act.RECORD_CONSENT, "decide_stage1": Act.STAGE1_DECISION,
@@ -151,6 +162,26 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     status = await nrm.extend_rr(cases["extend_rr"], act_request("extend_rr", AUTHORITY))
     assert status.rr is not None and status.rr.extensions
     assert (await nrm.decide_stage2(cases["decide_stage2"], decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
+
+
+async def test_a_case_opened_before_acts_were_signed_takes_signed_acts_once_told(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    own = settings.model_copy(update={"task_queue": f"before-actors-{uuid.uuid4().hex[:8]}"})
+    nrm = NrmClient(temporal_env.client, own)
+    async with Worker(temporal_env.client, task_queue=own.task_queue, workflows=[CaseWorkflowBeforeActors],
+                      max_cached_workflows=0):
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+        await settled(nrm.client, ref)
+    async with build_worker(temporal_env.client, own):
+        before = len(await history_events(nrm.client, ref))
+        with pytest.raises(Refused, match=f"^case {ref} was opened before acts were signed and holds no actor "
+                                          "directory yet: run `nrm actors sync`, then act again$"):
+            await nrm.decide_stage1(ref, decision())
+        assert len(await history_events(nrm.client, ref)) == before
+        await nrm.client.get_workflow_handle(workflow_id(ref)).signal(CaseWorkflow.actors_changed)
+        await directory_loaded(nrm.client, ref, 1)
+        assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
 
 
 async def test_actors_command_line_manages_the_directory(tmp_path: Path) -> None:

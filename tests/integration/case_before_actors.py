@@ -1,0 +1,20 @@
+"""TEST-ONLY: CaseWorkflow as it ran before acts were signed (no actor directory loaded at start), registered under
+the same name, to open a case that the current worker then continues as an old running case."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.requests import OpenCase
+    from workflows.case import CaseWorkflow
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflowBeforeActors(CaseWorkflow):
+    @workflow.run
+    async def run(self, request: OpenCase) -> None:
+        await super().run(request)
+
+    def _start_verifying_actors(self) -> None:
+        return None
