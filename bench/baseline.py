@@ -2,9 +2,10 @@
 
 A minimal workflow with the same updates, timers and activities as a case and no domain logic: it holds a set
 of duties; each open duty has the same two watchers as a case's obligation (reminder timers, each followed by an
-activity when it fires, and one due timer followed by an activity), and an update closes some duties and opens
-others. The benchmark derives the plan (which act opens and closes which duty, with which delays) from a
-calibration case, so the baseline mirrors whatever obligations nrmflow creates. Like a case, it stays open.
+activity when it fires, and one due timer followed by an activity), and an update closes some duties, opens
+others and runs as many activities at once as the matching act of a case does (its letters, its requests).
+The benchmark derives this plan from a calibration case (bench.plan), so the baseline mirrors whatever
+obligations and activities nrmflow has. Like a case, it stays open.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class BaselineWorkflow:
         self._watched: set[str] = set()
         self._acts = 0
         self._changed = True
+        self._activities_due = 0
         self._apply(start)
 
     @workflow.run
@@ -44,6 +46,9 @@ class BaselineWorkflow:
                 if duty.id not in self._watched:
                     self._watched.add(duty.id)
                     asyncio.create_task(self._watch(duty))
+            for n in range(self._activities_due):
+                asyncio.create_task(self._alert(f"act-{self._acts}/{n}"))
+            self._activities_due = 0
             self._changed = False
             await workflow.wait_condition(lambda: self._changed)
 
@@ -58,6 +63,7 @@ class BaselineWorkflow:
         for duty_id in request.closes:
             self._duties.pop(duty_id, None)
         self._duties.update({duty.id: duty for duty in request.opens})
+        self._activities_due += request.activities
 
     async def _watch(self, duty: Duty) -> None:
         opened = workflow.now()

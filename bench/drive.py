@@ -18,14 +18,22 @@ from temporalio.client import Client
 from bench.baseline import BaselineWorkflow
 from bench.plan import BaselineAct, BaselineStatus
 from domain.case import Outcome
+from domain.kinds import ObligationKind
+from domain.policy import Policy
 from domain.reference import workflow_id
-from domain.requests import DecisionRequest
+from domain.requests import AssessmentResult, AssessRequest, DecisionRequest, ProvideRequest
 from domain.roles import Actor, Role
-from domain.status import CaseStatus
+from domain.status import CaseStatus, DeadlineView
 from starter.client import NrmClient
 
-FIRST_RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-bench")
-AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-bench")
+
+def bench_actor(role: Role) -> Actor:
+    """The one actor of each role that benchmarks act as (bench.server registers them all)."""
+    return Actor(role=role, id=f"{role.value.replace('_', '-')}-bench")
+
+
+FIRST_RESPONDER = bench_actor(Role.FIRST_RESPONDER)
+AUTHORITY = bench_actor(Role.COMPETENT_AUTHORITY)
 POSITIVE = DecisionRequest(actor=AUTHORITY, outcome=Outcome.POSITIVE, reasons="bench: indicators present",
                            evidence="bench interview")
 
@@ -67,31 +75,50 @@ async def decide_stage1(nrm: NrmClient, ref: str, timings: Timings) -> CaseStatu
     return await timings.timed(timings.update, nrm.decide_stage1(ref, POSITIVE))
 
 
-async def complete_case(nrm: NrmClient, ref: str, timings: Timings) -> list[CaseStatus]:
-    """From presumed victim to confirmed victim; the statuses after each act."""
-    return [await timings.timed(timings.update, nrm.decide_stage2(ref, POSITIVE))]
+def _fulfil(nrm: NrmClient, ref: str, owed: DeadlineView, rules: Policy, as_of: datetime) -> Awaitable[CaseStatus]:
+    """The act that fulfils one provision or assessment, by its owner; an assessment sets its next review as far
+    off as the policy allows, counted from `as_of` (when the obligation was created)."""
+    actor = bench_actor(Role(owed.owner_role))
+    kind = ObligationKind(owed.kind)
+    if not kind.is_assessment:
+        return nrm.provide(ref, ProvideRequest(actor=actor, kind=owed.kind, evidence="bench: done"))
+    longest = rules.max_review_interval(kind)
+    assert longest is not None, f"the policy sets no review interval for {kind.value}"
+    result = AssessmentResult(completed_at=as_of, summary="bench: assessed", next_review=as_of + longest)
+    return nrm.assess(ref, AssessRequest(actor=actor, kind=owed.kind, result=result))
 
 
-async def case_in_rr(nrm: NrmClient, policy: str, timings: Timings) -> str:
-    """Open, Stage 1 positive: a presumed victim in the R&R period; the case's reference."""
+async def complete_case(nrm: NrmClient, ref: str, presumed: CaseStatus, rules: Policy, timings: Timings
+                        ) -> list[CaseStatus]:
+    """From presumed victim (`presumed`: the status after Stage 1) to confirmed victim: every provision and
+    assessment owed fulfilled, then Stage 2; the statuses after each act."""
+    statuses = []
+    for owed in presumed.deadlines:
+        if owed.fulfilled_at is None and not ObligationKind(owed.kind).is_decision:
+            statuses.append(await timings.timed(timings.update, _fulfil(nrm, ref, owed, rules, presumed.as_of)))
+    return [*statuses, await timings.timed(timings.update, nrm.decide_stage2(ref, POSITIVE))]
+
+
+async def case_in_rr(nrm: NrmClient, policy: str, timings: Timings) -> tuple[str, CaseStatus]:
+    """Open, Stage 1 positive: a presumed victim in the R&R period; the reference and the status then."""
     ref = await open_case(nrm, policy, timings)
-    await decide_stage1(nrm, ref, timings)
-    return ref
+    return ref, await decide_stage1(nrm, ref, timings)
 
 
-async def full_case(nrm: NrmClient, policy: str, timings: Timings) -> str:
-    """Open, Stage 1 positive, then on to confirmed victim; the case's workflow id."""
-    ref = await case_in_rr(nrm, policy, timings)
-    await complete_case(nrm, ref, timings)
+async def full_case(nrm: NrmClient, policy: str, rules: Policy, timings: Timings) -> str:
+    """Open, Stage 1 positive, everything owed fulfilled, Stage 2 positive; the case's workflow id."""
+    ref, presumed = await case_in_rr(nrm, policy, timings)
+    await complete_case(nrm, ref, presumed, rules, timings)
     return workflow_id(ref)
 
 
-async def calibration_case(nrm: NrmClient, policy: str) -> list[CaseStatus]:
-    """One full case with its status after every step (the open step read by query): the baseline's template."""
+async def calibration_case(nrm: NrmClient, policy: str, rules: Policy) -> tuple[str, list[CaseStatus]]:
+    """One full case and its status after every step (the open step read by query): the baseline's template."""
     timings = Timings()
     ref = await open_case(nrm, policy, timings)
-    statuses = [await nrm.status(ref), await decide_stage1(nrm, ref, timings)]
-    return statuses + await complete_case(nrm, ref, timings)
+    opened = await nrm.status(ref)
+    presumed = await decide_stage1(nrm, ref, timings)
+    return workflow_id(ref), [opened, presumed, *await complete_case(nrm, ref, presumed, rules, timings)]
 
 
 async def baseline_case(client: Client, task_queue: str, plan: list[BaselineAct], timings: Timings) -> str:
@@ -102,12 +129,12 @@ async def baseline_case(client: Client, task_queue: str, plan: list[BaselineAct]
     return handle.id
 
 
-async def run_many(label: str, count: int, concurrency: int, one: Callable[[], Awaitable[str]],
-                   console: Console) -> tuple[list[str], float]:
-    """Run `one` `count` times with at most `concurrency` at once; the workflow ids and the wall time."""
-    ids: list[str] = []
+async def run_many(label: str, count: int, concurrency: int, one: Callable[[], Awaitable[T]],
+                   console: Console) -> tuple[list[T], float]:
+    """Run `one` `count` times with at most `concurrency` at once; what each returned, and the wall time."""
+    results: list[T] = []
     if count == 0:
-        return ids, 0.0
+        return results, 0.0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
@@ -118,9 +145,9 @@ async def run_many(label: str, count: int, concurrency: int, one: Callable[[], A
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
-                ids.append(await one())
+                results.append(await one())
                 progress.advance(bar)
 
         began = perf_counter()
         await asyncio.gather(*(lane() for _ in range(min(concurrency, count))))
-        return ids, perf_counter() - began
+        return results, perf_counter() - began

@@ -1,60 +1,93 @@
-"""One phase of a benchmark: N full cases (or N baseline workflows) on a fresh server with a fresh worker.
+"""The two sides of a comparison: nrmflow cases and baseline workflows, each on a fresh server with a fresh
+worker process, driven in alternating rounds so that whatever else the machine is doing weighs on both alike.
 
-The nrmflow phase first runs a calibration case, from which the baseline's plan is read, so the baseline phase
-(run after it) makes the engine do the same work. Throughput and replay both drive their load this way.
+The nrmflow side first runs a calibration case, from which the baseline's plan is read (bench.plan), so the
+baseline makes the engine do the same work. Throughput and replay both drive their load this way.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 
 from bench.drive import Timings, baseline_case, calibration_case, full_case, run_many
 from bench.histories import fetch
-from bench.plan import BaselineAct, baseline_plan
+from bench.plan import BaselineAct, activities_per_step, baseline_plan
 from bench.run import profile_path, progress_console
-from bench.server import site
+from bench.server import Site, site
 from bench.worker_process import WorkerProcess
 from starter.client import NrmClient
-from starter.settings import Settings
 
 
 @dataclass
-class Phase:
+class Side:
     kind: str
-    plan: list[BaselineAct]
-    settings: Settings
-    ids: list[str]
-    wall_seconds: float
-    timings: Timings
-    db_growth_bytes: int | None
-    histories: list[WorkflowHistory]
-    worker_peak_rss_bytes: int | None
+    site: Site
+    worker: WorkerProcess
+    one: Callable[[Timings], Awaitable[str]]
+    timings: Timings = field(default_factory=Timings)
+    ids: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    db_growth_bytes: int | None = 0
+
+    async def drive(self, count: int, concurrency: int, *, timed: bool = True) -> None:
+        """`count` more at `concurrency`; untimed ones (the warm-up) count for nothing."""
+        timings = self.timings if timed else Timings()
+        before = self.site.db_bytes()
+        ids, wall = await run_many(self.kind if timed else f"{self.kind} warm-up", count, concurrency,
+                                   lambda: self.one(timings), progress_console)
+        after = self.site.db_bytes()
+        if timed:
+            self.ids += ids
+            self.wall_seconds += wall
+            self.db_growth_bytes = (self.db_growth_bytes + after - before
+                                    if self.db_growth_bytes is not None and after is not None and before is not None
+                                    else None)
+
+    async def histories(self, count: int) -> list[WorkflowHistory]:
+        return await fetch(self.site.client, self.ids[:count])
 
 
-async def run_phase(kind: str, args: argparse.Namespace, scratch: Path, plan: list[BaselineAct] | None, *,
-                    warmup: int, histories: int) -> Phase:
-    """Drive `args.cases` at `args.concurrency` after `warmup` untimed ones; fetch the first `histories`."""
-    async with site(scratch, kind, args.address) as where:
-        worker = WorkerProcess(kind, where.settings, scratch / f"{kind}-worker.log", profile_path(args, kind))
-        async with worker:
-            if kind == "nrmflow":
-                nrm = NrmClient(where.client, where.settings)
-                plan = baseline_plan(await calibration_case(nrm, args.policy), nrm.policy(args.policy))
-                one = functools.partial(full_case, nrm, args.policy)
-            else:
-                assert plan is not None, "the baseline phase follows the nrmflow phase that calibrates it"
-                one = functools.partial(baseline_case, where.client, where.settings.task_queue, plan)
-            await run_many(f"{kind} warm-up", warmup, args.concurrency, lambda: one(Timings()), progress_console)
-            timings = Timings()
-            db_before = where.db_bytes()
-            ids, wall = await run_many(kind, args.cases, args.concurrency, lambda: one(timings), progress_console)
-            db_after = where.db_bytes()
-            fetched = await fetch(where.client, ids[:histories])
-    return Phase(kind, plan, where.settings, ids, wall, timings,
-                 db_after - db_before if db_before is not None and db_after is not None else None,
-                 fetched, worker.peak_rss_bytes)
+async def _nrmflow(stack: AsyncExitStack, args: argparse.Namespace, scratch: Path) -> tuple[Side, list[BaselineAct]]:
+    where = await stack.enter_async_context(site(scratch, "nrmflow", args.address))
+    worker = await stack.enter_async_context(
+        WorkerProcess("nrmflow", where.settings, scratch / "nrmflow-worker.log", profile_path(args, "nrmflow")))
+    nrm = NrmClient(where.client, where.settings)
+    rules = nrm.policy(args.policy)
+    calibration, statuses = await calibration_case(nrm, args.policy, rules)
+    [history] = await fetch(where.client, [calibration])
+    plan = baseline_plan(statuses, activities_per_step(history), rules)
+    return Side("nrmflow", where, worker, functools.partial(full_case, nrm, args.policy, rules)), plan
+
+
+async def _baseline(stack: AsyncExitStack, args: argparse.Namespace, scratch: Path, plan: list[BaselineAct]) -> Side:
+    where = await stack.enter_async_context(site(scratch, "baseline", args.address))
+    worker = await stack.enter_async_context(
+        WorkerProcess("baseline", where.settings, scratch / "baseline-worker.log", profile_path(args, "baseline")))
+    return Side("baseline", where, worker, functools.partial(baseline_case, where.client, where.settings.task_queue, plan))
+
+
+@asynccontextmanager
+async def sides(args: argparse.Namespace, scratch: Path) -> AsyncIterator[tuple[Side, Side, list[BaselineAct]]]:
+    """Both sides up (servers, workers, the baseline's plan); on leaving, the workers report their peak RSS."""
+    async with AsyncExitStack() as stack:
+        nrmflow, plan = await _nrmflow(stack, args, scratch)
+        baseline = await _baseline(stack, args, scratch, plan)
+        yield nrmflow, baseline, plan
+
+
+async def drive_both(nrmflow: Side, baseline: Side, cases: int, concurrency: int, *, warmup: int, rounds: int) -> None:
+    """Warm both up, then `cases` on each side in `rounds` alternating rounds (nrmflow first in odd rounds)."""
+    for side in (nrmflow, baseline):
+        await side.drive(warmup, concurrency, timed=False)
+    rounds = max(1, min(rounds, cases))
+    for r in range(rounds):
+        count = cases * (r + 1) // rounds - cases * r // rounds
+        for side in (nrmflow, baseline) if r % 2 == 0 else (baseline, nrmflow):
+            await side.drive(count, concurrency)

@@ -2,7 +2,9 @@
 
 A case's path is a series of steps (opening it, then each act). After each step its status lists the
 obligations: those that closed and those that opened say what the baseline's matching step closes and opens,
-with the same due delay and the same reminder fractions, hence the same timers and activities.
+with the same due delay and the same reminder fractions, hence the same timers and the same reminder and
+escalation activities. The activities an act starts at once (letters, assessment requests) are counted in the
+case's history, step by step, and the baseline's step runs as many.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import BaseModel, Field
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
 
 from domain.policy import Policy
 from domain.status import CaseStatus
@@ -26,6 +30,7 @@ class BaselineAct(BaseModel):
 
     closes: list[str] = Field(default_factory=list)
     opens: list[Duty] = Field(default_factory=list)
+    activities: int = 0                     # run at once, as a case sends a letter or an assessment request
 
 
 class BaselineStatus(BaseModel):
@@ -39,13 +44,29 @@ def _open_deadlines(status: CaseStatus | None) -> dict[str, timedelta]:
     return {d.id: d.due_at - status.as_of for d in status.deadlines if d.fulfilled_at is None}
 
 
-def baseline_plan(statuses: list[CaseStatus], policy: Policy) -> list[BaselineAct]:
-    """One baseline step per case step; `statuses[i]` is the case's status right after step i."""
+def activities_per_step(history: WorkflowHistory) -> list[int]:
+    """Activities scheduled in each step of a case's history: before its first update, then after each update
+    (read from a case driven without pause, in which no timer fires, so every activity is one an act started)."""
+    counts = [0]
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            counts.append(0)
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            counts[-1] += 1
+    return counts
+
+
+def baseline_plan(statuses: list[CaseStatus], activities: list[int], policy: Policy) -> list[BaselineAct]:
+    """One baseline step per case step; `statuses[i]` is the case's status right after step i, `activities[i]`
+    the number of activities that step started."""
+    if len(activities) != len(statuses):
+        raise ValueError(f"{len(statuses)} steps but activities counted for {len(activities)}")
     plan: list[BaselineAct] = []
     before: dict[str, timedelta] = {}
-    for status in statuses:
+    for status, started in zip(statuses, activities):
         after = _open_deadlines(status)
         plan.append(BaselineAct(
+            activities=started,
             closes=sorted(before.keys() - after.keys()),
             opens=[
                 Duty(id=ob_id, due_after=due, remind_after=[due * f for f in policy.reminders.at_fractions])

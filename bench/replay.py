@@ -20,16 +20,17 @@ from temporalio.worker import Replayer
 from bench import report
 from bench.baseline import BaselineWorkflow
 from bench.histories import event_counts
-from bench.phase import Phase, run_phase
+from bench.phase import drive_both, sides
 from bench.run import comparison_parser, main, out, where
 from starter.connection import data_converter
+from starter.settings import Settings
 from workflows.case import CaseWorkflow
 
 
-def _export(phase: Phase, path: Path) -> None:
+def _export(histories: list[WorkflowHistory], path: Path) -> None:
     """One JSON history per line, as `temporal workflow show --output json` would give each."""
     with path.open("w") as f:
-        for h in phase.histories:
+        for h in histories:
             f.write(json.dumps({"workflow_id": h.workflow_id, "history": h.to_json_dict()}) + "\n")
 
 
@@ -52,10 +53,11 @@ async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> float
     return elapsed
 
 
-async def _measure(phase: Phase, workflow: type, export: Path, warmup: int) -> dict[str, Any]:
-    _export(phase, export)
+async def _measure(histories: list[WorkflowHistory], workflow: type, settings: Settings, export: Path, warmup: int
+                   ) -> dict[str, Any]:
+    _export(histories, export)
     histories = _load(export)
-    replayer = Replayer(workflows=[workflow], data_converter=data_converter(phase.settings))
+    replayer = Replayer(workflows=[workflow], data_converter=data_converter(settings))
     await _replay(replayer, histories[:warmup])
     seconds = await _replay(replayer, histories)
     return {
@@ -69,12 +71,12 @@ async def _measure(phase: Phase, workflow: type, export: Path, warmup: int) -> d
 
 async def replay(args: argparse.Namespace, scratch: Path) -> Path:
     machine = report.machine()
-    args.cases = args.histories
-    n = await run_phase("nrmflow", args, scratch, None, warmup=0, histories=args.histories)
-    b = await run_phase("baseline", args, scratch, n.plan, warmup=0, histories=args.histories)
+    async with sides(args, scratch) as (n, b, _):
+        await drive_both(n, b, args.histories, args.concurrency, warmup=0, rounds=args.rounds)
+        n_histories, b_histories = await n.histories(args.histories), await b.histories(args.histories)
     warmup = min(args.warmup, args.histories)
-    nrmflow = await _measure(n, CaseWorkflow, scratch / "nrmflow-histories.jsonl", warmup)
-    baseline = await _measure(b, BaselineWorkflow, scratch / "baseline-histories.jsonl", warmup)
+    nrmflow = await _measure(n_histories, CaseWorkflow, n.site.settings, scratch / "nrmflow.jsonl", warmup)
+    baseline = await _measure(b_histories, BaselineWorkflow, b.site.settings, scratch / "baseline.jsonl", warmup)
     ratios = {"histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"])}
     rows = [
         ("histories per second", nrmflow["histories_per_second"], baseline["histories_per_second"],

@@ -14,8 +14,6 @@ from rich.console import Console
 
 from starter.exit import leave
 
-REPO = Path(__file__).parents[1]
-FAST_POLICY = str(REPO / "tests" / "policies" / "fast.toml")
 progress_console = Console(stderr=True)
 out = Console()
 
@@ -33,7 +31,11 @@ def comparison_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """The options of the benchmarks that drive nrmflow cases and baseline workflows side by side."""
     p = parser(prog, description)
     p.add_argument("--concurrency", type=int, default=20, help="cases (and baseline workflows) driven at once")
-    p.add_argument("--policy", default=FAST_POLICY, help="policy name or .toml path (default: the fast test policy)")
+    p.add_argument("--rounds", type=int, default=4,
+                   help="alternating rounds (nrmflow, baseline, baseline, nrmflow, ...) that share the cases out")
+    p.add_argument("--policy", default="osce-model",
+                   help="policy name or .toml path; on the default, real policy no timer fires during a run, so both "
+                        "sides do the same work (with seconds-scale ones, the slower side meets more reminders)")
     return p
 
 

@@ -68,7 +68,7 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
             nrm = NrmClient(where.client, where.settings)
             timings = Timings()
             db_before = where.db_bytes()
-            refs, wall = await run_many("opening cases", args.open_cases, args.concurrency,
+            cases, wall = await run_many("opening cases", args.open_cases, args.concurrency,
                                         functools.partial(case_in_rr, nrm, args.policy, timings), progress_console)
             db_after = where.db_bytes()
             figures = {
@@ -78,7 +78,7 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
                 "list_due_within_7d": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN),
                 "list_overdue": await _timed_lists(nrm, args.repeat, overdue=True),
                 "cli_list_due_within_7d": _cli_list(where.settings),
-                "status_query_ms": await _status_queries(nrm, refs, args.queries),
+                "status_query_ms": await _status_queries(nrm, [ref for ref, _ in cases], args.queries),
                 "db_bytes_per_case": round((db_after - db_before) / args.open_cases) if db_before is not None else None,
             }
     figures["worker_peak_rss_bytes"] = worker.peak_rss_bytes

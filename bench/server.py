@@ -14,7 +14,10 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from bench.drive import bench_actor
 from bench.worker_process import bench_settings
+from domain.roles import Role
+from starter.actors import add_actor
 from starter.codec import KeyRing
 from starter.connection import data_converter
 from starter.settings import Settings
@@ -34,11 +37,14 @@ class Site:
 
 @asynccontextmanager
 async def site(workdir: Path, name: str, address: str | None = None) -> AsyncIterator[Site]:
-    """A fresh home under `workdir` (key file, outbox, logs) and a server: started here unless `address`."""
+    """A fresh home under `workdir` (payload key, the bench actors' signing keys and directory, outbox, logs)
+    and a server: started here unless `address`."""
     home = workdir / name
     home.mkdir(parents=True)
     KeyRing.create(home / "keys.json")
     task_queue = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    for role in Role:
+        add_actor(bench_settings("", home, task_queue), bench_actor(role))
     if address is not None:
         settings = bench_settings(address, home, task_queue)
         yield Site(settings, await wait_for_server(settings, timedelta(seconds=10)), None)

@@ -1,9 +1,10 @@
 """`python -m bench.throughput --cases N --concurrency C`: what nrmflow costs on top of the engine.
 
-Drives N cases through open -> Stage 1 positive -> Stage 2 positive on a seconds-scale policy, C at a time, then
-N baseline workflows with the same updates, timers and activities (bench.baseline), each phase on a fresh dev
-server with a fresh worker process. Reports cases per second, update round trips, history events per case,
-worker peak RSS and server database bytes per case, and the ratios nrmflow/baseline.
+Drives N cases, C at a time, through open -> Stage 1 positive -> every provision and assessment owed fulfilled ->
+Stage 2 positive, and N baseline workflows with the same updates, timers and activities (bench.baseline), each
+side on a dev server and a worker process of its own, in alternating rounds. Reports cases per second, update
+round trips, history events per case, worker peak RSS and server database bytes per case, and the ratios
+nrmflow/baseline.
 """
 
 from __future__ import annotations
@@ -12,23 +13,25 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import WorkflowHistory
+
 from bench import report
 from bench.histories import event_counts
-from bench.phase import Phase, run_phase
+from bench.phase import Side, drive_both, sides
 from bench.run import comparison_parser, main, out, where
 
 
-def _figures(phase: Phase, cases: int) -> dict[str, Any]:
+def _figures(side: Side, cases: int, histories: list[WorkflowHistory]) -> dict[str, Any]:
     return {
         "cases": cases,
-        "wall_seconds": round(phase.wall_seconds, 3),
-        "cases_per_second": round(cases / phase.wall_seconds, 3),
-        "start_latency_ms": report.latency_ms(phase.timings.start),
-        "update_latency_ms": report.latency_ms(phase.timings.update),
-        "updates_per_case": len(phase.timings.update) / cases,
-        "history": event_counts(phase.histories),
-        "worker_peak_rss_bytes": phase.worker_peak_rss_bytes,
-        "db_bytes_per_case": round(phase.db_growth_bytes / cases) if phase.db_growth_bytes is not None else None,
+        "wall_seconds": round(side.wall_seconds, 3),
+        "cases_per_second": round(cases / side.wall_seconds, 3),
+        "start_latency_ms": report.latency_ms(side.timings.start),
+        "update_latency_ms": report.latency_ms(side.timings.update),
+        "updates_per_case": len(side.timings.update) / cases,
+        "history": event_counts(histories),
+        "worker_peak_rss_bytes": side.worker.peak_rss_bytes,
+        "db_bytes_per_case": round(side.db_growth_bytes / cases) if side.db_growth_bytes is not None else None,
     }
 
 
@@ -63,15 +66,17 @@ def _table(n: dict[str, Any], b: dict[str, Any], r: dict[str, Any]) -> None:
 
 async def throughput(args: argparse.Namespace, scratch: Path) -> Path:
     machine = report.machine()
-    n = await run_phase("nrmflow", args, scratch, None, warmup=args.warmup, histories=args.history_sample)
-    b = await run_phase("baseline", args, scratch, n.plan, warmup=args.warmup, histories=args.history_sample)
-    nrmflow, baseline = _figures(n, args.cases), _figures(b, args.cases)
+    async with sides(args, scratch) as (n, b, plan):
+        await drive_both(n, b, args.cases, args.concurrency, warmup=args.warmup, rounds=args.rounds)
+        n_histories, b_histories = await n.histories(args.history_sample), await b.histories(args.history_sample)
+    nrmflow, baseline = _figures(n, args.cases, n_histories), _figures(b, args.cases, b_histories)
     ratios = _ratios(nrmflow, baseline)
     _table(nrmflow, baseline, ratios)
     parameters = {
-        "cases": args.cases, "concurrency": args.concurrency, "warmup": args.warmup, "policy": Path(args.policy).name,
+        "cases": args.cases, "concurrency": args.concurrency, "warmup": args.warmup, "rounds": args.rounds,
+        "policy": Path(args.policy).name,
         "history_sample": args.history_sample, "address": where(args),
-        "baseline_plan": [step.model_dump(mode="json") for step in n.plan],
+        "baseline_plan": [step.model_dump(mode="json") for step in plan],
     }
     return report.write("throughput", machine, parameters,
                         {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)

@@ -32,7 +32,7 @@ KINDS = ("nrmflow", "baseline")
 def bench_settings(address: str, home: Path, task_queue: str) -> Settings:
     """Everything under the benchmark's own `home`, whatever NRM_* says in the environment."""
     return Settings(_env_file=None, temporal_address=address, home=home, task_queue=task_queue,
-                    key_file=home / "keys.json", outbox=home / "outbox")
+                    key_file=home / "keys.json", outbox=home / "outbox", actors_file=home / "actors.json")
 
 
 def _peak_rss_bytes() -> int:
