@@ -22,6 +22,7 @@ from starter.logs import configure_logging
 from starter.settings import Settings
 from workflows.actor_check import ActorCheckInterceptor
 from workflows.case import CaseWorkflow
+from workflows.repeated_acts import RepeatedActInterceptor
 from workflows.digest import DigestWorkflow
 
 log = structlog.get_logger(__name__)
@@ -65,7 +66,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         workflows=[CaseWorkflow, DigestWorkflow],
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
                     digest.collect_due_obligations, actors.load_actor_directory],
-        interceptors=[ActorCheckInterceptor()],
+        # a repeated request id is answered before anything checks it again; then every act's signature is checked
+        interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor()],
         # cases verify Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
         workflow_runner=SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography")),
     )

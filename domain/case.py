@@ -127,6 +127,9 @@ class RecoveryReflection(BaseModel):
     extensions: list[RRExtension] = Field(default_factory=list)
 
 
+MAX_REMEMBERED_ACTS = 1000  # far more acts than a case sees; bounds what continue-as-new carries
+
+
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -142,6 +145,7 @@ class CaseState(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     assessments: list[AssessmentRecord] = Field(default_factory=list)
     delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
+    act_ids: list[str] = Field(default_factory=list)  # request ids of acts carried out, newest last (bounded)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -150,6 +154,10 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
+
+    def remember_act(self, request_id: str) -> None:
+        """Keep the request id so that a repeat in a later run is answered, not carried out again."""
+        self.act_ids = [*self.act_ids[-(MAX_REMEMBERED_ACTS - 1):], request_id]
 
     def open_obligation(self, kind: ObligationKind) -> Obligation | None:
         return next((o for o in self.open_obligations if o.kind is kind), None)

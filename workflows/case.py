@@ -192,6 +192,13 @@ class CaseWorkflow:
     def status(self) -> CaseStatus:
         return case_status(self.state, workflow.now())
 
+    def carried_out(self, request_id: str) -> bool:
+        """True for the request id of an act this case already carried out (see workflows.repeated_acts)."""
+        return request_id in self.state.act_ids
+
+    def remember_act(self, request_id: str) -> None:
+        self.state.remember_act(request_id)
+
     def _after_change(self, event: str) -> CaseStatus:
         self._changed = True
         workflow.logger.info(event, extra={"case": self.state.reference, "stage": self.state.stage.value})
@@ -221,8 +228,9 @@ class CaseWorkflow:
                 return
             if workflow.now() >= ob.due_at:
                 return
-            await self._send(reminder_alert(self.state, ob, at))
-            record_reminder(ob, at)
+            alert = reminder_alert(self.state, ob, at)
+            record_reminder(ob, at)  # before the send: a deadline moved meanwhile starts a fresh reminder list
+            await self._send(alert)
 
     async def _expire(self, ob: Obligation, stale: Callable[[], bool]) -> None:
         if not await self._arrived(ob.due_at, stale, f"{ob.kind.value} due"):

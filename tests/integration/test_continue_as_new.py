@@ -39,7 +39,7 @@ async def test_case_continues_as_new_when_the_server_suggests_it(settings: Setti
         while (await handle.describe()).run_id == first_run:
             assert extensions < MAX_EXTENSIONS, "the workflow did not continue as new"
             extensions += 1
-            before = await nrm.extend_rr(ref, extension(extensions))
+            before = await nrm.extend_rr(ref, extension(extensions), request_id=f"ext-{ref}-{extensions}")
 
         first_history = [e async for e in nrm.client.get_workflow_handle(
             workflow_id(ref), run_id=first_run).fetch_history_events()]
@@ -52,6 +52,9 @@ async def test_case_continues_as_new_when_the_server_suggests_it(settings: Setti
 
         after = await nrm.status(ref)
         assert after.model_dump(exclude={"as_of"}) == before.model_dump(exclude={"as_of"})
+        repeated = await nrm.extend_rr(ref, extension(extensions), request_id=f"ext-{ref}-{extensions}")
+        assert repeated.model_dump(exclude={"as_of"}) == before.model_dump(exclude={"as_of"}), \
+            "an act repeated with its request id in the new run was carried out again"
         assert after.stage is Stage.PRESUMED_VICTIM and [d.act for d in after.decisions] == ["stage1_decision"]
         assert after.rr is not None and len(after.rr.extensions) == extensions
         assert after.rr.end - after.rr.start == timedelta(days=90 + extensions)
