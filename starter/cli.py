@@ -164,11 +164,10 @@ def policies_list(as_json: JsonOpt = False) -> None:
         policies = list_policies(Settings().policy_dir)
     except DomainError as exc:
         fail(str(exc))
-    rows = [{"name": p.name, "version": p.version, "jurisdiction": p.jurisdiction, "title": p.title,
-             "rr_days": p.rr.period.days, "stage1_adult": str(p.stage1.due_adult),
-             "stage1_child": str(p.stage1.due_child)} for p in policies]
-    _emit(as_json, rows, lambda: [out.print(f"{r['name']}@{r['version']}: {r['title']} (R&R {r['rr_days']} days)")
-                                  for r in rows])
+    rows = [p.model_dump(mode="json") for p in policies]  # durations as ISO 8601 (P5D, PT48H, P90D)
+    _emit(as_json, rows, lambda: [out.print(
+        f"{p.label}: {p.title} (Stage 1 within {render.duration(p.stage1.due_adult)}, child "
+        f"{render.duration(p.stage1.due_child)}; R&R {render.duration(p.rr.period)})", markup=False) for p in policies])
 
 
 # ---- cases ------------------------------------------------------------------------------------------------

@@ -67,10 +67,12 @@ class CaseSummary(BaseModel):
 
 def invalid_input(exc: ValidationError, what: str) -> NrmError:
     """A pydantic error as one line naming the fields, without echoing the values (they may be personal)."""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}" for e in exc.errors(include_input=False)
-    )
-    return NrmError(f"invalid {what}: {problems}")
+    def problem(e: Any) -> str:
+        field = ".".join(str(p) for p in e["loc"])
+        message = e["msg"].removeprefix("Value error, ")
+        return f"{field}: {message}" if field else message
+
+    return NrmError(f"invalid {what}: " + "; ".join(problem(e) for e in exc.errors(include_input=False)))
 
 
 def parse_referral(data: Mapping[str, Any]) -> Referral:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from pydantic import BaseModel
 
 from starter.audit.compliance import Status, evaluate, stage2_track
@@ -191,6 +189,10 @@ def write_csv(stats: Statistics, directory: Path) -> list[Path]:
 
 
 def _bar(path: Path, title: str, labels: list[str], values: list[float], xlabel: str) -> Path:
+    # imported here: matplotlib costs about a second to import, and every `nrm` command imports this module
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 0.45 * max(len(labels), 3) + 1.2))
     FigureCanvasAgg(fig)  # the Agg renderer: files only, no display, no global pyplot state
     ax = fig.subplots()

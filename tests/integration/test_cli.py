@@ -27,7 +27,8 @@ def days(a: str, b: str) -> float:
 
 async def test_policies_list(cli_env: dict[str, str]) -> None:
     rows = {p["name"]: p for p in (await run_nrm("policies", "list", "--json", env=cli_env)).json()}
-    assert rows["osce-model"]["rr_days"] == 90 and rows["coe-minimum"]["rr_days"] == 30
+    assert rows["osce-model"]["rr"]["period"] == "P90D" and rows["coe-minimum"]["rr"]["period"] == "P30D"
+    assert rows["osce-model"]["stage1"]["due_adult"] == "P5D" and rows["osce-model"]["stage1"]["due_child"] == "P2D"
 
 
 async def test_open_from_flags_and_files_then_show(cli_env: dict[str, str], nrm: NrmClient,

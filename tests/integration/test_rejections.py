@@ -147,9 +147,9 @@ async def test_a_refused_referral_starts_no_case(nrm: NrmClient) -> None:
          "invalid referral: exploitation_types.0: Input should be 'sexual', 'labour', 'domestic_servitude',"
          " 'criminal', 'begging', 'organ_removal', 'forced_marriage' or 'other'"),
         (adult_referral(detected_on="2026-02-01", person={"date_of_birth": "2026-02-02"}), NrmError,
-         "invalid referral: referral: Value error, date of birth is after the date of detection"),
+         "invalid referral: date of birth is after the date of detection"),
         (adult_referral(consent_to_referral=None), NrmError,
-         "invalid referral: referral: Value error, an adult's referral needs consent_to_referral (true or false)"),
+         "invalid referral: an adult's referral needs consent_to_referral (true or false)"),
         (adult_referral(detected_on=tomorrow), Refused, f"date of detection {tomorrow} is in the future"),
     ]
     for referral, error, message in bad:
