@@ -123,14 +123,9 @@ def up(
 @app.command()
 def worker() -> None:
     """Run only the worker, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (e.g. a real cluster)."""
-    from worker import run_worker
+    from worker import main as run_worker
 
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
-    try:
-        asyncio.run(run_worker(settings))
-    except KeyboardInterrupt:
-        pass
+    run_worker()
 
 
 @keys_app.command("new")

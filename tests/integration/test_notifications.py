@@ -10,7 +10,6 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import ObligationKind as K
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
 from domain.roles import Actor, Role
 from domain.status import CaseStatus, DeadlineState
