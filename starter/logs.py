@@ -15,6 +15,7 @@ import traceback
 from typing import Any
 
 import structlog
+from temporalio import activity, workflow
 from structlog.typing import EventDict, WrappedLogger
 
 _SHARED = [
@@ -99,3 +100,6 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # the SDK's loggers put the same workflow/activity ids in `extra` (kept as fields): not again in the message
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
