@@ -1,1 +1,4 @@
-"""Benchmarks of nrmflow against a baseline workflow on the same engine (outside the test run; see README "Performance")."""
+"""Benchmarks of nrmflow against a baseline workflow on the same engine (outside the test run).
+
+See the README, section "Performance".
+"""

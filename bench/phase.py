@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from temporalio.client import WorkflowHistory
 
 from bench.drive import Timings, baseline_case, calibration_case, full_case, run_many
@@ -35,20 +36,29 @@ class Side:
     ids: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     db_growth_bytes: int | None = 0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)   # by process: server, worker, client
+
+    def _cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by this side's server (when started here), its worker and this process (the
+        client, which drives one side at a time)."""
+        processes = {"server": self.site.server, "worker": psutil.Process(self.worker.pid), "client": psutil.Process()}
+        return {name: sum(p.cpu_times()[:2]) for name, p in processes.items() if p is not None}
 
     async def drive(self, count: int, concurrency: int, *, timed: bool = True) -> None:
         """`count` more at `concurrency`; untimed ones (the warm-up) count for nothing."""
         timings = self.timings if timed else Timings()
-        before = self.site.db_bytes()
+        before, cpu_before = self.site.db_bytes(), self._cpu()
         ids, wall = await run_many(self.kind if timed else f"{self.kind} warm-up", count, concurrency,
                                    lambda: self.one(timings), progress_console)
-        after = self.site.db_bytes()
+        after, cpu_after = self.site.db_bytes(), self._cpu()
         if timed:
             self.ids += ids
             self.wall_seconds += wall
             self.db_growth_bytes = (self.db_growth_bytes + after - before
                                     if self.db_growth_bytes is not None and after is not None and before is not None
                                     else None)
+            for name, used in cpu_after.items():
+                self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + used - cpu_before[name]
 
     async def histories(self, count: int) -> list[WorkflowHistory]:
         return await fetch(self.site.client, self.ids[:count])
@@ -70,7 +80,8 @@ async def _baseline(stack: AsyncExitStack, args: argparse.Namespace, scratch: Pa
     where = await stack.enter_async_context(site(scratch, "baseline", args.address))
     worker = await stack.enter_async_context(
         WorkerProcess("baseline", where.settings, scratch / "baseline-worker.log", profile_path(args, "baseline")))
-    return Side("baseline", where, worker, functools.partial(baseline_case, where.client, where.settings.task_queue, plan))
+    one = functools.partial(baseline_case, where.client, where.settings.task_queue, plan)
+    return Side("baseline", where, worker, one)
 
 
 @asynccontextmanager

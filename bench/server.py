@@ -4,6 +4,7 @@ bytes can be measured), or a server given by `--address`; a key file, an outbox 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,10 +31,20 @@ from workflows import search_attributes as sa
 class Site:
     settings: Settings
     client: Client
-    db: Path | None     # the server's SQLite file when the benchmark started the server
+    db: Path | None                     # the server's SQLite file, when the benchmark started the server
+    server: psutil.Process | None       # and its process
 
     def db_bytes(self) -> int | None:
         return self.db.stat().st_size if self.db else None
+
+
+def _process_using(db: Path) -> psutil.Process:
+    """The dev server that WorkflowEnvironment started on `db` (it does not expose its process)."""
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if str(db) in child.cmdline():
+                return child
+    raise RuntimeError(f"no server process found for {db}")
 
 
 @asynccontextmanager
@@ -47,7 +59,7 @@ async def site(workdir: Path, name: str, address: str | None = None) -> AsyncIte
         add_actor(bench_settings("", home, task_queue), bench_actor(role))
     if address is not None:
         settings = bench_settings(address, home, task_queue)
-        yield Site(settings, await wait_for_server(settings, timedelta(seconds=10)), None)
+        yield Site(settings, await wait_for_server(settings, timedelta(seconds=10)), None, None)
         return
     db = home / "temporal.db"
     env = await WorkflowEnvironment.start_local(
@@ -59,6 +71,6 @@ async def site(workdir: Path, name: str, address: str | None = None) -> AsyncIte
     )
     try:
         settings = bench_settings(env.client.service_client.config.target_host, home, task_queue)
-        yield Site(settings, env.client, db)
+        yield Site(settings, env.client, db, _process_using(db))
     finally:
         await env.shutdown()

@@ -89,6 +89,7 @@ class WorkerProcess:
             "--home", str(self.settings.home), "--task-queue", self.settings.task_queue,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=_clean_environment(),
         )
+        self.pid = self.proc.pid
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
         if line.strip() != b"ready":
