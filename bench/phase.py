@@ -35,8 +35,11 @@ class Side:
     timings: Timings = field(default_factory=Timings)
     ids: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
-    db_growth_bytes: int | None = 0
+    db_growth_bytes: int | None = field(init=False)                # None when the server is not the benchmark's
     cpu_seconds: dict[str, float] = field(default_factory=dict)   # by process: server, worker, client
+
+    def __post_init__(self) -> None:
+        self.db_growth_bytes = None if self.site.db is None else 0
 
     def _cpu(self) -> dict[str, float]:
         """CPU seconds used so far by this side's server (when started here), its worker and this process (the
@@ -47,16 +50,15 @@ class Side:
     async def drive(self, count: int, concurrency: int, *, timed: bool = True) -> None:
         """`count` more at `concurrency`; untimed ones (the warm-up) count for nothing."""
         timings = self.timings if timed else Timings()
-        before, cpu_before = self.site.db_bytes(), self._cpu()
+        before, cpu_before = self.site.db_bytes() or 0, self._cpu()
         ids, wall = await run_many(self.kind if timed else f"{self.kind} warm-up", count, concurrency,
                                    lambda: self.one(timings), progress_console)
-        after, cpu_after = self.site.db_bytes(), self._cpu()
+        after, cpu_after = self.site.db_bytes() or 0, self._cpu()
         if timed:
             self.ids += ids
             self.wall_seconds += wall
-            self.db_growth_bytes = (self.db_growth_bytes + after - before
-                                    if self.db_growth_bytes is not None and after is not None and before is not None
-                                    else None)
+            if self.db_growth_bytes is not None:
+                self.db_growth_bytes += after - before
             for name, used in cpu_after.items():
                 self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + used - cpu_before[name]
 

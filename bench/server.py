@@ -1,5 +1,6 @@
-"""Where a benchmark phase runs: a Temporal dev server of its own on a fresh SQLite file (so that its database
-bytes can be measured), or a server given by `--address`; a key file, an outbox and a task queue of its own.
+"""Where one side of a benchmark runs: a Temporal dev server of its own on a fresh SQLite file (so that its
+database bytes can be measured), or the server given by `--address`; a home of its own with the payload key, the
+bench actors (bench.drive.bench_actor) registered with their signing keys, the outbox, and a task queue of its own.
 """
 
 from __future__ import annotations
