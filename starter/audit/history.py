@@ -243,6 +243,7 @@ _ENDINGS = {
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "canceled",
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "timed out",
 }
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker name the SDK gives a local activity's record
 _ACTIVITY_ENDS = {
     _T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: ("activity_task_completed_event_attributes", True, "completed"),
     _T.EVENT_TYPE_ACTIVITY_TASK_FAILED: ("activity_task_failed_event_attributes", False, "failed"),
@@ -343,10 +344,30 @@ async def decode_case(case: CaseHistory, converter: DataConverter) -> list[Audit
     for index, run in enumerate(case.runs):
         decoder = _Decoder(converter, case.reference)
         for event in run.events:
+            if _is_local_activity(event):
+                decoded += _local_activity(event)
+                continue
             item = await decoder.decode(event, first_in_run=index == 0 and event.event_id == 1)
             if item is not None:
                 decoded.append(item)
     return decoded
+
+
+def _is_local_activity(event: HistoryEvent) -> bool:
+    return (event.event_type == _T.EVENT_TYPE_MARKER_RECORDED
+            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER)
+
+
+def _local_activity(event: HistoryEvent) -> list[AuditEvent]:
+    """A local activity ran inside a workflow task: its marker stands for both its scheduling and its outcome.
+    The marker's `data` (what ran) is written by the SDK in clear; its result is a payload like any other."""
+    attrs = event.marker_recorded_event_attributes
+    [data] = attrs.details["data"].payloads
+    name = json.loads(data.data).get("activity_type", "local activity")
+    at = _time(event.event_time)
+    failed = attrs.HasField("failure")
+    return [ActivityScheduled(at, event.event_id, name, {}),
+            ActivityOutcome(at, event.event_id, not failed, "failed" if failed else "completed")]
 
 
 def opened(events: Iterable[AuditEvent]) -> CaseOpened:
