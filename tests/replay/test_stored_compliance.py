@@ -106,3 +106,12 @@ def test_statistics_suppress_small_cells_and_their_complement(histories) -> None
     age = next(t for t in result.tables if t.dimension == "age_group")
     assert age.cells == {"adult": None, "child": None}   # child 1 < 2, and adult 3 would give it away
     assert result.persons == 4
+
+
+async def test_a_local_activity_marker_reads_as_an_activity_that_ran_and_completed(tmp_path) -> None:
+    converter = data_converter(settings_with_test_only_key(tmp_path))
+    events = await decode_case(load_path(CASES / "actor-directory-local.json")[0], converter)
+    tl = timeline.build(events, runs=1, prepared_by="auditor:au-1", prepared_at=max(e.at for e in events))
+    loads = [(e.event, e.summary) for e in tl.entries if "load_actor_directory" in (e.event + e.summary)]
+    assert len(loads) == 4  # at the start and on the reload: each scheduled and completed
+    assert sum("completed" in event for event, _ in loads) == 2
