@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.actor_directory import ActorDirectoryActivities
+from activities.actor_directory import ActorDirectoryActivities, ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
@@ -59,15 +59,16 @@ def notification_activities(settings: Settings) -> NotificationActivities:
 def build_worker(client: Client, settings: Settings) -> Worker:
     notifications = notification_activities(settings)
     digest = DigestActivities(client)
-    actors = ActorDirectoryActivities(settings)
+    actors = ActorDirectoryFollower(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, DigestWorkflow],
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
-                    digest.collect_due_obligations, actors.load_actor_directory],
+                    digest.collect_due_obligations, ActorDirectoryActivities(settings).load_actor_directory],
         # a repeated request id is answered before anything checks it again; then every act's signature is checked
-        interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor()],
+        interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor(actors.current)],
+        plugins=[actors],  # follows the actor directory file while the worker runs
         # cases verify Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
         workflow_runner=SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography")),
     )

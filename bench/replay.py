@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Interceptor, Replayer
 
 from bench import report
 from bench.baseline import BaselineWorkflow
@@ -25,6 +25,7 @@ from bench.run import comparison_parser, main, out, where
 from starter.connection import data_converter
 from starter.settings import Settings
 from workflows.case import CaseWorkflow
+from workflows.repeated_acts import RepeatedActInterceptor
 
 
 def _export(histories: list[WorkflowHistory], path: Path) -> None:
@@ -53,11 +54,11 @@ async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> float
     return elapsed
 
 
-async def _measure(histories: list[WorkflowHistory], workflow: type, settings: Settings, export: Path, warmup: int
-                   ) -> dict[str, Any]:
+async def _measure(histories: list[WorkflowHistory], workflow: type, settings: Settings, export: Path, warmup: int,
+                   interceptors: Sequence[Interceptor] = ()) -> dict[str, Any]:
     _export(histories, export)
     histories = _load(export)
-    replayer = Replayer(workflows=[workflow], data_converter=data_converter(settings))
+    replayer = Replayer(workflows=[workflow], data_converter=data_converter(settings), interceptors=interceptors)
     await _replay(replayer, histories[:warmup])
     seconds = await _replay(replayer, histories)
     return {
@@ -75,7 +76,8 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
         await drive_both(n, b, args.histories, args.concurrency, warmup=0, rounds=args.rounds)
         n_histories, b_histories = await n.histories(args.histories), await b.histories(args.histories)
     warmup = min(args.warmup, args.histories)
-    nrmflow = await _measure(n_histories, CaseWorkflow, n.site.settings, scratch / "nrmflow.jsonl", warmup)
+    nrmflow = await _measure(n_histories, CaseWorkflow, n.site.settings, scratch / "nrmflow.jsonl", warmup,
+                             [RepeatedActInterceptor()])  # as `nrm audit replay` replays
     baseline = await _measure(b_histories, BaselineWorkflow, b.site.settings, scratch / "baseline.jsonl", warmup)
     ratios = {"histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"])}
     rows = [

@@ -28,10 +28,6 @@ class NotVerified(DomainError):
     """The act's assertion is missing, forged, expired, revoked, for another act, or for another role."""
 
 
-class DirectoryPending(DomainError):
-    """The case is still loading the actor directory (just opened, or just told it changed): try again."""
-
-
 class DirectoryEntry(BaseModel):
     id: str
     role: Role
@@ -41,7 +37,7 @@ class DirectoryEntry(BaseModel):
 
 
 class ActorDirectory(BaseModel):
-    """The deployment's actors as a case holds them. `revision` grows with every change of the directory."""
+    """The deployment's actors as a worker holds them. `revision` grows with every change of the directory."""
 
     revision: int = 0
     max_assertion_age: timedelta = timedelta(minutes=5)

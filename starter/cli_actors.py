@@ -1,15 +1,14 @@
-"""`nrm actors add|list|revoke|sync`: the actor directory (who may act, with which key) and telling running cases."""
+"""`nrm actors add|list|revoke`: the actor directory (who may act, with which key). Workers follow the file: a
+change reaches every case within NRM_ACTORS_REFRESH (1 s), with nothing sent to the cases."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Optional
 
 import typer
 
 from starter.actors import add_actor, load_directory, private_key_path, revoke_actor
-from starter.cli import JsonOpt, _actor, _client, _emit, _run, app, err, fail, out
-from starter.client import NrmError
+from starter.cli import JsonOpt, _actor, _emit, app, fail, out
 from starter.private_files import PrivateFileError
 from starter.settings import Settings
 
@@ -17,18 +16,9 @@ actors_app = typer.Typer(help="Actors: who may act on cases, verified by their s
 app.add_typer(actors_app, name="actors")
 
 
-async def _tell_cases() -> int:
-    return await (await _client()).actors_changed()
-
-
-def _tell_running_cases() -> None:
-    """Running cases reload the directory; if the server is unreachable they learn it at `nrm actors sync`."""
-    try:
-        told = asyncio.run(_tell_cases())
-    except NrmError as exc:
-        err.print(f"warning: running cases were not told ({exc}); run `nrm actors sync` later", markup=False)
-        return
-    out.print(f"{told} running case(s) told to reload the actor directory")
+def _workers_follow(settings: Settings) -> None:
+    out.print(f"workers on this directory follow it: the change applies to every case within "
+              f"{settings.actors_refresh.total_seconds():g} s")
 
 
 @actors_app.command("add")
@@ -46,7 +36,7 @@ def actors_add(
         fail(str(exc))
     where = "its own key" if public_key else f"signing key {private_key_path(settings, who.id)}"
     out.print(f"added {entry.role.value}:{entry.id} to {settings.actors_path} ({where})")
-    _tell_running_cases()
+    _workers_follow(settings)
 
 
 @actors_app.command("revoke")
@@ -58,7 +48,7 @@ def actors_revoke(actor_id: Annotated[str, typer.Argument(help="The actor's id")
     except PrivateFileError as exc:
         fail(str(exc))
     out.print(f"revoked {entry.role.value}:{entry.id} at {entry.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
-    _tell_running_cases()
+    _workers_follow(settings)
 
 
 @actors_app.command("list")
@@ -74,9 +64,3 @@ def actors_list(as_json: JsonOpt = False) -> None:
     _emit(as_json, rows, lambda: [out.print(f"{r['role']}:{r['id']}" + (f"  REVOKED {r['revoked_at']}"
                                                                           if r["revoked_at"] else ""))
                                   for r in rows])
-
-
-@actors_app.command("sync")
-def actors_sync() -> None:
-    """Tell every running case to reload the actor directory (e.g. cases opened before acts were signed)."""
-    out.print(f"{_run(_tell_cases())} running case(s) told to reload the actor directory")

@@ -5,7 +5,6 @@ Every error it raises is an `NrmError` whose message is one clear line with no p
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import Stage
-from domain.actors import DirectoryPending
 from domain.errors import DomainError
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
@@ -109,10 +107,6 @@ def _summary(execution: WorkflowExecution, now: datetime) -> CaseSummary:
     )
 
 
-# waits between tries while a just-opened case loads the actor directory (about 10 s in all)
-_DIRECTORY_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.5, 2.0, 2.0, 2.0)
-
-
 @dataclass
 class NrmClient:
     """Every act it sends is signed with the key of the actor the act names (`$NRM_HOME/actors/<id>.key`)."""
@@ -175,19 +169,12 @@ class NrmClient:
 
     async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> CaseStatus:
         ref, handle = self._handle(reference)
-        waits = iter(_DIRECTORY_WAITS)
-        while True:
-            try:
-                with self._server_errors(ref):
-                    return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
-            except WorkflowUpdateFailedError as exc:
-                cause = exc.cause
-                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-                pending = isinstance(cause, ApplicationError) and cause.type == DirectoryPending.__name__
-                wait = next(waits, None) if pending else None
-                if wait is None:
-                    raise Refused(message) from None
-            await asyncio.sleep(wait)
+        try:
+            with self._server_errors(ref):
+                return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
 
     @staticmethod
     @contextmanager
@@ -201,14 +188,6 @@ class NrmClient:
             raise NrmError(f"the server refused the request: {exc.message}") from None
         except (UnknownKey, PrivateFileError) as exc:
             raise NrmError(f"case {ref}: {exc}") from None
-
-    async def actors_changed(self) -> int:
-        """Tell every running case to load the actor directory again; returns how many were told."""
-        told = 0
-        async for execution in self.client.list_workflows(_visibility_query(None, None, None)):
-            await self.client.get_workflow_handle(execution.id).signal(CaseWorkflow.actors_changed)
-            told += 1
-        return told
 
     async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> CaseStatus:
         return await self._update(reference, CaseWorkflow.record_consent, request, request_id)

@@ -31,6 +31,7 @@ ALLOWED_FIELDS = frozenset({
     "event", "level", "logger", "timestamp", "exception",
     "case", "stage", "deadline", "alert", "kind", "key", "channel", "obligation", "act", "role", "actor", "key_id",
     "workflow_id", "run_id", "activity_id", "attempt", "task_queue", "namespace", "address", "path", "port",
+    "revision",
     "temporal_workflow", "temporal_activity",
 })
 # the SDK's context on its workflow and activity records (extra={"temporal_workflow": {...}})

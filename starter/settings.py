@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
     actors_file: Path | None = None         # the actor directory (public keys, roles); default NRM_HOME/actors.json
     assertion_max_age: timedelta = timedelta(minutes=5)  # a signed act must reach its case within this time
+    actors_refresh: timedelta = timedelta(seconds=1)     # how soon a worker sees a change of the actor directory
 
     # notifications (README "Obligations and notifications")
     notify_channel: Literal["maildir", "smtp", "webhook"] = "maildir"

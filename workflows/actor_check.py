@@ -2,13 +2,13 @@
 
 The assertion travels in the Update's header (`nrm-actor-assertion`), so that no request model needs a field
 for it and the history keeps it beside the act for auditors. It is checked here, for every Update that has a
-validator (all of CaseWorkflow's do), against the actor directory the case holds; a refusal is a validator
+validator (all of CaseWorkflow's do), against the worker's current actor directory; a refusal is a validator
 refusal, so nothing is written to the history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +22,7 @@ from temporalio.worker import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from domain.actors import ActorAssertion
+    from domain.actors import ActorAssertion, ActorDirectory
 
 ASSERTION_HEADER = "nrm-actor-assertion"
 
@@ -43,13 +43,20 @@ def assertion_from_header(headers: Mapping[str, Payload]) -> ActorAssertion | No
 
 
 class ActorCheckInterceptor(Interceptor):
+    """`directory` gives the worker's current actor directory (activities.actor_directory.ActorDirectoryFollower)."""
+
+    def __init__(self, directory: Callable[[], ActorDirectory]) -> None:
+        self.directory = directory
+
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
+        directory = self.directory
+
+        class _CheckActor(WorkflowInboundInterceptor):
+            def handle_update_validator(self, input: HandleUpdateInput) -> None:
+                verify: Any = getattr(workflow.instance(), "verify_act", None)
+                if verify is not None:
+                    verify(input.update, input.args[0] if input.args else None,
+                           assertion_from_header(input.headers), directory())
+                super().handle_update_validator(input)
+
         return _CheckActor
-
-
-class _CheckActor(WorkflowInboundInterceptor):
-    def handle_update_validator(self, input: HandleUpdateInput) -> None:
-        verify: Any = getattr(workflow.instance(), "verify_act", None)
-        if verify is not None:
-            verify(input.update, input.args[0] if input.args else None, assertion_from_header(input.headers))
-        super().handle_update_validator(input)

@@ -9,6 +9,8 @@ version changes and its watchers stop; the main loop starts new ones.
 Behaviour added after histories were first stored runs only where `workflow.patched(...)` says so (the ids
 below), so that those histories replay unchanged: provisions owed after a positive Stage 1, decision letters,
 escalation of undeliverable messages, the open-deadlines search attribute, and the actor directory loaded at start.
+Each patch a run meets costs it a marker and an upsert of TemporalChangeVersion, so a case opened today records
+one patch, CURRENT_BEHAVIOUR, which stands for all of them (see `patched`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.actor_directory import ActorDirectoryActivities
     from activities.notifications import PERMANENT_FAILURE, NotificationActivities
     from domain import transitions
-    from domain.actors import ActorAssertion, ActorDirectory, DirectoryPending, NotVerified, verify_act
+    from domain.actors import ActorAssertion, ActorDirectory, NotVerified, verify_act
     from domain.case import Obligation, Outcome
     from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
     from domain.notices import AssessmentNeeded, Notice, assessment_needed, decision_letter, record_delivery_failure
@@ -59,10 +61,15 @@ PROVISIONS_PATCH = "provision-obligations"            # a positive Stage 1 owes 
 LETTERS_PATCH = "decision-letters"                    # each decision is sent as a letter to the person/guardian
 DELIVERY_FAILURES_PATCH = "delivery-failure-escalation"  # a permanently undeliverable message is escalated
 OPEN_DEADLINES_PATCH = "open-deadlines-search-attribute"  # NrmOpenDeadlines lists every open obligation
+# every patch above (and workflows.repeated_acts') at once; and acts are verified against the worker's actor
+# directory (activities.actor_directory), so the case loads no copy of it: no load at start, none when signalled
+CURRENT_BEHAVIOUR = "case-behaviour-2026-11"
 
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
+    behaviour: str | None = CURRENT_BEHAVIOUR  # None: only the individual patches (a test's case from before it)
+
     @workflow.init
     def __init__(self, request: OpenCase) -> None:
         self._request = request
@@ -71,14 +78,13 @@ class CaseWorkflow:
         self._watching: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._published: dict[str, Any] = {}
         self._sending = 0
-        self._actors: ActorDirectory | None = None
-        self._actors_loading = 0
-        self._verifies_actors: bool | None = None  # decided by run(): False for a case opened before the patch
+        # decided by every run in its first workflow task, before any act: True for each run started since it exists
+        self._current = self.behaviour is not None and workflow.patched(self.behaviour)
 
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
-        self._start_verifying_actors()
+        self._load_actors_at_start()
         while True:
             self._publish_search_attributes()
             self._start_watchers()
@@ -104,7 +110,7 @@ class CaseWorkflow:
 
     @workflow.update
     def decide_stage1(self, request: DecisionRequest) -> CaseStatus:
-        provisions = request.outcome is Outcome.POSITIVE and workflow.patched(PROVISIONS_PATCH)
+        provisions = request.outcome is Outcome.POSITIVE and self.patched(PROVISIONS_PATCH)
         transitions.apply_stage1(self.state, request, workflow.now(), provisions=provisions)
         self._send_decision_letter()
         return self._after_change("stage 1 decided")
@@ -150,48 +156,47 @@ class CaseWorkflow:
     def _check_assess(self, request: AssessRequest) -> None:
         transitions.check_assess(self.state, request, workflow.now())
 
+    # ---- versions ----------------------------------------------------------------------------------------
+
+    def patched(self, patch_id: str) -> bool:
+        """`workflow.patched(patch_id)`, except that a run started since CURRENT_BEHAVIOUR runs every patch without
+        recording each. Older histories replay as they ran: CURRENT_BEHAVIOUR was not recorded in their first task."""
+        return self._current or workflow.patched(patch_id)
+
     # ---- verified actors (workflows.actor_check calls verify_act before every validator) ------------------
 
-    def verify_act(self, act: str, request: Any, assertion: ActorAssertion | None) -> None:
-        """Refuse the act unless its assertion proves that the actor it names signed this very act."""
-        if self._actors is None:
-            if self._verifies_actors is False and not self._actors_loading:
-                raise NotVerified(f"case {self.state.reference} was opened before acts were signed and holds no "
-                                  "actor directory yet: run `nrm actors sync`, then act again")
-            raise DirectoryPending(f"case {self.state.reference} is loading the actor directory: act again shortly")
+    def verify_act(self, act: str, request: Any, assertion: ActorAssertion | None, directory: ActorDirectory) -> None:
+        """Refuse the act unless its assertion proves that the actor it names signed this very act.
+
+        `directory` is the worker's current one: validators never run on replay, so it needs no place in history,
+        and a change reaches every case at once (a case opened before CURRENT_BEHAVIOUR is verified the same way).
+        """
         actor = getattr(request, "actor", None)
         if not isinstance(actor, Actor):
             raise NotVerified(f"the act {act} names no actor")
-        verify_act(self._actors, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
+        verify_act(directory, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
 
-    def _start_verifying_actors(self) -> None:
-        """A case opened before this patch has no directory until told of one (`nrm actors sync`)."""
-        self._verifies_actors = workflow.patched(VERIFIED_ACTORS_PATCH)
-        if self._verifies_actors:
+    def _load_actors_at_start(self) -> None:
+        """Replays the copy of the directory that cases opened between VERIFIED_ACTORS_PATCH and
+        CURRENT_BEHAVIOUR loaded into their history (it verifies nothing since)."""
+        if not self._current and workflow.patched(VERIFIED_ACTORS_PATCH):
             asyncio.create_task(self._load_actors())
 
     @workflow.signal
     async def actors_changed(self) -> None:
-        """The actor directory changed (`nrm actors add|revoke|sync`): load it again."""
-        await self._load_actors()
-
-    @workflow.query
-    def actor_directory_revision(self) -> int | None:
-        return self._actors.revision if self._actors else None
+        """Sent to every case by `nrm actors add|revoke|sync` before CURRENT_BEHAVIOUR; handled for their replay."""
+        if not self._current:
+            await self._load_actors()
 
     async def _load_actors(self) -> None:
-        self._actors_loading += 1
-        try:
-            load = (workflow.execute_local_activity_method if workflow.patched(LOCAL_DIRECTORY_PATCH)
-                    else workflow.execute_activity_method)
-            self._actors = await load(
-                ActorDirectoryActivities.load_actor_directory,
-                start_to_close_timeout=DIRECTORY_TIMEOUT,
-                retry_policy=DIRECTORY_RETRY,
-                summary="load actor directory",
-            )
-        finally:
-            self._actors_loading -= 1
+        load = (workflow.execute_local_activity_method if workflow.patched(LOCAL_DIRECTORY_PATCH)
+                else workflow.execute_activity_method)
+        await load(
+            ActorDirectoryActivities.load_actor_directory,
+            start_to_close_timeout=DIRECTORY_TIMEOUT,
+            retry_policy=DIRECTORY_RETRY,
+            summary="load actor directory",
+        )
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -265,7 +270,7 @@ class CaseWorkflow:
                            f"{alert.kind.value}: {alert.obligation_kind.value}")
 
     def _send_decision_letter(self) -> None:
-        if workflow.patched(LETTERS_PATCH):
+        if self.patched(LETTERS_PATCH):
             letter = decision_letter(self.state)
             asyncio.create_task(self._notify(NotificationActivities.send_notice, letter, letter.key, letter.template,
                                              f"letter: stage {letter.stage} {letter.outcome.value}"))
@@ -290,7 +295,7 @@ class CaseWorkflow:
             workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": key})
             cause = err.cause
             if (isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE
-                    and workflow.patched(DELIVERY_FAILURES_PATCH)):
+                    and self.patched(DELIVERY_FAILURES_PATCH)):
                 escalation = record_delivery_failure(self.state, key, what, cause.message, workflow.now())
                 self._changed = True
                 if escalation is not None:
@@ -311,7 +316,7 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
         ]
-        if workflow.patched(OPEN_DEADLINES_PATCH):
+        if self.patched(OPEN_DEADLINES_PATCH):
             entries = sa.open_deadline_entries(self.state.open_obligations)
             wanted.append(sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset())
         changed = [u for u in wanted if self._published.get(u.key.name, _UNSET) != u.value]

@@ -33,7 +33,8 @@ class _AnswerRepeats(WorkflowInboundInterceptor):
 
     async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
         case: Any = workflow.instance()
-        if _carried_out(input.id) and workflow.patched(REPEATED_ACTS_PATCH):
+        patched = getattr(case, "patched", workflow.patched)  # a case's own also answers for CURRENT_BEHAVIOUR
+        if _carried_out(input.id) and patched(REPEATED_ACTS_PATCH):
             return case.status()
         result = await super().handle_update_handler(input)
         remember = getattr(case, "remember_act", None)

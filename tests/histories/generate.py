@@ -30,6 +30,7 @@ from domain.requests import (
     ProvideRequest,
 )
 from domain.roles import Actor, Role
+from domain.reference import workflow_id
 from domain.status import CaseStatus
 from starter.actors import add_actor
 from starter.audit.export import write_history
@@ -41,6 +42,7 @@ from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
 from workflows import search_attributes as sa
 from worker import build_worker
+from workflows.case import CaseWorkflow
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
 RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
@@ -126,6 +128,11 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
     the other provisions go unmet (reminders, escalations)."""
     ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
     await nrm.decide_stage1(ref, _decision())
+    await _provisions_and_assessment_acts(nrm, ref)
+    return ref
+
+
+async def _provisions_and_assessment_acts(nrm: NrmClient, ref: str) -> None:
     await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
     await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="accommodation", not_needed_reason="has housing"))
     now = datetime.now(UTC)
@@ -133,16 +140,31 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
         completed_at=now, summary="assessed", next_review=now + timedelta(seconds=50))))
     await nrm.decide_stage2(ref, _decision())
     await asyncio.sleep(11)  # the other provisions fall due 10 s after Stage 1: reminded, then escalated
-    return ref
 
 
 async def verified_actors(nrm: NrmClient) -> str:
     """Signed acts: the case loads the actor directory at start, reloads it when told, then both decisions."""
     ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
     await nrm.decide_stage1(ref, _decision())
-    await nrm.actors_changed()
-    await asyncio.sleep(1)
+    await _tell_actors_changed(nrm, ref)
     await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def _tell_actors_changed(nrm: NrmClient, ref: str) -> None:
+    """The signal `nrm actors add|revoke|sync` sent every running case before CURRENT_BEHAVIOUR."""
+    await nrm.client.get_workflow_handle(workflow_id(ref)).signal(CaseWorkflow.actors_changed)
+    await asyncio.sleep(1)
+
+
+async def current_behaviour(nrm: NrmClient) -> str:
+    """A case since CURRENT_BEHAVIOUR: one patch marker for every behaviour, no copy of the actor directory (an
+    old `actors_changed` signal changes nothing), an act repeated with its request id, then the provisions path."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await _tell_actors_changed(nrm, ref)
+    for _ in range(2):
+        await nrm.decide_stage1(ref, _decision(), request_id="stage1-once")
+    await _provisions_and_assessment_acts(nrm, ref)
     return ref
 
 
@@ -157,6 +179,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "verified-actors": verified_actors,
     # the same acts, stored again once the directory was read by a local activity (a marker, not an activity)
     "actor-directory-local": verified_actors,
+    "current-behaviour": current_behaviour,
 }
 
 

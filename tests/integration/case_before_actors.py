@@ -1,5 +1,6 @@
-"""TEST-ONLY: CaseWorkflow as it ran before acts were signed (no actor directory loaded at start), registered under
-the same name, to open a case that the current worker then continues as an old running case."""
+"""TEST-ONLY: CaseWorkflow as it ran before acts were signed (no actor directory loaded at start, and before
+CURRENT_BEHAVIOUR), registered under the same name, to open a case that the current worker then continues as an
+old running case."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflowBeforeActors(CaseWorkflow):
+    behaviour = None
+
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         await super().run(request)
 
-    def _start_verifying_actors(self) -> None:
+    def _load_actors_at_start(self) -> None:
         return None

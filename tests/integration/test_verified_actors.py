@@ -35,7 +35,7 @@ from starter.actors import (
     load_private_key,
     revoke_actor,
 )
-from starter.client import NrmClient, Refused
+from starter.client import NrmClient
 from starter.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
 from tests.integration.case_before_actors import CaseWorkflowBeforeActors
@@ -87,13 +87,13 @@ async def refusal(client: Client, ref: str, act: str, request: BaseModel) -> str
     return caught.value.cause.message
 
 
-async def directory_loaded(client: Client, ref: str, revision: int) -> None:
-    handle = client.get_workflow_handle(workflow_id(ref))
+async def worker_follows(client: Client, ref: str, act: str, request: BaseModel, expected: str) -> None:
+    """Wait until the worker refuses this act as `expected`: it follows the directory file (NRM_ACTORS_REFRESH).
+    The act must be one the case refuses anyway, whatever directory the worker still holds."""
+    async def refused_so() -> bool:
+        return bool(re.search(expected, await refusal(client, ref, act, request)))
 
-    async def loaded():
-        return (await handle.query(CaseWorkflow.actor_directory_revision) or 0) >= revision
-
-    await eventually(loaded)
+    await eventually(refused_so)
 
 
 def test_every_update_of_the_case_has_a_validator_so_every_act_is_verified() -> None:
@@ -115,10 +115,9 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     }
     await nrm.decide_stage1(cases["decide_stage2"], decision())
     cases["extend_rr"] = cases["decide_stage2"]
-    revision = revoke_actor(settings, revoked.id) and load_directory(settings.actors_path).revision
+    revoke_actor(settings, revoked.id)
     for ref in set(cases.values()):
-        await temporal_env.client.get_workflow_handle(workflow_id(ref)).signal(CaseWorkflow.actors_changed)
-        await directory_loaded(temporal_env.client, ref, revision)
+        await settled(nrm.client, ref)  # the letters and requests of Stage 1 sent: only an act could add events
     before = {ref: len(await history_events(nrm.client, ref)) for ref in set(cases.values())}
 
     unsigned = client_with(temporal_env)
@@ -126,6 +125,9 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     early = client_with(temporal_env, SigningInterceptor(key, lambda: datetime.now(UTC) + timedelta(minutes=10)))
     forger = client_with(temporal_env, SigningInterceptor(lambda actor: Ed25519PrivateKey.generate()))
     signed = client_with(temporal_env, SigningInterceptor(key))
+    # an act its case refuses anyway (Stage 1 is decided), so that a stale directory cannot let it through
+    await worker_follows(signed, cases["decide_stage2"], "decide_stage1", act_request("decide_stage1", revoked),
+                         f"^actor {revoked.id} was revoked on ")
     for act, ref in cases.items():
         allowed = allowed_roles(ACTS[act], stage1_delegated=True)
         actor = next(BY_ROLE[r] for r in (Role.COMPETENT_AUTHORITY, Role.COORDINATOR) if r in allowed)
@@ -164,7 +166,7 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     assert (await nrm.decide_stage2(cases["decide_stage2"], decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
 
 
-async def test_a_case_opened_before_acts_were_signed_takes_signed_acts_once_told(
+async def test_a_case_opened_before_acts_were_signed_is_verified_against_the_workers_directory(
     temporal_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     own = settings.model_copy(update={"task_queue": f"before-actors-{uuid.uuid4().hex[:8]}"})
@@ -175,13 +177,34 @@ async def test_a_case_opened_before_acts_were_signed_takes_signed_acts_once_told
         await settled(nrm.client, ref)
     async with build_worker(temporal_env.client, own):
         before = len(await history_events(nrm.client, ref))
-        with pytest.raises(Refused, match=f"^case {ref} was opened before acts were signed and holds no actor "
-                                          "directory yet: run `nrm actors sync`, then act again$"):
-            await nrm.decide_stage1(ref, decision())
+        assert re.match("^the act is unsigned", await refusal(client_with(temporal_env), ref, "decide_stage1",
+                                                              decision()))
         assert len(await history_events(nrm.client, ref)) == before
-        await nrm.client.get_workflow_handle(workflow_id(ref)).signal(CaseWorkflow.actors_changed)
-        await directory_loaded(nrm.client, ref, 1)
         assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
+
+
+async def test_a_new_actor_may_act_on_a_running_case_and_a_revoked_one_no_longer(
+    nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """No signal to the case: the worker follows the directory file, within NRM_ACTORS_REFRESH."""
+    newcomer = Actor(role=Role.COMPETENT_AUTHORITY, id=f"ca-new-{uuid.uuid4().hex[:6]}")
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+    add_actor(settings, newcomer)
+    signed = client_with(temporal_env, SigningInterceptor(lambda actor: load_private_key(settings, actor.id)))
+    request = decision(actor=newcomer)
+
+    async def accepted() -> bool:
+        try:
+            await signed.get_workflow_handle(workflow_id(ref)).execute_update("decide_stage1", request)
+        except WorkflowUpdateFailedError as exc:
+            assert exc.cause.message == f"actor {newcomer.id} is not in the actor directory", exc.cause.message
+            return False
+        return True
+
+    await eventually(accepted)
+    revoke_actor(settings, newcomer.id)
+    await worker_follows(signed, ref, "decide_stage1", request, f"^actor {newcomer.id} was revoked on ")
+    assert (await nrm.status(ref)).stage is Stage.PRESUMED_VICTIM
 
 
 async def test_actors_command_line_manages_the_directory(tmp_path: Path) -> None:
@@ -196,7 +219,7 @@ async def test_actors_command_line_manages_the_directory(tmp_path: Path) -> None
         return proc.returncode or 0, out.decode(), err.decode()
 
     code, out, err = await nrm("add", "competent_authority:ca-5")
-    assert code == 0 and "added competent_authority:ca-5" in out and "run `nrm actors sync` later" in err
+    assert code == 0 and "added competent_authority:ca-5" in out and "applies to every case within 1 s" in out, err
     assert (tmp_path / "actors" / "ca-5.key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "actors.json").stat().st_mode & 0o777 == 0o644
     with pytest.raises(DirectoryError, match="actor ca-5 is already in the directory \\(as competent_authority\\)"):
