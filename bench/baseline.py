@@ -17,6 +17,7 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     from bench.plan import BaselineAct, BaselineStatus, Duty
+    from workflows.search_attributes import STAGE
 
 BASELINE_TIMEOUT = timedelta(minutes=2)
 
@@ -37,6 +38,7 @@ class BaselineWorkflow:
         self._acts = 0
         self._changed = True
         self._activities_due = 0
+        self._upserts_due = 0
         self._apply(start)
 
     @workflow.run
@@ -49,6 +51,9 @@ class BaselineWorkflow:
             for n in range(self._activities_due):
                 asyncio.create_task(self._alert(f"act-{self._acts}/{n}"))
             self._activities_due = 0
+            for n in range(self._upserts_due):
+                workflow.upsert_search_attributes([STAGE.value_set(f"act-{self._acts}/{n}")])
+            self._upserts_due = 0
             self._changed = False
             await workflow.wait_condition(lambda: self._changed)
 
@@ -64,6 +69,7 @@ class BaselineWorkflow:
             self._duties.pop(duty_id, None)
         self._duties.update({duty.id: duty for duty in request.opens})
         self._activities_due += request.activities
+        self._upserts_due += request.upserts
 
     async def _watch(self, duty: Duty) -> None:
         opened = workflow.now()

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHistory
 
 from bench.drive import Timings, baseline_case, calibration_case, full_case, run_many
 from bench.histories import fetch
-from bench.plan import BaselineAct, activities_per_step, baseline_plan
+from bench.plan import BaselineAct, baseline_plan, work_per_step
 from bench.run import profile_path, progress_console
 from bench.server import Site, site
 from bench.worker_process import WorkerProcess
@@ -74,7 +74,7 @@ async def _nrmflow(stack: AsyncExitStack, args: argparse.Namespace, scratch: Pat
     rules = nrm.policy(args.policy)
     calibration, statuses = await calibration_case(nrm, args.policy, rules)
     [history] = await fetch(where.client, [calibration])
-    plan = baseline_plan(statuses, activities_per_step(history), rules)
+    plan = baseline_plan(statuses, work_per_step(history), rules, upserts=args.baseline_upserts)
     return Side("nrmflow", where, worker, functools.partial(full_case, nrm, args.policy, rules)), plan
 
 

@@ -4,7 +4,9 @@ A case's path is a series of steps (opening it, then each act). After each step 
 obligations: those that closed and those that opened say what the baseline's matching step closes and opens,
 with the same due delay and the same reminder fractions, hence the same timers and the same reminder and
 escalation activities. The activities an act starts at once (letters, assessment requests) are counted in the
-case's history, step by step, and the baseline's step runs as many.
+case's history, step by step, and the baseline's step runs as many. With `--baseline-upserts` it also makes as
+many search-attribute upserts as the case's step (the visibility writes by which coordinators find cases), so
+that the engine's own cost of that feature is on both sides.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class BaselineAct(BaseModel):
     closes: list[str] = Field(default_factory=list)
     opens: list[Duty] = Field(default_factory=list)
     activities: int = 0                     # run at once, as a case sends a letter or an assessment request
+    upserts: int = 0                        # search-attribute upserts, as a case publishes its deadlines
 
 
 class BaselineStatus(BaseModel):
@@ -44,29 +47,39 @@ def _open_deadlines(status: CaseStatus | None) -> dict[str, timedelta]:
     return {d.id: d.due_at - status.as_of for d in status.deadlines if d.fulfilled_at is None}
 
 
-def activities_per_step(history: WorkflowHistory) -> list[int]:
-    """Activities scheduled in each step of a case's history: before its first update, then after each update
-    (read from a case driven without pause, in which no timer fires, so every activity is one an act started)."""
-    counts = [0]
+class Step(BaseModel):
+    activities: int = 0
+    upserts: int = 0
+
+
+def work_per_step(history: WorkflowHistory) -> list[Step]:
+    """Activities scheduled and search-attribute upserts in each step of a case's history: before its first update,
+    then after each update (read from a case driven without pause, in which no timer fires, so all of it is the
+    acts' doing)."""
+    steps = [Step()]
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            counts.append(0)
+            steps.append(Step())
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            counts[-1] += 1
-    return counts
+            steps[-1].activities += 1
+        elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            steps[-1].upserts += 1
+    return steps
 
 
-def baseline_plan(statuses: list[CaseStatus], activities: list[int], policy: Policy) -> list[BaselineAct]:
-    """One baseline step per case step; `statuses[i]` is the case's status right after step i, `activities[i]`
-    the number of activities that step started."""
-    if len(activities) != len(statuses):
-        raise ValueError(f"{len(statuses)} steps but activities counted for {len(activities)}")
+def baseline_plan(statuses: list[CaseStatus], work: list[Step], policy: Policy, *, upserts: bool = False
+                  ) -> list[BaselineAct]:
+    """One baseline step per case step; `statuses[i]` is the case's status right after step i, `work[i]` what
+    that step started (its upserts mirrored only if `upserts`)."""
+    if len(work) != len(statuses):
+        raise ValueError(f"{len(statuses)} steps but work counted for {len(work)}")
     plan: list[BaselineAct] = []
     before: dict[str, timedelta] = {}
-    for status, started in zip(statuses, activities):
+    for status, step in zip(statuses, work):
         after = _open_deadlines(status)
         plan.append(BaselineAct(
-            activities=started,
+            activities=step.activities,
+            upserts=step.upserts if upserts else 0,
             closes=sorted(before.keys() - after.keys()),
             opens=[
                 Duty(id=ob_id, due_after=due, remind_after=[due * f for f in policy.reminders.at_fractions])

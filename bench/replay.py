@@ -90,7 +90,7 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
     ]
     report.table("replay", ("", "nrmflow", "baseline", "nrmflow/baseline"), rows, out)
     parameters = {"histories": args.histories, "concurrency": args.concurrency, "warmup": warmup,
-                  "policy": Path(args.policy).name, "address": where(args)}
+                  "policy": Path(args.policy).name, "baseline_upserts": args.baseline_upserts, "address": where(args)}
     return report.write("replay", machine, parameters,
                         {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)
 

@@ -36,6 +36,8 @@ def comparison_parser(prog: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--policy", default="osce-model",
                    help="policy name or .toml path; on the default, real policy no timer fires during a run, so both "
                         "sides do the same work (with seconds-scale ones, the slower side meets more reminders)")
+    p.add_argument("--baseline-upserts", action="store_true",
+                   help="the baseline also makes each step's search-attribute upserts, as many as a case does")
     return p
 
 

@@ -84,7 +84,7 @@ async def throughput(args: argparse.Namespace, scratch: Path) -> Path:
     _table(nrmflow, baseline, ratios)
     parameters = {
         "cases": args.cases, "concurrency": args.concurrency, "warmup": args.warmup, "rounds": args.rounds,
-        "policy": Path(args.policy).name,
+        "policy": Path(args.policy).name, "baseline_upserts": args.baseline_upserts,
         "history_sample": args.history_sample, "address": where(args),
         "baseline_plan": [step.model_dump(mode="json") for step in plan],
     }

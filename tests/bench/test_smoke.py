@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).parents[2]
 
 RUNS = {
-    "throughput": ["--cases", "5", "--concurrency", "5", "--warmup", "1", "--history-sample", "5"],
+    "throughput": ["--cases", "5", "--concurrency", "5", "--warmup", "1", "--history-sample", "5", "--baseline-upserts"],
     "replay": ["--histories", "5", "--concurrency", "5", "--warmup", "1"],
     "scale": ["--open-cases", "5", "--concurrency", "5", "--repeat", "1", "--queries", "2"],
 }
@@ -35,3 +35,8 @@ def test_benchmark_completes_and_writes_results(bench: str, tmp_path: Path) -> N
     assert results["versions"]["temporalio"]
     assert SECTIONS[bench] <= results["figures"].keys()
     assert str(path) in done.stdout
+    if bench == "throughput":  # --baseline-upserts: the baseline makes as many upserts as its calibration case
+        upserts = {side: results["figures"][side]["history"]["by_type"]["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
+                   for side in ("nrmflow", "baseline")}
+        # a case's first act may share its first workflow task, and one upsert, with the start
+        assert upserts["nrmflow"] > 0 and abs(upserts["baseline"] - upserts["nrmflow"]) <= 1, upserts
