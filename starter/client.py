@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -32,6 +31,7 @@ from starter.codec import UnknownKey
 from starter.connection import connect
 from starter.private_files import PrivateFileError
 from starter.settings import Settings
+from starter.visibility import CaseRow, case_rows
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
@@ -91,19 +91,11 @@ def _visibility_query(stage: Stage | None, due_before: datetime | None, child: b
     return " AND ".join(clauses)
 
 
-def _summary(execution: WorkflowExecution, now: datetime) -> CaseSummary:
-    attrs = execution.typed_search_attributes
-    overdue = [kind for kind, due in sa.parse_open_deadlines(attrs.get(sa.OPEN_DEADLINES)) if due <= now]
-    return CaseSummary(
-        reference=execution.id.removeprefix("case-"),
-        stage=attrs.get(sa.STAGE),
-        jurisdiction=attrs.get(sa.JURISDICTION),
-        is_child=attrs.get(sa.IS_CHILD),
-        next_deadline=attrs.get(sa.NEXT_DEADLINE),
-        next_deadline_kind=attrs.get(sa.NEXT_DEADLINE_KIND),
-        breaches=attrs.get(sa.BREACH_COUNT) or 0,
-        running=execution.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-        overdue=overdue,
+def _summary(row: CaseRow, now: datetime) -> CaseSummary:
+    return CaseSummary.model_construct(   # typed already: the attributes nrmflow published
+        reference=row.reference, stage=row.stage, jurisdiction=row.jurisdiction, is_child=row.is_child,
+        next_deadline=row.next_deadline, next_deadline_kind=row.next_deadline_kind, breaches=row.breaches,
+        running=row.running, overdue=[kind for kind, due in row.open_deadlines if due <= now],
     )
 
 
@@ -246,5 +238,5 @@ class NrmClient:
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         query = _visibility_query(stage, due_before, child)
-        rows = [_summary(e, now) async for e in self.client.list_workflows(query, limit=limit)]
+        rows = [_summary(row, now) async for row in case_rows(self.client, query, limit=limit)]
         return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))

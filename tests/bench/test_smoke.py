@@ -12,7 +12,8 @@ import pytest
 REPO = Path(__file__).parents[2]
 
 RUNS = {
-    "throughput": ["--cases", "5", "--concurrency", "5", "--warmup", "1", "--history-sample", "5", "--baseline-upserts"],
+    "throughput": ["--cases", "5", "--concurrency", "5", "--warmup", "1", "--history-sample", "5",
+                   "--baseline-upserts"],
     "replay": ["--histories", "5", "--concurrency", "5", "--warmup", "1"],
     "scale": ["--open-cases", "5", "--concurrency", "5", "--repeat", "1", "--queries", "2"],
 }
