@@ -76,6 +76,11 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
                 "opened_per_second": round(args.open_cases / wall, 2),
                 "stage1_update_latency_ms": report.latency_ms(timings.update),   # each the first after the start
                 "list_due_within_7d": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN),
+                # the same list cut at 1,000 and 100 rows: its cost follows the rows returned, not the cases open
+                "list_due_within_7d_limit_1000": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
+                                                                     limit=1000),
+                "list_due_within_7d_limit_100": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
+                                                                    limit=100),
                 "list_overdue": await _timed_lists(nrm, args.repeat, overdue=True),
                 "cli_list_due_within_7d": _cli_list(where.settings),
                 "status_query_ms": await _status_queries(nrm, [ref for ref, _ in cases], args.queries),
@@ -87,6 +92,8 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
         ("worker peak RSS (MiB)", round(worker.peak_rss_bytes / 2**20, 1), "target < 1024"),
         ("list_cases(due_within=7d) p50 (ms)", figures["list_due_within_7d"]["latency_ms"]["p50"],
          f"{figures['list_due_within_7d']['rows']} rows; target < 1000"),
+        *((f"  the same, --limit {n} p50 (ms)", figures[f"list_due_within_7d_limit_{n}"]["latency_ms"]["p50"],
+           f"{figures[f'list_due_within_7d_limit_{n}']['rows']} rows") for n in (1000, 100)),
         ("list_cases(overdue=True) p50 (ms)", figures["list_overdue"]["latency_ms"]["p50"],
          f"{figures['list_overdue']['rows']} rows"),
         ("`nrm cases list --due-within 7d` (ms)", round(figures["cli_list_due_within_7d"]["seconds"] * 1000),

@@ -70,10 +70,15 @@ def _actor(text: str) -> Actor:
         fail(str(exc))
 
 
+def print_json(value: Any) -> None:
+    """JSON for scripts, indented and written as is (rich's print_json takes seconds over thousands of cases)."""
+    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    out.file.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
 def _emit(as_json: bool, value: Any, human: Any) -> None:
     if as_json:
-        data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-        out.print_json(json.dumps(data, default=str))
+        print_json(value)
     else:
         human()
 

@@ -4,7 +4,6 @@ too) and records who prepared its output. Everything comes from the history even
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from starter.audit.facts import case_facts
 from starter.audit.history import CASE_QUERY, AuditError, CaseHistory, case_ids, decode_case, fetch_case, load_path
 from starter.audit.manifest import verify as verify_set
 from starter.audit.replay import replay as replay_cases
-from starter.cli import AsOpt, JsonOpt, _actor, _run, _settings, app, err, fail, out
+from starter.cli import AsOpt, JsonOpt, _actor, _run, _settings, app, err, fail, out, print_json
 from starter.client import NrmClient
 from starter.connection import data_converter
 from starter.settings import Settings
@@ -89,8 +88,8 @@ def replay(actor: AsOpt, reference: RefArg = None, every: AllOpt = False, query:
 
     outcomes = _run(go())
     if as_json:
-        out.print_json(json.dumps([{"workflow_id": o.workflow_id, "run_id": o.run_id, "events": o.events,
-                                    "faithful": o.faithful, "divergence": o.divergence} for o in outcomes]))
+        print_json([{"workflow_id": o.workflow_id, "run_id": o.run_id, "events": o.events,
+                     "faithful": o.faithful, "divergence": o.divergence} for o in outcomes])
     else:
         for o in outcomes:
             verdict = "faithful" if o.faithful else f"DIVERGES: {o.divergence}"
@@ -122,8 +121,8 @@ def export_cmd(actor: AsOpt, out_dir: Annotated[Path, typer.Option("--out", help
     manifest, digest = _run(go())
     cases = len({f.workflow_id for f in manifest.files})
     if as_json:
-        out.print_json(json.dumps({"directory": str(out_dir), "cases": cases, "files": len(manifest.files),
-                                   "manifest_sha256": digest}))
+        print_json({"directory": str(out_dir), "cases": cases, "files": len(manifest.files),
+                    "manifest_sha256": digest})
     else:
         out.print(f"exported {cases} case(s), {len(manifest.files)} history file(s) to {out_dir}", markup=False)
         out.print(f"manifest SHA-256: {digest}  (hand it over separately; check with "
@@ -141,7 +140,7 @@ def verify(actor: AsOpt, directory: Annotated[Path, typer.Argument(help="An expo
     except AuditError as exc:
         fail(str(exc))
     if as_json:
-        out.print_json(result.model_dump_json())
+        print_json(result)
     elif result.ok:
         out.print(f"ok: {result.files_checked} file(s) match the manifest (manifest SHA-256 {result.manifest_sha256})",
                   markup=False)
@@ -222,7 +221,7 @@ def compliance_cmd(actor: AsOpt, reference: RefArg = None, every: AllOpt = False
 
     report = _run(go())
     if as_json:
-        out.print_json(report.model_dump_json())
+        print_json(report)
     else:
         _show_compliance(report)
 
@@ -278,7 +277,7 @@ def stats_cmd(
     files = stats.write_csv(result, directory) + stats.write_charts(result, directory)
     if as_json:
         data = TypeAdapter(stats.Statistics).dump_python(result, mode="json")
-        out.print_json(json.dumps({**data, "files": [str(f) for f in files], "not_covered": stats.NOT_COVERED}))
+        print_json({**data, "files": [str(f) for f in files], "not_covered": stats.NOT_COVERED})
         return
     persons = "fewer than " + str(min_cell) if result.persons is None else str(result.persons)
     out.print(f"{persons} person(s) in cases opened {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "

@@ -32,7 +32,7 @@ def case_personal_data(
         write_private(output, text + "\n", replace=False)
         out.print(f"wrote {output}")
     else:
-        out.print_json(text)
+        out.file.write(text + "\n")
 
 
 @app.command("retention")

@@ -62,7 +62,8 @@ async def case_rows(client: Client, query: str, *, limit: int | None = None) -> 
     token, listed = b"", 0
     while True:
         page = await client.workflow_service.list_workflow_executions(ListWorkflowExecutionsRequest(
-            namespace=client.namespace, query=query, page_size=PAGE_SIZE, next_page_token=token))
+            namespace=client.namespace, query=query, page_size=min(PAGE_SIZE, limit or PAGE_SIZE),
+            next_page_token=token))
         for info in page.executions:
             if limit is not None and listed >= limit:
                 return
