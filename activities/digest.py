@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from domain.notices import Digest, DigestRow, Recipients
 from domain.roles import Role
-from starter.visibility import CaseRow, case_rows
+from starter.visibility import CaseSummary, case_rows
 from workflows import search_attributes as sa
 
 
@@ -19,7 +19,7 @@ class DigestRequest(BaseModel):
     window_hours: int = 48
 
 
-def digest_rows(cases: list[CaseRow], now: datetime, horizon: datetime) -> list[DigestRow]:
+def digest_rows(cases: list[CaseSummary], now: datetime, horizon: datetime) -> list[DigestRow]:
     """Every open obligation of these cases due before `horizon`."""
     rows = []
     for case in cases:
@@ -42,6 +42,6 @@ class DigestActivities:
         horizon = now + timedelta(hours=request.window_hours)
         query = (f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running' "
                  f"AND {sa.NEXT_DEADLINE.name} <= '{horizon.isoformat()}'")
-        found = [case async for case in case_rows(self.client, query)]
+        found = [case async for case in case_rows(self.client, query, now)]
         return Digest(key=f"digest/{activity.info().workflow_id}", recipients=Recipients(roles=[Role.COORDINATOR]),
                       as_of=now, window_hours=request.window_hours, rows=digest_rows(found, now, horizon))

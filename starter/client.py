@@ -31,7 +31,7 @@ from starter.codec import UnknownKey
 from starter.connection import connect
 from starter.private_files import PrivateFileError
 from starter.settings import Settings
-from starter.visibility import CaseRow, case_rows
+from starter.visibility import CaseSummary, case_rows
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
@@ -46,21 +46,6 @@ class UnknownCase(NrmError):
 
 class Refused(NrmError):
     """The case refused the act (wrong role, wrong stage, bad input); nothing was written to its history."""
-
-
-class CaseSummary(BaseModel):
-    """One row of `nrm cases list`, read from search attributes only (no payload is decrypted)."""
-
-    reference: str
-    stage: str | None
-    jurisdiction: str | None
-    is_child: bool | None
-    next_deadline: datetime | None
-    next_deadline_kind: str | None
-    breaches: int
-    running: bool
-    overdue: list[str] = []        # kinds of the open obligations already past their due time
-
 
 
 def invalid_input(exc: ValidationError, what: str) -> NrmError:
@@ -89,14 +74,6 @@ def _visibility_query(stage: Stage | None, due_before: datetime | None, child: b
     if child is not None:
         clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
     return " AND ".join(clauses)
-
-
-def _summary(row: CaseRow, now: datetime) -> CaseSummary:
-    return CaseSummary.model_construct(   # typed already: the attributes nrmflow published
-        reference=row.reference, stage=row.stage, jurisdiction=row.jurisdiction, is_child=row.is_child,
-        next_deadline=row.next_deadline, next_deadline_kind=row.next_deadline_kind, breaches=row.breaches,
-        running=row.running, overdue=[kind for kind, due in row.open_deadlines if due <= now],
-    )
 
 
 @dataclass
@@ -238,5 +215,5 @@ class NrmClient:
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         query = _visibility_query(stage, due_before, child)
-        rows = [_summary(row, now) async for row in case_rows(self.client, query, limit=limit)]
+        rows = [row async for row in case_rows(self.client, query, now, limit=limit)]
         return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from pydantic import BaseModel
 from temporalio.client import Client
 
 from workflows import search_attributes as sa
@@ -23,8 +23,10 @@ from workflows import search_attributes as sa
 PAGE_SIZE = 1000
 
 
-@dataclass(frozen=True)
-class CaseRow:
+class CaseSummary(BaseModel):
+    """One row of `nrm cases list` and of the digest, read from search attributes only (no payload is decrypted).
+    Built without validation (model_construct): the values are the ones nrmflow published."""
+
     reference: str
     running: bool
     stage: str | None
@@ -34,6 +36,7 @@ class CaseRow:
     next_deadline_kind: str | None
     breaches: int
     open_deadlines: list[tuple[str, datetime]]   # (kind, due), soonest first
+    overdue: list[str]                           # kinds of the open obligations already past their due time
 
 
 def _value(fields: dict[str, Payload], name: str) -> object:
@@ -41,10 +44,11 @@ def _value(fields: dict[str, Payload], name: str) -> object:
     return None if payload is None else json.loads(payload.data)
 
 
-def case_row(info: WorkflowExecutionInfo) -> CaseRow:
+def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
     fields = info.search_attributes.indexed_fields
     nxt = _value(fields, sa.NEXT_DEADLINE.name)
-    return CaseRow(
+    open_deadlines = sa.parse_open_deadlines(_value(fields, sa.OPEN_DEADLINES.name))
+    return CaseSummary.model_construct(
         reference=info.execution.workflow_id.removeprefix("case-"),
         running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
         stage=_value(fields, sa.STAGE.name),
@@ -53,12 +57,14 @@ def case_row(info: WorkflowExecutionInfo) -> CaseRow:
         next_deadline=datetime.fromisoformat(nxt) if isinstance(nxt, str) else None,
         next_deadline_kind=_value(fields, sa.NEXT_DEADLINE_KIND.name),
         breaches=_value(fields, sa.BREACH_COUNT.name) or 0,
-        open_deadlines=sa.parse_open_deadlines(_value(fields, sa.OPEN_DEADLINES.name)),
+        open_deadlines=open_deadlines,
+        overdue=[kind for kind, due in open_deadlines if due <= now],
     )
 
 
-async def case_rows(client: Client, query: str, *, limit: int | None = None) -> AsyncIterator[CaseRow]:
-    """Every execution the visibility query matches, page by page, at most `limit`."""
+async def case_rows(client: Client, query: str, now: datetime, *, limit: int | None = None
+                    ) -> AsyncIterator[CaseSummary]:
+    """Every execution the visibility query matches, page by page, at most `limit`; overdue as of `now`."""
     token, listed = b"", 0
     while True:
         page = await client.workflow_service.list_workflow_executions(ListWorkflowExecutionsRequest(
@@ -68,7 +74,7 @@ async def case_rows(client: Client, query: str, *, limit: int | None = None) -> 
             if limit is not None and listed >= limit:
                 return
             listed += 1
-            yield case_row(info)
+            yield case_row(info, now)
         token = page.next_page_token
         if not token:
             return

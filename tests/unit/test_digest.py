@@ -14,7 +14,7 @@ from activities.digest import digest_rows
 from domain import transitions
 from domain.case import ObligationKind
 from tests.integration.helpers import decision
-from starter.visibility import CaseRow, case_row
+from starter.visibility import CaseSummary, case_row
 from tests.unit.builders import T0, opened
 from workflows import search_attributes as sa
 
@@ -38,17 +38,18 @@ def listed(reference: str, *values: SearchAttributeUpdate) -> WorkflowExecutionI
 
 
 def test_a_listed_row_reads_back_every_attribute_a_case_publishes() -> None:
-    due = T0 + timedelta(hours=3)
+    due, passed = T0 + timedelta(hours=3), T0 - timedelta(hours=1)
     row = case_row(listed("NRM-0000-0003", sa.STAGE.value_set("presumed_victim"), sa.JURISDICTION.value_set("xx"),
-                          sa.IS_CHILD.value_set(True), sa.BREACH_COUNT.value_set(2), sa.NEXT_DEADLINE.value_set(due),
-                          sa.NEXT_DEADLINE_KIND.value_set("rr_granted"),
-                          sa.OPEN_DEADLINES.value_set([f"rr_granted@{due.isoformat()}"])))
-    assert row == CaseRow(reference="NRM-0000-0003", running=True, stage="presumed_victim", jurisdiction="xx",
-                          is_child=True, next_deadline=due, next_deadline_kind="rr_granted", breaches=2,
-                          open_deadlines=[("rr_granted", due)])
-    assert case_row(listed("NRM-0000-0004")) == CaseRow(
+                          sa.IS_CHILD.value_set(True), sa.BREACH_COUNT.value_set(2), sa.NEXT_DEADLINE.value_set(passed),
+                          sa.NEXT_DEADLINE_KIND.value_set("legal_advice"),
+                          sa.OPEN_DEADLINES.value_set([f"rr_granted@{due.isoformat()}",
+                                                       f"legal_advice@{passed.isoformat()}"])), T0)
+    assert row == CaseSummary(reference="NRM-0000-0003", running=True, stage="presumed_victim", jurisdiction="xx",
+                              is_child=True, next_deadline=passed, next_deadline_kind="legal_advice", breaches=2,
+                              open_deadlines=[("legal_advice", passed), ("rr_granted", due)], overdue=["legal_advice"])
+    assert case_row(listed("NRM-0000-0004"), T0) == CaseSummary(
         reference="NRM-0000-0004", running=True, stage=None, jurisdiction=None, is_child=None, next_deadline=None,
-        next_deadline_kind=None, breaches=0, open_deadlines=[])
+        next_deadline_kind=None, breaches=0, open_deadlines=[], overdue=[])
 
 
 def test_rows_are_the_overdue_and_soon_due_obligations_soonest_first() -> None:
@@ -57,9 +58,10 @@ def test_rows_are_the_overdue_and_soon_due_obligations_soonest_first() -> None:
         case_row(listed("NRM-0000-0001", sa.IS_CHILD.value_set(False), sa.OPEN_DEADLINES.value_set([
             f"legal_advice@{(T0 - timedelta(hours=1)).isoformat()}",
             f"stage2_decision@{(T0 + timedelta(days=90)).isoformat()}",
-            f"rr_granted@{(T0 + timedelta(hours=3)).isoformat()}"]))),
-        case_row(listed("NRM-0000-0002", sa.NEXT_DEADLINE.value_set(T0 + timedelta(hours=5)),
-                        sa.IS_CHILD.value_set(True), sa.NEXT_DEADLINE_KIND.value_set(ObligationKind.STAGE1_DECISION.value))),
+            f"rr_granted@{(T0 + timedelta(hours=3)).isoformat()}"])), now),
+        case_row(listed("NRM-0000-0002", sa.IS_CHILD.value_set(True),
+                        sa.NEXT_DEADLINE.value_set(T0 + timedelta(hours=5)),
+                        sa.NEXT_DEADLINE_KIND.value_set(ObligationKind.STAGE1_DECISION.value)), now),
     ]
     rows = digest_rows(found, now, horizon)
     assert [(r.reference, r.kind, r.overdue) for r in rows] == [
