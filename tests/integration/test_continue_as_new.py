@@ -14,6 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from domain.case import Stage
 from domain.reference import workflow_id
 from domain.requests import ExtendRRRequest
+from starter.audit.history import fetch_case
+from starter.audit.replay import replay
 from starter.settings import Settings
 from tests.devserver import own_server
 from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
@@ -65,3 +67,7 @@ async def test_case_continues_as_new_when_the_server_suggests_it(settings: Setti
         assert stage2.due_at == status.rr.end
         status = await nrm.decide_stage2(ref, decision())
         assert status.stage is Stage.CONFIRMED_VICTIM
+
+        # as `nrm audit replay` replays it: the repeat the new run answered (and did not apply) replays as it ran
+        outcomes = [o async for o in replay([await fetch_case(nrm.client, ref)], nrm.client.data_converter)]
+        assert len(outcomes) == 2 and all(o.faithful for o in outcomes), outcomes
