@@ -73,13 +73,13 @@ class ActorDirectoryFollower(Plugin):
             seen = (0, 0, 0)
         if seen == self._seen:
             return
+        self._seen = seen   # a bad file is reported once, and read again when it changes
         try:
             self._directory = _read(self.settings)
         except PrivateFileError as exc:
             self._problem = str(exc)
             log.error("actor directory unreadable or malformed: the last one read stays in force", path=str(self.path))
             return
-        self._seen = seen
         log.info("actor directory read", path=str(self.path), revision=self._directory.revision)
 
     async def follow(self) -> None:
