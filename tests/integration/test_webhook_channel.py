@@ -1,5 +1,5 @@
 """The webhook channel against a real HTTP receiver on loopback: a signed JSON POST with the idempotency key;
-a 4xx answer is permanent, a 5xx answer or no receiver is transient (the activity retries)."""
+a 4xx answer is permanent, a 5xx answer or no receiver is transient (the activity retries); and a worker on it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import SIGNATURE_HEADER, OutgoingMessage, PermanentDeliveryError, WebhookChannel, WebhookConfig
+from starter.client import NrmClient
+from starter.settings import Settings
+from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
+from worker import build_worker
 
 SECRET = "test-webhook-secret"
 
@@ -70,3 +77,27 @@ async def test_a_refusal_is_permanent_or_transient_by_status(receiver: str, stat
     with pytest.raises(error) as caught:
         await WebhookChannel(WebhookConfig(receiver, SECRET, 5)).deliver(MESSAGE, lambda: accepted.append(1))
     assert str(caught.value) == text and accepted == []
+
+
+async def test_a_worker_on_the_webhook_channel_posts_the_cases_letters_and_requests(
+    receiver: str, temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """End to end: a case on a worker whose channel is the webhook; Stage 1's letter and the assessment requests
+    arrive signed, each once, with the case's reference and their idempotency keys."""
+    hooked = settings.model_copy(update={
+        "task_queue": f"{settings.task_queue}-webhook", "notify_channel": "webhook", "webhook_url": receiver,
+        "webhook_secret": SecretStr(SECRET)})
+    async with build_worker(temporal_env.client, hooked):
+        nrm = NrmClient(temporal_env.client, hooked)
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+        await nrm.decide_stage1(ref, decision())
+        await settled(nrm.client, ref)
+    kinds = sorted(json.loads(body)["kind"] for _, body in Receiver.received)
+    assert kinds == ["assessment_request", "assessment_request", "decision_letter"], kinds
+    for headers, body in Receiver.received:
+        sent = json.loads(body)
+        assert sent["reference"] == ref and headers["Idempotency-Key"] == sent["key"]
+        assert headers[SIGNATURE_HEADER] == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    completed = [e for e in await history_events(nrm.client, ref)
+                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    assert len(completed) == 3
