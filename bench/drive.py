@@ -23,7 +23,7 @@ from domain.policy import Policy
 from domain.reference import workflow_id
 from domain.requests import AssessmentResult, AssessRequest, DecisionRequest, ProvideRequest
 from domain.roles import Actor, Role
-from domain.status import CaseStatus, DeadlineView
+from domain.status import ActResult, OpenDeadline
 from starter.client import NrmClient
 
 
@@ -74,11 +74,11 @@ async def open_case(nrm: NrmClient, policy: str, timings: Timings) -> str:
     return await timings.timed(nrm.open_case(referral(), FIRST_RESPONDER, policy=policy), timings.start)
 
 
-async def decide_stage1(nrm: NrmClient, ref: str, timings: Timings) -> CaseStatus:
+async def decide_stage1(nrm: NrmClient, ref: str, timings: Timings) -> ActResult:
     return await timings.timed(nrm.decide_stage1(ref, POSITIVE), timings.update, timings.first_update)
 
 
-def _fulfil(nrm: NrmClient, ref: str, owed: DeadlineView, rules: Policy, as_of: datetime) -> Awaitable[CaseStatus]:
+def _fulfil(nrm: NrmClient, ref: str, owed: OpenDeadline, rules: Policy, as_of: datetime) -> Awaitable[ActResult]:
     """The act that fulfils one provision or assessment, by its owner; an assessment sets its next review as far
     off as the policy allows, counted from `as_of` (when the obligation was created)."""
     actor = bench_actor(Role(owed.owner_role))
@@ -91,19 +91,19 @@ def _fulfil(nrm: NrmClient, ref: str, owed: DeadlineView, rules: Policy, as_of: 
     return nrm.assess(ref, AssessRequest(actor=actor, kind=owed.kind, result=result))
 
 
-async def complete_case(nrm: NrmClient, ref: str, presumed: CaseStatus, rules: Policy, timings: Timings
-                        ) -> list[CaseStatus]:
-    """From presumed victim (`presumed`: the status after Stage 1) to confirmed victim: every provision and
-    assessment owed fulfilled, then Stage 2; the statuses after each act."""
+async def complete_case(nrm: NrmClient, ref: str, presumed: ActResult, rules: Policy, timings: Timings
+                        ) -> list[ActResult]:
+    """From presumed victim (`presumed`: the result of Stage 1) to confirmed victim: every provision and
+    assessment owed fulfilled, then Stage 2; the results of each act."""
     statuses = []
-    for owed in presumed.deadlines:
-        if owed.fulfilled_at is None and not ObligationKind(owed.kind).is_decision:
+    for owed in presumed.open_deadlines:
+        if not ObligationKind(owed.kind).is_decision:
             statuses.append(await timings.timed(_fulfil(nrm, ref, owed, rules, presumed.as_of), timings.update))
     return [*statuses, await timings.timed(nrm.decide_stage2(ref, POSITIVE), timings.update)]
 
 
-async def case_in_rr(nrm: NrmClient, policy: str, timings: Timings) -> tuple[str, CaseStatus]:
-    """Open, Stage 1 positive: a presumed victim in the R&R period; the reference and the status then."""
+async def case_in_rr(nrm: NrmClient, policy: str, timings: Timings) -> tuple[str, ActResult]:
+    """Open, Stage 1 positive: a presumed victim in the R&R period; the reference and the case then."""
     ref = await open_case(nrm, policy, timings)
     return ref, await decide_stage1(nrm, ref, timings)
 
@@ -115,8 +115,8 @@ async def full_case(nrm: NrmClient, policy: str, rules: Policy, timings: Timings
     return workflow_id(ref)
 
 
-async def calibration_case(nrm: NrmClient, policy: str, rules: Policy) -> tuple[str, list[CaseStatus]]:
-    """One full case and its status after every step (the open step read by query): the baseline's template."""
+async def calibration_case(nrm: NrmClient, policy: str, rules: Policy) -> tuple[str, list[ActResult]]:
+    """One full case and the case after every step (the open step read by query): the baseline's template."""
     timings = Timings()
     ref = await open_case(nrm, policy, timings)
     opened = await nrm.status(ref)

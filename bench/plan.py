@@ -1,6 +1,6 @@
 """The baseline's inputs, and how they are read off a calibration case so that the baseline mirrors nrmflow.
 
-A case's path is a series of steps (opening it, then each act). After each step its status lists the
+A case's path is a series of steps (opening it, then each act). After each step the case lists its open
 obligations: those that closed and those that opened say what the baseline's matching step closes and opens,
 with the same due delay and the same reminder fractions, hence the same timers and the same reminder and
 escalation activities. The activities an act starts at once (letters, assessment requests) are counted in the
@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
 from domain.policy import Policy
-from domain.status import CaseStatus
+from domain.status import ActResult
 
 
 class Duty(BaseModel):
@@ -41,10 +41,8 @@ class BaselineStatus(BaseModel):
     acts: int
 
 
-def _open_deadlines(status: CaseStatus | None) -> dict[str, timedelta]:
-    if status is None:
-        return {}
-    return {d.id: d.due_at - status.as_of for d in status.deadlines if d.fulfilled_at is None}
+def _open_deadlines(case: ActResult) -> dict[str, timedelta]:
+    return {d.id: d.due_at - case.as_of for d in case.open_deadlines}
 
 
 class Step(BaseModel):
@@ -67,9 +65,9 @@ def work_per_step(history: WorkflowHistory) -> list[Step]:
     return steps
 
 
-def baseline_plan(statuses: list[CaseStatus], work: list[Step], policy: Policy, *, upserts: bool = False
+def baseline_plan(statuses: list[ActResult], work: list[Step], policy: Policy, *, upserts: bool = False
                   ) -> list[BaselineAct]:
-    """One baseline step per case step; `statuses[i]` is the case's status right after step i, `work[i]` what
+    """One baseline step per case step; `statuses[i]` is the case right after step i (an act's result), `work[i]` what
     that step started (its upserts mirrored only if `upserts`)."""
     if len(work) != len(statuses):
         raise ValueError(f"{len(statuses)} steps but work counted for {len(work)}")

@@ -43,24 +43,40 @@ class DeadlineView(BaseModel):
     evidence: str = ""
 
 
-class CaseStatus(BaseModel):
+class OpenDeadline(BaseModel):
+    id: str
+    kind: str
+    owner_role: str
+    due_at: datetime
+
+
+class ActResult(BaseModel):
+    """What an act returns: the case as it now stands, in brief. Every act's result is stored in the case's
+    history, so it holds what the caller acts on next, not the whole record (the status query has that)."""
+
     reference: str
     stage: Stage
     is_child: bool
+    removal_suspended: bool
+    rr: RecoveryReflection | None
+    open_deadlines: list[OpenDeadline]     # soonest first
+    breach_count: int
+    as_of: datetime
+
+
+class CaseStatus(ActResult):
+    """The whole case as `nrm case show` reports it: every deadline with its state, decisions, assessments."""
+
     jurisdiction: str
     policy: str
     policy_sha256: str
     opened_at: datetime
     referred_at: datetime | None
-    removal_suspended: bool
-    rr: RecoveryReflection | None
     deadlines: list[DeadlineView]
     next_deadline: DeadlineView | None
-    breach_count: int
     decisions: list[DecisionRecord]
     assessments: list[AssessmentRecord] = []
     delivery_failures: list[DeliveryFailure] = []
-    as_of: datetime
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -92,25 +108,37 @@ def deadline_view(ob: Obligation, policy: Policy, now: datetime) -> DeadlineView
     )
 
 
+def _brief(state: CaseState, now: datetime) -> dict[str, object]:
+    return {
+        "reference": state.reference,
+        "stage": state.stage,
+        "is_child": state.is_child,
+        "removal_suspended": state.removal_suspended,
+        "rr": state.rr,
+        "open_deadlines": [OpenDeadline(id=o.id, kind=o.kind.value, owner_role=o.owner_role.value, due_at=o.due_at)
+                           for o in sorted(state.open_obligations, key=lambda o: (o.due_at, o.id))],
+        "breach_count": state.breach_count,
+        "as_of": now,
+    }
+
+
+def act_result(state: CaseState, now: datetime) -> ActResult:
+    return ActResult(**_brief(state, now))
+
+
 def case_status(state: CaseState, now: datetime) -> CaseStatus:
     views = [deadline_view(o, state.policy, now) for o in state.obligations.values()]
     nxt = state.next_deadline()
     return CaseStatus(
-        reference=state.reference,
-        stage=state.stage,
-        is_child=state.is_child,
+        **_brief(state, now),
         jurisdiction=state.policy.jurisdiction,
         policy=state.policy.label,
         policy_sha256=state.policy.source_sha256,
         opened_at=state.opened_at,
         referred_at=state.referred_at,
-        removal_suspended=state.removal_suspended,
-        rr=state.rr,
         deadlines=views,
         next_deadline=deadline_view(nxt, state.policy, now) if nxt else None,
-        breach_count=state.breach_count,
         decisions=state.decisions,
         assessments=state.assessments,
         delivery_failures=state.delivery_failures,
-        as_of=now,
     )

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import tomllib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -22,6 +23,7 @@ from domain.policy import list_policies
 from domain.referral import Exploitation, Sex
 from domain.requests import ConsentRequest, DecisionRequest, ExtendRRRequest
 from domain.roles import Actor
+from domain.status import CaseStatus
 from starter import render
 from starter.client import NrmClient, NrmError, invalid_input
 from starter.codec import KeyFileError, KeyRing
@@ -74,6 +76,17 @@ def print_json(value: Any) -> None:
     """JSON for scripts, indented and written as is (rich's print_json takes seconds over thousands of cases)."""
     data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
     out.file.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def _carry_out(reference: str, act: Callable[[NrmClient], Awaitable[Any]], as_json: bool) -> None:
+    """Carry out an act, then show the whole case as it now stands (an act itself returns it in brief)."""
+    async def go() -> CaseStatus:
+        client = await _client()
+        await act(client)
+        return await client.status(reference)
+
+    status = _run(go())
+    _emit(as_json, status, lambda: render.show_case(out, status))
 
 
 def _emit(as_json: bool, value: Any, human: Any) -> None:
@@ -247,13 +260,8 @@ def case_decide(
     request = DecisionRequest(actor=_actor(actor), outcome=outcome, reasons=reasons, evidence=evidence,
                               informed_in=informed_in)
 
-    async def go():
-        client = await _client()
-        decide = client.decide_stage1 if stage is StageName.stage1 else client.decide_stage2
-        return await decide(reference, request, request_id)
-
-    status = _run(go())
-    _emit(as_json, status, lambda: render.show_case(out, status))
+    _carry_out(reference, lambda client: (client.decide_stage1 if stage is StageName.stage1 else client.decide_stage2)(
+        reference, request, request_id), as_json)
 
 
 @case_app.command("extend-rr")
@@ -274,11 +282,7 @@ def case_extend_rr(
     except ValidationError as exc:
         fail(str(invalid_input(exc, "extension")))
 
-    async def go():
-        return await (await _client()).extend_rr(reference, request, request_id)
-
-    status = _run(go())
-    _emit(as_json, status, lambda: render.show_case(out, status))
+    _carry_out(reference, lambda client: client.extend_rr(reference, request, request_id), as_json)
 
 
 @case_app.command("consent")
@@ -292,11 +296,7 @@ def case_consent(
     """Record an adult's informed consent to referral given later: the case enters Stage 1."""
     request = ConsentRequest(actor=_actor(actor), note=note)
 
-    async def go():
-        return await (await _client()).record_consent(reference, request, request_id)
-
-    status = _run(go())
-    _emit(as_json, status, lambda: render.show_case(out, status))
+    _carry_out(reference, lambda client: client.record_consent(reference, request, request_id), as_json)
 
 
 @case_app.command("show")

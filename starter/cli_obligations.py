@@ -11,8 +11,8 @@ import typer
 from pydantic import ValidationError
 
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
-from starter import render
-from starter.cli import AsOpt, JsonOpt, RequestIdOpt, _actor, _client, _emit, _run, app, case_app, data_file, fail, out
+from starter.cli import (AsOpt, JsonOpt, RequestIdOpt, _actor, _carry_out, _client, _emit, _run, app, case_app, data_file,
+                         fail, out)
 from starter.client import invalid_input
 
 schedules_app = typer.Typer(help="Temporal Schedules: the coordinators' daily digest.", no_args_is_help=True)
@@ -41,11 +41,7 @@ def case_provide(
     request = ProvideRequest(actor=_actor(actor), kind=kind, when=when, evidence=evidence,
                              not_needed_reason=not_needed)
 
-    async def go():
-        return await (await _client()).provide(reference, request, request_id)
-
-    status = _run(go())
-    _emit(as_json, status, lambda: render.show_case(out, status))
+    _carry_out(reference, lambda client: client.provide(reference, request, request_id), as_json)
 
 
 @case_app.command("assess")
@@ -65,11 +61,7 @@ def case_assess(
         fail(str(invalid_input(exc, "assessment result")))
     request = AssessRequest(actor=_actor(actor), kind=kind, result=outcome)
 
-    async def go():
-        return await (await _client()).assess(reference, request, request_id)
-
-    status = _run(go())
-    _emit(as_json, status, lambda: render.show_case(out, status))
+    _carry_out(reference, lambda client: client.assess(reference, request, request_id), as_json)
 
 
 @schedules_app.command("apply")

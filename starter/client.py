@@ -25,7 +25,7 @@ from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, authorize
-from domain.status import CaseStatus
+from domain.status import ActResult, CaseStatus
 from starter.actors import SigningInterceptor
 from starter.codec import UnknownKey
 from starter.connection import connect
@@ -136,11 +136,12 @@ class NrmClient:
             raise NrmError(str(exc)) from None
         return ref, self.client.get_workflow_handle(workflow_id(ref))
 
-    async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> CaseStatus:
+    async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> ActResult:
+        """Carry out the act; its result is the case in brief (`status` has the whole case)."""
         ref, handle = self._handle(reference)
         try:
             with self._server_errors(ref):
-                return await handle.execute_update(update, request, id=request_id, result_type=CaseStatus)
+                return await handle.execute_update(update, request, id=request_id, result_type=ActResult)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
@@ -158,23 +159,23 @@ class NrmClient:
         except (UnknownKey, PrivateFileError) as exc:
             raise NrmError(f"case {ref}: {exc}") from None
 
-    async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> CaseStatus:
+    async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> ActResult:
         return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
 
-    async def decide_stage1(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> CaseStatus:
+    async def decide_stage1(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
         return await self._update(reference, CaseWorkflow.decide_stage1, request, request_id)
 
-    async def decide_stage2(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> CaseStatus:
+    async def decide_stage2(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
         return await self._update(reference, CaseWorkflow.decide_stage2, request, request_id)
 
-    async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> CaseStatus:
+    async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> ActResult:
         return await self._update(reference, CaseWorkflow.extend_rr, request, request_id)
 
-    async def provide(self, reference: str, request: ProvideRequest, request_id: str | None = None) -> CaseStatus:
+    async def provide(self, reference: str, request: ProvideRequest, request_id: str | None = None) -> ActResult:
         """Record a provision given (or not needed); the same request id never records twice."""
         return await self._update(reference, CaseWorkflow.provide, request, request_id)
 
-    async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> CaseStatus:
+    async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> ActResult:
         """Record an assessment's result; its date of next review becomes the next obligation."""
         return await self._update(reference, CaseWorkflow.assess, request, request_id)
 

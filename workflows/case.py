@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         ProvideRequest,
     )
     from domain.roles import Actor
-    from domain.status import CaseStatus, case_status
+    from domain.status import ActResult, CaseStatus, act_result, case_status
     from workflows import search_attributes as sa
 
 ALERT_TIMEOUT = timedelta(minutes=2)
@@ -61,8 +61,8 @@ PROVISIONS_PATCH = "provision-obligations"            # a positive Stage 1 owes 
 LETTERS_PATCH = "decision-letters"                    # each decision is sent as a letter to the person/guardian
 DELIVERY_FAILURES_PATCH = "delivery-failure-escalation"  # a permanently undeliverable message is escalated
 OPEN_DEADLINES_PATCH = "open-deadlines-search-attribute"  # NrmOpenDeadlines lists every open obligation
-# every patch above (and workflows.repeated_acts') at once; and acts are verified against the worker's actor
-# directory (activities.actor_directory), so the case loads no copy of it: no load at start, none when signalled
+# every patch above (and workflows.repeated_acts') at once; acts are verified against the worker's actor directory
+# (activities.actor_directory), so the case loads no copy of it; and an act returns the brief ActResult
 CURRENT_BEHAVIOUR = "case-behaviour-2026-11"
 
 
@@ -100,7 +100,7 @@ class CaseWorkflow:
     # ---- human acts -------------------------------------------------------------------------------------
 
     @workflow.update
-    def record_consent(self, request: ConsentRequest) -> CaseStatus:
+    def record_consent(self, request: ConsentRequest) -> ActResult:
         transitions.apply_consent(self.state, request, workflow.now())
         return self._after_change("consent recorded")
 
@@ -109,7 +109,7 @@ class CaseWorkflow:
         transitions.check_consent(self.state, request)
 
     @workflow.update
-    def decide_stage1(self, request: DecisionRequest) -> CaseStatus:
+    def decide_stage1(self, request: DecisionRequest) -> ActResult:
         provisions = request.outcome is Outcome.POSITIVE and self.patched(PROVISIONS_PATCH)
         transitions.apply_stage1(self.state, request, workflow.now(), provisions=provisions)
         self._send_decision_letter()
@@ -120,7 +120,7 @@ class CaseWorkflow:
         transitions.check_stage1(self.state, request)
 
     @workflow.update
-    def decide_stage2(self, request: DecisionRequest) -> CaseStatus:
+    def decide_stage2(self, request: DecisionRequest) -> ActResult:
         transitions.apply_stage2(self.state, request, workflow.now())
         self._send_decision_letter()
         return self._after_change("stage 2 decided")
@@ -130,7 +130,7 @@ class CaseWorkflow:
         transitions.check_stage2(self.state, request)
 
     @workflow.update
-    def extend_rr(self, request: ExtendRRRequest) -> CaseStatus:
+    def extend_rr(self, request: ExtendRRRequest) -> ActResult:
         transitions.apply_extend_rr(self.state, request, workflow.now())
         return self._after_change("R&R extended")
 
@@ -139,7 +139,7 @@ class CaseWorkflow:
         transitions.check_extend_rr(self.state, request)
 
     @workflow.update
-    def provide(self, request: ProvideRequest) -> CaseStatus:
+    def provide(self, request: ProvideRequest) -> ActResult:
         ob = transitions.apply_provide(self.state, request, workflow.now())
         return self._after_change(f"{ob.kind.value} recorded")
 
@@ -148,7 +148,7 @@ class CaseWorkflow:
         transitions.check_provide(self.state, request, workflow.now())
 
     @workflow.update
-    def assess(self, request: AssessRequest) -> CaseStatus:
+    def assess(self, request: AssessRequest) -> ActResult:
         review = transitions.apply_assess(self.state, request, workflow.now())
         return self._after_change(f"{review.kind.value} recorded, review {review.id} owed")
 
@@ -209,10 +209,17 @@ class CaseWorkflow:
     def remember_act(self, request_id: str) -> None:
         self.state.remember_act(request_id)
 
-    def _after_change(self, event: str) -> CaseStatus:
+    def act_result(self) -> ActResult:
+        """What an act returns. A run since CURRENT_BEHAVIOUR returns the brief ActResult (each one is stored in the
+        history); older runs returned the whole CaseStatus, itself an ActResult, and still do on replay."""
+        if self._current:
+            return act_result(self.state, workflow.now())
+        return case_status(self.state, workflow.now())
+
+    def _after_change(self, event: str) -> ActResult:
         self._changed = True
         workflow.logger.info(event, extra={"case": self.state.reference, "stage": self.state.stage.value})
-        return case_status(self.state, workflow.now())
+        return self.act_result()
 
     # ---- timers ------------------------------------------------------------------------------------------
 

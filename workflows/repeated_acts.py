@@ -2,7 +2,7 @@
 
 Within one run the server itself answers a repeated Update id with the first outcome. A case that continued as
 new starts a run that has never seen that id, so the case keeps the ids of the acts it carried out in its state
-and answers a repeat with its current status, changing nothing. Repeats skip validation: a retried act whose
+and answers a repeat with what an act returns now, changing nothing. Repeats skip validation: a retried act whose
 first attempt succeeded must not be refused because it succeeded (wrong stage now) or because its signature aged.
 """
 
@@ -35,7 +35,7 @@ class _AnswerRepeats(WorkflowInboundInterceptor):
         case: Any = workflow.instance()
         patched = getattr(case, "patched", workflow.patched)  # a case's own also answers for CURRENT_BEHAVIOUR
         if _carried_out(input.id) and patched(REPEATED_ACTS_PATCH):
-            return case.status()
+            return case.act_result()
         result = await super().handle_update_handler(input)
         remember = getattr(case, "remember_act", None)
         if remember is not None:

@@ -26,7 +26,9 @@ async def test_an_adult_without_consent_stays_outside_until_consent_is_recorded(
     assert status.stage is Stage.OUTSIDE_NRM and status.referred_at is None
     assert status.deadlines == [] and status.next_deadline is None
 
-    status = await nrm.record_consent(ref, ConsentRequest(actor=FIRST_RESPONDER, note="informed, with interpreter"))
+    result = await nrm.record_consent(ref, ConsentRequest(actor=FIRST_RESPONDER, note="informed, with interpreter"))
+    assert result.stage is Stage.STAGE1_PENDING and [d.kind for d in result.open_deadlines] == ["stage1_decision"]
+    status = await nrm.status(ref)   # the act returns the case in brief; the query has the whole case
     assert status.stage is Stage.STAGE1_PENDING and status.referred_at is not None
     assert status.next_deadline is not None and status.next_deadline.kind == "stage1_decision"
     assert status.next_deadline.due_at - status.referred_at == timedelta(days=5)

@@ -38,7 +38,7 @@ async def test_adult_path_with_reminders_escalation_and_auto_extension(nrm: NrmC
     status = await nrm.decide_stage1(ref, decision())
     assert status.stage is Stage.PRESUMED_VICTIM
     assert status.rr is not None and status.rr.end - status.rr.start == timedelta(seconds=8)
-    assert status.deadlines[0].state is DeadlineState.MET_LATE
+    assert (await nrm.status(ref)).deadlines[0].state is DeadlineState.MET_LATE
 
     async def auto_extended():
         s = await nrm.status(ref)
@@ -50,6 +50,5 @@ async def test_adult_path_with_reminders_escalation_and_auto_extension(nrm: NrmC
     assert status.removal_suspended
     assert status.stage is Stage.PRESUMED_VICTIM
 
-    status = await nrm.decide_stage2(ref, decision(actor=AUTHORITY))
-    assert status.stage is Stage.CONFIRMED_VICTIM
-    assert [d.act for d in status.decisions] == ["stage1_decision", "stage2_decision"]
+    assert (await nrm.decide_stage2(ref, decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
+    assert [d.act for d in (await nrm.status(ref)).decisions] == ["stage1_decision", "stage2_decision"]

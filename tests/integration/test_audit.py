@@ -102,8 +102,8 @@ async def test_timeline_and_compliance_report_exactly_the_one_known_breach(nrm: 
         return found["stage1_decision.escalation"].status is Status.MET
 
     await eventually(escalated, timeout=25)   # Stage 1 was due 6 s after referral: reminded twice, escalated
-    status = await nrm.decide_stage1(ref, decision("negative", reasons="<b>no indicators</b> & no grounds",
-                                                   evidence="interview 3"))
+    await nrm.decide_stage1(ref, decision("negative", reasons="<b>no indicators</b> & no grounds", evidence="interview 3"))
+    status = await nrm.status(ref)
     expected = status.decisions[0].at - status.deadlines[0].due_at   # the case's own account of the delay
     assert expected > timedelta(0)
 
@@ -145,7 +145,8 @@ async def test_timeline_and_compliance_report_exactly_the_one_known_breach(nrm: 
 
 async def test_provisions_and_assessment_reviews_are_judged_against_the_policy_snapshot(nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
-    stage1_at = (await nrm.decide_stage1(ref, decision())).decisions[0].at
+    await nrm.decide_stage1(ref, decision())
+    stage1_at = (await nrm.status(ref)).decisions[0].at
     await nrm.decide_stage2(ref, decision())            # no R&R lapse while the test looks
     await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
     now = datetime.now(UTC)
@@ -248,7 +249,8 @@ async def test_a_case_that_continued_as_new_is_audited_across_its_runs(settings:
         nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
         async with build_worker(env.client, own):
             ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)      # OSCE model: no timer fires
-            stage1_at = (await nrm.decide_stage1(ref, decision())).decisions[0].at
+            await nrm.decide_stage1(ref, decision())
+            stage1_at = (await nrm.status(ref)).decisions[0].at
             extensions = 0
             while len((case := await fetch_case(env.client, ref)).runs) == 1:
                 assert extensions < 30, "the workflow did not continue as new"

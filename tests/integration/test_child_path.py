@@ -47,7 +47,8 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     assert SENTINEL_NAME not in reminder.as_string() and "2011" not in reminder.as_string()
 
     # The fast policy delegates Stage 1 to first responders, as the OSCE model does.
-    status = await nrm.decide_stage1(ref, decision(actor=FIRST_RESPONDER, reasons="indicators of sexual exploitation"))
+    await nrm.decide_stage1(ref, decision(actor=FIRST_RESPONDER, reasons="indicators of sexual exploitation"))
+    status = await nrm.status(ref)
     assert status.stage is Stage.PRESUMED_VICTIM and status.removal_suspended
     stage1 = next(d for d in status.deadlines if d.kind == "stage1_decision")
     assert stage1.state is met_state(stage1) and stage1.fulfilled_by == str(FIRST_RESPONDER)
@@ -56,8 +57,9 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     assert stage2.due_at == status.rr.end
 
     await eventually(lambda: reminded("Stage 2 decision"), timeout=15)
-    status = await nrm.decide_stage2(ref, decision(actor=AUTHORITY, reasons="balance of probabilities met",
-                                                   evidence="guardian interview", informed_in="uk"))
+    await nrm.decide_stage2(ref, decision(actor=AUTHORITY, reasons="balance of probabilities met",
+                                          evidence="guardian interview", informed_in="uk"))
+    status = await nrm.status(ref)
     assert status.stage is Stage.CONFIRMED_VICTIM
     assert [(d.act, d.outcome, d.actor) for d in status.decisions] == [
         ("stage1_decision", "positive", FIRST_RESPONDER), ("stage2_decision", "positive", AUTHORITY)]

@@ -50,14 +50,14 @@ async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> No
     status = await nrm.decide_stage1(adult, decision())
     assert status.stage is Stage.PRESUMED_VICTIM and status.rr is not None
     assert status.rr.end - status.rr.start == timedelta(days=90)
-    stage2 = next(d for d in status.deadlines if d.kind == "stage2_decision")
+    stage2 = next(d for d in status.open_deadlines if d.kind == "stage2_decision")
     assert stage2.due_at == status.rr.end
     assert sorted(await timer_durations(nrm.client, adult))[-2:] == [45 * DAY, 90 * DAY]
 
     status = await nrm.extend_rr(adult, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment ongoing",
                                                         extend_by=timedelta(days=30)))
     assert status.rr is not None and status.rr.end - status.rr.start == timedelta(days=120)
-    stage2 = next(d for d in status.deadlines if d.kind == "stage2_decision")
+    stage2 = next(d for d in status.open_deadlines if d.kind == "stage2_decision")
     assert stage2.due_at == status.rr.end
     # The last timer the workflow started is the new Stage 2 due time, to the millisecond.
     fire_times = await timer_fire_times(nrm, adult)
