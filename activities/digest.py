@@ -11,8 +11,7 @@ from temporalio.client import Client
 
 from domain.notices import Digest, DigestRow, Recipients
 from domain.roles import Role
-from starter.visibility import CaseSummary, case_rows
-from workflows import search_attributes as sa
+from starter.visibility import CaseSummary, case_rows, running_cases_query
 
 
 class DigestRequest(BaseModel):
@@ -40,8 +39,6 @@ class DigestActivities:
     async def collect_due_obligations(self, request: DigestRequest) -> Digest:
         now = datetime.now(UTC)
         horizon = now + timedelta(hours=request.window_hours)
-        query = (f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running' "
-                 f"AND {sa.NEXT_DEADLINE.name} <= '{horizon.isoformat()}'")
-        found = [case async for case in case_rows(self.client, query, now)]
+        found = [case async for case in case_rows(self.client, running_cases_query(due_before=horizon), now)]
         return Digest(key=f"digest/{activity.info().workflow_id}", recipients=Recipients(roles=[Role.COORDINATOR]),
                       as_of=now, window_hours=request.window_hours, rows=digest_rows(found, now, horizon))

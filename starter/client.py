@@ -31,8 +31,7 @@ from starter.codec import UnknownKey
 from starter.connection import connect
 from starter.private_files import PrivateFileError
 from starter.settings import Settings
-from starter.visibility import CaseSummary, case_rows
-from workflows import search_attributes as sa
+from starter.visibility import CaseSummary, case_rows, running_cases_query
 from workflows.case import CaseWorkflow
 
 
@@ -63,17 +62,6 @@ def parse_referral(data: Mapping[str, Any]) -> Referral:
         return Referral.model_validate(data)
     except ValidationError as exc:
         raise invalid_input(exc, "referral") from None
-
-
-def _visibility_query(stage: Stage | None, due_before: datetime | None, child: bool | None) -> str:
-    clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
-    if stage is not None:
-        clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
-    if due_before is not None:
-        clauses.append(f"{sa.NEXT_DEADLINE.name} <= '{due_before.astimezone(UTC).isoformat()}'")
-    if child is not None:
-        clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
-    return " AND ".join(clauses)
 
 
 @dataclass
@@ -215,6 +203,6 @@ class NrmClient:
         """Running cases by visibility query (no per-case calls); overdue = next deadline already past."""
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
-        query = _visibility_query(stage, due_before, child)
+        query = running_cases_query(stage=stage, due_before=due_before, child=child)
         rows = [row async for row in case_rows(self.client, query, now, limit=limit)]
         return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -18,6 +18,7 @@ from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from domain.case import Stage
 from workflows import search_attributes as sa
 
 PAGE_SIZE = 1000
@@ -60,6 +61,19 @@ def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
         open_deadlines=open_deadlines,
         overdue=[kind for kind, due in open_deadlines if due <= now],
     )
+
+
+def running_cases_query(*, stage: Stage | None = None, due_before: datetime | None = None,
+                        child: bool | None = None) -> str:
+    """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult."""
+    clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
+    if stage is not None:
+        clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
+    if due_before is not None:
+        clauses.append(f"{sa.NEXT_DEADLINE.name} <= '{due_before.astimezone(UTC).isoformat()}'")
+    if child is not None:
+        clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
+    return " AND ".join(clauses)
 
 
 async def case_rows(client: Client, query: str, now: datetime, *, limit: int | None = None
