@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.actor_directory import ActorDirectoryActivities, ActorDirectoryFollower
+from activities.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
@@ -65,7 +65,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, DigestWorkflow],
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
-                    digest.collect_due_obligations, ActorDirectoryActivities(settings).load_actor_directory],
+                    digest.collect_due_obligations, actors.load_actor_directory],
         # a repeated request id is answered before anything checks it again; then every act's signature is checked
         interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor(actors.current)],
         plugins=[actors],  # follows the actor directory file while the worker runs

@@ -3,8 +3,8 @@
 The worker reads its directory file at start and follows it (a change is seen within `actors_refresh`), and the
 Update validators of every case verify acts against that one copy (workflows.actor_check). Validators never run
 on replay, so the directory needs no place in any case's history, and `nrm actors add|revoke` reach every case
-without a signal to each. Cases opened before CURRENT_BEHAVIOUR (workflows.case) also loaded a copy into their
-history, by the activity below: it stays registered for them.
+without a signal to each. Cases opened before CURRENT_BEHAVIOUR (workflows.case) also load a copy into their
+history, by the follower's activity `load_actor_directory`: it stays registered for them.
 """
 
 from __future__ import annotations
@@ -25,20 +25,6 @@ from starter.private_files import PrivateFileError
 from starter.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-def _read(settings: Settings) -> ActorDirectory:
-    directory = load_directory(settings.actors_path)
-    return directory.model_copy(update={"max_assertion_age": settings.assertion_max_age})
-
-
-class ActorDirectoryActivities:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @activity.defn(name="load_actor_directory")
-    async def load_actor_directory(self) -> ActorDirectory:
-        return _read(self.settings)
 
 
 class ActorDirectoryFollower(Plugin):
@@ -75,12 +61,19 @@ class ActorDirectoryFollower(Plugin):
             return
         self._seen = seen   # a bad file is reported once, and read again when it changes
         try:
-            self._directory = _read(self.settings)
+            directory = load_directory(self.path)
+            self._directory = directory.model_copy(update={"max_assertion_age": self.settings.assertion_max_age})
         except PrivateFileError as exc:
             self._problem = str(exc)
             log.error("actor directory unreadable or malformed: the last one read stays in force", path=str(self.path))
             return
         log.info("actor directory read", path=str(self.path), revision=self._directory.revision)
+
+    @activity.defn(name="load_actor_directory")
+    async def load_actor_directory(self) -> ActorDirectory:
+        """The copy that cases opened before CURRENT_BEHAVIOUR load into their history (it decides nothing now)."""
+        self.refresh()
+        return self.current()
 
     async def follow(self) -> None:
         while True:

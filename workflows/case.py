@@ -24,7 +24,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.actor_directory import ActorDirectoryActivities
+    from activities.actor_directory import ActorDirectoryFollower
     from activities.notifications import PERMANENT_FAILURE, NotificationActivities
     from domain import transitions
     from domain.actors import ActorAssertion, ActorDirectory, NotVerified, verify_act
@@ -192,7 +192,7 @@ class CaseWorkflow:
         load = (workflow.execute_local_activity_method if workflow.patched(LOCAL_DIRECTORY_PATCH)
                 else workflow.execute_activity_method)
         await load(
-            ActorDirectoryActivities.load_actor_directory,
+            ActorDirectoryFollower.load_actor_directory,
             start_to_close_timeout=DIRECTORY_TIMEOUT,
             retry_policy=DIRECTORY_RETRY,
             summary="load actor directory",

@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.workflow import _Definition
 
+from activities.actor_directory import ActorDirectoryFollower
 from domain.actors import ActorAssertion, sign_act
 from domain.case import Stage
 from domain.reference import workflow_id
@@ -38,7 +39,7 @@ from starter.actors import (
 from starter.client import NrmClient
 from starter.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
-from tests.integration.case_before_actors import CaseWorkflowBeforeActors
+from tests.integration.case_before_actors import CaseWorkflowBeforeActors, CaseWorkflowBeforeCurrentBehaviour
 from tests.integration.helpers import (
     AUTHORITY,
     COORDINATOR,
@@ -180,6 +181,22 @@ async def test_a_case_opened_before_acts_were_signed_is_verified_against_the_wor
         assert re.match("^the act is unsigned", await refusal(client_with(temporal_env), ref, "decide_stage1",
                                                               decision()))
         assert len(await history_events(nrm.client, ref)) == before
+        assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
+
+
+async def test_a_case_from_before_current_behaviour_loads_its_copy_and_goes_on_under_the_current_worker(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    own = settings.model_copy(update={"task_queue": f"before-current-{uuid.uuid4().hex[:8]}"})
+    nrm = NrmClient(temporal_env.client, own)
+    async with Worker(temporal_env.client, task_queue=own.task_queue, workflows=[CaseWorkflowBeforeCurrentBehaviour],
+                      activities=[ActorDirectoryFollower(own).load_actor_directory], max_cached_workflows=0):
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+        await settled(nrm.client, ref)
+    events = await history_events(nrm.client, ref)
+    assert [e.marker_recorded_event_attributes.marker_name for e in events
+            if e.HasField("marker_recorded_event_attributes")].count("core_local_activity") == 1  # the copy
+    async with build_worker(temporal_env.client, own):
         assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
 
 
