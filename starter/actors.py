@@ -2,7 +2,7 @@
 
 The directory (NRM_ACTORS_FILE, default `$NRM_HOME/actors.json`) lists each actor's id, role, Ed25519 public key
 and revocation; it holds no secret but decides who may act, so it must not be writable by group or others. The
-workers read it (activity `load_actor_directory`); `nrm actors add|revoke` change it and tell running cases.
+workers read and follow it (activities.actor_directory); `nrm actors add|revoke` change it.
 An actor's private key lives in `$NRM_HOME/actors/<id>.key` (owner-only) on the machine they act from.
 """
 
