@@ -264,11 +264,18 @@ class CaseWorkflow:
         delay = when - workflow.now()
         if delay > timedelta(0):
             try:
-                await workflow.wait_condition(stale, timeout=delay, timeout_summary=summary)
+                await workflow.wait_condition(stale, timeout=delay, timeout_summary=self._summary(summary))
                 return False
             except asyncio.TimeoutError:
                 pass
         return not stale()
+
+    def _summary(self, text: str) -> str | None:
+        """A timer's or activity's summary, written only by runs from before CURRENT_BEHAVIOUR. Each was one more
+        encrypted payload per timer to store, encode and replay; the audit names a case's timers from the deadlines
+        it publishes (starter.audit.history.timer_name) and its activities from their type and input. Summaries are
+        metadata, not commands: a replay never compares them."""
+        return None if self._current else text
 
     # ---- notifications -----------------------------------------------------------------------------------
 
@@ -296,7 +303,7 @@ class CaseWorkflow:
                 message,
                 start_to_close_timeout=ALERT_TIMEOUT,
                 retry_policy=ALERT_RETRY,
-                summary=summary,
+                summary=self._summary(summary),
             )
         except ActivityError as err:
             workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": key})

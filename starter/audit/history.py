@@ -31,6 +31,7 @@ from domain.reference import check_reference, workflow_id
 from domain.requests import OpenCase
 from starter.client import NrmError, UnknownCase
 from starter.codec import UnknownKey
+from workflows import search_attributes as sa
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
 MANIFEST_NAME = "manifest.json"
@@ -181,19 +182,27 @@ class ActCompleted:
 
 @dataclass(frozen=True)
 class TimerEvent:
+    """A durable timer of the case: `purpose` "due" (an obligation's due time) or "reminder"; `kind` the obligation's
+    kind, several joined by " / " when deadlines of several kinds fall at the very same instant, "" when unknown."""
+
     at: datetime
     what: str                # started | fired | canceled
     timer_id: str
-    summary: str             # CaseWorkflow names its timers "<obligation kind> due" / "<obligation kind> reminder"
+    kind: str
+    purpose: str
     fires_at: datetime
 
-    @property
-    def kind(self) -> str:
-        return self.summary.rsplit(" ", 1)[0]
 
-    @property
-    def purpose(self) -> str:
-        return self.summary.rsplit(" ", 1)[-1]
+def timer_name(summary: str, fires_at: datetime, open_deadlines: Sequence[tuple[str, datetime]]) -> tuple[str, str]:
+    """(kind, purpose) of a timer. Cases before CURRENT_BEHAVIOUR name each timer in its summary ("<kind> due",
+    "<kind> reminder"). Since then timers carry no summary (each was one more encrypted payload to store and
+    replay): a due timer fires exactly at the due time of an obligation the case published as open in NrmOpenDeadlines
+    by that workflow task; any other timer is one of the reminders, which name their obligation when they fire."""
+    if summary:
+        kind, _, purpose = summary.rpartition(" ")
+        return kind, purpose
+    kinds = [kind for kind, due in open_deadlines if due == fires_at]
+    return (" / ".join(dict.fromkeys(kinds)), "due") if kinds else ("", "reminder")
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ class _Decoder:
     task_time: datetime | None = None
     timers: dict[int, TimerEvent] = field(default_factory=dict)
     updates: dict[str, str] = field(default_factory=dict)
+    open_deadlines: list[tuple[str, datetime]] = field(default_factory=list)   # as last published by the run
 
     async def values(self, payloads: Sequence[Payload]) -> list[Any]:
         try:
@@ -302,18 +312,24 @@ class _Decoder:
             update_id = attrs.meta.update_id
             return ActCompleted(at, update_id, self.updates.get(update_id, "?"), result[0] if result else None,
                                 failed=outcome.HasField("failure"))
+        if t == _T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if sa.OPEN_DEADLINES.name in fields:
+                self.open_deadlines = sa.parse_open_deadlines(json.loads(fields[sa.OPEN_DEADLINES.name].data or "null"))
+            return None
         if t == _T.EVENT_TYPE_TIMER_STARTED:
             attrs = event.timer_started_event_attributes
-            timer = TimerEvent(at, "started", attrs.timer_id, await self.summary(event),
-                               at + attrs.start_to_fire_timeout.ToTimedelta())
+            fires_at = at + attrs.start_to_fire_timeout.ToTimedelta()
+            timer = TimerEvent(at, "started", attrs.timer_id,
+                               *timer_name(await self.summary(event), fires_at, self.open_deadlines), fires_at)
             self.timers[event.event_id] = timer
             return timer
         if t in (_T.EVENT_TYPE_TIMER_FIRED, _T.EVENT_TYPE_TIMER_CANCELED):
             fired = t == _T.EVENT_TYPE_TIMER_FIRED
             attrs = event.timer_fired_event_attributes if fired else event.timer_canceled_event_attributes
             started = self.timers.get(attrs.started_event_id)
-            return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id,
-                              started.summary if started else "", started.fires_at if started else at)
+            kind, purpose, fires_at = (started.kind, started.purpose, started.fires_at) if started else ("", "", at)
+            return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, kind, purpose, fires_at)
         if t == _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             args = await self.values(attrs.input.payloads)

@@ -139,8 +139,9 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
 
 
 def _timer(event: TimerEvent, passed: bool) -> Entry:
-    """`passed`: this kind's previous deadline passed unmet, so a new due timer means the case moved it on."""
-    kind, purpose = _words(event.kind), event.purpose
+    """`passed`: this kind's previous deadline passed unmet, so a new due timer means the case moved it on. A reminder
+    timer of a case since CURRENT_BEHAVIOUR names no kind (see history.timer_name): its alert names it when sent."""
+    kind, purpose = _words(event.kind) or "an open deadline's", event.purpose
     if event.what == "started":
         if purpose == "due" and passed:
             return Entry(at=event.at, event="deadline moved after it passed",
@@ -152,7 +153,8 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
         if purpose == "due":
             return Entry(at=event.at, event="deadline passed",
                          summary=f"{kind} was due {_t(event.fires_at)} and is still open: breach recorded")
-        return Entry(at=event.at, event="reminder time reached", summary=f"{kind}")
+        return Entry(at=event.at, event="reminder time reached",
+                     summary=kind if event.kind else "the reminder sent now names its deadline")
     return Entry(at=event.at, event="timer cancelled",
                  summary=f"{kind} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
 

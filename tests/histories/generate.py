@@ -180,6 +180,10 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     # the same acts, stored again once the directory was read by a local activity (a marker, not an activity)
     "actor-directory-local": verified_actors,
     "current-behaviour": current_behaviour,
+    # stored again once a case's timers and activities carried no summary: the audit names the timers from the
+    # deadlines the case publishes (NrmOpenDeadlines)
+    "rr-auto-extension-no-summaries": rr_auto_extension,
+    "provisions-and-assessment-no-summaries": provisions_and_assessment,
 }
 
 
