@@ -70,7 +70,7 @@ class Alert:
 class Timer:
     started_at: datetime
     fires_at: datetime
-    kind: str
+    kinds: tuple[str, ...]    # one, several when deadlines of several kinds fall due at one instant, or none
     purpose: str              # due | reminder
     fired_at: datetime | None = None
     canceled_at: datetime | None = None
@@ -155,7 +155,7 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
                 alert = alerts[event.scheduled_id]
                 alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how
             case TimerEvent(what="started"):
-                timer = Timer(event.at, event.fires_at, event.kind, event.purpose)
+                timer = Timer(event.at, event.fires_at, event.kinds, event.purpose)
                 timers[event.timer_id] = timer
                 facts.timers.append(timer)
             case TimerEvent(what="fired") if event.timer_id in timers:

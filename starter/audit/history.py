@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from starter.codec import UnknownKey
 from workflows import search_attributes as sa
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
+# a case's clock (workflow.now()) rounds the task's start to the microsecond, the event's time as read here truncates it
+SAME_INSTANT = timedelta(milliseconds=1)
 MANIFEST_NAME = "manifest.json"
 
 
@@ -182,27 +184,29 @@ class ActCompleted:
 
 @dataclass(frozen=True)
 class TimerEvent:
-    """A durable timer of the case: `purpose` "due" (an obligation's due time) or "reminder"; `kind` the obligation's
-    kind, several joined by " / " when deadlines of several kinds fall at the very same instant, "" when unknown."""
+    """A durable timer of the case: `purpose` "due" (an obligation's due time) or "reminder"; `kinds` the kind of the
+    obligation it is for, or the kinds it may be for when deadlines of several fall due at the very same instant
+    (a positive Stage 1 owes its provisions at one time); none when not recorded (see timer_name)."""
 
     at: datetime
     what: str                # started | fired | canceled
     timer_id: str
-    kind: str
+    kinds: tuple[str, ...]
     purpose: str
     fires_at: datetime
 
 
-def timer_name(summary: str, fires_at: datetime, open_deadlines: Sequence[tuple[str, datetime]]) -> tuple[str, str]:
-    """(kind, purpose) of a timer. Cases before CURRENT_BEHAVIOUR name each timer in its summary ("<kind> due",
+def timer_name(summary: str, fires_at: datetime, open_deadlines: Sequence[tuple[str, datetime]]
+               ) -> tuple[tuple[str, ...], str]:
+    """(kinds, purpose) of a timer. Cases before CURRENT_BEHAVIOUR name each timer in its summary ("<kind> due",
     "<kind> reminder"). Since then timers carry no summary (each was one more encrypted payload to store and
     replay): a due timer fires exactly at the due time of an obligation the case published as open in NrmOpenDeadlines
-    by that workflow task; any other timer is one of the reminders, which name their obligation when they fire."""
+    by that workflow task; any other timer is a reminder, left unnamed (its alert names the obligation when sent)."""
     if summary:
         kind, _, purpose = summary.rpartition(" ")
-        return kind, purpose
-    kinds = [kind for kind, due in open_deadlines if due == fires_at]
-    return (" / ".join(dict.fromkeys(kinds)), "due") if kinds else ("", "reminder")
+        return (kind,), purpose
+    kinds = tuple(dict.fromkeys(kind for kind, due in open_deadlines if abs(due - fires_at) <= SAME_INSTANT))
+    return (kinds, "due") if kinds else ((), "reminder")
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,8 @@ class _Decoder:
     timers: dict[int, TimerEvent] = field(default_factory=dict)
     updates: dict[str, str] = field(default_factory=dict)
     open_deadlines: list[tuple[str, datetime]] = field(default_factory=list)   # as last published by the run
+    task_open_deadlines: list[tuple[str, datetime]] = field(default_factory=list)  # as the current task found them
+    shared: dict[int, list[str]] = field(default_factory=dict)  # running due timer -> the kinds it may still be for
 
     async def values(self, payloads: Sequence[Payload]) -> list[Any]:
         try:
@@ -285,10 +291,28 @@ class _Decoder:
         [text] = await self.values([event.user_metadata.summary])
         return str(text)
 
+    def _settle(self, started_id: int) -> tuple[str, ...]:
+        """A due timer shared by several kinds, cancelled: it was the one of the kind whose deadline at that instant
+        the case closed in this very workflow task, when exactly one did (that kind is then no other timer's)."""
+        fires_at = self.timers[started_id].fires_at
+
+        def open_at(entries: list[tuple[str, datetime]]) -> set[str]:
+            return {kind for kind, due in entries if abs(due - fires_at) <= SAME_INSTANT}
+
+        candidates = self.shared.pop(started_id)
+        closed = [k for k in candidates if k in open_at(self.task_open_deadlines) - open_at(self.open_deadlines)]
+        if len(closed) != 1:
+            return tuple(candidates)
+        for other, others in self.shared.items():
+            if self.timers[other].fires_at == fires_at and closed[0] in others:
+                others.remove(closed[0])
+        return (closed[0],)
+
     async def decode(self, event: HistoryEvent, first_in_run: bool) -> AuditEvent | None:
         stamp = _time(event.event_time)
         if event.event_type == _T.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             self.task_time = stamp
+            self.task_open_deadlines = self.open_deadlines
         at = self.task_time if event.event_type in _WRITTEN_BY_TASK and self.task_time else stamp
         t = event.event_type
         if t == _T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
@@ -323,13 +347,20 @@ class _Decoder:
             timer = TimerEvent(at, "started", attrs.timer_id,
                                *timer_name(await self.summary(event), fires_at, self.open_deadlines), fires_at)
             self.timers[event.event_id] = timer
+            if len(timer.kinds) > 1:
+                self.shared[event.event_id] = list(timer.kinds)
             return timer
         if t in (_T.EVENT_TYPE_TIMER_FIRED, _T.EVENT_TYPE_TIMER_CANCELED):
             fired = t == _T.EVENT_TYPE_TIMER_FIRED
             attrs = event.timer_fired_event_attributes if fired else event.timer_canceled_event_attributes
             started = self.timers.get(attrs.started_event_id)
-            kind, purpose, fires_at = (started.kind, started.purpose, started.fires_at) if started else ("", "", at)
-            return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, kind, purpose, fires_at)
+            if started is None:
+                return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, (), "", at)
+            kinds = started.kinds
+            if attrs.started_event_id in self.shared:
+                kinds = tuple(self.shared.pop(attrs.started_event_id)) if fired else self._settle(attrs.started_event_id)
+            return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, kinds, started.purpose,
+                              started.fires_at)
         if t == _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             args = await self.values(attrs.input.payloads)
@@ -359,14 +390,23 @@ async def decode_case(case: CaseHistory, converter: DataConverter) -> list[Audit
     decoded: list[AuditEvent] = []
     for index, run in enumerate(case.runs):
         decoder = _Decoder(converter, case.reference)
+        in_run: list[AuditEvent] = []
         for event in run.events:
             if _is_local_activity(event):
-                decoded += _local_activity(event)
+                in_run += _local_activity(event)
                 continue
             item = await decoder.decode(event, first_in_run=index == 0 and event.event_id == 1)
             if item is not None:
-                decoded.append(item)
+                in_run.append(item)
+        decoded += _named_as_they_ended(in_run)
     return decoded
+
+
+def _named_as_they_ended(events: list[AuditEvent]) -> list[AuditEvent]:
+    """A started timer gets the kinds known by its end (a shared due timer is settled when it is cancelled)."""
+    ended = {e.timer_id: e.kinds for e in events if isinstance(e, TimerEvent) and e.what != "started"}
+    return [replace(e, kinds=ended[e.timer_id]) if isinstance(e, TimerEvent) and e.timer_id in ended else e
+            for e in events]
 
 
 def _is_local_activity(event: HistoryEvent) -> bool:

@@ -141,7 +141,7 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
 def _timer(event: TimerEvent, passed: bool) -> Entry:
     """`passed`: this kind's previous deadline passed unmet, so a new due timer means the case moved it on. A reminder
     timer of a case since CURRENT_BEHAVIOUR names no kind (see history.timer_name): its alert names it when sent."""
-    kind, purpose = _words(event.kind) or "an open deadline's", event.purpose
+    kind, purpose = " / ".join(map(_words, event.kinds)) or "an open deadline's", event.purpose
     if event.what == "started":
         if purpose == "due" and passed:
             return Entry(at=event.at, event="deadline moved after it passed",
@@ -154,7 +154,7 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
             return Entry(at=event.at, event="deadline passed",
                          summary=f"{kind} was due {_t(event.fires_at)} and is still open: breach recorded")
         return Entry(at=event.at, event="reminder time reached",
-                     summary=kind if event.kind else "the reminder sent now names its deadline")
+                     summary=kind if event.kinds else "the reminder sent now names its deadline")
     return Entry(at=event.at, event="timer cancelled",
                  summary=f"{kind} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
 
@@ -196,6 +196,8 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
     done: set[str] = set()
     scheduled: dict[int, ActivityScheduled] = {}
     passed: dict[str, bool] = {}
+    # timers alike (shared by several kinds, or unnamed reminders set in one task for one instant) are listed once
+    alike: dict[tuple[Any, ...], list[int]] = {}
     first: CaseOpened | None = None
     for event in events:
         match event:
@@ -208,9 +210,14 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                 done.add(event.update_id)
                 entries.append(_act(accepted[event.update_id], event))
             case TimerEvent():
-                entries.append(_timer(event, passed.get(event.kind, False)))
+                key = (event.what, event.kinds, event.purpose, event.fires_at, event.at if event.what != "fired" else 0)
+                if key in alike:
+                    alike[key][1] += 1
+                    continue
+                alike[key] = [len(entries), 1]
+                entries.append(_timer(event, bool(event.kinds) and all(passed.get(k) for k in event.kinds)))
                 if event.purpose == "due":
-                    passed[event.kind] = event.what == "fired"
+                    passed.update(dict.fromkeys(event.kinds, event.what == "fired"))
             case ActivityScheduled():
                 scheduled[event.scheduled_id] = event
                 entries.append(_notification(event))
@@ -225,6 +232,9 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                                      summary=f"a workflow task failed ({event.cause}); the case retries it"))
             case RunEnded():
                 entries.append(Entry(at=event.at, event="run ended", summary=event.how))
+    for index, count in alike.values():
+        if count > 1:
+            entries[index].summary += f"; {count} such timers"
     entries += [_act(a, None) for uid, a in accepted.items() if uid not in done]
     if first is None:
         raise ValueError("the history has no start event")
