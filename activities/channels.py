@@ -18,7 +18,10 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -49,20 +52,26 @@ class OutgoingMessage:
         """The key with only characters safe in file names and Message-IDs."""
         return re.sub(r"[^A-Za-z0-9._#-]", "_", self.key)
 
-    def email(self, mail_domain: str) -> EmailMessage:
-        msg = EmailMessage()
+    def email(self, mail_domain: str) -> Message:
+        """The message as RFC 5322 text/plain in UTF-8. Built with the email package's compat32 classes: the default
+        policy parses every header into objects, which made composing a message take 0.8 ms (about a tenth of the
+        worker's busy time in bench.throughput) against 0.2 ms here."""
+        msg = MIMEText(self.body, "plain", _UTF8_QP)
         msg["From"] = f"nrmflow@{mail_domain}"
         msg["To"] = ", ".join(self.to)
-        msg["Subject"] = self.subject
+        msg["Subject"] = self.subject if self.subject.isascii() else Header(self.subject, "utf-8")   # RFC 2047
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = f"<{self.safe_key}@{mail_domain}>"
         if self.reference:
             msg["X-NRM-Case"] = self.reference
         msg["X-NRM-Alert"] = self.key
         msg["X-NRM-Kind"] = self.kind
-        msg.set_content(self.body)
-        msg["Content-Language"] = self.language     # after set_content, which drops Content-* headers
+        msg["Content-Language"] = self.language
         return msg
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP      # quoted-printable: readable in a Maildir file, safe over a 7-bit SMTP hop
 
 
 class Channel(Protocol):
