@@ -28,9 +28,15 @@ class Rendered:
     language: str
 
 
+@cache
 def languages() -> list[str]:
-    """The languages shipped: one folder each."""
+    """The languages shipped: one folder each (read once: templates ship with the code)."""
     return sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir())
+
+
+@cache
+def _shipped(lang: str, name: str) -> bool:
+    return (TEMPLATE_DIR / lang / f"{name}.txt").exists()
 
 
 def _utc(value: str | datetime) -> str:
@@ -41,7 +47,8 @@ def _utc(value: str | datetime) -> str:
 @cache
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, autoescape=False,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      auto_reload=False)   # no stat of the file at every message: templates ship with the code
     env.filters["utc"] = _utc
     return env
 
@@ -69,7 +76,7 @@ def resolve_language(language: str) -> str:
 
 def render(name: str, language: str, context: dict[str, Any]) -> Rendered:
     lang = resolve_language(language)
-    if not (TEMPLATE_DIR / lang / f"{name}.txt").exists():
+    if not _shipped(lang, name):
         lang = FALLBACK
     template = _environment().get_template(f"{lang}/{name}.txt")
     module = template.make_module({**labels(lang), **context})
