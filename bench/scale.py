@@ -2,9 +2,10 @@
 
 Opens N cases and records a positive Stage 1 for each (their timers are weeks and months away, their provisions
 due within 48 hours, as after a surge), then measures the worker's peak RSS, the client library's
-`list_cases(due_within=7 days)` (what `nrm cases list --due-within 7d` runs) and `list_cases(overdue=True)`, the
-same list through the `nrm` command, and the status query of single cases picked at random (most of them no longer
-in the worker's cache, so the query replays the case's history first).
+`list_cases(due_within=7 days)` whole and cut to the 1,000 and the 100 cases due soonest, `list_cases(overdue=True)`,
+the same list through the `nrm` command (by default the 100 due soonest, and with --all), and the status query of
+single cases picked at random (most of them no longer in the worker's cache, so the query replays the case's
+history first).
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ async def _timed_lists(nrm: NrmClient, repeat: int, **query: Any) -> dict[str, A
     return {"rows": rows, "latency_ms": report.latency_ms(seconds)}
 
 
-def _cli_list(settings: Settings) -> dict[str, Any]:
-    """`nrm cases list --due-within 7d --json` as a coordinator runs it, interpreter start included."""
+def _cli_list(settings: Settings, *flags: str) -> dict[str, Any]:
+    """`nrm cases list --due-within 7d --json [flags]` as a coordinator runs it, interpreter start included."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
     env |= {"TEMPORAL_ADDRESS": settings.temporal_address, "NRM_HOME": str(settings.home),
             "NRM_TASK_QUEUE": settings.task_queue}
     began = perf_counter()
-    done = subprocess.run([str(Path(sys.executable).parent / "nrm"), "cases", "list", "--due-within", "7d", "--json"],
-                          env=env, capture_output=True, check=False)
+    command = [str(Path(sys.executable).parent / "nrm"), "cases", "list", "--due-within", "7d", "--json", *flags]
+    done = subprocess.run(command, env=env, capture_output=True, check=False)
     return {"seconds": round(perf_counter() - began, 3), "exit_code": done.returncode, "output_bytes": len(done.stdout)}
 
 
@@ -76,13 +77,14 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
                 "opened_per_second": round(args.open_cases / wall, 2),
                 "stage1_update_latency_ms": report.latency_ms(timings.update),   # each the first after the start
                 "list_due_within_7d": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN),
-                # the same list cut at 1,000 and 100 rows: its cost follows the rows returned, not the cases open
+                # the same list cut at the 1,000 and the 100 due soonest
                 "list_due_within_7d_limit_1000": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
                                                                      limit=1000),
                 "list_due_within_7d_limit_100": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
                                                                     limit=100),
                 "list_overdue": await _timed_lists(nrm, args.repeat, overdue=True),
-                "cli_list_due_within_7d": _cli_list(where.settings),
+                "cli_list_due_within_7d": _cli_list(where.settings),          # the 100 due soonest
+                "cli_list_due_within_7d_all": _cli_list(where.settings, "--all"),
                 "status_query_ms": await _status_queries(nrm, [ref for ref, _ in cases], args.queries),
                 "db_bytes_per_case": round((db_after - db_before) / args.open_cases) if db_before is not None else None,
             }
@@ -91,13 +93,14 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
         ("cases opened into R&R", args.open_cases, f"{figures['opened_per_second']}/s"),
         ("worker peak RSS (MiB)", round(worker.peak_rss_bytes / 2**20, 1), "target < 1024"),
         ("list_cases(due_within=7d) p50 (ms)", figures["list_due_within_7d"]["latency_ms"]["p50"],
-         f"{figures['list_due_within_7d']['rows']} rows; target < 1000"),
+         f"{figures['list_due_within_7d']['rows']} rows"),
         *((f"  the same, --limit {n} p50 (ms)", figures[f"list_due_within_7d_limit_{n}"]["latency_ms"]["p50"],
            f"{figures[f'list_due_within_7d_limit_{n}']['rows']} rows") for n in (1000, 100)),
         ("list_cases(overdue=True) p50 (ms)", figures["list_overdue"]["latency_ms"]["p50"],
          f"{figures['list_overdue']['rows']} rows"),
         ("`nrm cases list --due-within 7d` (ms)", round(figures["cli_list_due_within_7d"]["seconds"] * 1000),
-         "process start included"),
+         "the 100 due soonest; process start included; target < 1000"),
+        ("  the same, --all (ms)", round(figures["cli_list_due_within_7d_all"]["seconds"] * 1000), ""),
         ("status query p50 / max (ms)", f"{figures['status_query_ms']['p50']} / {figures['status_query_ms']['max']}",
          f"{figures['status_query_ms']['n']} random cases"),
         ("server db bytes per case", figures["db_bytes_per_case"], ""),

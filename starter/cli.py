@@ -48,6 +48,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 AsOpt = Annotated[str, typer.Option("--as", envvar="NRM_ACTOR", help="Who acts, as ROLE:ID (or NRM_ACTOR).",
                                     show_default=False)]
+DEFAULT_LIST_LIMIT = 100    # `nrm cases list` shows the cases due soonest, not thousands after a surge
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 RequestIdOpt = Annotated[Optional[str], typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")]
 
@@ -316,20 +317,29 @@ def cases_list(
     due_within: Annotated[Optional[str], typer.Option(help="Next deadline within this period: 7d, 48h...")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose next deadline has passed.")] = False,
     child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Only children / only adults.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="At most this many cases.")] = None,
+    limit: Annotated[Optional[int], typer.Option(
+        help=f"The N cases due soonest [default: {DEFAULT_LIST_LIMIT}].", show_default=False)] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="Every matching case, however many.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Running cases, by visibility query, soonest deadline first."""
+    """Running cases, by visibility query, soonest deadline first: the first 100 unless --limit or --all."""
     if overdue and due_within:
         fail("give either --overdue or --due-within, not both")
+    if all_cases and limit is not None:
+        fail("give either --limit or --all, not both")
+    if limit is not None and limit < 1:
+        fail(f"--limit must be at least 1, not {limit}")
     within = parse_duration(due_within) if due_within else None
 
     async def go():
         return await (await _client()).list_cases(stage=stage, due_within=within, overdue=overdue, child=child,
-                                                  limit=limit)
+                                                  limit=None if all_cases else limit or DEFAULT_LIST_LIMIT)
 
     rows = _run(go())
     _emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
+    if len(rows) < rows.total:
+        err.print(f"showing the {len(rows):,} due soonest of {rows.total:,} matching cases; --limit N or --all for "
+                  "more", markup=False, highlight=False)
 
 
 def main() -> None:

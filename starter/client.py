@@ -31,7 +31,7 @@ from starter.codec import UnknownKey
 from starter.connection import connect
 from starter.private_files import PrivateFileError
 from starter.settings import Settings
-from starter.visibility import CaseSummary, case_rows, running_cases_query
+from starter.visibility import CaseList, running_cases_query, soonest_cases
 from workflows.case import CaseWorkflow
 
 
@@ -199,10 +199,10 @@ class NrmClient:
         overdue: bool = False,
         child: bool | None = None,
         limit: int | None = None,
-    ) -> list[CaseSummary]:
-        """Running cases by visibility query (no per-case calls); overdue = next deadline already past."""
+    ) -> CaseList:
+        """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
+        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match."""
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         query = running_cases_query(stage=stage, due_before=due_before, child=child)
-        rows = [row async for row in case_rows(self.client, query, now, limit=limit)]
-        return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or now, r.reference))
+        return await soonest_cases(self.client, query, now, limit)

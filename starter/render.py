@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.status import CaseStatus
-from starter.client import CaseSummary
+from starter.visibility import CaseList
 
 
 def duration(span: timedelta) -> str:
@@ -63,8 +63,9 @@ def show_case(console: Console, status: CaseStatus) -> None:
     console.print(log)
 
 
-def list_cases(console: Console, rows: list[CaseSummary]) -> None:
-    table = Table(title=f"{len(rows)} case(s)", title_justify="left")
+def list_cases(console: Console, rows: CaseList) -> None:
+    title = f"{len(rows):,} case(s)" if len(rows) == rows.total else f"{len(rows):,} of {rows.total:,} cases"
+    table = Table(title=f"{title}, soonest deadline first", title_justify="left")
     for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue"):
         table.add_column(col)
     for r in rows:

@@ -3,18 +3,22 @@
 `nrm cases list` and the coordinators' digest may list thousands of cases after a surge. The SDK's
 `Client.list_workflows` decodes every attribute of every row twice (typed and untyped) into objects these lists
 do not use; reading the few payloads needed (JSON, as Temporal encodes search attributes) is several times faster.
+
+A list cut at N rows must hold the N cases due soonest, but visibility on SQL stores cannot sort (no ORDER BY) and
+pages in its own order. `soonest_cases` therefore counts: it narrows a next-deadline cutoff, by counts alone, until
+only a few more than N cases are due by it, and lists just those. Counting is cheap next to listing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
-from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest
 from pydantic import BaseModel
 from temporalio.client import Client
 
@@ -22,6 +26,13 @@ from domain.case import Stage
 from workflows import search_attributes as sa
 
 PAGE_SIZE = 1000
+# By default the cutoff search stops once at most this many cases beyond the N asked for are due by the cutoff
+# (or the cutoff is down to one millisecond, the attribute's precision): listing a few more costs less than counting.
+SLACK = 50
+MILLISECOND = timedelta(milliseconds=1)
+FIRST_STEP = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)    # before any deadline nrmflow publishes
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)      # after any
 
 
 class CaseSummary(BaseModel):
@@ -63,6 +74,19 @@ def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
     )
 
 
+class CaseList(list[CaseSummary]):
+    """Cases, soonest deadline first, and how many the query matched (`total`): these are the first of them."""
+
+    def __init__(self, rows: Iterable[CaseSummary], total: int) -> None:
+        super().__init__(rows)
+        self.total = total
+
+
+def soonest_first(rows: Iterable[CaseSummary]) -> list[CaseSummary]:
+    """Next deadline ascending, cases without one last, references breaking ties (a stable order for scripts)."""
+    return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or EARLIEST, r.reference))
+
+
 def running_cases_query(*, stage: Stage | None = None, due_before: datetime | None = None,
                         child: bool | None = None) -> str:
     """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult."""
@@ -70,7 +94,7 @@ def running_cases_query(*, stage: Stage | None = None, due_before: datetime | No
     if stage is not None:
         clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
     if due_before is not None:
-        clauses.append(f"{sa.NEXT_DEADLINE.name} <= '{due_before.astimezone(UTC).isoformat()}'")
+        clauses.append(_due_by(due_before))
     if child is not None:
         clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
     return " AND ".join(clauses)
@@ -92,3 +116,72 @@ async def case_rows(client: Client, query: str, now: datetime, *, limit: int | N
         token = page.next_page_token
         if not token:
             return
+
+
+def _due_by(cutoff: datetime) -> str:
+    return f"{sa.NEXT_DEADLINE.name} <= '{cutoff.astimezone(UTC).isoformat()}'"
+
+
+async def count_cases(client: Client, query: str) -> int:
+    """How many executions the visibility query matches."""
+    response = await client.workflow_service.count_workflow_executions(
+        CountWorkflowExecutionsRequest(namespace=client.namespace, query=query))
+    return response.count
+
+
+async def soonest_cases(client: Client, query: str, now: datetime, limit: int | None, *,
+                        slack: int = SLACK) -> CaseList:
+    """The `limit` cases the query matches whose next deadline comes soonest (all of them for None), soonest
+    first, with the count of all it matches. `slack`: how many more than `limit` may be listed and dropped."""
+    total = await count_cases(client, query)
+    if limit is None or total <= limit:
+        rows = [row async for row in case_rows(client, query, now)]
+        return CaseList(soonest_first(rows), total)
+    cutoff = await _cutoff(client, query, now, limit, slack)
+    if cutoff is None:       # fewer than `limit` cases have a deadline at all: those, then some without one
+        rows = [row async for row in case_rows(client, f"{query} AND {_due_by(LATEST)}", now)]
+        rows += [row async for row in case_rows(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NULL", now,
+                                                limit=limit - len(rows))]
+    else:
+        rows = [row async for row in case_rows(client, f"{query} AND {_due_by(cutoff)}", now)]
+    return CaseList(soonest_first(rows)[:limit], total)
+
+
+async def _cutoff(client: Client, query: str, now: datetime, limit: int, slack: int) -> datetime | None:
+    """A time by which at least `limit` of the matching cases are due and not many more (None if no time is): a
+    gallop from now, in steps doubling from a day, then bisection on the millisecond grid."""
+
+    async def due_by(cutoff: datetime) -> int:
+        return await count_cases(client, f"{query} AND {_due_by(cutoff)}")
+
+    probe = _whole_ms(now)
+    step, count = FIRST_STEP, await due_by(probe)
+    if count >= limit:                                # many overdue: walk back until fewer are due
+        hi, hi_count = probe, count
+        while hi - step > EARLIEST:
+            lo = hi - step
+            if (count := await due_by(lo)) < limit:
+                break
+            hi, hi_count, step = lo, count, step * 2
+        else:
+            lo = EARLIEST
+    else:                                             # walk forward until enough are due
+        lo = probe
+        while True:
+            hi = lo + step if step < LATEST - lo else LATEST
+            if (hi_count := await due_by(hi)) >= limit:
+                break
+            if hi == LATEST:
+                return None
+            lo, step = hi, step * 2
+    while hi_count > limit + slack and hi - lo > MILLISECOND:
+        mid = _whole_ms(lo + (hi - lo) // 2)
+        if (count := await due_by(mid)) >= limit:
+            hi, hi_count = mid, count
+        else:
+            lo = mid
+    return hi
+
+
+def _whole_ms(t: datetime) -> datetime:
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)

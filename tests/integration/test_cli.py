@@ -96,8 +96,8 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
 
     await eventually(visible)
     listed, soon = [r.json() for r in await asyncio.gather(
-        run_nrm("cases", "list", "--stage", "presumed_victim", "--adult", "--json", env=env),
-        run_nrm("cases", "list", "--due-within", "7d", "--json", env=env))]
+        run_nrm("cases", "list", "--stage", "presumed_victim", "--adult", "--all", "--json", env=env),
+        run_nrm("cases", "list", "--due-within", "7d", "--all", "--json", env=env))]
     [row] = [r for r in listed if r["reference"] == ref]
     assert row["stage"] == "presumed_victim" and row["is_child"] is False and row["next_deadline"]
     assert outside in [r["reference"] for r in soon]  # Stage 1 due 5 days after consent

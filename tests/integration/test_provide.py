@@ -118,7 +118,7 @@ async def test_the_cli_records_shows_and_lists_obligations(nrm: NrmClient, cli_e
         return rows and "nrm_referral" in rows[0].overdue
 
     await eventually(overdue, timeout=25)                     # the fast policy's provisions fall due after 10 s
-    code, out, err = await nrm_cli("cases", "list", "--overdue", "--json", env=env)
+    code, out, err = await nrm_cli("cases", "list", "--overdue", "--all", "--json", env=env)
     [row] = [r for r in json.loads(out) if r["reference"] == ref]
     assert {"nrm_referral", "legal_advice"} <= set(row["overdue"]) and "accommodation" not in row["overdue"]
     code, out, err = await nrm_cli("case", "show", ref, env=env)
