@@ -9,7 +9,6 @@ import typer
 
 from starter.cli import _run, app, out
 from starter.codec import EncryptionCodec, KeyRing
-from starter.codec_server import build_codec_app, codec_token, start_codec_server
 from starter.logs import configure_logging
 from starter.settings import Settings
 
@@ -20,6 +19,8 @@ def codec_server(
     port: Annotated[Optional[int], typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
 ) -> None:
     """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token."""
+    from starter.codec_server import build_codec_app, codec_token, start_codec_server  # aiohttp: 0.1 s a start
+
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
 
