@@ -318,7 +318,7 @@ def cases_list(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose next deadline has passed.")] = False,
     child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Only children / only adults.")] = None,
     limit: Annotated[Optional[int], typer.Option(
-        help=f"The N cases due soonest [default: {DEFAULT_LIST_LIMIT}].", show_default=False)] = None,
+        help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="Every matching case, however many.")] = False,
     as_json: JsonOpt = False,
 ) -> None:

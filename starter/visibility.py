@@ -32,7 +32,7 @@ SLACK = 50
 MILLISECOND = timedelta(milliseconds=1)
 FIRST_STEP = timedelta(days=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)    # before any deadline nrmflow publishes
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)      # after any
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)      # after any: the forward search gives up there
 
 
 class CaseSummary(BaseModel):
@@ -135,16 +135,18 @@ async def soonest_cases(client: Client, query: str, now: datetime, limit: int | 
     first, with the count of all it matches. `slack`: how many more than `limit` may be listed and dropped."""
     total = await count_cases(client, query)
     if limit is None or total <= limit:
-        rows = [row async for row in case_rows(client, query, now)]
-        return CaseList(soonest_first(rows), total)
+        return CaseList(soonest_first(await _listed(client, query, now)), total)
     cutoff = await _cutoff(client, query, now, limit, slack)
     if cutoff is None:       # fewer than `limit` cases have a deadline at all: those, then some without one
-        rows = [row async for row in case_rows(client, f"{query} AND {_due_by(LATEST)}", now)]
-        rows += [row async for row in case_rows(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NULL", now,
-                                                limit=limit - len(rows))]
+        rows = await _listed(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NOT NULL", now)
+        rows += await _listed(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NULL", now, limit - len(rows))
     else:
-        rows = [row async for row in case_rows(client, f"{query} AND {_due_by(cutoff)}", now)]
+        rows = await _listed(client, f"{query} AND {_due_by(cutoff)}", now)
     return CaseList(soonest_first(rows)[:limit], total)
+
+
+async def _listed(client: Client, query: str, now: datetime, limit: int | None = None) -> list[CaseSummary]:
+    return [row async for row in case_rows(client, query, now, limit=limit)]
 
 
 async def _cutoff(client: Client, query: str, now: datetime, limit: int, slack: int) -> datetime | None:

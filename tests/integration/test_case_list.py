@@ -10,9 +10,9 @@ from domain.reference import workflow_id
 from starter.client import NrmClient
 from starter.visibility import count_cases, running_cases_query, soonest_cases
 from tests.conftest import eventually
-from workflows import search_attributes as sa
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral
 from tests.integration.nrm_cli import run_nrm
+from workflows import search_attributes as sa
 
 
 async def test_a_cut_list_holds_the_cases_due_soonest(nrm: NrmClient) -> None:
@@ -37,6 +37,7 @@ async def test_a_cut_list_holds_the_cases_due_soonest(nrm: NrmClient) -> None:
     month_later = await soonest_cases(client, query, now + timedelta(days=30), 2, slack=0)   # all overdue by then
     assert [r.reference for r in month_later] == order[:2]
     assert [r.overdue for r in month_later] == [["stage1_decision"]] * 2
+
 
 async def test_the_command_shows_the_first_100_and_says_how_many_more(cli_env: dict[str, str],
                                                                       nrm: NrmClient) -> None:
