@@ -10,16 +10,17 @@ import asyncio
 
 import structlog
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.actor_directory import ActorDirectoryFollower
+from plumbing.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
-from starter.connection import connect
-from starter.logs import configure_logging
-from starter.settings import Settings
+from plumbing.connection import connect
+from plumbing.logs import configure_logging
+from plumbing.settings import Settings
 from workflows.actor_check import ActorCheckInterceptor
 from workflows.case import CaseWorkflow
 from workflows.repeated_acts import RepeatedActInterceptor
@@ -65,10 +66,10 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, DigestWorkflow],
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
-                    digest.collect_due_obligations, actors.load_actor_directory],
+                    digest.collect_due_obligations],
         # a repeated request id is answered before anything checks it again; then every act's signature is checked
         interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor(actors.current)],
-        plugins=[actors],  # follows the actor directory file while the worker runs
+        plugins=[SimplePlugin("nrm-actor-directory", run_context=actors.following)],
         # cases verify Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
         workflow_runner=SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography")),
     )
@@ -83,7 +84,7 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
 
 
 def main() -> None:
-    from starter.exit import leave
+    from plumbing.exit import leave
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)

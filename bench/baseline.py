@@ -17,7 +17,7 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     from bench.plan import BaselineAct, BaselineStatus, Duty
-    from workflows.search_attributes import STAGE
+    from plumbing.search_attributes import STAGE
 
 BASELINE_TIMEOUT = timedelta(minutes=2)
 

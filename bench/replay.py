@@ -22,8 +22,8 @@ from bench.baseline import BaselineWorkflow
 from bench.histories import event_counts
 from bench.phase import drive_both, sides
 from bench.run import comparison_parser, main, out, where
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from workflows.case import CaseWorkflow
 from workflows.repeated_acts import RepeatedActInterceptor
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from starter.exit import leave
+from plumbing.exit import leave
 
 progress_console = Console(stderr=True)
 out = Console()

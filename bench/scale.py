@@ -27,7 +27,7 @@ from bench.run import main, out, parser, profile_path, progress_console
 from bench.server import site
 from bench.worker_process import WorkerProcess
 from starter.client import NrmClient
-from starter.settings import Settings
+from plumbing.settings import Settings
 
 DUE_WITHIN = timedelta(days=7)
 

@@ -21,11 +21,11 @@ from bench.drive import bench_actor
 from bench.worker_process import bench_settings
 from domain.roles import Role
 from starter.actors import add_actor
-from starter.codec import KeyRing
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.codec import KeyRing
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from starter.up import temporal_binary, wait_for_server
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 
 
 @dataclass

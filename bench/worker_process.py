@@ -20,10 +20,10 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from bench.baseline import BaselineWorkflow, baseline_alert
-from starter.connection import connect
-from starter.exit import leave
-from starter.logs import configure_logging
-from starter.settings import Settings
+from plumbing.connection import connect
+from plumbing.exit import leave
+from plumbing.logs import configure_logging
+from plumbing.settings import Settings
 from worker import build_worker
 
 KINDS = ("nrmflow", "baseline")

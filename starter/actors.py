@@ -2,53 +2,27 @@
 
 The directory (NRM_ACTORS_FILE, default `$NRM_HOME/actors.json`) lists each actor's id, role, Ed25519 public key
 and revocation; it holds no secret but decides who may act, so it must not be writable by group or others. The
-workers read and follow it (activities.actor_directory); `nrm actors add|revoke` change it.
+workers read and follow it (plumbing.actor_directory); `nrm actors add|revoke` change it.
 An actor's private key lives in `$NRM_HOME/actors/<id>.key` (owner-only) on the machine they act from.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio.client import Interceptor, OutboundInterceptor, StartWorkflowUpdateInput
 
-from domain.actors import ActorAssertion, ActorDirectory, DirectoryEntry, public_key_text, sign_act
+from domain.actors import ActorAssertion, DirectoryEntry, public_key_text, sign_act
 from domain.roles import Actor
-from starter.private_files import PrivateFileError, read_private, write_private
-from starter.settings import Settings
+from plumbing.actor_directory import DirectoryError, load_directory, save_directory
+from plumbing.private_files import PrivateFileError, read_private, write_private
+from plumbing.settings import Settings
 from workflows.actor_check import ASSERTION_HEADER, assertion_header
-
-
-class DirectoryError(PrivateFileError):
-    """The actor directory cannot be trusted or changed as asked."""
-
-
-def load_directory(path: Path) -> ActorDirectory:
-    """The directory file; an absent file is an empty directory (every act is then refused by name)."""
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        return ActorDirectory()
-    if mode & 0o022:
-        raise DirectoryError(f"actor directory {path} is writable by group or others (mode {mode:o}): anyone "
-                             f"who can write it can make themselves an actor; `chmod 644 {path}`")
-    try:
-        return ActorDirectory.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise DirectoryError(f"actor directory {path} is malformed: {exc.error_count()} problem(s), "
-                             f"first at {'.'.join(map(str, exc.errors()[0]['loc']))}") from None
-
-
-def save_directory(path: Path, directory: ActorDirectory) -> None:
-    write_private(path, json.dumps(directory.model_dump(mode="json", exclude={"max_assertion_age"}), indent=2),
-                  replace=True)
-    path.chmod(0o644)
 
 
 def private_key_path(settings: Settings, actor_id: str) -> Path:

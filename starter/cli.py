@@ -26,11 +26,11 @@ from domain.roles import Actor
 from domain.status import CaseStatus
 from starter import render
 from starter.client import NrmClient, NrmError, invalid_input
-from starter.codec import KeyFileError, KeyRing
-from starter.private_files import PrivateFileError
-from starter.exit import leave
-from starter.logs import configure_logging
-from starter.settings import Settings
+from plumbing.codec import KeyFileError, KeyRing
+from plumbing.private_files import PrivateFileError
+from plumbing.exit import leave
+from plumbing.logs import configure_logging
+from plumbing.settings import Settings
 
 app = typer.Typer(help="nrmflow: National Referral Mechanism cases on Temporal.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -343,7 +343,7 @@ def cases_list(
 
 
 def main() -> None:
-    """Entry point of the `nrm` script; leaves through os._exit (see starter.exit)."""
+    """Entry point of the `nrm` script; leaves through os._exit (see plumbing.exit)."""
     code: Any = 1
     try:
         app()

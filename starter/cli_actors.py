@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from starter.actors import add_actor, load_directory, private_key_path, revoke_actor
+from plumbing.actor_directory import load_directory
+from starter.actors import add_actor, private_key_path, revoke_actor
 from starter.cli import JsonOpt, _actor, _emit, app, fail, out
-from starter.private_files import PrivateFileError
-from starter.settings import Settings
+from plumbing.private_files import PrivateFileError
+from plumbing.settings import Settings
 
 actors_app = typer.Typer(help="Actors: who may act on cases, verified by their signing keys.", no_args_is_help=True)
 app.add_typer(actors_app, name="actors")

@@ -22,8 +22,8 @@ from starter.audit.manifest import verify as verify_set
 from starter.audit.replay import replay as replay_cases
 from starter.cli import AsOpt, JsonOpt, _actor, _run, _settings, app, err, fail, out, print_json
 from starter.client import NrmClient
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 
 audit_app = typer.Typer(help="Auditors: replay, export and verify histories; timelines; deadline compliance.",
                         no_args_is_help=True)

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from starter.cli import _run, app, out
-from starter.codec import EncryptionCodec, KeyRing
-from starter.logs import configure_logging
-from starter.settings import Settings
+from plumbing.codec import EncryptionCodec, KeyRing
+from plumbing.logs import configure_logging
+from plumbing.settings import Settings
 
 
 @app.command("codec-server")

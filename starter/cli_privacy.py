@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from starter.cli import AsOpt, _actor, _client, _run, app, case_app, out, parse_duration
-from starter.private_files import write_private
+from plumbing.private_files import write_private
 from starter.retention import namespace_retention, set_namespace_retention
 
 

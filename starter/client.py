@@ -27,11 +27,11 @@ from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, Exte
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
 from starter.actors import SigningInterceptor
-from starter.codec import UnknownKey
-from starter.connection import connect
-from starter.private_files import PrivateFileError
-from starter.settings import Settings
-from starter.visibility import CaseList, running_cases_query, soonest_cases
+from plumbing.codec import UnknownKey
+from plumbing.connection import connect
+from plumbing.private_files import PrivateFileError
+from plumbing.settings import Settings
+from plumbing.visibility import CaseList, running_cases_query, soonest_cases
 from workflows.case import CaseWorkflow
 
 

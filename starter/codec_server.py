@@ -20,9 +20,9 @@ from aiohttp import hdrs, web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from starter.codec import EncryptionCodec, UnknownKey
-from starter.private_files import read_private, write_private
-from starter.settings import Settings
+from plumbing.codec import EncryptionCodec, UnknownKey
+from plumbing.private_files import read_private, write_private
+from plumbing.settings import Settings
 
 log = structlog.get_logger(__name__)
 

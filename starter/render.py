@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.status import CaseStatus
-from starter.visibility import CaseList
+from plumbing.visibility import CaseList
 
 
 def duration(span: timedelta) -> str:

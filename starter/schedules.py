@@ -17,9 +17,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from activities.digest import DigestRequest
-from starter.settings import Settings
-from workflows.digest import DigestWorkflow
+from plumbing.settings import Settings
+from workflows.digest import DigestRequest, DigestWorkflow
 
 DIGEST_SCHEDULE_ID = "nrm-daily-digest"
 

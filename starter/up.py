@@ -16,13 +16,13 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 
-from starter.codec import EncryptionCodec, KeyRing
+from plumbing.codec import EncryptionCodec, KeyRing
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
-from starter.connection import connect
+from plumbing.connection import connect
 from starter.retention import set_namespace_retention
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
-from starter.settings import Settings
-from workflows.search_attributes import dev_server_flags
+from plumbing.settings import Settings
+from plumbing.search_attributes import dev_server_flags
 
 log = structlog.get_logger(__name__)
 

@@ -20,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from starter.client import NrmClient
 from domain.roles import Actor
 from starter.actors import add_actor
-from starter.codec import KeyRing
-from starter.settings import Settings
+from plumbing.codec import KeyRing
+from plumbing.settings import Settings
 from tests.devserver import address, start_dev_server
 from worker import build_worker
 

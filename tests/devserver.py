@@ -10,11 +10,11 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from starter.client import NrmClient
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from starter.up import temporal_binary
 from worker import build_worker
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 
 
 async def start_dev_server(

@@ -43,7 +43,7 @@ def assertion_from_header(headers: Mapping[str, Payload]) -> ActorAssertion | No
 
 
 class ActorCheckInterceptor(Interceptor):
-    """`directory` gives the worker's current actor directory (activities.actor_directory.ActorDirectoryFollower)."""
+    """`directory` gives the worker's current actor directory (plumbing.actor_directory.ActorDirectoryFollower)."""
 
     def __init__(self, directory: Callable[[], ActorDirectory]) -> None:
         self.directory = directory

@@ -24,7 +24,6 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.actor_directory import ActorDirectoryFollower
     from activities.notifications import PERMANENT_FAILURE, NotificationActivities
     from domain import transitions
     from domain.actors import ActorAssertion, ActorDirectory, NotVerified, verify_act
@@ -41,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.roles import Actor
     from domain.status import ActResult, CaseStatus, act_result, case_status
-    from workflows import search_attributes as sa
+    from plumbing import search_attributes as sa
 
 ALERT_TIMEOUT = timedelta(minutes=2)
 ALERT_RETRY = RetryPolicy(
@@ -62,7 +61,7 @@ LETTERS_PATCH = "decision-letters"                    # each decision is sent as
 DELIVERY_FAILURES_PATCH = "delivery-failure-escalation"  # a permanently undeliverable message is escalated
 OPEN_DEADLINES_PATCH = "open-deadlines-search-attribute"  # NrmOpenDeadlines lists every open obligation
 # every patch above (and workflows.repeated_acts') at once; acts are verified against the worker's actor directory
-# (activities.actor_directory), so the case loads no copy of it; and an act returns the brief ActResult
+# (plumbing.actor_directory), so the case loads no copy of it; and an act returns the brief ActResult
 CURRENT_BEHAVIOUR = "case-behaviour-2026-11"
 
 
@@ -84,7 +83,6 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
-        self._load_actors_at_start()
         while True:
             self._publish_search_attributes()
             self._start_watchers()
@@ -175,28 +173,6 @@ class CaseWorkflow:
         if not isinstance(actor, Actor):
             raise NotVerified(f"the act {act} names no actor")
         verify_act(directory, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
-
-    def _load_actors_at_start(self) -> None:
-        """Replays the copy of the directory that cases opened between VERIFIED_ACTORS_PATCH and
-        CURRENT_BEHAVIOUR loaded into their history (it verifies nothing since)."""
-        if not self._current and workflow.patched(VERIFIED_ACTORS_PATCH):
-            asyncio.create_task(self._load_actors())
-
-    @workflow.signal
-    async def actors_changed(self) -> None:
-        """Sent to every case by `nrm actors add|revoke|sync` before CURRENT_BEHAVIOUR; handled for their replay."""
-        if not self._current:
-            await self._load_actors()
-
-    async def _load_actors(self) -> None:
-        load = (workflow.execute_local_activity_method if workflow.patched(LOCAL_DIRECTORY_PATCH)
-                else workflow.execute_activity_method)
-        await load(
-            ActorDirectoryFollower.load_actor_directory,
-            start_to_close_timeout=DIRECTORY_TIMEOUT,
-            retry_policy=DIRECTORY_RETRY,
-            summary="load actor directory",
-        )
 
     @workflow.query
     def status(self) -> CaseStatus:

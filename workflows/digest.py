@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.digest import DigestActivities, DigestRequest
+    from activities.digest import DigestActivities
     from activities.notifications import NotificationActivities
-    from workflows.case import ALERT_RETRY, ALERT_TIMEOUT
+    from workflows.case import ALERT_RETRY as DELIVERY_RETRY, ALERT_TIMEOUT as DELIVERY_TIMEOUT
+
+
+class DigestRequest(BaseModel):
+    """The schedule's input: obligations due within this many hours are listed."""
+
+    window_hours: int = Field(48, ge=1, le=24 * 31)
 
 
 @workflow.defn(name="DigestWorkflow")
@@ -18,11 +25,13 @@ class DigestWorkflow:
     @workflow.run
     async def run(self, request: DigestRequest) -> int:
         digest = await workflow.execute_activity_method(
-            DigestActivities.collect_due_obligations, request,
-            start_to_close_timeout=timedelta(minutes=2), retry_policy=ALERT_RETRY,
+            DigestActivities.collect_due_obligations, request.window_hours,
+            start_to_close_timeout=timedelta(minutes=2), retry_policy=DELIVERY_RETRY,
+            summary="collect due obligations",
         )
         await workflow.execute_activity_method(
             NotificationActivities.send_notice, digest,
-            start_to_close_timeout=ALERT_TIMEOUT, retry_policy=ALERT_RETRY,
+            start_to_close_timeout=DELIVERY_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            summary="digest",
         )
         return len(digest.rows)

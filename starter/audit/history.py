@@ -30,8 +30,8 @@ from domain.errors import DomainError
 from domain.reference import check_reference, workflow_id
 from domain.requests import OpenCase
 from starter.client import NrmError, UnknownCase
-from starter.codec import UnknownKey
-from workflows import search_attributes as sa
+from plumbing.codec import UnknownKey
+from plumbing import search_attributes as sa
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
 # a case's clock (workflow.now()) rounds the task's start to the microsecond, the event's time as read here truncates it

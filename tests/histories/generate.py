@@ -37,10 +37,10 @@ from starter.audit.export import write_history
 from starter.audit.history import MANIFEST_NAME, fetch_case
 from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
-from starter.connection import data_converter
+from plumbing.connection import data_converter
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 from worker import build_worker
 from workflows.case import CaseWorkflow
 
@@ -219,7 +219,7 @@ async def generate(directory: Path = CASES) -> None:
 
 
 if __name__ == "__main__":
-    from starter.exit import leave
+    from plumbing.exit import leave
 
     asyncio.run(generate())
     leave(0)

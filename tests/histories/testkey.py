@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from starter.settings import Settings
+from plumbing.settings import Settings
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"                    # the stored histories and their manifest

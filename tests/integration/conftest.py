@@ -9,7 +9,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from starter.client import NrmClient
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.integration.smtp_server import SmtpServer
 from worker import build_worker
 

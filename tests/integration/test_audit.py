@@ -26,8 +26,8 @@ from starter.audit.replay import replay
 from starter.audit.timeline import REFUSED_NOTE
 from starter.audit.timeline import build as build_timeline
 from starter.client import NrmClient, Refused
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
 from tests.devserver import address, start_dev_server
 from tests.integration.helpers import (

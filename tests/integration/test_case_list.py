@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from domain.reference import workflow_id
 from starter.client import NrmClient
-from starter.visibility import count_cases, running_cases_query, soonest_cases
+from plumbing.visibility import count_cases, running_cases_query, soonest_cases
 from tests.conftest import eventually
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral
 from tests.integration.nrm_cli import run_nrm
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 
 
 async def test_a_cut_list_holds_the_cases_due_soonest(nrm: NrmClient) -> None:

@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payloads
 
 from domain.reference import workflow_id
 from starter.client import NrmClient
-from starter.codec import EncryptionCodec, KeyRing
+from plumbing.codec import EncryptionCodec, KeyRing
 from starter.codec_server import SESSION_COOKIE, build_codec_app, start_codec_server
 from starter.up import temporal_binary
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, history_events

@@ -17,7 +17,7 @@ from domain.requests import ExtendRRRequest
 from domain.status import ActResult
 from starter.audit.history import fetch_case
 from starter.audit.replay import replay
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.devserver import own_server
 from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
 

@@ -14,9 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.case import Stage
 from domain.reference import workflow_id
 from starter.client import NrmClient, NrmError
-from starter.codec import KeyRing
-from starter.connection import data_converter
-from starter.settings import Settings
+from plumbing.codec import KeyRing
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from tests.conftest import eventually
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
 from worker import build_worker

@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from domain.requests import ExtendRRRequest
 from starter.client import NrmClient, NrmError
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.devserver import address, start_dev_server
 from tests.integration.helpers import (
     AUTHORITY,

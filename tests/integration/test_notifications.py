@@ -14,7 +14,7 @@ from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
 from domain.roles import Actor, Role
 from domain.status import CaseStatus, DeadlineState
 from starter.client import NrmClient
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
 from tests.integration.conftest import REFUSED, smtp_settings
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral, decision, history_events

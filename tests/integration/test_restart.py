@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.case import Stage
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
 from tests.devserver import own_server
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, outbox_messages

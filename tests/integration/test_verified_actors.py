@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.workflow import _Definition
 
-from activities.actor_directory import ActorDirectoryFollower
+from plumbing.actor_directory import ActorDirectoryFollower
 from domain.actors import ActorAssertion, sign_act
 from domain.case import Stage
 from domain.reference import workflow_id
@@ -37,7 +37,7 @@ from starter.actors import (
     revoke_actor,
 )
 from starter.client import NrmClient
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
 from tests.integration.case_before_actors import CaseWorkflowBeforeActors, CaseWorkflowBeforeCurrentBehaviour
 from tests.integration.helpers import (

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import SIGNATURE_HEADER, OutgoingMessage, PermanentDeliveryError, WebhookChannel, WebhookConfig
 from starter.client import NrmClient
-from starter.settings import Settings
+from plumbing.settings import Settings
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
 from worker import build_worker
 

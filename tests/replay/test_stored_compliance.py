@@ -12,7 +12,7 @@ from starter.audit import compliance, stats, timeline
 from starter.audit.compliance import Status
 from starter.audit.facts import case_facts
 from starter.audit.history import AuditEvent, TimerEvent, decode_case, load_path
-from starter.connection import data_converter
+from plumbing.connection import data_converter
 from tests.histories.testkey import CASES, settings_with_test_only_key
 
 STEP = timedelta(seconds=6)   # tests/policies/fast.toml: rr.auto_extension_step

@@ -14,7 +14,7 @@ from temporalio.converter import DataConverter
 from starter.audit.history import load_path
 from starter.audit.manifest import Manifest, verify
 from starter.audit.replay import replay
-from starter.connection import data_converter
+from plumbing.connection import data_converter
 from tests.histories.generate import PATHS as GENERATED
 from tests.histories.testkey import CASES, settings_with_test_only_key
 from tests.replay.variants import CaseWorkflowWithoutReminders

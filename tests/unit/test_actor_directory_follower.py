@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from activities.actor_directory import ActorDirectoryFollower
+from plumbing.actor_directory import ActorDirectoryFollower
 from domain.actors import NotVerified
 from domain.roles import Actor
 from starter.actors import add_actor, revoke_actor
-from starter.settings import Settings
+from plumbing.settings import Settings
 
 
 def settings_in(home: Path) -> Settings:

@@ -14,9 +14,9 @@ from activities.digest import digest_rows
 from domain import transitions
 from domain.case import ObligationKind
 from tests.integration.helpers import decision
-from starter.visibility import CaseSummary, case_row
+from plumbing.visibility import CaseSummary, case_row
 from tests.unit.builders import T0, opened
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 
 
 def test_open_deadlines_round_trip_through_the_attribute() -> None:
@@ -59,9 +59,8 @@ def test_rows_are_the_overdue_and_soon_due_obligations_soonest_first() -> None:
             f"legal_advice@{(T0 - timedelta(hours=1)).isoformat()}",
             f"stage2_decision@{(T0 + timedelta(days=90)).isoformat()}",
             f"rr_granted@{(T0 + timedelta(hours=3)).isoformat()}"])), now),
-        case_row(listed("NRM-0000-0002", sa.IS_CHILD.value_set(True),
-                        sa.NEXT_DEADLINE.value_set(T0 + timedelta(hours=5)),
-                        sa.NEXT_DEADLINE_KIND.value_set(ObligationKind.STAGE1_DECISION.value)), now),
+        case_row(listed("NRM-0000-0002", sa.IS_CHILD.value_set(True), sa.OPEN_DEADLINES.value_set([
+            f"{ObligationKind.STAGE1_DECISION.value}@{(T0 + timedelta(hours=5)).isoformat()}"])), now),
     ]
     rows = digest_rows(found, now, horizon)
     assert [(r.reference, r.kind, r.overdue) for r in rows] == [

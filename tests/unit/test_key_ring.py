@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from starter.codec import EncryptionCodec, KeyFileError, KeyRing, UnknownKey
+from plumbing.codec import EncryptionCodec, KeyFileError, KeyRing, UnknownKey
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"name": "payload under test"}')
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from domain.errors import InvalidRequest
 from domain.referral import Referral
-from starter.logs import configure_logging
+from plumbing.logs import configure_logging
 
 SENTINEL = "Zyxwv Sentinel-Name 1a2b"
 

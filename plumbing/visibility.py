@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from domain.case import Stage
-from workflows import search_attributes as sa
+from plumbing import search_attributes as sa
 
 PAGE_SIZE = 1000
 # By default the cutoff search stops once at most this many cases beyond the N asked for are due by the cutoff

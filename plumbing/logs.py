@@ -40,7 +40,7 @@ ALLOWED_TEMPORAL_FIELDS = frozenset({
     "update_id", "update_name", "signal_name", "query_name",
 })
 MASK = "[withheld]"
-_PROJECT_MODULES = ("domain.", "starter.", "workflows.", "activities.", "worker")
+_PROJECT_MODULES = ("domain.", "plumbing.", "starter.", "workflows.", "activities.", "worker")
 
 
 _FORMATTER_META = frozenset({"_record", "_from_structlog"})

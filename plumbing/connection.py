@@ -8,8 +8,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from starter.codec import EncryptionCodec, KeyRing
-from starter.settings import Settings
+from plumbing.codec import EncryptionCodec, KeyRing
+from plumbing.settings import Settings
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from starter.private_files import PrivateFileError, read_private, write_private
+from plumbing.private_files import PrivateFileError, read_private, write_private
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
