@@ -1,4 +1,4 @@
-"""The nrmflow worker: the case workflow, its activities and the encrypting data converter on one task queue.
+"""The nrmflow worker: the case workflows and their activities (one plugin, workflows.plugin) on one task queue.
 
 `python worker.py` and `nrm worker` run it against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE; `nrm up` runs it beside
 the embedded dev server.
@@ -10,9 +10,8 @@ import asyncio
 
 import structlog
 from temporalio.client import Client
-from temporalio.plugin import SimplePlugin
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from plumbing.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
@@ -21,10 +20,7 @@ from activities.notifications import NotificationActivities
 from plumbing.connection import connect
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
-from workflows.actor_check import ActorCheckInterceptor
-from workflows.case import CaseWorkflow
-from workflows.repeated_acts import RepeatedActInterceptor
-from workflows.digest import DigestWorkflow
+from workflows.plugin import nrm_plugin
 
 log = structlog.get_logger(__name__)
 
@@ -57,22 +53,29 @@ def notification_activities(settings: Settings) -> NotificationActivities:
     )
 
 
+def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker Versioning, when NRM_DEPLOYMENT_NAME and NRM_BUILD_ID are set (off on the embedded server): cases are
+    pinned to the build that started them and move to a newer one when they continue as new. Pinned is the worker's
+    default rather than `@workflow.defn(versioning_behavior=...)`: the server refuses a behaviour from a worker that
+    is not versioned, and the embedded server runs unversioned workers."""
+    if not (settings.deployment_name and settings.build_id):
+        return None
+    return WorkerDeploymentConfig(version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
+                                  use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED)
+
+
 def build_worker(client: Client, settings: Settings) -> Worker:
     notifications = notification_activities(settings)
     digest = DigestActivities(client)
     actors = ActorDirectoryFollower(settings)
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[CaseWorkflow, DigestWorkflow],
+    plugin = nrm_plugin(
+        client.data_converter,
+        directory=actors.current,
         activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
                     digest.collect_due_obligations],
-        # a repeated request id is answered before anything checks it again; then every act's signature is checked
-        interceptors=[RepeatedActInterceptor(), ActorCheckInterceptor(actors.current)],
-        plugins=[SimplePlugin("nrm-actor-directory", run_context=actors.following)],
-        # cases verify Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
-        workflow_runner=SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography")),
+        run_context=actors.following,
     )
+    return Worker(client, task_queue=settings.task_queue, plugins=[plugin], deployment_config=deployment(settings))
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:

@@ -80,4 +80,5 @@ def render(name: str, language: str, context: dict[str, Any]) -> Rendered:
         lang = FALLBACK
     template = _environment().get_template(f"{lang}/{name}.txt")
     module = template.make_module({**labels(lang), **context})
-    return Rendered(subject=" ".join(str(module.subject).split()), body=str(module), language=lang)
+    subject = str(getattr(module, "subject"))  # noqa: B009 (set by the template itself, not known to the type)
+    return Rendered(subject=" ".join(subject.split()), body=str(module), language=lang)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Interceptor, Replayer
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import Replayer
 
 from bench import report
 from bench.baseline import BaselineWorkflow
@@ -23,9 +24,7 @@ from bench.histories import event_counts
 from bench.phase import drive_both, sides
 from bench.run import comparison_parser, main, out, where
 from plumbing.connection import data_converter
-from plumbing.settings import Settings
-from workflows.case import CaseWorkflow
-from workflows.repeated_acts import RepeatedActInterceptor
+from workflows.plugin import nrm_plugin
 
 
 def _export(histories: list[WorkflowHistory], path: Path) -> None:
@@ -54,11 +53,11 @@ async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> float
     return elapsed
 
 
-async def _measure(histories: list[WorkflowHistory], workflow: type, settings: Settings, export: Path, warmup: int,
-                   interceptors: Sequence[Interceptor] = ()) -> dict[str, Any]:
+async def _measure(histories: list[WorkflowHistory], plugin: SimplePlugin, export: Path, warmup: int
+                   ) -> dict[str, Any]:
     _export(histories, export)
     histories = _load(export)
-    replayer = Replayer(workflows=[workflow], data_converter=data_converter(settings), interceptors=interceptors)
+    replayer = Replayer(workflows=[], plugins=[plugin])
     await _replay(replayer, histories[:warmup])
     seconds = await _replay(replayer, histories)
     return {
@@ -76,9 +75,12 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
         await drive_both(n, b, args.histories, args.concurrency, warmup=0, rounds=args.rounds)
         n_histories, b_histories = await n.histories(args.histories), await b.histories(args.histories)
     warmup = min(args.warmup, args.histories)
-    nrmflow = await _measure(n_histories, CaseWorkflow, n.site.settings, scratch / "nrmflow.jsonl", warmup,
-                             [RepeatedActInterceptor()])  # as `nrm audit replay` replays
-    baseline = await _measure(b_histories, BaselineWorkflow, b.site.settings, scratch / "baseline.jsonl", warmup)
+    # nrmflow as `nrm audit replay` replays it (its plugin); the baseline with the same converter
+    nrmflow = await _measure(n_histories, nrm_plugin(data_converter(n.site.settings)), scratch / "nrmflow.jsonl",
+                             warmup)
+    baseline = await _measure(b_histories, SimplePlugin("baseline", data_converter=data_converter(b.site.settings),
+                                                        workflows=[BaselineWorkflow]), scratch / "baseline.jsonl",
+                              warmup)
     ratios = {"histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"])}
     rows = [
         ("histories per second", nrmflow["histories_per_second"], baseline["histories_per_second"],

@@ -2,7 +2,7 @@
 
 Obligations are the general shape of every duty with a deadline (Stage 1 and Stage 2 decisions, provisions,
 assessments and their reviews; return steps later): an owner, a due time, reminders, breaches and the record of
-its fulfilment. Fields added after the first release have defaults so that older histories still load.
+its fulfilment.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Obligation(BaseModel):
     breaches: list[Breach] = Field(default_factory=list)
     fulfilled_at: datetime | None = None   # when it was done (as stated by whoever recorded it)
     fulfilled_by: Actor | None = None
-    created_at: datetime | None = None     # None on obligations older than this field: window_start then
+    created_at: datetime                   # when the case came to owe it
     waivable: bool = False                 # the policy lets the owner record "not needed", with a reason
     waived: bool = False
     evidence: str = ""                     # evidence note, or the reason it was not needed
@@ -61,10 +61,6 @@ class Obligation(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.fulfilled_at is None
-
-    @property
-    def existed_from(self) -> datetime:
-        return self.created_at or self.window_start
 
     @property
     def late(self) -> bool:
@@ -127,9 +123,6 @@ class RecoveryReflection(BaseModel):
     extensions: list[RRExtension] = Field(default_factory=list)
 
 
-MAX_REMEMBERED_ACTS = 1000  # far more acts than a case sees; bounds what continue-as-new carries
-
-
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -145,7 +138,7 @@ class CaseState(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     assessments: list[AssessmentRecord] = Field(default_factory=list)
     delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
-    act_ids: list[str] = Field(default_factory=list)  # request ids of acts carried out, newest last (bounded)
+    act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -154,10 +147,6 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
-
-    def remember_act(self, request_id: str) -> None:
-        """Keep the request id so that a repeat in a later run is answered, not carried out again."""
-        self.act_ids = [*self.act_ids[-(MAX_REMEMBERED_ACTS - 1):], request_id]
 
     def open_obligation(self, kind: ObligationKind) -> Obligation | None:
         return next((o for o in self.open_obligations if o.kind is kind), None)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from domain.case import CaseState, DeliveryFailure, Obligation, ObligationKind, Outcome
+from domain.deadlines import Alert
 from domain.roles import Act, Role
 
 
@@ -94,6 +95,7 @@ class Digest(BaseModel):
 
 
 Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
+Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed   # what a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseState, Outcome
 from domain.policy import Policy
@@ -27,35 +27,42 @@ class OpenCase(BaseModel):
     state: CaseState | None = None
 
 
-class ConsentRequest(BaseModel):
+REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$"
+
+
+class ActRequest(BaseModel):
+    """What every act carries: who acts, and optionally the caller's request id. An act repeated under its request
+    id is carried out once; the id is part of the signed arguments, so only its signer can repeat it."""
+
     actor: Actor
+    request_id: str | None = Field(default=None, pattern=REQUEST_ID)
+
+
+class ConsentRequest(ActRequest):
     note: str = ""
 
 
-class DecisionRequest(BaseModel):
-    actor: Actor
+class DecisionRequest(ActRequest):
     outcome: Outcome
     reasons: str = ""
     evidence: str = ""
     informed_in: str = ""
 
 
-class ExtendRRRequest(BaseModel):
+class ExtendRRRequest(ActRequest):
     """Give either the new end of the R&R period or the length to add to it."""
 
-    actor: Actor
     reasons: str = ""
     new_end: datetime | None = None
     extend_by: timedelta | None = None
 
 
-class ProvideRequest(BaseModel):
+class ProvideRequest(ActRequest):
     """A provision given (`when` it was done, default now) or, where the policy allows it, not needed.
 
     `kind` is a plain string so that an unknown kind reaches the validator and is refused there by name.
     """
 
-    actor: Actor
     kind: str
     when: datetime | None = None
     evidence: str = ""
@@ -73,7 +80,6 @@ class AssessmentResult(BaseModel):
     document: str = ""        # reference to the full assessment kept elsewhere
 
 
-class AssessRequest(BaseModel):
-    actor: Actor
+class AssessRequest(ActRequest):
     kind: str
     result: AssessmentResult

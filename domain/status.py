@@ -62,6 +62,7 @@ class ActResult(BaseModel):
     open_deadlines: list[OpenDeadline]     # soonest first
     breach_count: int
     as_of: datetime
+    repeated: bool = False                 # a repeat of an act carried out earlier under its request id: no change
 
 
 class CaseStatus(ActResult):

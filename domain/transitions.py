@@ -1,7 +1,8 @@
 """What each human act requires (`check_*`, run by the Update validators) and what it changes (`apply_*`).
 
 `check_*` must refuse everything that `apply_*` cannot carry out, with a message fit for the command line, so
-that a refused act writes nothing to the case history.
+that a refused act writes nothing to the case history. `apply_*` changes the state and returns the messages the
+act causes (letters, assessment requests): the workflow sends them, so side effects start in one place.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from domain.case import (
 )
 from domain.deadlines import move_due, new_obligation
 from domain.errors import InvalidRequest, NotAuthorized, WrongStage
+from domain.notices import Message, assessment_needed, decision_letter
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, Role, authorize
 
@@ -41,6 +43,8 @@ def _require_reasons(reasons: str, what: str) -> None:
 
 
 def open_case(request: OpenCase, now: datetime) -> CaseState:
+    """The case as the referral opens it; `now` is when the case was opened (its workflow's start), from which
+    every deadline of the referral counts."""
     referral = request.referral
     state = CaseState(
         reference=request.reference,
@@ -70,12 +74,13 @@ def check_consent(state: CaseState, request: ConsentRequest) -> None:
     _require_stage(state, "recording consent to referral", Stage.OUTSIDE_NRM)
 
 
-def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> None:
+def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> list[Message]:
     state.decisions.append(
         DecisionRecord(act=Act.RECORD_CONSENT.value, outcome="consent given", actor=request.actor, at=now,
                        reasons=request.note)
     )
     _refer(state, now)
+    return []
 
 
 def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: str, pending: Stage) -> None:
@@ -108,13 +113,12 @@ def check_stage1(state: CaseState, request: DecisionRequest) -> None:
     _check_decision(state, Act.STAGE1_DECISION, request, "a Stage 1 decision", Stage.STAGE1_PENDING)
 
 
-def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime, *, provisions: bool = True) -> None:
-    """`provisions=False` replays cases decided before positive decisions created provision obligations."""
+def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:
     _record_decision(state, Act.STAGE1_DECISION, request, now)
     _fulfil(state, ObligationKind.STAGE1_DECISION, request.actor, now)
     if request.outcome is Outcome.NEGATIVE:
         state.stage = Stage.STAGE1_NEGATIVE
-        return
+        return [decision_letter(state)]
     state.stage = Stage.PRESUMED_VICTIM
     state.removal_suspended = True
     end = now + state.policy.rr.period
@@ -122,25 +126,33 @@ def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime, *, p
     state.obligations[ObligationKind.STAGE2_DECISION.value] = new_obligation(
         ObligationKind.STAGE2_DECISION, Role.COMPETENT_AUTHORITY, start=now, due=end
     )
-    if provisions:
-        _owe_provisions(state, now)
+    return [decision_letter(state), *_owe_provisions(state, now)]
 
 
-def _owe_provisions(state: CaseState, now: datetime) -> None:
-    for item, within in state.policy.provisions_for(is_child=state.is_child,
-                                                    unaccompanied=state.referral.unaccompanied):
-        ob = new_obligation(item.kind, item.owner, start=now, due=now + within)
-        state.obligations[ob.id] = ob.model_copy(update={"created_at": now, "waivable": item.waivable})
+def _owe(state: CaseState, ob: Obligation, now: datetime) -> list[Message]:
+    """Add the obligation; an assessment is requested from its assessor at once."""
+    state.obligations[ob.id] = ob
+    if not ob.kind.is_assessment:
+        return []
+    ob.requested_at = now
+    return [assessment_needed(state, ob)]
+
+
+def _owe_provisions(state: CaseState, now: datetime) -> list[Message]:
+    owed = state.policy.provisions_for(is_child=state.is_child, unaccompanied=state.referral.unaccompanied)
+    return [message for item, within in owed for message in _owe(
+        state, new_obligation(item.kind, item.owner, start=now, due=now + within, waivable=item.waivable), now)]
 
 
 def check_stage2(state: CaseState, request: DecisionRequest) -> None:
     _check_decision(state, Act.STAGE2_DECISION, request, "a Stage 2 decision", Stage.PRESUMED_VICTIM)
 
 
-def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> None:
+def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:
     _record_decision(state, Act.STAGE2_DECISION, request, now)
     _fulfil(state, ObligationKind.STAGE2_DECISION, request.actor, now)
     state.stage = Stage.CONFIRMED_VICTIM if request.outcome is Outcome.POSITIVE else Stage.STAGE2_NEGATIVE
+    return [decision_letter(state)]
 
 
 def check_extend_rr(state: CaseState, request: ExtendRRRequest) -> None:
@@ -167,7 +179,7 @@ def extended_end(state: CaseState, request: ExtendRRRequest) -> datetime:
     return state.rr.end + request.extend_by
 
 
-def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -> None:
+def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -> list[Message]:
     rr = state.rr
     assert rr is not None
     new_end = extended_end(state, request)
@@ -177,6 +189,7 @@ def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -
     )
     rr.end = new_end
     move_due(state.obligations[ObligationKind.STAGE2_DECISION.value], new_end, from_time=now)
+    return []
 
 
 # ---- provisions and assessments -----------------------------------------------------------------------------
@@ -207,9 +220,9 @@ def _check_when(ob: Obligation, when: datetime, now: datetime, what: str) -> Non
         raise InvalidRequest(f"the time {what} was done needs a time zone (e.g. 2026-11-20T10:00:00Z)")
     if when > now:
         raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is in the future")
-    if when < ob.existed_from:
+    if when < ob.created_at:
         raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is before the obligation existed "
-                             f"({ob.existed_from.isoformat()})")
+                             f"({ob.created_at.isoformat()})")
 
 
 def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> None:
@@ -229,7 +242,7 @@ def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> N
         raise InvalidRequest(f"recording {ob.kind.value} needs an evidence note (what was done, reference)")
 
 
-def apply_provide(state: CaseState, request: ProvideRequest, now: datetime) -> Obligation:
+def apply_provide(state: CaseState, request: ProvideRequest, now: datetime) -> list[Message]:
     ob = _owed(state, request.kind)
     reason = request.not_needed_reason.strip()
     ob.fulfilled_at = request.when or now
@@ -237,7 +250,7 @@ def apply_provide(state: CaseState, request: ProvideRequest, now: datetime) -> O
     ob.recorded_at = now
     ob.waived = bool(reason)
     ob.evidence = reason or request.evidence.strip()
-    return ob
+    return []
 
 
 def check_assess(state: CaseState, request: AssessRequest, now: datetime) -> None:
@@ -265,8 +278,8 @@ def _days(span: timedelta) -> str:
     return f"{span.days} days" if span.days else f"{int(span.total_seconds())} seconds"
 
 
-def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> Obligation:
-    """Fulfil the assessment and owe its next review; returns the new review obligation."""
+def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> list[Message]:
+    """Fulfil the assessment and owe its next review (requested from the assessor at once)."""
     ob = _owed(state, request.kind)
     result = request.result
     ob.fulfilled_at = result.completed_at
@@ -274,12 +287,11 @@ def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> Obl
     ob.recorded_at = now
     ob.evidence = result.summary.strip()
     number = sum(1 for o in state.obligations.values() if o.kind is ob.kind) + 1
-    review = new_obligation(ob.kind, ob.owner_role, start=now, due=result.next_review).model_copy(
-        update={"id": f"{ob.kind.value}#{number}", "created_at": now})
-    state.obligations[review.id] = review
+    review = new_obligation(ob.kind, ob.owner_role, start=now, due=result.next_review, ob_id=f"{ob.kind.value}#{number}")
+    messages = _owe(state, review, now)
     state.assessments.append(AssessmentRecord(
         kind=ob.kind, obligation_id=ob.id, actor=request.actor, completed_at=result.completed_at, recorded_at=now,
         summary=result.summary.strip(), document=result.document.strip(), next_review=result.next_review,
         next_obligation_id=review.id,
     ))
-    return review
+    return messages

@@ -18,7 +18,7 @@ import structlog
 from temporalio import activity, workflow
 from structlog.typing import EventDict, WrappedLogger
 
-_SHARED = [
+_SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     temporal_address: str = Field("localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
     temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     task_queue: str = "nrm-cases"
+    deployment_name: str | None = None      # Worker Versioning (with build_id); off on the embedded server
+    build_id: str | None = None
     home: Path = Path(".nrm")
     policy_dir: Path = POLICY_DIR
     default_policy: str = "osce-model"

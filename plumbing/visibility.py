@@ -12,7 +12,7 @@ only a few more than N cases are due by it, and lists just those. Counting is ch
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from temporalio.api.common.v1 import Payload
@@ -51,24 +51,31 @@ class CaseSummary(BaseModel):
     overdue: list[str]                           # kinds of the open obligations already past their due time
 
 
-def _value(fields: dict[str, Payload], name: str) -> object:
+def _value(fields: Mapping[str, Payload], name: str) -> object:
     payload = fields.get(name)
     return None if payload is None else json.loads(payload.data)
 
 
+def _text(fields: Mapping[str, Payload], name: str) -> str | None:
+    value = _value(fields, name)
+    return value if isinstance(value, str) else None
+
+
 def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
     fields = info.search_attributes.indexed_fields
-    nxt = _value(fields, sa.NEXT_DEADLINE.name)
-    open_deadlines = sa.parse_open_deadlines(_value(fields, sa.OPEN_DEADLINES.name))
+    nxt = _text(fields, sa.NEXT_DEADLINE.name)
+    listed = _value(fields, sa.OPEN_DEADLINES.name)
+    open_deadlines = sa.parse_open_deadlines(listed if isinstance(listed, list) else None)
+    is_child, breaches = _value(fields, sa.IS_CHILD.name), _value(fields, sa.BREACH_COUNT.name)
     return CaseSummary.model_construct(
         reference=info.execution.workflow_id.removeprefix("case-"),
         running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-        stage=_value(fields, sa.STAGE.name),
-        jurisdiction=_value(fields, sa.JURISDICTION.name),
-        is_child=_value(fields, sa.IS_CHILD.name),
-        next_deadline=datetime.fromisoformat(nxt) if isinstance(nxt, str) else None,
-        next_deadline_kind=_value(fields, sa.NEXT_DEADLINE_KIND.name),
-        breaches=_value(fields, sa.BREACH_COUNT.name) or 0,
+        stage=_text(fields, sa.STAGE.name),
+        jurisdiction=_text(fields, sa.JURISDICTION.name),
+        is_child=is_child if isinstance(is_child, bool) else None,
+        next_deadline=datetime.fromisoformat(nxt) if nxt else None,
+        next_deadline_kind=_text(fields, sa.NEXT_DEADLINE_KIND.name),
+        breaches=breaches if isinstance(breaches, int) else 0,
         open_deadlines=open_deadlines,
         overdue=[kind for kind, due in open_deadlines if due <= now],
     )

@@ -23,7 +23,16 @@ from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
-from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
+from domain.repeats import AlreadyApplied
+from domain.requests import (
+    ActRequest,
+    AssessRequest,
+    ConsentRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    OpenCase,
+    ProvideRequest,
+)
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
 from starter.actors import SigningInterceptor
@@ -124,14 +133,22 @@ class NrmClient:
             raise NrmError(str(exc)) from None
         return ref, self.client.get_workflow_handle(workflow_id(ref))
 
-    async def _update(self, reference: str, update: Any, request: BaseModel, request_id: str | None) -> ActResult:
-        """Carry out the act; its result is the case in brief (`status` has the whole case)."""
+    async def _update(self, reference: str, update: Any, request: ActRequest, request_id: str | None) -> ActResult:
+        """Carry out the act; its result is the case in brief (`status` has the whole case). With a request id, a
+        repeat of an act already carried out changes nothing and answers `repeated=True`; the same id given to a
+        different act is refused."""
         ref, handle = self._handle(reference)
+        if request_id is not None:
+            request = request.model_copy(update={"request_id": request_id})
         try:
             with self._server_errors(ref):
-                return await handle.execute_update(update, request, id=request_id, result_type=ActResult)
+                return await handle.execute_update(update, request, result_type=ActResult)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
+                status = await self.status(ref)
+                return ActResult.model_validate({**status.model_dump(include=set(ActResult.model_fields)),
+                                                 "repeated": True})
             raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
 
     @staticmethod

@@ -1,15 +1,15 @@
-"""Every Update to a case must prove who acts: the worker interceptor that checks it before any validator.
+"""Every act must prove who acts: the worker interceptor that verifies an Update's signed actor assertion before
+the Update's own validator runs.
 
-The assertion travels in the Update's header (`nrm-actor-assertion`), so that no request model needs a field
-for it and the history keeps it beside the act for auditors. It is checked here, for every Update that has a
-validator (all of CaseWorkflow's do), against the worker's current actor directory; a refusal is a validator
-refusal, so nothing is written to the history.
+The assertion travels in the Update's header (`nrm-actor-assertion`), so that no request model needs a field for
+it and the history keeps it beside the act for auditors. It is verified for every Update of a workflow whose
+Updates name an actor (all of CaseWorkflow's), against the worker's current actor directory; a refusal is a
+validator refusal, so nothing is written to the history. Repeats are verified like any act.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
@@ -22,7 +22,8 @@ from temporalio.worker import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from domain.actors import ActorAssertion, ActorDirectory
+    from domain.actors import ActorAssertion, ActorDirectory, NotVerified, verify_act
+    from domain.requests import ActRequest
 
 ASSERTION_HEADER = "nrm-actor-assertion"
 
@@ -51,12 +52,13 @@ class ActorCheckInterceptor(Interceptor):
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
         directory = self.directory
 
-        class _CheckActor(WorkflowInboundInterceptor):
+        class _VerifyActor(WorkflowInboundInterceptor):
             def handle_update_validator(self, input: HandleUpdateInput) -> None:
-                verify: Any = getattr(workflow.instance(), "verify_act", None)
-                if verify is not None:
-                    verify(input.update, input.args[0] if input.args else None,
-                           assertion_from_header(input.headers), directory())
+                request = input.args[0] if len(input.args) == 1 else None
+                if not isinstance(request, ActRequest):
+                    raise NotVerified(f"the act {input.update} names no actor")
+                verify_act(directory(), assertion_from_header(input.headers), request.actor,
+                           workflow.info().workflow_id, input.update, request, workflow.now())
                 super().handle_update_validator(input)
 
-        return _CheckActor
+        return _VerifyActor

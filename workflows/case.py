@@ -1,36 +1,37 @@
 """CaseWorkflow: one person's path through the NRM, from referral to conclusive identification.
 
-Every human act is an Update whose validator asks domain.transitions whether it may happen (a refusal writes
-nothing to history); before it, workflows.actor_check has the case verify the act's signed actor
-assertion. Every obligation gets two watchers: one durable timer for its due time (so the history
-shows exactly the deadline the policy set) and one for its reminders. When a deadline moves, the obligation's
-version changes and its watchers stop; the main loop starts new ones.
+Every human act is an Update named by its `Act`. Its validator refuses what the rules refuse (domain.transitions),
+so a refused act writes nothing to history; before it, workflows.actor_check verifies the act's signed actor
+assertion. A handler applies the act and queues the messages it causes; the main loop sends them and watches
+every open obligation with durable timers: one for its due time (so the history shows exactly the deadline the
+policy set) and one for its reminders. When a deadline moves, the obligation's version changes and its watchers
+stop; the loop starts new ones. No timer ever waits for a delivery.
 
-Behaviour added after histories were first stored runs only where `workflow.patched(...)` says so (the ids
-below), so that those histories replay unchanged: provisions owed after a positive Stage 1, decision letters,
-escalation of undeliverable messages, the open-deadlines search attribute, and the actor directory loaded at start.
-Each patch a run meets costs it a marker and an upsert of TemporalChangeVersion, so a case opened today records
-one patch, CURRENT_BEHAVIOUR, which stands for all of them (see `patched`).
+Versioning (README "Versioning"): until the first release this code carries no patches. With Worker Versioning on,
+runs are pinned to the build that started them (worker.deployment) and a stage change is where a case moves to a
+newer build: it continues as new when the server says the target version changed (and whenever its history grows
+large), and the new run starts on the target build.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notifications import PERMANENT_FAILURE, NotificationActivities
-    from domain import transitions
-    from domain.actors import ActorAssertion, ActorDirectory, NotVerified, verify_act
-    from domain.case import Obligation, Outcome
+    from activities.notifications import PERMANENT_FAILURE
+    from domain import repeats, transitions
+    from domain.case import Obligation
     from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
-    from domain.notices import AssessmentNeeded, Notice, assessment_needed, decision_letter, record_delivery_failure
+    from domain.notices import Message, record_delivery_failure
     from domain.requests import (
+        ActRequest,
         AssessRequest,
         ConsentRequest,
         DecisionRequest,
@@ -38,164 +39,116 @@ with workflow.unsafe.imports_passed_through():
         OpenCase,
         ProvideRequest,
     )
-    from domain.roles import Actor
+    from domain.roles import Act
     from domain.status import ActResult, CaseStatus, act_result, case_status
     from plumbing import search_attributes as sa
-
-ALERT_TIMEOUT = timedelta(minutes=2)
-ALERT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-    maximum_attempts=0,  # transient failures retry until delivered; permanent ones raise non-retryable errors
-)
-DIRECTORY_TIMEOUT = timedelta(seconds=30)
-DIRECTORY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))  # until the worker can read the file
-VERIFIED_ACTORS_PATCH = "verified-actors"  # a case loads the actor directory at start; every act is verified
-# the directory is read by a local activity, inside the workflow task that needs it: a just-opened case takes acts
-# without waiting for an activity's round trip through the server (and its history gains one marker, not 3 events)
-LOCAL_DIRECTORY_PATCH = "actor-directory-local-activity"
-
-PROVISIONS_PATCH = "provision-obligations"            # a positive Stage 1 owes the policy's provisions
-LETTERS_PATCH = "decision-letters"                    # each decision is sent as a letter to the person/guardian
-DELIVERY_FAILURES_PATCH = "delivery-failure-escalation"  # a permanently undeliverable message is escalated
-OPEN_DEADLINES_PATCH = "open-deadlines-search-attribute"  # NrmOpenDeadlines lists every open obligation
-# every patch above (and workflows.repeated_acts') at once; acts are verified against the worker's actor directory
-# (plumbing.actor_directory), so the case loads no copy of it; and an act returns the brief ActResult
-CURRENT_BEHAVIOUR = "case-behaviour-2026-11"
+    from workflows.delivery import deliver
 
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
-    behaviour: str | None = CURRENT_BEHAVIOUR  # None: only the individual patches (a test's case from before it)
-
     @workflow.init
     def __init__(self, request: OpenCase) -> None:
         self._request = request
-        self.state = request.state or transitions.open_case(request, workflow.now())
+        # a new case counts its deadlines from when it was opened (its start), never from when a worker first ran it
+        self.state = request.state or transitions.open_case(request, workflow.info().workflow_start_time)
+        self._stage_at_start = self.state.stage
+        self._outbox: list[Message] = []
         self._changed = True
         self._watching: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._published: dict[str, Any] = {}
         self._sending = 0
-        # decided by every run in its first workflow task, before any act: True for each run started since it exists
-        self._current = self.behaviour is not None and workflow.patched(self.behaviour)
 
     @workflow.run
     async def run(self, request: OpenCase) -> None:
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
         while True:
+            self._dispatch()
             self._publish_search_attributes()
             self._start_watchers()
             self._changed = False
-            await workflow.wait_condition(lambda: self._changed or self._should_continue_as_new())
-            if self._should_continue_as_new():
-                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._sending == 0)
-                workflow.continue_as_new(self._request.model_copy(update={"state": self.state}))
+            await workflow.wait_condition(lambda: self._changed or self._ready_to_continue())
+            if self._ready_to_continue():
+                versioned = workflow.info().get_current_deployment_version() is not None
+                workflow.continue_as_new(
+                    self._request.model_copy(update={"state": self.state}),
+                    initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE if versioned else None)
 
-    def _should_continue_as_new(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested()
+    def _ready_to_continue(self) -> bool:
+        """Continue as new once nothing is in flight: when the history grows large, or at a stage change when a newer
+        worker build is the target (the run itself stays pinned to the build it started on)."""
+        info = workflow.info()
+        wanted = info.is_continue_as_new_suggested() or (
+            self.state.stage is not self._stage_at_start and info.is_target_worker_deployment_version_changed())
+        return wanted and not self._outbox and self._sending == 0 and workflow.all_handlers_finished()
 
     # ---- human acts -------------------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=Act.RECORD_CONSENT.value)
     def record_consent(self, request: ConsentRequest) -> ActResult:
-        transitions.apply_consent(self.state, request, workflow.now())
-        return self._after_change("consent recorded")
+        return self._apply(Act.RECORD_CONSENT, request, transitions.apply_consent(self.state, request, workflow.now()))
 
     @record_consent.validator
     def _check_consent(self, request: ConsentRequest) -> None:
-        transitions.check_consent(self.state, request)
+        self._check(Act.RECORD_CONSENT, request, lambda: transitions.check_consent(self.state, request))
 
-    @workflow.update
+    @workflow.update(name=Act.STAGE1_DECISION.value)
     def decide_stage1(self, request: DecisionRequest) -> ActResult:
-        provisions = request.outcome is Outcome.POSITIVE and self.patched(PROVISIONS_PATCH)
-        transitions.apply_stage1(self.state, request, workflow.now(), provisions=provisions)
-        self._send_decision_letter()
-        return self._after_change("stage 1 decided")
+        return self._apply(Act.STAGE1_DECISION, request, transitions.apply_stage1(self.state, request, workflow.now()))
 
     @decide_stage1.validator
     def _check_stage1(self, request: DecisionRequest) -> None:
-        transitions.check_stage1(self.state, request)
+        self._check(Act.STAGE1_DECISION, request, lambda: transitions.check_stage1(self.state, request))
 
-    @workflow.update
+    @workflow.update(name=Act.STAGE2_DECISION.value)
     def decide_stage2(self, request: DecisionRequest) -> ActResult:
-        transitions.apply_stage2(self.state, request, workflow.now())
-        self._send_decision_letter()
-        return self._after_change("stage 2 decided")
+        return self._apply(Act.STAGE2_DECISION, request, transitions.apply_stage2(self.state, request, workflow.now()))
 
     @decide_stage2.validator
     def _check_stage2(self, request: DecisionRequest) -> None:
-        transitions.check_stage2(self.state, request)
+        self._check(Act.STAGE2_DECISION, request, lambda: transitions.check_stage2(self.state, request))
 
-    @workflow.update
+    @workflow.update(name=Act.EXTEND_RR.value)
     def extend_rr(self, request: ExtendRRRequest) -> ActResult:
-        transitions.apply_extend_rr(self.state, request, workflow.now())
-        return self._after_change("R&R extended")
+        return self._apply(Act.EXTEND_RR, request, transitions.apply_extend_rr(self.state, request, workflow.now()))
 
     @extend_rr.validator
     def _check_extend_rr(self, request: ExtendRRRequest) -> None:
-        transitions.check_extend_rr(self.state, request)
+        self._check(Act.EXTEND_RR, request, lambda: transitions.check_extend_rr(self.state, request))
 
-    @workflow.update
+    @workflow.update(name=Act.PROVIDE.value)
     def provide(self, request: ProvideRequest) -> ActResult:
-        ob = transitions.apply_provide(self.state, request, workflow.now())
-        return self._after_change(f"{ob.kind.value} recorded")
+        return self._apply(Act.PROVIDE, request, transitions.apply_provide(self.state, request, workflow.now()))
 
     @provide.validator
     def _check_provide(self, request: ProvideRequest) -> None:
-        transitions.check_provide(self.state, request, workflow.now())
+        self._check(Act.PROVIDE, request, lambda: transitions.check_provide(self.state, request, workflow.now()))
 
-    @workflow.update
+    @workflow.update(name=Act.RECORD_ASSESSMENT.value)
     def assess(self, request: AssessRequest) -> ActResult:
-        review = transitions.apply_assess(self.state, request, workflow.now())
-        return self._after_change(f"{review.kind.value} recorded, review {review.id} owed")
+        return self._apply(Act.RECORD_ASSESSMENT, request, transitions.apply_assess(self.state, request, workflow.now()))
 
     @assess.validator
     def _check_assess(self, request: AssessRequest) -> None:
-        transitions.check_assess(self.state, request, workflow.now())
+        self._check(Act.RECORD_ASSESSMENT, request,
+                    lambda: transitions.check_assess(self.state, request, workflow.now()))
 
-    # ---- versions ----------------------------------------------------------------------------------------
+    def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
+        """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
+        repeats.check_repeat(self.state, act, request)
+        rules()
 
-    def patched(self, patch_id: str) -> bool:
-        """`workflow.patched(patch_id)`, except that a run started since CURRENT_BEHAVIOUR runs every patch without
-        recording each. Older histories replay as they ran: CURRENT_BEHAVIOUR was not recorded in their first task."""
-        return self._current or workflow.patched(patch_id)
-
-    # ---- verified actors (workflows.actor_check calls verify_act before every validator) ------------------
-
-    def verify_act(self, act: str, request: Any, assertion: ActorAssertion | None, directory: ActorDirectory) -> None:
-        """Refuse the act unless its assertion proves that the actor it names signed this very act.
-
-        `directory` is the worker's current one: validators never run on replay, so it needs no place in history,
-        and a change reaches every case at once (a case opened before CURRENT_BEHAVIOUR is verified the same way).
-        """
-        actor = getattr(request, "actor", None)
-        if not isinstance(actor, Actor):
-            raise NotVerified(f"the act {act} names no actor")
-        verify_act(directory, assertion, actor, workflow.info().workflow_id, act, request, workflow.now())
+    def _apply(self, act: Act, request: ActRequest, messages: list[Message]) -> ActResult:
+        repeats.remember(self.state, act, request)
+        self._outbox += messages
+        self._changed = True
+        workflow.logger.info("act carried out", extra={"case": self.state.reference, "act": act.value,
+                                                       "stage": self.state.stage.value})
+        return act_result(self.state, workflow.now())
 
     @workflow.query
     def status(self) -> CaseStatus:
         return case_status(self.state, workflow.now())
-
-    def carried_out(self, request_id: str) -> bool:
-        """True for the request id of an act this case already carried out (see workflows.repeated_acts)."""
-        return request_id in self.state.act_ids
-
-    def remember_act(self, request_id: str) -> None:
-        self.state.remember_act(request_id)
-
-    def act_result(self) -> ActResult:
-        """What an act returns. A run since CURRENT_BEHAVIOUR returns the brief ActResult (each one is stored in the
-        history); older runs returned the whole CaseStatus, itself an ActResult, and still do on replay."""
-        if self._current:
-            return act_result(self.state, workflow.now())
-        return case_status(self.state, workflow.now())
-
-    def _after_change(self, event: str) -> ActResult:
-        self._changed = True
-        workflow.logger.info(event, extra={"case": self.state.reference, "stage": self.state.stage.value})
-        return self.act_result()
 
     # ---- timers ------------------------------------------------------------------------------------------
 
@@ -203,11 +156,7 @@ class CaseWorkflow:
         for ob in self.state.open_obligations:
             running = self._watching.get(ob.id)
             if running is None or running[0] != ob.version:
-                task = asyncio.create_task(self._watch(ob, ob.version))
-                self._watching[ob.id] = (ob.version, task)
-            if ob.kind.is_assessment and ob.requested_at is None:
-                ob.requested_at = workflow.now()
-                asyncio.create_task(self._request_assessment(assessment_needed(self.state, ob)))
+                self._watching[ob.id] = (ob.version, asyncio.create_task(self._watch(ob, ob.version)))
 
     async def _watch(self, ob: Obligation, version: int) -> None:
         def stale() -> bool:
@@ -217,80 +166,61 @@ class CaseWorkflow:
 
     async def _remind(self, ob: Obligation, stale: Callable[[], bool]) -> None:
         for at in pending_reminders(ob, self.state.policy):
-            if not await self._arrived(at, stale, f"{ob.kind.value} reminder"):
+            if not await self._arrived(at, stale, f"{ob.id} reminder"):
                 return
             if workflow.now() >= ob.due_at:
                 return
             alert = reminder_alert(self.state, ob, at)
-            record_reminder(ob, at)  # before the send: a deadline moved meanwhile starts a fresh reminder list
-            await self._send(alert)
+            record_reminder(ob, at)
+            self._queue([alert])
 
     async def _expire(self, ob: Obligation, stale: Callable[[], bool]) -> None:
-        if not await self._arrived(ob.due_at, stale, f"{ob.kind.value} due"):
+        if not await self._arrived(ob.due_at, stale, f"{ob.id} due"):
             return
         alerts = deadline_passed(self.state, ob.id, workflow.now())
         if alerts:
-            self._changed = True
             workflow.logger.warning("deadline missed", extra={"case": self.state.reference, "deadline": ob.kind.value})
-        for alert in alerts:
-            await self._send(alert)
+        self._queue(alerts)
 
     async def _arrived(self, when: datetime, stale: Callable[[], bool], summary: str) -> bool:
-        """Wait for `when` with a durable timer; False if the obligation changed or closed first."""
+        """Wait for `when` with a durable timer named by `summary` ("<obligation id> due|reminder", read by the audit);
+        False if the obligation changed or closed first."""
         delay = when - workflow.now()
         if delay > timedelta(0):
             try:
-                await workflow.wait_condition(stale, timeout=delay, timeout_summary=self._summary(summary))
+                await workflow.wait_condition(stale, timeout=delay, timeout_summary=summary)
                 return False
             except asyncio.TimeoutError:
                 pass
         return not stale()
 
-    def _summary(self, text: str) -> str | None:
-        """A timer's or activity's summary, written only by runs from before CURRENT_BEHAVIOUR. Each was one more
-        encrypted payload per timer to store, encode and replay; the audit names a case's timers from the deadlines
-        it publishes (starter.audit.history.timer_name) and its activities from their type and input. Summaries are
-        metadata, not commands: a replay never compares them."""
-        return None if self._current else text
+    # ---- messages ----------------------------------------------------------------------------------------
 
-    # ---- notifications -----------------------------------------------------------------------------------
+    def _queue(self, messages: Sequence[Message]) -> None:
+        if messages:
+            self._outbox += messages
+            self._changed = True
 
-    async def _send(self, alert: Alert) -> None:
-        await self._notify(NotificationActivities.send_alert, alert, alert.key, alert.kind.value,
-                           f"{alert.kind.value}: {alert.obligation_kind.value}")
+    def _dispatch(self) -> None:
+        """Send every queued message in a task of its own: nothing that waits for a deadline waits for a delivery."""
+        for message in self._outbox:
+            asyncio.create_task(self._send(message))
+        self._outbox = []
 
-    def _send_decision_letter(self) -> None:
-        if self.patched(LETTERS_PATCH):
-            letter = decision_letter(self.state)
-            asyncio.create_task(self._notify(NotificationActivities.send_notice, letter, letter.key, letter.template,
-                                             f"letter: stage {letter.stage} {letter.outcome.value}"))
-
-    async def _request_assessment(self, needed: AssessmentNeeded) -> None:
-        await self._notify(NotificationActivities.request_assessment, needed, needed.key, needed.template,
-                           f"assessment request: {needed.obligation_id}")
-
-    async def _notify(self, activity: Callable[..., Any], message: Alert | Notice, key: str, what: str,
-                      summary: str) -> None:
-        """Run a delivery activity; a permanent failure (refused address) is recorded and escalated."""
+    async def _send(self, message: Message) -> None:
+        """Deliver a message; a permanent failure (a refused address) is recorded and escalated."""
         self._sending += 1
         try:
-            await workflow.execute_activity_method(
-                activity,
-                message,
-                start_to_close_timeout=ALERT_TIMEOUT,
-                retry_policy=ALERT_RETRY,
-                summary=self._summary(summary),
-            )
+            await deliver(message)
         except ActivityError as err:
-            workflow.logger.error("alert could not be delivered", extra={"case": self.state.reference, "alert": key})
+            workflow.logger.error("message could not be delivered", extra={"case": self.state.reference,
+                                                                           "key": message.key})
             cause = err.cause
-            if (isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE
-                    and self.patched(DELIVERY_FAILURES_PATCH)):
-                escalation = record_delivery_failure(self.state, key, what, cause.message, workflow.now())
+            if isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE:
+                what = message.kind.value if isinstance(message, Alert) else message.template
+                escalation = record_delivery_failure(self.state, message.key, what, cause.message, workflow.now())
+                self._queue([escalation] if escalation else [])
                 self._changed = True
-                if escalation is not None:
-                    await self._notify(NotificationActivities.send_notice, escalation, escalation.key,
-                                       escalation.template, "escalation: delivery failure")
         finally:
             self._sending -= 1
 
@@ -298,6 +228,7 @@ class CaseWorkflow:
 
     def _publish_search_attributes(self) -> None:
         nxt = self.state.next_deadline()
+        entries = sa.open_deadline_entries(self.state.open_obligations)
         wanted: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self.state.stage.value),
             sa.JURISDICTION.value_set(self.state.policy.jurisdiction),
@@ -305,10 +236,8 @@ class CaseWorkflow:
             sa.BREACH_COUNT.value_set(self.state.breach_count),
             sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
+            sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset(),
         ]
-        if self.patched(OPEN_DEADLINES_PATCH):
-            entries = sa.open_deadline_entries(self.state.open_obligations)
-            wanted.append(sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset())
         changed = [u for u in wanted if self._published.get(u.key.name, _UNSET) != u.value]
         if changed:
             workflow.upsert_search_attributes(changed)
@@ -316,3 +245,4 @@ class CaseWorkflow:
 
 
 _UNSET = object()
+

@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.digest import DigestActivities
     from activities.notifications import NotificationActivities
-    from workflows.case import ALERT_RETRY as DELIVERY_RETRY, ALERT_TIMEOUT as DELIVERY_TIMEOUT
+    from workflows.delivery import DELIVERY_RETRY, DELIVERY_TIMEOUT
 
 
 class DigestRequest(BaseModel):

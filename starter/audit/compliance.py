@@ -207,12 +207,11 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
 
 
 def observed_tracks(facts: CaseFacts, covered: set[str]) -> list[Track]:
-    """Deadline kinds the case set timers for that no rule covers: checked against the case's own due times (of the
-    timers known to be that kind's: not those shared at one instant with other kinds)."""
+    """Deadline kinds the case set timers for that no rule covers: checked against the case's own due times."""
     tracks: list[Track] = []
-    dues_of_one_kind = [t for t in facts.timers if t.purpose == "due" and len(t.kinds) == 1]
-    for kind in dict.fromkeys(t.kinds[0] for t in dues_of_one_kind if t.kinds[0] not in covered):
-        dues = [t for t in dues_of_one_kind if t.kinds[0] == kind]
+    due_timers = [t for t in facts.timers if t.purpose == "due" and t.kind]
+    for kind in dict.fromkeys(t.kind for t in due_timers if t.kind not in covered):
+        dues = [t for t in due_timers if t.kind == kind]
         last = dues[-1]
         done_at = last.canceled_at if last.canceled_at and not last.fired_at else None
         tracks.append(Track(
@@ -316,7 +315,7 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
         return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE,
                        detail="the R&R period never ended with Stage 2 pending")
     step = facts.policy.rr.auto_extension_step
-    dues = [t for t in facts.timers if stage2.kind in t.kinds and t.purpose == "due"]
+    dues = [t for t in facts.timers if t.kind == stage2.kind and t.purpose == "due"]
     for lapse in stage2.lapses:
         new_end = lapse + step
         if any(t.started_at >= lapse - TOLERANCE and abs(t.fires_at - new_end) <= TOLERANCE for t in dues):

@@ -13,6 +13,7 @@ from typing import Any
 from domain.case import Outcome
 from domain.policy import Policy
 from domain.requests import AssessRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
+from domain.roles import Act as ActName
 from domain.roles import Actor
 from starter.audit.history import (
     ActAccepted,
@@ -70,7 +71,8 @@ class Alert:
 class Timer:
     started_at: datetime
     fires_at: datetime
-    kinds: tuple[str, ...]    # one, several when deadlines of several kinds fall due at one instant, or none
+    obligation: str           # the obligation's id (its kind, or "<kind>#<n>" for a review)
+    kind: str
     purpose: str              # due | reminder
     fired_at: datetime | None = None
     canceled_at: datetime | None = None
@@ -93,19 +95,19 @@ class CaseFacts:
     def is_child(self) -> bool:
         return self.opening.referral.is_child
 
-    def acts_named(self, name: str) -> list[Act]:
-        return [a for a in self.acts if a.name == name]
+    def acts_named(self, act: ActName) -> list[Act]:
+        return [a for a in self.acts if a.name == act.value]
 
     @property
     def referred_at(self) -> datetime | None:
         """Referral: at opening when the referral enters the NRM, else when consent was recorded later."""
         if self.opening.referral.enters_nrm:
             return self.opened_at
-        consents = self.acts_named("record_consent")
+        consents = self.acts_named(ActName.RECORD_CONSENT)
         return consents[0].at if consents else None
 
-    def decision(self, name: str) -> Decision | None:
-        acts = self.acts_named(name)
+    def decision(self, act: ActName) -> Decision | None:
+        acts = self.acts_named(act)
         if not acts:
             return None
         request = DecisionRequest.model_validate(acts[0].request)
@@ -113,24 +115,25 @@ class CaseFacts:
 
     @property
     def stage1(self) -> Decision | None:
-        return self.decision("decide_stage1")
+        return self.decision(ActName.STAGE1_DECISION)
 
     @property
     def stage2(self) -> Decision | None:
-        return self.decision("decide_stage2")
+        return self.decision(ActName.STAGE2_DECISION)
 
     def fulfilments(self, kind: str) -> list[Fulfilment]:
         """Each recorded fulfilment of a provision or an assessment of `kind`, in the order recorded. A provision
         counts from the time it was done (`when`, else when recorded); an assessment from its completion."""
-        done = [Fulfilment(a.at, r.when or a.at, a, None) for a in self.acts_named("provide")
-                if (r := ProvideRequest.model_validate(a.request)).kind == kind]
-        done += [Fulfilment(a.at, r.result.completed_at, a, r.result.next_review) for a in self.acts_named("assess")
+        done = [Fulfilment(a.at, p.when or a.at, a, None) for a in self.acts_named(ActName.PROVIDE)
+                if (p := ProvideRequest.model_validate(a.request)).kind == kind]
+        done += [Fulfilment(a.at, r.result.completed_at, a, r.result.next_review)
+                 for a in self.acts_named(ActName.RECORD_ASSESSMENT)
                  if (r := AssessRequest.model_validate(a.request)).kind == kind]
         return sorted(done, key=lambda f: f.recorded_at)
 
     @property
     def extensions(self) -> list[Extension]:
-        return [Extension(a.at, ExtendRRRequest.model_validate(a.request)) for a in self.acts_named("extend_rr")]
+        return [Extension(a.at, ExtendRRRequest.model_validate(a.request)) for a in self.acts_named(ActName.EXTEND_RR)]
 
 
 def case_facts(events: list[AuditEvent]) -> CaseFacts:
@@ -155,7 +158,7 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
                 alert = alerts[event.scheduled_id]
                 alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how
             case TimerEvent(what="started"):
-                timer = Timer(event.at, event.fires_at, event.kinds, event.purpose)
+                timer = Timer(event.at, event.fires_at, event.obligation, event.kind, event.purpose)
                 timers[event.timer_id] = timer
                 facts.timers.append(timer)
             case TimerEvent(what="fired") if event.timer_id in timers:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,8 @@ from domain.reference import check_reference, workflow_id
 from domain.requests import OpenCase
 from starter.client import NrmError, UnknownCase
 from plumbing.codec import UnknownKey
-from plumbing import search_attributes as sa
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
-# a case's clock (workflow.now()) rounds the task's start to the microsecond, the event's time as read here truncates it
-SAME_INSTANT = timedelta(milliseconds=1)
 MANIFEST_NAME = "manifest.json"
 
 
@@ -184,29 +181,25 @@ class ActCompleted:
 
 @dataclass(frozen=True)
 class TimerEvent:
-    """A durable timer of the case: `purpose` "due" (an obligation's due time) or "reminder"; `kinds` the kind of the
-    obligation it is for, or the kinds it may be for when deadlines of several fall due at the very same instant
-    (a positive Stage 1 owes its provisions at one time); none when not recorded (see timer_name)."""
+    """A durable timer of the case, named by its summary ("<obligation id> due|reminder"): `purpose` "due" (the
+    obligation's due time) or "reminder". `timer_id` is unique within the case (the run's number and its own id)."""
 
     at: datetime
     what: str                # started | fired | canceled
     timer_id: str
-    kinds: tuple[str, ...]
+    obligation: str          # the obligation's id: its kind, or "<kind>#<n>" for a review
     purpose: str
     fires_at: datetime
 
+    @property
+    def kind(self) -> str:
+        return self.obligation.partition("#")[0]
 
-def timer_name(summary: str, fires_at: datetime, open_deadlines: Sequence[tuple[str, datetime]]
-               ) -> tuple[tuple[str, ...], str]:
-    """(kinds, purpose) of a timer. Cases before CURRENT_BEHAVIOUR name each timer in its summary ("<kind> due",
-    "<kind> reminder"). Since then timers carry no summary (each was one more encrypted payload to store and
-    replay): a due timer fires exactly at the due time of an obligation the case published as open in NrmOpenDeadlines
-    by that workflow task; any other timer is a reminder, left unnamed (its alert names the obligation when sent)."""
-    if summary:
-        kind, _, purpose = summary.rpartition(" ")
-        return (kind,), purpose
-    kinds = tuple(dict.fromkeys(kind for kind, due in open_deadlines if abs(due - fires_at) <= SAME_INSTANT))
-    return (kinds, "due") if kinds else ((), "reminder")
+
+def timer_name(summary: str) -> tuple[str, str]:
+    """(obligation id, purpose) from a timer's summary; a timer without one (not the case's) names nothing."""
+    obligation, _, purpose = summary.rpartition(" ")
+    return (obligation, purpose) if obligation else ("", summary)
 
 
 @dataclass(frozen=True)
@@ -256,7 +249,6 @@ _ENDINGS = {
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "canceled",
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "timed out",
 }
-LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker name the SDK gives a local activity's record
 _ACTIVITY_ENDS = {
     _T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: ("activity_task_completed_event_attributes", True, "completed"),
     _T.EVENT_TYPE_ACTIVITY_TASK_FAILED: ("activity_task_failed_event_attributes", False, "failed"),
@@ -269,12 +261,10 @@ _ACTIVITY_ENDS = {
 class _Decoder:
     converter: DataConverter
     reference: str
+    run: int
     task_time: datetime | None = None
     timers: dict[int, TimerEvent] = field(default_factory=dict)
     updates: dict[str, str] = field(default_factory=dict)
-    open_deadlines: list[tuple[str, datetime]] = field(default_factory=list)   # as last published by the run
-    task_open_deadlines: list[tuple[str, datetime]] = field(default_factory=list)  # as the current task found them
-    shared: dict[int, list[str]] = field(default_factory=dict)  # running due timer -> the kinds it may still be for
 
     async def values(self, payloads: Sequence[Payload]) -> list[Any]:
         try:
@@ -291,33 +281,15 @@ class _Decoder:
         [text] = await self.values([event.user_metadata.summary])
         return str(text)
 
-    def _settle(self, started_id: int) -> tuple[str, ...]:
-        """A due timer shared by several kinds, cancelled: it was the one of the kind whose deadline at that instant
-        the case closed in this very workflow task, when exactly one did (that kind is then no other timer's)."""
-        fires_at = self.timers[started_id].fires_at
-
-        def open_at(entries: list[tuple[str, datetime]]) -> set[str]:
-            return {kind for kind, due in entries if abs(due - fires_at) <= SAME_INSTANT}
-
-        candidates = self.shared.pop(started_id)
-        closed = [k for k in candidates if k in open_at(self.task_open_deadlines) - open_at(self.open_deadlines)]
-        if len(closed) != 1:
-            return tuple(candidates)
-        for other, others in self.shared.items():
-            if self.timers[other].fires_at == fires_at and closed[0] in others:
-                others.remove(closed[0])
-        return (closed[0],)
-
     async def decode(self, event: HistoryEvent, first_in_run: bool) -> AuditEvent | None:
         stamp = _time(event.event_time)
         if event.event_type == _T.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             self.task_time = stamp
-            self.task_open_deadlines = self.open_deadlines
         at = self.task_time if event.event_type in _WRITTEN_BY_TASK and self.task_time else stamp
         t = event.event_type
         if t == _T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            attrs = event.workflow_execution_started_event_attributes
-            [value] = await self.values(attrs.input.payloads)
+            started = event.workflow_execution_started_event_attributes
+            [value] = await self.values(started.input.payloads)
             try:
                 request = OpenCase.model_validate(value)
             except ValidationError as exc:
@@ -330,42 +302,32 @@ class _Decoder:
             self.updates[req.meta.update_id] = req.input.name
             return ActAccepted(at, req.meta.update_id, req.input.name, args[0] if args else {})
         if t == _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-            attrs = event.workflow_execution_update_completed_event_attributes
-            outcome = attrs.outcome
+            completed = event.workflow_execution_update_completed_event_attributes
+            outcome = completed.outcome
             result = await self.values(outcome.success.payloads) if outcome.HasField("success") else []
-            update_id = attrs.meta.update_id
+            update_id = completed.meta.update_id
             return ActCompleted(at, update_id, self.updates.get(update_id, "?"), result[0] if result else None,
                                 failed=outcome.HasField("failure"))
-        if t == _T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-            if sa.OPEN_DEADLINES.name in fields:
-                self.open_deadlines = sa.parse_open_deadlines(json.loads(fields[sa.OPEN_DEADLINES.name].data or "null"))
-            return None
         if t == _T.EVENT_TYPE_TIMER_STARTED:
-            attrs = event.timer_started_event_attributes
-            fires_at = at + attrs.start_to_fire_timeout.ToTimedelta()
-            timer = TimerEvent(at, "started", attrs.timer_id,
-                               *timer_name(await self.summary(event), fires_at, self.open_deadlines), fires_at)
+            timer_started = event.timer_started_event_attributes
+            fires_at = at + timer_started.start_to_fire_timeout.ToTimedelta()
+            timer = TimerEvent(at, "started", f"{self.run}:{timer_started.timer_id}",
+                               *timer_name(await self.summary(event)), fires_at)
             self.timers[event.event_id] = timer
-            if len(timer.kinds) > 1:
-                self.shared[event.event_id] = list(timer.kinds)
             return timer
         if t in (_T.EVENT_TYPE_TIMER_FIRED, _T.EVENT_TYPE_TIMER_CANCELED):
             fired = t == _T.EVENT_TYPE_TIMER_FIRED
-            attrs = event.timer_fired_event_attributes if fired else event.timer_canceled_event_attributes
-            started = self.timers.get(attrs.started_event_id)
-            if started is None:
-                return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, (), "", at)
-            kinds = started.kinds
-            if attrs.started_event_id in self.shared:
-                kinds = tuple(self.shared.pop(attrs.started_event_id)) if fired else self._settle(attrs.started_event_id)
-            return TimerEvent(at, "fired" if fired else "canceled", attrs.timer_id, kinds, started.purpose,
-                              started.fires_at)
+            ended = event.timer_fired_event_attributes if fired else event.timer_canceled_event_attributes
+            timer_of = self.timers.get(ended.started_event_id)
+            what = "fired" if fired else "canceled"
+            if timer_of is None:
+                return TimerEvent(at, what, f"{self.run}:{ended.timer_id}", "", "", at)
+            return replace(timer_of, at=at, what=what)
         if t == _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attrs = event.activity_task_scheduled_event_attributes
-            args = await self.values(attrs.input.payloads)
+            scheduled = event.activity_task_scheduled_event_attributes
+            args = await self.values(scheduled.input.payloads)
             value = args[0] if args and isinstance(args[0], dict) else {}
-            return ActivityScheduled(at, event.event_id, attrs.activity_type.name, value)
+            return ActivityScheduled(at, event.event_id, scheduled.activity_type.name, value)
         if t in _ACTIVITY_ENDS:
             name, delivered, how = _ACTIVITY_ENDS[t]
             return ActivityOutcome(at, getattr(event, name).scheduled_event_id, delivered, how)
@@ -377,7 +339,7 @@ class _Decoder:
         return None
 
 
-def _enum_name(cause: int) -> str:
+def _enum_name(cause: WorkflowTaskFailedCause.ValueType) -> str:
     return WorkflowTaskFailedCause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_").lower()
 
 
@@ -389,41 +351,12 @@ async def decode_case(case: CaseHistory, converter: DataConverter) -> list[Audit
     """The events an audit reads, in history order, with their payloads decrypted and decoded."""
     decoded: list[AuditEvent] = []
     for index, run in enumerate(case.runs):
-        decoder = _Decoder(converter, case.reference)
-        in_run: list[AuditEvent] = []
+        decoder = _Decoder(converter, case.reference, run=index + 1)
         for event in run.events:
-            if _is_local_activity(event):
-                in_run += _local_activity(event)
-                continue
             item = await decoder.decode(event, first_in_run=index == 0 and event.event_id == 1)
             if item is not None:
-                in_run.append(item)
-        decoded += _named_as_they_ended(in_run)
+                decoded.append(item)
     return decoded
-
-
-def _named_as_they_ended(events: list[AuditEvent]) -> list[AuditEvent]:
-    """A started timer gets the kinds known by its end (a shared due timer is settled when it is cancelled)."""
-    ended = {e.timer_id: e.kinds for e in events if isinstance(e, TimerEvent) and e.what != "started"}
-    return [replace(e, kinds=ended[e.timer_id]) if isinstance(e, TimerEvent) and e.timer_id in ended else e
-            for e in events]
-
-
-def _is_local_activity(event: HistoryEvent) -> bool:
-    return (event.event_type == _T.EVENT_TYPE_MARKER_RECORDED
-            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER)
-
-
-def _local_activity(event: HistoryEvent) -> list[AuditEvent]:
-    """A local activity ran inside a workflow task: its marker stands for both its scheduling and its outcome.
-    The marker's `data` (what ran) is written by the SDK in clear; its result is a payload like any other."""
-    attrs = event.marker_recorded_event_attributes
-    [data] = attrs.details["data"].payloads
-    name = json.loads(data.data).get("activity_type", "local activity")
-    at = _time(event.event_time)
-    failed = attrs.HasField("failure")
-    return [ActivityScheduled(at, event.event_id, name, {}),
-            ActivityOutcome(at, event.event_id, not failed, "failed" if failed else "completed")]
 
 
 def opened(events: Iterable[AuditEvent]) -> CaseOpened:

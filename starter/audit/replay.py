@@ -12,8 +12,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from starter.audit.history import CaseHistory
-from workflows.case import CaseWorkflow
-from workflows.repeated_acts import RepeatedActInterceptor
+from workflows.plugin import WORKFLOWS, nrm_plugin
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ async def _named(message: str, history: WorkflowHistory, converter: DataConverte
 
 
 async def replay(cases: Iterable[CaseHistory], converter: DataConverter,
-                 workflows: Sequence[type] = (CaseWorkflow,)) -> AsyncIterator[ReplayOutcome]:
+                 workflows: Sequence[type] = WORKFLOWS) -> AsyncIterator[ReplayOutcome]:
     """Each run of each case replayed in order; a divergence is reported, not raised."""
     runs = [(case.workflow_id, run) for case in cases for run in case.runs]
     by_run = {run.run_id: (wid, len(run.events)) for wid, run in runs}
@@ -62,9 +61,8 @@ async def replay(cases: Iterable[CaseHistory], converter: DataConverter,
         for _, run in runs:
             yield run
 
-    # as the worker runs them: an act repeated after continue-as-new was answered by the interceptor, not applied
-    # (the actor check is left out: validators do not run on replay)
-    replayer = Replayer(workflows=list(workflows), data_converter=converter, interceptors=[RepeatedActInterceptor()])
+    # as the worker runs them: the same plugin; `workflows` replaces its set only to replay a variant
+    replayer = Replayer(workflows=[], plugins=[nrm_plugin(converter, workflows=workflows)])
     async with replayer.workflow_replay_iterator(histories()) as results:
         async for result in results:
             wid, events = by_run[result.history.run_id]

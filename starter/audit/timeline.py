@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
+from domain.roles import Act
 from starter.audit.history import (
     ActAccepted,
     ActCompleted,
@@ -67,12 +68,12 @@ class Timeline(BaseModel):
 
 
 _ACT_TITLES = {
-    "decide_stage1": "Stage 1 decision",
-    "decide_stage2": "Stage 2 decision",
-    "record_consent": "consent to referral recorded",
-    "extend_rr": "R&R period extended",
-    "provide": "provision recorded",
-    "assess": "assessment recorded",
+    Act.STAGE1_DECISION.value: "Stage 1 decision",
+    Act.STAGE2_DECISION.value: "Stage 2 decision",
+    Act.RECORD_CONSENT.value: "consent to referral recorded",
+    Act.EXTEND_RR.value: "R&R period extended",
+    Act.PROVIDE.value: "provision recorded",
+    Act.RECORD_ASSESSMENT.value: "assessment recorded",
 }
 
 
@@ -130,7 +131,7 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         if result.get("stage"):
             parts.append(f"stage now {result['stage']}")
         rr = result.get("rr") or {}
-        if rr.get("end") and accepted.name in ("decide_stage1", "extend_rr"):
+        if rr.get("end") and accepted.name in (Act.STAGE1_DECISION.value, Act.EXTEND_RR.value):
             parts.append(f"R&R period {_t(rr.get('start'))} to {_t(rr['end'])}")
     return Entry(at=accepted.at, event=title, actor=f"{actor.get('role', '?')}:{actor.get('id', '?')}",
                  summary="; ".join(parts),
@@ -139,24 +140,22 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
 
 
 def _timer(event: TimerEvent, passed: bool) -> Entry:
-    """`passed`: this kind's previous deadline passed unmet, so a new due timer means the case moved it on. A reminder
-    timer of a case since CURRENT_BEHAVIOUR names no kind (see history.timer_name): its alert names it when sent."""
-    kind, purpose = " / ".join(map(_words, event.kinds)) or "an open deadline's", event.purpose
+    """`passed`: this obligation's previous deadline passed unmet, so a new due timer means the case moved it on."""
+    name, purpose = _words(event.obligation) or "a timer", event.purpose
     if event.what == "started":
         if purpose == "due" and passed:
             return Entry(at=event.at, event="deadline moved after it passed",
-                         summary=f"{kind} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
+                         summary=f"{name} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
                                  "automatically, removal stays suspended)")
         what = "deadline set" if purpose == "due" else "reminder set"
-        return Entry(at=event.at, event=what, summary=f"{kind} {purpose} at {_t(event.fires_at)} (durable timer)")
+        return Entry(at=event.at, event=what, summary=f"{name} {purpose} at {_t(event.fires_at)} (durable timer)")
     if event.what == "fired":
         if purpose == "due":
             return Entry(at=event.at, event="deadline passed",
-                         summary=f"{kind} was due {_t(event.fires_at)} and is still open: breach recorded")
-        return Entry(at=event.at, event="reminder time reached",
-                     summary=kind if event.kinds else "the reminder sent now names its deadline")
+                         summary=f"{name} was due {_t(event.fires_at)} and is still open: breach recorded")
+        return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(at=event.at, event="timer cancelled",
-                 summary=f"{kind} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
+                 summary=f"{name} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
 
 
 def _recipients(value: Any) -> str:
@@ -196,8 +195,6 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
     done: set[str] = set()
     scheduled: dict[int, ActivityScheduled] = {}
     passed: dict[str, bool] = {}
-    # timers alike (shared by several kinds, or unnamed reminders set in one task for one instant) are listed once
-    alike: dict[tuple[Any, ...], list[int]] = {}
     first: CaseOpened | None = None
     for event in events:
         match event:
@@ -210,14 +207,9 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                 done.add(event.update_id)
                 entries.append(_act(accepted[event.update_id], event))
             case TimerEvent():
-                key = (event.what, event.kinds, event.purpose, event.fires_at, event.at if event.what != "fired" else 0)
-                if key in alike:
-                    alike[key][1] += 1
-                    continue
-                alike[key] = [len(entries), 1]
-                entries.append(_timer(event, bool(event.kinds) and all(passed.get(k) for k in event.kinds)))
+                entries.append(_timer(event, passed.get(event.obligation, False)))
                 if event.purpose == "due":
-                    passed.update(dict.fromkeys(event.kinds, event.what == "fired"))
+                    passed[event.obligation] = event.what == "fired"
             case ActivityScheduled():
                 scheduled[event.scheduled_id] = event
                 entries.append(_notification(event))
@@ -232,9 +224,6 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                                      summary=f"a workflow task failed ({event.cause}); the case retries it"))
             case RunEnded():
                 entries.append(Entry(at=event.at, event="run ended", summary=event.how))
-    for index, count in alike.values():
-        if count > 1:
-            entries[index].summary += f"; {count} such timers"
     entries += [_act(a, None) for uid, a in accepted.items() if uid not in done]
     if first is None:
         raise ValueError("the history has no start event")

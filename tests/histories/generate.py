@@ -1,12 +1,12 @@
-"""Add stored histories that CI replays (run by hand, not by pytest):
+"""The stored histories that CI replays, one per distinct path of a case (run by hand, not by pytest):
 
     .venv/bin/python -m tests.histories.generate
 
-Starts its own dev server and worker, drives one case down each path below whose history is not stored yet, on
-the seconds-scale test policy, and writes its history into cases/ as JSON (Temporal's format), adding it to the
-manifest of SHA-256 digests. Payloads are encrypted with TEST-ONLY-key.json. Add a path when the workflow gains
-behaviour (run this from committed code only); stored histories are never regenerated: a failing replay is a
-running case that the new code would break.
+Starts its own dev server and worker, drives one case down each path below on the seconds-scale test policy, and
+writes its history into cases/ as JSON (Temporal's format) with a manifest of SHA-256 digests. Payloads are
+encrypted with TEST-ONLY-key.json. Until the first release (README "Versioning") a change of the workflow's
+behaviour regenerates every history in the same commit: the old ones are deleted and this writes them anew. From
+the first release on, each release's histories go under cases/<version>/ and are never regenerated.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ from domain.requests import (
     ProvideRequest,
 )
 from domain.roles import Actor, Role
-from domain.reference import workflow_id
 from domain.status import CaseStatus
 from starter.actors import add_actor
 from starter.audit.export import write_history
-from starter.audit.history import MANIFEST_NAME, fetch_case
+from starter.audit.history import fetch_case
 from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from plumbing.connection import data_converter
@@ -42,7 +41,6 @@ from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
 from plumbing import search_attributes as sa
 from worker import build_worker
-from workflows.case import CaseWorkflow
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
 RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
@@ -128,11 +126,6 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
     the other provisions go unmet (reminders, escalations)."""
     ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
     await nrm.decide_stage1(ref, _decision())
-    await _provisions_and_assessment_acts(nrm, ref)
-    return ref
-
-
-async def _provisions_and_assessment_acts(nrm: NrmClient, ref: str) -> None:
     await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
     await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="accommodation", not_needed_reason="has housing"))
     now = datetime.now(UTC)
@@ -140,31 +133,6 @@ async def _provisions_and_assessment_acts(nrm: NrmClient, ref: str) -> None:
         completed_at=now, summary="assessed", next_review=now + timedelta(seconds=50))))
     await nrm.decide_stage2(ref, _decision())
     await asyncio.sleep(11)  # the other provisions fall due 10 s after Stage 1: reminded, then escalated
-
-
-async def verified_actors(nrm: NrmClient) -> str:
-    """Signed acts: the case loads the actor directory at start, reloads it when told, then both decisions."""
-    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
-    await nrm.decide_stage1(ref, _decision())
-    await _tell_actors_changed(nrm, ref)
-    await nrm.decide_stage2(ref, _decision())
-    return ref
-
-
-async def _tell_actors_changed(nrm: NrmClient, ref: str) -> None:
-    """The signal `nrm actors add|revoke|sync` sent every running case before CURRENT_BEHAVIOUR."""
-    await nrm.client.get_workflow_handle(workflow_id(ref)).signal(CaseWorkflow.actors_changed)
-    await asyncio.sleep(1)
-
-
-async def current_behaviour(nrm: NrmClient) -> str:
-    """A case since CURRENT_BEHAVIOUR: one patch marker for every behaviour, no copy of the actor directory (an
-    old `actors_changed` signal changes nothing), an act repeated with its request id, then the provisions path."""
-    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
-    await _tell_actors_changed(nrm, ref)
-    for _ in range(2):
-        await nrm.decide_stage1(ref, _decision(), request_id="stage1-once")
-    await _provisions_and_assessment_acts(nrm, ref)
     return ref
 
 
@@ -176,24 +144,12 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "manual-extension": manual_extension,
     "consent-later": consent_later,
     "provisions-and-assessment": provisions_and_assessment,
-    "verified-actors": verified_actors,
-    # the same acts, stored again once the directory was read by a local activity (a marker, not an activity)
-    "actor-directory-local": verified_actors,
-    "current-behaviour": current_behaviour,
-    # stored again once a case's timers and activities carried no summary: the audit names the timers from the
-    # deadlines the case publishes (NrmOpenDeadlines)
-    "rr-auto-extension-no-summaries": rr_auto_extension,
-    "provisions-and-assessment-no-summaries": provisions_and_assessment,
 }
 
 
 async def generate(directory: Path = CASES) -> None:
-    stored = Manifest.model_validate_json((directory / MANIFEST_NAME).read_text()).files \
-        if (directory / MANIFEST_NAME).exists() else []
-    missing = {name: path for name, path in PATHS.items() if not (directory / f"{name}.json").exists()}
-    if not missing:
-        print("every path has its stored history; nothing to do")
-        return
+    for old in directory.glob("*.json"):
+        old.unlink()
     with tempfile.TemporaryDirectory() as home:
         settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
         for actor in (RESPONDER, AUTHORITY, COORDINATOR, SUPPORT):  # every act is signed by its actor's key
@@ -204,17 +160,17 @@ async def generate(directory: Path = CASES) -> None:
         try:
             async with build_worker(env.client, settings):
                 nrm = NrmClient(env.client, settings)
-                refs = await asyncio.gather(*(path(nrm) for path in missing.values()))
+                refs = await asyncio.gather(*(path(nrm) for path in PATHS.values()))
                 await asyncio.sleep(1)  # let the last workflow tasks complete
                 added = []
-                for name, ref in zip(missing, refs):
+                for name, ref in zip(PATHS, refs):
                     [run] = (await fetch_case(env.client, ref)).runs
                     added.append(write_history(run, directory, f"{name}.json"))
                     print(f"{name}: {ref}, {len(run.events)} events")
         finally:
             await env.shutdown()
     manifest = Manifest(exported_at=datetime.now(UTC), exported_by="tests/histories/generate.py",
-                        source="dev server, tests/policies/fast.toml", files=[*stored, *added])
+                        source="dev server, tests/policies/fast.toml", files=added)
     print(f"manifest SHA-256 {write_manifest(directory, manifest)}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -60,6 +60,25 @@ async def timer_durations(client: Client, reference: str) -> list[float]:
         for e in await history_events(client, reference)
         if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
     ]
+
+
+async def timer_fire_times(client: Client, reference: str) -> list[datetime]:
+    """When each started timer fires: its duration from the workflow time of the task that started it."""
+    fire_times, task_time = [], None
+    for event in await history_events(client, reference):
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            task_time = event.event_time.ToDatetime(tzinfo=UTC)
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            assert task_time is not None
+            fire_times.append(task_time + event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta())
+    return fire_times
+
+
+async def timer_offsets(client: Client, reference: str, origin: datetime | None) -> list[float]:
+    """Seconds from `origin` (e.g. the referral) to when each timer fires, to the millisecond, soonest first: a
+    deadline counts from its event, whenever the task that started its timer ran."""
+    assert origin is not None
+    return sorted(round((t - origin).total_seconds(), 3) for t in await timer_fire_times(client, reference))
 
 
 def outbox_messages(outbox: Path, reference: str) -> list[Message]:

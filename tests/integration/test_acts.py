@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 
 from domain.case import Stage
-from domain.requests import ConsentRequest
-from starter.client import NrmClient
+from domain.requests import ConsentRequest, ProvideRequest
+from starter.client import NrmClient, Refused
 from tests.conftest import FAST_POLICY, eventually
 from tests.integration.helpers import (
     AUTHORITY,
+    COORDINATOR,
     FIRST_RESPONDER,
     adult_referral,
     child_referral,
@@ -37,17 +40,37 @@ async def test_an_adult_without_consent_stays_outside_until_consent_is_recorded(
         "record_consent", "consent given", FIRST_RESPONDER, "informed, with interpreter")
 
 
-async def test_the_same_request_id_acts_once(nrm: NrmClient) -> None:
+async def test_the_same_request_id_acts_once_and_refuses_another_act(nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     first = await nrm.decide_stage1(ref, decision(reasons="first"), request_id="req-stage1-1")
     again = await nrm.decide_stage1(ref, decision(reasons="first"), request_id="req-stage1-1")
-    different = await nrm.decide_stage1(ref, decision("negative", reasons="changed"), request_id="req-stage1-1")
-    assert first == again == different
+    assert not first.repeated and again.repeated
+    assert again.model_dump(exclude={"as_of", "repeated"}) == first.model_dump(exclude={"as_of", "repeated"})
+    with pytest.raises(Refused, match="^request id 'req-stage1-1' was already used for another act in case "):
+        await nrm.decide_stage1(ref, decision("negative", reasons="changed"), request_id="req-stage1-1")
+    with pytest.raises(Refused, match="^request id 'req-stage1-1' was already used for another act"):
+        await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"),
+                          request_id="req-stage1-1")
     status = await nrm.status(ref)
     assert status.stage is Stage.PRESUMED_VICTIM and [d.reasons for d in status.decisions] == ["first"]
+    assert next(d for d in status.deadlines if d.kind == "nrm_referral").state.value == "open"
     types = [e.event_type for e in await history_events(nrm.client, ref)]
     assert types.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) == 1
     assert types.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED) == 1
+
+
+async def test_two_authorities_deciding_at_once_under_one_request_id_learn_whose_act_was_applied(
+        nrm: NrmClient) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+    outcomes = await asyncio.gather(
+        nrm.decide_stage1(ref, decision("positive", reasons="grounds found"), request_id="form-118"),
+        nrm.decide_stage1(ref, decision("negative", reasons="no grounds"), request_id="form-118"),
+        return_exceptions=True)
+    applied = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, Refused)]
+    assert len(applied) == 1 and len(refused) == 1 and not applied[0].repeated, outcomes
+    [record] = (await nrm.status(ref)).decisions
+    assert applied[0].stage is (Stage.PRESUMED_VICTIM if record.outcome == "positive" else Stage.STAGE1_NEGATIVE)
 
 
 async def test_cases_list_filters(nrm: NrmClient) -> None:

@@ -14,7 +14,7 @@ from tests.integration.helpers import (
     adult_referral,
     decision,
     outbox_messages,
-    timer_durations,
+    timer_offsets,
 )
 
 
@@ -33,7 +33,7 @@ async def test_adult_path_with_reminders_escalation_and_auto_extension(nrm: NrmC
     assert status.deadlines[0].state is DeadlineState.OVERDUE
     kinds = [m["X-NRM-Kind"] for m in outbox_messages(nrm.settings.outbox_path, ref)]
     assert kinds == ["reminder", "reminder", "escalation"]
-    assert 6.0 in await timer_durations(nrm.client, ref)
+    assert 6.0 in await timer_offsets(nrm.client, ref, status.referred_at)
 
     status = await nrm.decide_stage1(ref, decision())
     assert status.stage is Stage.PRESUMED_VICTIM

@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import EventType
 
 from domain.policy import load_policy
 from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, ExtendRRRequest, ProvideRequest
-from domain.roles import Actor, Role
+from domain.roles import Act, Actor, Role
 from starter.audit.compliance import Status, evaluate_history
 from starter.audit.history import decode_case, fetch_case
 from starter.audit.replay import replay
@@ -64,13 +64,13 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
     now = datetime.now(UTC)
     result = AssessmentResult(completed_at=now, summary="s", next_review=now + timedelta(days=30))
     attempts = {
-        "record_consent": lambda: nrm.record_consent(ref, ConsentRequest(actor=AUDITOR)),
-        "decide_stage1": lambda: nrm.decide_stage1(ref, decision(actor=AUDITOR)),
-        "decide_stage2": lambda: nrm.decide_stage2(ref, decision(actor=AUDITOR)),
-        "extend_rr": lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUDITOR, reasons="r",
+        Act.RECORD_CONSENT.value: lambda: nrm.record_consent(ref, ConsentRequest(actor=AUDITOR)),
+        Act.STAGE1_DECISION.value: lambda: nrm.decide_stage1(ref, decision(actor=AUDITOR)),
+        Act.STAGE2_DECISION.value: lambda: nrm.decide_stage2(ref, decision(actor=AUDITOR)),
+        Act.EXTEND_RR.value: lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUDITOR, reasons="r",
                                                                 extend_by=timedelta(days=1))),
-        "provide": lambda: nrm.provide(ref, ProvideRequest(actor=AUDITOR, kind="nrm_referral", evidence="e")),
-        "assess": lambda: nrm.assess(ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)),
+        Act.PROVIDE.value: lambda: nrm.provide(ref, ProvideRequest(actor=AUDITOR, kind="nrm_referral", evidence="e")),
+        Act.RECORD_ASSESSMENT.value: lambda: nrm.assess(ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), \
         "every update of CaseWorkflow must be tried with the auditor role"

@@ -15,6 +15,7 @@ from tests.integration.helpers import (
     decision,
     outbox_messages,
     timer_durations,
+    timer_offsets,
 )
 
 SENTINEL_NAME = "Zyxwv Sentinel-Person"
@@ -32,7 +33,7 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     assert status.stage is Stage.STAGE1_PENDING and status.is_child
     [stage1] = status.deadlines
     assert stage1.due_at - status.referred_at == timedelta(seconds=4)  # the child's window, not the adult's 6 s
-    assert 4.0 in await timer_durations(nrm.client, ref)
+    assert 4.0 in await timer_offsets(nrm.client, ref, status.referred_at)
 
     outbox = nrm.settings.outbox_path
 

@@ -3,9 +3,7 @@ the durable timers in its history. Nothing fires here; the durations are asserte
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from temporalio.api.enums.v1 import EventType
+from datetime import timedelta
 
 from domain.case import Stage
 from domain.requests import ExtendRRRequest
@@ -16,23 +14,12 @@ from tests.integration.helpers import (
     adult_referral,
     child_referral,
     decision,
-    history_events,
     timer_durations,
+    timer_fire_times,
+    timer_offsets,
 )
 
 DAY = 86400.0
-
-
-async def timer_fire_times(nrm: NrmClient, ref: str) -> list[datetime]:
-    """When each started timer fires: its duration from the workflow time of the task that started it."""
-    fire_times, task_time = [], None
-    for event in await history_events(nrm.client, ref):
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-            task_time = event.event_time.ToDatetime(tzinfo=UTC)
-        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-            assert task_time is not None
-            fire_times.append(task_time + event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta())
-    return fire_times
 
 
 async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> None:
@@ -44,8 +31,8 @@ async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> No
     assert adult_status.deadlines[0].due_at - adult_status.referred_at == timedelta(days=5)
     assert child_status.deadlines[0].due_at - child_status.referred_at == timedelta(hours=48)
     # The due timer, and the timer of the first reminder (half-way); the next reminder's starts when it fires.
-    assert sorted(await timer_durations(nrm.client, adult)) == [2.5 * DAY, 5 * DAY]
-    assert sorted(await timer_durations(nrm.client, child)) == [1 * DAY, 2 * DAY]
+    assert await timer_offsets(nrm.client, adult, adult_status.referred_at) == [2.5 * DAY, 5 * DAY]
+    assert await timer_offsets(nrm.client, child, child_status.referred_at) == [1 * DAY, 2 * DAY]
 
     status = await nrm.decide_stage1(adult, decision())
     assert status.stage is Stage.PRESUMED_VICTIM and status.rr is not None
@@ -60,7 +47,7 @@ async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> No
     stage2 = next(d for d in status.open_deadlines if d.kind == "stage2_decision")
     assert stage2.due_at == status.rr.end
     # The last timer the workflow started is the new Stage 2 due time, to the millisecond.
-    fire_times = await timer_fire_times(nrm, adult)
+    fire_times = await timer_fire_times(nrm.client, adult)
     assert abs(max(fire_times) - stage2.due_at) < timedelta(milliseconds=1)
     # Stage 1, Stage 2, Stage 2 after the extension, and the 9 provisions owed after Stage 1: due + first
     # reminder each.

@@ -19,27 +19,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 from temporalio.workflow import _Definition
 
-from plumbing.actor_directory import ActorDirectoryFollower
 from domain.actors import ActorAssertion, sign_act
 from domain.case import Stage
 from domain.reference import workflow_id
 from domain.requests import ConsentRequest, ExtendRRRequest
 from domain.roles import Act, Actor, Role, allowed_roles
-from starter.actors import (
-    DirectoryError,
-    SigningInterceptor,
-    add_actor,
-    load_directory,
-    load_private_key,
-    revoke_actor,
-)
+from plumbing.actor_directory import DirectoryError, load_directory
+from starter.actors import SigningInterceptor, add_actor, load_private_key, revoke_actor
 from starter.client import NrmClient
 from plumbing.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
-from tests.integration.case_before_actors import CaseWorkflowBeforeActors, CaseWorkflowBeforeCurrentBehaviour
 from tests.integration.helpers import (
     AUTHORITY,
     COORDINATOR,
@@ -49,11 +40,10 @@ from tests.integration.helpers import (
     history_events,
     settled,
 )
-from worker import build_worker
 from workflows.case import CaseWorkflow
 
-ACTS = {"record_consent": Act.RECORD_CONSENT, "decide_stage1": Act.STAGE1_DECISION,
-        "decide_stage2": Act.STAGE2_DECISION, "extend_rr": Act.EXTEND_RR}
+ACTS = {"record_consent": Act.RECORD_CONSENT, "stage1_decision": Act.STAGE1_DECISION,
+        "stage2_decision": Act.STAGE2_DECISION, "extend_rr": Act.EXTEND_RR}
 REPLAYED = "^the assertion was signed for another case, another act or other arguments"
 BY_ROLE = {Actor.parse(a).role: Actor.parse(a) for a in reversed(TEST_ACTORS)}   # the first test actor of each role
 
@@ -111,11 +101,11 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     add_actor(settings, revoked)
     cases = {
         "record_consent": await nrm.open_case(adult_referral(consent_to_referral=False), FIRST_RESPONDER),
-        "decide_stage1": await nrm.open_case(adult_referral(), FIRST_RESPONDER),
-        "decide_stage2": await nrm.open_case(adult_referral(), FIRST_RESPONDER),
+        "stage1_decision": await nrm.open_case(adult_referral(), FIRST_RESPONDER),
+        "stage2_decision": await nrm.open_case(adult_referral(), FIRST_RESPONDER),
     }
-    await nrm.decide_stage1(cases["decide_stage2"], decision())
-    cases["extend_rr"] = cases["decide_stage2"]
+    await nrm.decide_stage1(cases["stage2_decision"], decision())
+    cases["extend_rr"] = cases["stage2_decision"]
     revoke_actor(settings, revoked.id)
     for ref in set(cases.values()):
         await settled(nrm.client, ref)  # the letters and requests of Stage 1 sent: only an act could add events
@@ -127,7 +117,7 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     forger = client_with(temporal_env, SigningInterceptor(lambda actor: Ed25519PrivateKey.generate()))
     signed = client_with(temporal_env, SigningInterceptor(key))
     # an act its case refuses anyway (Stage 1 is decided), so that a stale directory cannot let it through
-    await worker_follows(signed, cases["decide_stage2"], "decide_stage1", act_request("decide_stage1", revoked),
+    await worker_follows(signed, cases["stage2_decision"], "stage1_decision", act_request("stage1_decision", revoked),
                          f"^actor {revoked.id} was revoked on ")
     for act, ref in cases.items():
         allowed = allowed_roles(ACTS[act], stage1_delegated=True)
@@ -138,7 +128,7 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
             assert message.startswith(f"role {role.value} may not "), message
         other_case = next(other for other in cases.values() if other != ref)
         copied = sign_act(key(actor), actor, workflow_id(other_case), act, request, datetime.now(UTC))
-        other_act = "decide_stage2" if act != "decide_stage2" else "decide_stage1"
+        other_act = "stage2_decision" if act != "stage2_decision" else "stage1_decision"
         copied_act = sign_act(key(actor), actor, workflow_id(ref), other_act, request, datetime.now(UTC))
         impostor = Actor(role=Role.COMPETENT_AUTHORITY, id=BY_ROLE[Role.FIRST_RESPONDER].id)
         attempts = {
@@ -161,43 +151,10 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
 
     assert (await nrm.record_consent(cases["record_consent"], act_request("record_consent", COORDINATOR))
             ).stage is Stage.STAGE1_PENDING
-    assert (await nrm.decide_stage1(cases["decide_stage1"], decision())).stage is Stage.PRESUMED_VICTIM
+    assert (await nrm.decide_stage1(cases["stage1_decision"], decision())).stage is Stage.PRESUMED_VICTIM
     status = await nrm.extend_rr(cases["extend_rr"], act_request("extend_rr", AUTHORITY))
     assert status.rr is not None and status.rr.extensions
-    assert (await nrm.decide_stage2(cases["decide_stage2"], decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
-
-
-async def test_a_case_opened_before_acts_were_signed_is_verified_against_the_workers_directory(
-    temporal_env: WorkflowEnvironment, settings: Settings
-) -> None:
-    own = settings.model_copy(update={"task_queue": f"before-actors-{uuid.uuid4().hex[:8]}"})
-    nrm = NrmClient(temporal_env.client, own)
-    async with Worker(temporal_env.client, task_queue=own.task_queue, workflows=[CaseWorkflowBeforeActors],
-                      max_cached_workflows=0):
-        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
-        await settled(nrm.client, ref)
-    async with build_worker(temporal_env.client, own):
-        before = len(await history_events(nrm.client, ref))
-        assert re.match("^the act is unsigned", await refusal(client_with(temporal_env), ref, "decide_stage1",
-                                                              decision()))
-        assert len(await history_events(nrm.client, ref)) == before
-        assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
-
-
-async def test_a_case_from_before_current_behaviour_loads_its_copy_and_goes_on_under_the_current_worker(
-    temporal_env: WorkflowEnvironment, settings: Settings
-) -> None:
-    own = settings.model_copy(update={"task_queue": f"before-current-{uuid.uuid4().hex[:8]}"})
-    nrm = NrmClient(temporal_env.client, own)
-    async with Worker(temporal_env.client, task_queue=own.task_queue, workflows=[CaseWorkflowBeforeCurrentBehaviour],
-                      activities=[ActorDirectoryFollower(own).load_actor_directory], max_cached_workflows=0):
-        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
-        await settled(nrm.client, ref)
-    events = await history_events(nrm.client, ref)
-    assert [e.marker_recorded_event_attributes.marker_name for e in events
-            if e.HasField("marker_recorded_event_attributes")].count("core_local_activity") == 1  # the copy
-    async with build_worker(temporal_env.client, own):
-        assert (await nrm.decide_stage1(ref, decision())).stage is Stage.PRESUMED_VICTIM
+    assert (await nrm.decide_stage2(cases["stage2_decision"], decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
 
 
 async def test_a_new_actor_may_act_on_a_running_case_and_a_revoked_one_no_longer(
@@ -212,7 +169,7 @@ async def test_a_new_actor_may_act_on_a_running_case_and_a_revoked_one_no_longer
 
     async def accepted() -> bool:
         try:
-            await signed.get_workflow_handle(workflow_id(ref)).execute_update("decide_stage1", request)
+            await signed.get_workflow_handle(workflow_id(ref)).execute_update("stage1_decision", request)
         except WorkflowUpdateFailedError as exc:
             assert exc.cause.message == f"actor {newcomer.id} is not in the actor directory", exc.cause.message
             return False
@@ -220,7 +177,7 @@ async def test_a_new_actor_may_act_on_a_running_case_and_a_revoked_one_no_longer
 
     await eventually(accepted)
     revoke_actor(settings, newcomer.id)
-    await worker_follows(signed, ref, "decide_stage1", request, f"^actor {newcomer.id} was revoked on ")
+    await worker_follows(signed, ref, "stage1_decision", request, f"^actor {newcomer.id} was revoked on ")
     assert (await nrm.status(ref)).stage is Stage.PRESUMED_VICTIM
 
 

@@ -1,5 +1,5 @@
-"""TEST-ONLY: CaseWorkflow changed without `workflow.patched()` (it never waits for reminders), registered under
-the same workflow name, to prove that replaying the stored histories catches such a change."""
+"""TEST-ONLY: CaseWorkflow changed without regenerating the stored histories (it never waits for reminders),
+registered under the same workflow name, to prove that replaying the stored histories catches such a change."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain.roles import Act
 from starter.audit.history import ActAccepted, ActCompleted, ActivityScheduled
 from starter.audit.timeline import _act, _notification
 
@@ -31,11 +32,11 @@ def test_a_reminder_names_its_deadline_and_recipient_roles() -> None:
 
 
 def test_an_assessment_shows_its_times_and_document_but_not_its_summary() -> None:
-    accepted = ActAccepted(AT, "u1", "assess", {
+    accepted = ActAccepted(AT, "u1", Act.RECORD_ASSESSMENT.value, {
         "actor": {"role": "support_provider", "id": "sp-1"}, "kind": "needs_risks_assessment",
         "result": {"completed_at": "2026-11-20T09:00:00Z", "summary": "Sentinel needs", "next_review":
                    "2027-02-01T00:00:00Z", "document": "DOC-7"}})
-    entry = _act(accepted, ActCompleted(AT, "u1", "assess", {"stage": "presumed_victim"}, failed=False))
+    entry = _act(accepted, ActCompleted(AT, "u1", Act.RECORD_ASSESSMENT.value, {"stage": "presumed_victim"}, failed=False))
     assert (entry.event, entry.actor) == ("assessment recorded", "support_provider:sp-1")
     assert entry.summary == ("needs risks assessment; completed 2026-11-20 09:00:00; next review by 2027-02-01 "
                              "00:00:00; document DOC-7; stage now presumed_victim")

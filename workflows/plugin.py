@@ -1,0 +1,43 @@
+"""nrmflow as one Temporal plugin: the workflows, the actor check, the sandbox's pass-through and, for a worker,
+its activities. The worker, the replayer behind `nrm audit replay` and the tests all use it, so they run the
+same code the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from temporalio.converter import DataConverter
+from temporalio.plugin import SimplePlugin
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from domain.actors import ActorDirectory, NotVerified
+from workflows.actor_check import ActorCheckInterceptor
+from workflows.case import CaseWorkflow
+from workflows.digest import DigestWorkflow
+
+WORKFLOWS = (CaseWorkflow, DigestWorkflow)
+# acts are verified with Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
+SANDBOX = SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography"))
+
+
+def _replay_only() -> ActorDirectory:
+    raise NotVerified("this replayer verifies no act (validators do not run on replay)")
+
+
+def nrm_plugin(data_converter: DataConverter, *, workflows: Sequence[type] = WORKFLOWS,
+               directory: Callable[[], ActorDirectory] = _replay_only,
+               activities: Sequence[Callable[..., Any]] = (),
+               run_context: Callable[[], AbstractAsyncContextManager[None]] | None = None) -> SimplePlugin:
+    """`directory` is the worker's actor directory; `run_context` wraps the worker's run (following that file);
+    `workflows` differ only where a test replays a variant."""
+    return SimplePlugin(
+        "nrmflow",
+        data_converter=data_converter,
+        interceptors=[ActorCheckInterceptor(directory)],
+        workflows=list(workflows),
+        activities=list(activities),
+        workflow_runner=SANDBOX,
+        run_context=run_context,
+    )
