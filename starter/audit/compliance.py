@@ -307,10 +307,13 @@ def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Findi
                   f"{_words(track.kind)} is overdue")
 
 
+RR_CONTINUITY = "rr_extended_not_lapsed"   # a rule every case is judged by, like DEADLINE_RULES
+
+
 def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
     """Each time the R&R period ended with Stage 2 pending, the case must have gone on to the extended end:
     proven by a Stage 2 due timer started then for the new end (the period never just lapses)."""
-    rule, title = "rr_extended_not_lapsed", "R&R period extended rather than lapsed while Stage 2 is pending"
+    rule, title = RR_CONTINUITY, "R&R period extended rather than lapsed while Stage 2 is pending"
     if stage2 is None or not stage2.lapses:
         return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE,
                        detail="the R&R period never ended with Stage 2 pending")

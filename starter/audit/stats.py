@@ -1,23 +1,23 @@
 """Anonymised statistics over many cases (DOMAIN.md section 8), from their histories.
 
 Each case becomes a `CaseRecord` without reference, name, birth date or any date: categories, decision times and
-deadline results only. Tables count persons; any count from 1 to `min_cell - 1` is suppressed, and when a table
-would then show a single suppressed cell, the next smallest is suppressed too (else it could be worked out from
-the total). Times to decisions are given only over at least `min_cell` persons.
+deadline results only. Every count counts persons; those from 1 to `min_cell - 1` are suppressed, and so are as many
+more as it takes for no suppressed count to follow from everything the run publishes (`disclosure`). Times to
+decisions are given only over at least `min_cell` persons, and per child/adult only when neither group is smaller.
 """
 
 from __future__ import annotations
 
 import csv
 import statistics
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from starter.audit.compliance import Status, evaluate, stage2_track
+from starter.audit import disclosure
+from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
@@ -84,6 +84,7 @@ class DecisionTimes:
 @dataclass
 class DeadlineRow:
     rule: str
+    population: str                           # whom the row counts: rows count different persons
     cells: dict[str, int | None]
 
     @property
@@ -105,17 +106,22 @@ class Statistics:
     deadlines: list[DeadlineRow] = field(default_factory=list)
 
 
-def suppress(counts: dict[str, int], min_cell: int) -> dict[str, int | None]:
-    cells: dict[str, int | None] = {k: (None if 0 < v < min_cell else v) for k, v in counts.items()}
-    if sum(v is None for v in cells.values()) == 1:
-        shown = sorted((v, k) for k, v in cells.items() if v)
-        if shown:
-            cells[shown[0][1]] = None
-    return cells
-
-
 _DIMENSIONS = ("sex", "age_group", "exploitation_types", "border", "referred_by", "identified_by",
                "stage1_outcome", "stage2_outcome", "rr_extensions")
+_DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
+_EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
+
+
+def population(rule: str) -> str:
+    """Whom a deadline row counts: rows differ, so their totals differ and must not be read as the same persons."""
+    if rule == "provisions":
+        return "persons whose case owed no provision (all not applicable)"
+    if rule in _EVERY_CASE:
+        return "all persons (not applicable: the deadline never started in their case)"
+    base, _, check = rule.rpartition(".")
+    if check in ("reminders", "escalation"):
+        return f"persons whose case had the {base} deadline ({check} owed for it)"
+    return "persons whose case had this deadline"
 
 
 def _days(values: list[timedelta]) -> tuple[float, float]:
@@ -124,33 +130,51 @@ def _days(values: list[timedelta]) -> tuple[float, float]:
     return statistics.median(days), p90
 
 
+def _members(records: list[CaseRecord]) -> dict[tuple[str, ...], list[int]]:
+    """Every count one run publishes, as the persons (record indices) it counts."""
+    members: dict[tuple[str, ...], list[int]] = {("all", "persons"): list(range(len(records)))}
+    for dim in _DIMENSIONS:
+        cells: dict[str, list[int]] = {}
+        for i, r in enumerate(records):
+            value = getattr(r, dim)
+            for category in sorted(set(value) if isinstance(value, list) else [value]):
+                cells.setdefault(category, []).append(i)
+        if dim == "rr_extensions":
+            cells["none"] = [i for i, r in enumerate(records) if not r.rr_extensions]
+        members |= {(dim, category): cells[category] for category in sorted(cells)}
+    for decision, attr in _DECISIONS:
+        for group in ("all", "adult", "child"):
+            members[("times", decision, group)] = [i for i, r in enumerate(records) if getattr(r, attr) is not None
+                                                   and group in ("all", r.age_group)]
+    for rule in dict.fromkeys(rule for r in records for rule in r.deadlines):
+        for status in Status:
+            members[("deadline", rule, status.value)] = [i for i, r in enumerate(records)
+                                                         if r.deadlines.get(rule) is status]
+    return members
+
+
 def tabulate(records: list[CaseRecord], *, period_from: datetime, period_to: datetime,
              min_cell: int = DEFAULT_MIN_CELL) -> Statistics:
-    total = len(records)
-    result = Statistics(period_from, period_to, min_cell, None if 0 < total < min_cell else total)
+    members = _members(records)
+    hidden = disclosure.plan(members, min_cell)
+
+    def count(*key: str) -> int | None:
+        return None if key in hidden else len(members[key])
+
+    result = Statistics(period_from, period_to, min_cell, count("all", "persons"))
     for dim in _DIMENSIONS:
-        counts: Counter[str] = Counter()
-        for r in records:
-            value = getattr(r, dim)
-            counts.update(set(value) if isinstance(value, list) else [value])
-        if dim == "rr_extensions":
-            counts["none"] = sum(1 for r in records if not r.rr_extensions)
-        result.tables.append(Table(dim, suppress(dict(sorted(counts.items())), min_cell)))
-    groups = {"all": records, "adult": [r for r in records if r.age_group == "adult"],
-              "child": [r for r in records if r.age_group == "child"]}
-    for decision, attr in (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2")):
-        for group, members in groups.items():
-            values = [v for r in members if (v := getattr(r, attr)) is not None]
-            if len(values) < min_cell:
-                result.times.append(DecisionTimes(decision, group, None if values else 0, None, None))
-            else:
-                median, p90 = _days(values)
-                result.times.append(DecisionTimes(decision, group, len(values), median, p90))
-    rules = dict.fromkeys(rule for r in records for rule in r.deadlines)
-    for rule in rules:
-        counts = Counter(r.deadlines[rule].value for r in records if rule in r.deadlines)
-        result.deadlines.append(DeadlineRow(rule, suppress({s.value: counts.get(s.value, 0) for s in Status},
-                                                            min_cell)))
+        result.tables.append(Table(dim, {key[1]: count(*key) for key in members if key[0] == dim}))
+    for decision, attr in _DECISIONS:
+        sizes = {group: len(members[("times", decision, group)]) for group in ("adult", "child")}
+        split = all(n == 0 or n >= min_cell for n in sizes.values())   # else all minus one group isolates a few
+        for group in ("all", "adult", "child"):
+            persons = count("times", decision, group)
+            values = [getattr(records[i], attr) for i in members[("times", decision, group)]]
+            timed = persons is not None and persons >= min_cell and (group == "all" or split)
+            result.times.append(DecisionTimes(decision, group, persons, *(_days(values) if timed else (None, None))))
+    for rule in dict.fromkeys(key[1] for key in members if key[0] == "deadline"):
+        result.deadlines.append(DeadlineRow(rule, population(rule),
+                                            {s.value: count("deadline", rule, s.value) for s in Status}))
     return result
 
 
@@ -182,8 +206,8 @@ def write_csv(stats: Statistics, directory: Path) -> list[Path]:
     with deadlines.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         statuses = [s.value for s in Status]
-        w.writerow(["deadline", *statuses, "met_rate"])
-        w.writerows([row.rule, *(_cell(row.cells[s], k) for s in statuses), _num(row.met_rate)]
+        w.writerow(["deadline", "population", *statuses, "met_rate"])
+        w.writerows([row.rule, row.population, *(_cell(row.cells[s], k) for s in statuses), _num(row.met_rate)]
                     for row in stats.deadlines)
     return [counts, times, deadlines]
 
