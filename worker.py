@@ -17,7 +17,7 @@ from plumbing.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
-from plumbing.connection import connect
+from plumbing.connection import connect, data_converter
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
 from workflows.plugin import nrm_plugin
@@ -65,6 +65,8 @@ def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:
+    """The worker on `client`'s connection, with the worker's own codec (plumbing.connection.data_converter)."""
+    client = Client(**{**client.config(), "data_converter": data_converter(settings, worker=True)})
     notifications = notification_activities(settings)
     digest = DigestActivities(client)
     actors = ActorDirectoryFollower(settings)

@@ -46,8 +46,9 @@ class Stage1Rules(_Section):
 class RecoveryReflectionRules(_Section):
     period: timedelta
     auto_extension_step: timedelta
+    max_extension: timedelta = timedelta(days=365)   # the longest one act may extend the period by
 
-    _check = field_validator("period", "auto_extension_step")(_positive)
+    _check = field_validator("period", "auto_extension_step", "max_extension")(_positive)
 
 
 class ReminderRules(_Section):

@@ -7,6 +7,7 @@ act causes (letters, assessment requests): the workflow sends them, so side effe
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from domain.case import (
@@ -25,6 +26,19 @@ from domain.errors import InvalidRequest, NotAuthorized, WrongStage
 from domain.notices import Message, assessment_needed, decision_letter
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, Role, authorize
+from domain.text import (
+    EVIDENCE_MAX,
+    REASONS_MAX,
+    REFERENCE_MAX,
+    SUMMARY_MAX,
+    check_text,
+    check_written,
+    is_written,
+    quote,
+)
+
+DATE_HORIZON = timedelta(days=10 * 365)   # no deadline of a case lies further ahead than this
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 def _authorize(state: CaseState, act: Act, actor: Actor) -> None:
@@ -38,8 +52,13 @@ def _require_stage(state: CaseState, what: str, *allowed: Stage) -> None:
 
 
 def _require_reasons(reasons: str, what: str) -> None:
-    if not reasons.strip():
-        raise InvalidRequest(f"{what} needs written reasons")
+    check_written(reasons, "reasons", REASONS_MAX, what)
+
+
+def _check_when_in_range(when: datetime, now: datetime, what: str) -> None:
+    """A date an act names lies within the horizon any deadline of a case can have (no year 9999)."""
+    if when.tzinfo is not None and when > now + DATE_HORIZON:
+        raise InvalidRequest(f"{what}, {when:%Y-%m-%d}, is more than {DATE_HORIZON.days // 365} years ahead")
 
 
 def open_case(request: OpenCase, now: datetime) -> CaseState:
@@ -71,6 +90,7 @@ def _refer(state: CaseState, now: datetime) -> None:
 
 def check_consent(state: CaseState, request: ConsentRequest) -> None:
     _authorize(state, Act.RECORD_CONSENT, request.actor)
+    check_text(request.note, "the note", EVIDENCE_MAX)
     _require_stage(state, "recording consent to referral", Stage.OUTSIDE_NRM)
 
 
@@ -87,6 +107,9 @@ def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: 
     _authorize(state, act, request.actor)
     _require_stage(state, what, pending)
     _require_reasons(request.reasons, what)
+    check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
+    if request.informed_in and not LANGUAGE.match(request.informed_in):
+        raise InvalidRequest(f"informed_in {quote(request.informed_in)} is not a language code (e.g. en, ro, uk)")
 
 
 def _record_decision(state: CaseState, act: Act, request: DecisionRequest, now: datetime) -> None:
@@ -164,6 +187,11 @@ def check_extend_rr(state: CaseState, request: ExtendRRRequest) -> None:
     if request.new_end is not None and request.new_end.tzinfo is None:
         raise InvalidRequest("the new R&R end needs a time zone (e.g. 2026-12-31T00:00:00Z)")
     assert state.rr is not None
+    longest = state.policy.rr.max_extension
+    if (request.extend_by is not None and request.extend_by > longest) or (
+            request.new_end is not None and request.new_end - state.rr.end > longest):
+        raise InvalidRequest(f"an R&R extension is at most {_days(longest)} at a time under policy "
+                             f"{state.policy.label}")
     new_end = extended_end(state, request)
     if new_end <= state.rr.end:
         raise InvalidRequest(
@@ -201,7 +229,8 @@ def _owed(state: CaseState, kind_text: str) -> Obligation:
     try:
         kind = ObligationKind(kind_text)
     except ValueError:
-        raise InvalidRequest(f"unknown obligation kind {kind_text!r} (open in case {state.reference}: {open_kinds})") from None
+        raise InvalidRequest(f"unknown obligation kind {quote(kind_text)} (open in case {state.reference}: "
+                             f"{open_kinds})") from None
     ob = state.open_obligation(kind)
     if ob is None:
         raise InvalidRequest(f"case {state.reference} has no open {kind.value} obligation (open: {open_kinds})")
@@ -233,12 +262,14 @@ def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> N
         raise InvalidRequest(f"{ob.kind.value} is an assessment: record its result with `nrm case assess`")
     _check_owner(ob, request.actor, Act.PROVIDE)
     _check_when(ob, request.when or now, now, ob.kind.value)
-    if request.not_needed_reason.strip():
+    check_text(request.evidence, "the evidence note", EVIDENCE_MAX)
+    check_text(request.not_needed_reason, "the reason it is not needed", EVIDENCE_MAX)
+    if is_written(request.not_needed_reason):
         if not ob.waivable:
             raise InvalidRequest(f"the policy does not allow recording {ob.kind.value} as not needed")
         if request.evidence.strip():
             raise InvalidRequest("give either an evidence note or a reason it is not needed, not both")
-    elif not request.evidence.strip():
+    elif not is_written(request.evidence):
         raise InvalidRequest(f"recording {ob.kind.value} needs an evidence note (what was done, reference)")
 
 
@@ -260,8 +291,11 @@ def check_assess(state: CaseState, request: AssessRequest, now: datetime) -> Non
     _check_owner(ob, request.actor, Act.RECORD_ASSESSMENT)
     result = request.result
     _check_when(ob, result.completed_at, now, "the assessment")
-    if not result.summary.strip():
+    check_text(result.summary, "the assessment's summary", SUMMARY_MAX)
+    check_text(result.document, "the document reference", REFERENCE_MAX)
+    if not is_written(result.summary):
         raise InvalidRequest("an assessment result needs a summary")
+    _check_when_in_range(result.next_review, now, "the date of next review")
     if result.next_review.tzinfo is None:
         raise InvalidRequest("the date of next review needs a time zone (e.g. 2027-02-01T00:00:00Z)")
     if result.next_review <= now:

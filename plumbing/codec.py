@@ -13,10 +13,13 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from plumbing.payloads import undecodable
 from plumbing.private_files import PrivateFileError, read_private, write_private
 
 ENCODING = b"binary/encrypted"
@@ -79,8 +82,12 @@ def _new_key_id(taken: dict[str, bytes]) -> str:
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, ring: KeyRing) -> None:
+    """`mark_undecodable`: a payload that names an unknown key or does not verify becomes a marked payload
+    (plumbing.payloads) instead of an error; the worker's codec, so that one bad act does not fail a workflow task."""
+
+    def __init__(self, ring: KeyRing, *, mark_undecodable: bool = False) -> None:
         self.ring = ring
+        self.mark_undecodable = mark_undecodable
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         kid = self.ring.active
@@ -100,11 +107,20 @@ class EncryptionCodec(PayloadCodec):
             if p.metadata.get("encoding") != ENCODING:
                 out.append(p)
                 continue
-            kid = p.metadata[KEY_ID].decode()
-            key = self.ring.keys.get(kid)
-            if key is None:
-                raise UnknownKey(f"payload was encrypted with key {kid!r}, which is not in the key ring: "
-                                 f"add that key to the key file (keys are never removed by rotation)")
-            plain = AESGCM(key).decrypt(p.data[:12], p.data[12:], None)
-            out.append(Payload.FromString(plain))
+            try:
+                out.append(self._decrypt(p))
+            except (UnknownKey, InvalidTag, DecodeError, ValueError) as exc:
+                if not self.mark_undecodable:
+                    raise
+                out.append(undecodable(str(exc) if isinstance(exc, UnknownKey) else
+                                       "the payload does not decrypt with the key it names (altered or forged)"))
         return out
+
+    def _decrypt(self, p: Payload) -> Payload:
+        kid = p.metadata.get(KEY_ID, b"").decode(errors="replace")
+        key = self.ring.keys.get(kid)
+        if key is None:
+            raise UnknownKey(f"payload was encrypted with key {kid[:16]!r}, which is not in the key ring: "
+                             f"add that key to the key file (keys are never removed by rotation)")
+        plain = AESGCM(key).decrypt(p.data[:12], p.data[12:], None)
+        return Payload.FromString(plain)

@@ -44,6 +44,9 @@ from plumbing.visibility import CaseList, running_cases_query, soonest_cases
 from workflows.case import CaseWorkflow
 
 
+ACT_MAX_BYTES = 64 * 1024   # far above every act at its text limits, far below the engine's 2 MB payload limit
+
+
 class NrmError(Exception):
     """A request nrmflow refused or could not carry out."""
 
@@ -140,6 +143,10 @@ class NrmClient:
         ref, handle = self._handle(reference)
         if request_id is not None:
             request = request.model_copy(update={"request_id": request_id})
+        size = len(request.model_dump_json())
+        if size > ACT_MAX_BYTES:
+            raise Refused(f"the act's arguments are {size:,} bytes; at most {ACT_MAX_BYTES:,} are sent (texts have "
+                          "limits of their own, see README \"Input limits\"; keep long documents elsewhere)")
         try:
             with self._server_errors(ref):
                 return await handle.execute_update(update, request, result_type=ActResult)

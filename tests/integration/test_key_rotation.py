@@ -63,7 +63,7 @@ async def test_rotation_keeps_old_cases_readable_and_a_missing_key_stalls_only_i
         [failed] = await eventually(task_failed)
         error = await after_rotation.client.data_converter.decode_failure(
             failed.workflow_task_failed_event_attributes.failure)
-        assert f"key '{ring_a.active}'" in str(error)
+        assert f"key '{ring_a.active}'" in f"{error}: {error.cause}"   # the case's input named a key it lacks
         # the worker is still serving the cases it can read
         assert (await without_a.status(new_case)).stage is Stage.PRESUMED_VICTIM
 
