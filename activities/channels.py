@@ -127,11 +127,14 @@ class SmtpChannel:
                                start_tls=True if c.tls == "starttls" else False,
                                tls_context=ssl.create_default_context() if c.tls != "none" else None)
         try:
-            async with smtp:
+            await smtp.connect()
+            try:
                 if c.username:
                     await smtp.login(c.username, c.password or "")
                 refused, reply = await smtp.send_message(message.email(c.mail_domain))
                 accepted()
+            finally:
+                smtp.close()   # no QUIT: once the server took the message, every millisecond is a duplicate's window
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if all(code >= 500 for code in codes):

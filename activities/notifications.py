@@ -2,13 +2,13 @@
 template and deliver it through the configured channel (activities.channels).
 
 Never twice: each message has a key stable across retries and replays. Channels carry it (Maildir file name,
-Message-ID, Idempotency-Key), and the moment the receiver accepts a message (SMTP 250 after DATA, before QUIT;
-HTTP 2xx; the Maildir rename) the activity records the key as its heartbeat detail. The Temporal server keeps
-that with the activity, so a retry on any worker (after a crash, a restart or a lost completion) finds it and
-does not send again: the record lives where every worker can see it, with no store of our own. What remains is
-the instant between the receiver's acceptance and that heartbeat reaching the server (milliseconds); a worker
-killed exactly then causes one duplicate, which the receiver can drop by the Message-ID / Idempotency-Key.
-So: at-least-once delivery, de-duplicated by key, exactly once except in that window.
+Message-ID, Idempotency-Key), so a receiver can drop a copy. The moment the receiver accepts a message (SMTP 250
+after DATA; HTTP 2xx; the Maildir rename) the activity records the key as its heartbeat detail and completes at
+once (no SMTP QUIT): the completion is the record that the message went out. While it waits for the receiver it
+heartbeats, so that a worker killed mid-delivery is noticed within the heartbeat timeout and another worker
+retries within seconds. What no engine can close is the time between the receiver's acceptance and the
+completion reaching the server (a round trip), and a receiver that stores a message but answers late: a worker
+killed then sends once more, with the same key (README "Reliability" states the measured window).
 
 A permanent refusal (SMTP 5xx, webhook 4xx) raises a non-retryable ApplicationError of type PERMANENT_FAILURE,
 which the case records and escalates. Logs name the case, the key and the kind, never an address or content.
@@ -16,6 +16,7 @@ which the case records and escalates. Logs name the case, the key and the kind, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 
 import structlog
@@ -90,10 +91,27 @@ class NotificationActivities:
         if message.key in info.heartbeat_details:
             log.info("already delivered by an earlier attempt", **fields)
             return "already delivered"
+        alive = asyncio.create_task(_heartbeat_while_delivering())
+
+        def accepted() -> None:
+            alive.cancel()   # before the key: a later beat without it would erase the record
+            activity.heartbeat(message.key)
+
         try:
-            receipt = await channel.deliver(message, lambda: activity.heartbeat(message.key))
+            receipt = await channel.deliver(message, accepted)
         except PermanentDeliveryError as exc:
             log.warning("delivery refused for good", reason=str(exc), **fields)
             raise ApplicationError(str(exc), type=PERMANENT_FAILURE, non_retryable=True) from None
+        finally:
+            alive.cancel()
         log.info("delivered", **fields)
         return receipt
+
+
+HEARTBEAT_EVERY = 2.0   # seconds; well inside the delivery activities' heartbeat timeout (workflows.delivery)
+
+
+async def _heartbeat_while_delivering() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY)

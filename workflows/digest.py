@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.digest import DigestActivities
     from activities.notifications import NotificationActivities
-    from workflows.delivery import DELIVERY_RETRY, DELIVERY_TIMEOUT
+    from workflows.delivery import DELIVERY_RETRY, DELIVERY_TIMEOUT, HEARTBEAT_TIMEOUT
 
 
 class DigestRequest(BaseModel):
@@ -31,7 +31,7 @@ class DigestWorkflow:
         )
         await workflow.execute_activity_method(
             NotificationActivities.send_notice, digest,
-            start_to_close_timeout=DELIVERY_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            start_to_close_timeout=DELIVERY_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DELIVERY_RETRY,
             summary="digest",
         )
         return len(digest.rows)

@@ -21,7 +21,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server
-    server.recorder.release_quit()
+    server.recorder.release_data()
     server.stop()
 
 

@@ -1,8 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd, in its own thread) that the notification tests send to.
 
 It keeps every accepted message, counts RCPT attempts per address, refuses chosen addresses for good (550),
-can be stopped and started again on the same port (an outage), and can hold its answer to QUIT after accepting
-a chosen kind of message (a sender caught between the server's acceptance and the end of its session).
+can be stopped and started again on the same port (an outage), counts the QUIT commands it gets, and can hold its
+answer to DATA for a chosen kind of message after storing it (as real servers do: a slow receiver).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ class Recorder:
         self.messages: list[EmailMessage] = []
         self.rcpt_attempts: Counter[str] = Counter()
         self.refuse: set[str] = set()
-        self.hold_quit_after_kind: str | None = None
-        self.holding = threading.Event()     # set once a session is held before QUIT
+        self.hold_data_kind: str | None = None
+        self.holding = threading.Event()     # set once an answer to DATA is held
         self.release = threading.Event()
+        self.quits = 0
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
@@ -47,26 +48,26 @@ class Recorder:
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(msg)
-        if self.hold_quit_after_kind and msg["X-NRM-Kind"] == self.hold_quit_after_kind:
-            session.held = True
-        return "250 Message accepted for delivery"
-
-    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
-        if getattr(session, "held", False):
+        if self.hold_data_kind and msg["X-NRM-Kind"] == self.hold_data_kind:
             self.holding.set()
             for _ in range(600):
                 if self.release.is_set():
                     break
                 await asyncio.sleep(0.05)
+        return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        with self._lock:
+            self.quits += 1
         return "221 Bye"
 
-    def hold_quit(self, kind: str) -> None:
+    def hold_data(self, kind: str) -> None:
         self.holding.clear()
         self.release.clear()
-        self.hold_quit_after_kind = kind
+        self.hold_data_kind = kind
 
-    def release_quit(self) -> None:
-        self.hold_quit_after_kind = None
+    def release_data(self) -> None:
+        self.hold_data_kind = None
         self.release.set()
 
     def for_case(self, reference: str) -> list[EmailMessage]:

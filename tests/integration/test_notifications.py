@@ -176,28 +176,38 @@ async def test_a_permanently_refused_address_is_tried_once_and_escalated(
     assert (await activity_attempts(temporal_env, ref, "send_notice"))[0] == (1, "failed")
 
 
-async def test_a_worker_restarted_while_sending_does_not_send_twice(
+async def test_timers_never_wait_for_a_delivery(
         temporal_env: WorkflowEnvironment, settings: Settings, smtp_server: SmtpServer, finish: list[str]) -> None:
-    """The server accepts the letter, then holds its answer to QUIT; the worker stops meanwhile (its activity is
-    cancelled mid-send) and a new worker takes the retry: it finds the delivery recorded and sends nothing."""
+    """The server stores each reminder but holds its answer past the deadline: the second reminder and the
+    escalation still go out on time, and the delivery ends without waiting for QUIT once the server took it."""
     mail = smtp_server.recorder
-    restart = smtp_settings(settings, smtp_server, "restart")
-    nrm = NrmClient(temporal_env.client, restart)
-    mail.hold_quit("decision_letter")
-    first = build_worker(temporal_env.client, restart)
-    running = asyncio.create_task(first.run())
+    slow = smtp_settings(settings, smtp_server, "slow")
+    nrm = NrmClient(temporal_env.client, slow)
+    mail.hold_data("reminder")
     try:
-        ref = await nrm.open_case(adult_referral(person={"email": "restart@example.org"}), FIRST_RESPONDER)
-        finish.append(ref)
-        await nrm.decide_stage1(ref, decision())
-        await eventually(lambda: _async(mail.holding.is_set()), timeout=20)
+        async with build_worker(temporal_env.client, slow):
+            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)   # Stage 1 due in 6 s
+            finish.append(ref)
+            await eventually(lambda: _async(mail.holding.is_set()), timeout=10)
+
+            async def alerts_scheduled() -> list[str]:
+                return [e.activity_task_scheduled_event_attributes.activity_type.name
+                        for e in await history_events(temporal_env.client, ref)
+                        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+
+            scheduled = await eventually(lambda: _at_least(alerts_scheduled, 3), timeout=12)
+            assert scheduled == ["send_alert"] * 3      # reminder 1 (still held), reminder 2, the escalation
+            assert (await nrm.status(ref)).breach_count == 1
+            quits = mail.quits
+            mail.release_data()
+            await eventually(lambda: _async(len([m for m in mail.for_case(ref)]) >= 3), timeout=20)
+            assert mail.quits == quits                  # nothing waited for the end of the session
     finally:
-        await first.shutdown()
-        await running
-        mail.release_quit()
-    key = f"{ref}/letter/1-stage1_decision"
-    assert len(mail.with_key(key)) == 1
-    async with build_worker(temporal_env.client, restart):
-        [(attempt, outcome)] = await eventually(lambda: _done(temporal_env, ref), timeout=40)
-    assert attempt >= 2 and outcome == "completed"
-    assert len(mail.with_key(key)) == 1
+        mail.release_data()
+
+
+async def _at_least(check, n: int):
+    found = await check()
+    return found if len(found) >= n else None
+
+
