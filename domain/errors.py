@@ -20,3 +20,10 @@ class WrongStage(DomainError):
 
 class InvalidRequest(DomainError):
     """The act's own input is incomplete or inconsistent (missing reasons, dates in the wrong order...)."""
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """Input quoted in a message: cut to `limit` characters and with control characters replaced, so that an
+    error line stays one short line whatever was typed."""
+    shown = "".join(c if c.isprintable() else "?" for c in text)
+    return f"'{shown[:limit - 1]}…'" if len(shown) > limit else f"'{shown}'"
