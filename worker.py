@@ -7,6 +7,8 @@ the embedded dev server.
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 
 import structlog
 from temporalio.client import Client
@@ -17,7 +19,7 @@ from plumbing.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
-from plumbing.connection import connect, data_converter
+from plumbing.connection import Unavailable, connect, data_converter
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
 from workflows.plugin import nrm_plugin
@@ -81,23 +83,36 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
-    client = client or await connect(settings)
-    worker = build_worker(client, settings)
-    log.info("worker started", address=settings.temporal_address, namespace=settings.temporal_namespace,
-             task_queue=settings.task_queue)
-    await worker.run()
+    """Run until SIGTERM or SIGINT, then stop gracefully: polling ends, running tasks finish (Worker.shutdown)."""
+    client = client or await connect(settings)   # refuses a namespace that does not exist
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with build_worker(client, settings):
+            log.info("worker started", address=settings.temporal_address, namespace=settings.temporal_namespace,
+                     task_queue=settings.task_queue)
+            await stop.wait()
+            log.info("worker stopping", task_queue=settings.task_queue)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("worker stopped", task_queue=settings.task_queue)
 
 
 def main() -> None:
-    from plumbing.exit import leave
+    """`python worker.py`: like `nrm worker`, one `error:` line and exit 5 when Temporal cannot be used."""
+    from plumbing.exit import ExitCode, leave
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(run_worker(settings))
-    except KeyboardInterrupt:
-        pass
-    leave(0)
+    except Unavailable as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        leave(ExitCode.UNAVAILABLE)
+    leave(ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from domain.times import utc
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK = "en"
@@ -39,17 +40,12 @@ def _shipped(lang: str, name: str) -> bool:
     return (TEMPLATE_DIR / lang / f"{name}.txt").exists()
 
 
-def _utc(value: str | datetime) -> str:
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
 @cache
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, autoescape=False,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       auto_reload=False)   # no stat of the file at every message: templates ship with the code
-    env.filters["utc"] = _utc
+    env.filters["utc"] = utc
     return env
 
 

@@ -20,3 +20,4 @@ class WrongStage(DomainError):
 
 class InvalidRequest(DomainError):
     """The act's own input is incomplete or inconsistent (missing reasons, dates in the wrong order...)."""
+

@@ -6,6 +6,7 @@ import re
 import secrets
 
 from domain.errors import InvalidRequest
+from domain.text import quote
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 _PATTERN = re.compile(r"^NRM-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -19,7 +20,7 @@ def new_reference() -> str:
 def check_reference(reference: str) -> str:
     ref = reference.strip().upper()
     if not _PATTERN.match(ref):
-        raise InvalidRequest(f"{reference!r} is not a case reference (expected the form NRM-XXXX-XXXX)")
+        raise InvalidRequest(f"{quote(reference)} is not a case reference (expected the form NRM-XXXX-XXXX)")
     return ref
 
 

@@ -2,14 +2,15 @@
 
 Single-model inputs let an act gain optional fields later without breaking running cases. Business checks
 live in domain.transitions, not here, so that a bad request reaches the Update validator and is refused there
-with a clear message instead of failing to decode.
+with a clear message instead of failing to decode. Only a time without a zone is refused here (`AwareDatetime`):
+such a request cannot even be built, so it never reaches a case.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.case import CaseState, Outcome
 from domain.policy import Policy
@@ -53,7 +54,7 @@ class ExtendRRRequest(ActRequest):
     """Give either the new end of the R&R period or the length to add to it."""
 
     reasons: str = ""
-    new_end: datetime | None = None
+    new_end: AwareDatetime | None = None
     extend_by: timedelta | None = None
 
 
@@ -64,7 +65,7 @@ class ProvideRequest(ActRequest):
     """
 
     kind: str
-    when: datetime | None = None
+    when: AwareDatetime | None = None
     evidence: str = ""
     not_needed_reason: str = ""
 
@@ -74,9 +75,9 @@ class AssessmentResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    completed_at: datetime
+    completed_at: AwareDatetime
     summary: str
-    next_review: datetime
+    next_review: AwareDatetime
     document: str = ""        # reference to the full assessment kept elsewhere
 
 

@@ -8,6 +8,7 @@ import re
 from pydantic import BaseModel, field_validator
 
 from domain.errors import InvalidRequest, NotAuthorized
+from domain.text import quote
 
 
 class Role(str, enum.Enum):
@@ -55,13 +56,13 @@ class Actor(BaseModel):
         """Parse the `ROLE:ID` form used by `--as` and `NRM_ACTOR`."""
         role, sep, actor_id = text.partition(":")
         if not sep or not actor_id:
-            raise InvalidRequest(f"actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got {text!r})")
+            raise InvalidRequest(f"actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got {quote(text)})")
         try:
             return cls(role=Role(role), id=actor_id)
         except ValueError:
             roles = ", ".join(r.value for r in Role)
             if role not in {r.value for r in Role}:
-                raise InvalidRequest(f"unknown role {role!r}; roles are: {roles}") from None
+                raise InvalidRequest(f"unknown role {quote(role)}; roles are: {roles}") from None
             raise InvalidRequest("actor id must be 1-64 letters, digits, '.', '_' or '-'") from None
 
     def __str__(self) -> str:

@@ -38,7 +38,8 @@ def _hides(ch: str) -> bool:
 
 def quote(text: str, limit: int = QUOTE_MAX) -> str:
     """`text` fit to appear in a message: invisible and control characters escaped, at most `limit` characters."""
-    shown = "".join(f"\\u{ord(ch):04x}" if _hides(ch) or unicodedata.category(ch) == "Cf" else ch for ch in text)
+    shown = "".join(f"\\u{ord(ch):04x}" if ch in _HIDING or unicodedata.category(ch) in ("Cc", "Cf") else ch
+                    for ch in text)
     return "'" + (shown if len(shown) <= limit else shown[:limit] + "...") + "'"
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.service import RPCError, RPCStatusCode
 
 from plumbing.codec import EncryptionCodec, KeyRing
 from plumbing.payloads import ActPayloadConverter
@@ -20,9 +22,25 @@ def data_converter(settings: Settings, *, worker: bool = False) -> DataConverter
     )
 
 
+class Unavailable(RuntimeError):
+    """Temporal cannot be used: the server does not answer, or the namespace does not exist."""
+
+
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter(settings),
-    )
+    """A client on the namespace, which must exist: a worker on a misspelt one would wait forever in silence."""
+    try:
+        client = await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=data_converter(settings),
+        )
+    except RuntimeError as exc:
+        raise Unavailable(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise Unavailable(f"namespace {client.namespace} does not exist on {settings.temporal_address} "
+                          "(TEMPORAL_NAMESPACE)") from None
+    return client

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policies import POLICY_DIR
@@ -57,6 +59,29 @@ class Settings(BaseSettings):
     digest_hour: int = Field(7, ge=0, le=23)   # the coordinators' daily digest, at this hour...
     digest_timezone: str = "UTC"               # ...in this time zone
     digest_window_hours: int = Field(48, ge=1)
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """Checked here, not first by the server when the schedule is applied."""
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone of the IANA database (e.g. Europe/Bucharest, UTC)") from None
+        return name
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, name: str) -> str:
+        if not isinstance(logging.getLevelName(name.upper()), int):
+            raise ValueError("not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return name.upper()
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets a field, for error messages."""
+        alias = cls.model_fields[field].validation_alias
+        return alias.choices[0] if isinstance(alias, AliasChoices) else f"NRM_{field.upper()}"
 
     @property
     def key_path(self) -> Path:

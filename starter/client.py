@@ -1,6 +1,7 @@
 """The client library behind `nrm`: open cases, record acts, read status, list cases. Usable from scripts.
 
-Every error it raises is an `NrmError` whose message is one clear line with no personal data in it.
+Every error it raises is an `NrmError` (starter.errors) whose message is one clear line with no personal data in
+it, and whose `exit_code` is the one `nrm` ends with.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from domain.case import Stage
 from domain.errors import DomainError
@@ -24,6 +25,7 @@ from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
 from domain.repeats import AlreadyApplied
+from domain.text import field_problems
 from domain.requests import (
     ActRequest,
     AssessRequest,
@@ -37,36 +39,21 @@ from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
 from starter.actors import SigningInterceptor
 from plumbing.codec import UnknownKey
-from plumbing.connection import connect
+from plumbing.connection import Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
 from plumbing.visibility import CaseList, running_cases_query, soonest_cases
+from starter.errors import BadInput, CheckFailed, NrmError, Refused, UnknownCase, Unreachable, from_server
 from workflows.case import CaseWorkflow
 
+__all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "UnknownCase", "Unreachable"]
 
 ACT_MAX_BYTES = 64 * 1024   # far above every act at its text limits, far below the engine's 2 MB payload limit
 
 
-class NrmError(Exception):
-    """A request nrmflow refused or could not carry out."""
-
-
-class UnknownCase(NrmError):
-    pass
-
-
-class Refused(NrmError):
-    """The case refused the act (wrong role, wrong stage, bad input); nothing was written to its history."""
-
-
-def invalid_input(exc: ValidationError, what: str) -> NrmError:
+def invalid_input(exc: ValidationError, what: str) -> BadInput:
     """A pydantic error as one line naming the fields, without echoing the values (they may be personal)."""
-    def problem(e: Any) -> str:
-        field = ".".join(str(p) for p in e["loc"])
-        message = e["msg"].removeprefix("Value error, ")
-        return f"{field}: {message}" if field else message
-
-    return NrmError(f"invalid {what}: " + "; ".join(problem(e) for e in exc.errors(include_input=False)))
+    return BadInput(f"invalid {what}: {field_problems(exc)}")
 
 
 def parse_referral(data: Mapping[str, Any]) -> Referral:
@@ -94,17 +81,17 @@ class NrmClient:
         settings = settings or Settings()
         try:
             client = await connect(settings)
-        except RuntimeError as exc:
-            raise NrmError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+        except Unavailable as exc:
+            raise Unreachable(str(exc)) from None
         except PrivateFileError as exc:
-            raise NrmError(str(exc)) from None
+            raise BadInput(str(exc)) from None
         return cls(client, settings)
 
     def policy(self, name: str | None = None) -> Policy:
         try:
             return load_policy(name or self.settings.default_policy, self.settings.policy_dir)
         except DomainError as exc:
-            raise NrmError(str(exc)) from None
+            raise BadInput(str(exc)) from None
 
     async def open_case(
         self, referral: Referral | Mapping[str, Any], actor: Actor, *, policy: str | None = None
@@ -133,7 +120,7 @@ class NrmClient:
         try:
             ref = check_reference(reference)
         except DomainError as exc:
-            raise NrmError(str(exc)) from None
+            raise BadInput(str(exc)) from None
         return ref, self.client.get_workflow_handle(workflow_id(ref))
 
     async def _update(self, reference: str, update: Any, request: ActRequest, request_id: str | None) -> ActResult:
@@ -160,16 +147,14 @@ class NrmClient:
 
     @staticmethod
     @contextmanager
-    def _server_errors(ref: str) -> Iterator[None]:
-        """What the server or the key ring refused, as one NrmError line about the case."""
+    def _server_errors(ref: str | None = None) -> Iterator[None]:
+        """What the server or the key ring refused, as one NrmError line (about the case, given one)."""
         try:
             yield
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise UnknownCase(f"no open case with reference {ref}") from None
-            raise NrmError(f"the server refused the request: {exc.message}") from None
+            raise from_server(exc, ref) from None
         except (UnknownKey, PrivateFileError) as exc:
-            raise NrmError(f"case {ref}: {exc}") from None
+            raise BadInput(f"case {ref}: {exc}" if ref else str(exc)) from None
 
     async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> ActResult:
         return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
@@ -229,4 +214,5 @@ class NrmClient:
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         query = running_cases_query(stage=stage, due_before=due_before, child=child)
-        return await soonest_cases(self.client, query, now, limit)
+        with self._server_errors():
+            return await soonest_cases(self.client, query, now, limit)

@@ -10,6 +10,7 @@ configured Web UI origin only: any other page in the browser cannot read what th
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from plumbing.codec import EncryptionCodec, UnknownKey
 from plumbing.private_files import read_private, write_private
 from plumbing.settings import Settings
+from starter.ports import taken
 
 log = structlog.get_logger(__name__)
 
@@ -119,5 +121,11 @@ async def start_codec_server(app: web.Application, host: str, port: int) -> web.
     """Serve `app` in the running event loop (beside the worker in `nrm up`); call `cleanup()` to stop."""
     runner = web.AppRunner(app)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise taken(host, port, "the codec server: NRM_CODEC_PORT") from None
+        raise
     return runner

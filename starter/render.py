@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from rich.console import Console
 from rich.table import Table
 
 from domain.status import CaseStatus
+from domain.times import utc as _t
 from plumbing.visibility import CaseList
-
-
-def duration(span: timedelta) -> str:
-    """48 hours, 5 days, 90 days: the way deadlines are spoken of."""
-    hours = span.total_seconds() / 3600
-    if hours < 1:
-        return f"{span.total_seconds():g} seconds"
-    return f"{hours:g} hours" if hours <= 72 or hours % 24 else f"{hours / 24:g} days"
-
-
-def _t(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def show_case(console: Console, status: CaseStatus) -> None:

@@ -18,6 +18,8 @@ from temporalio.client import Client
 
 from plumbing.codec import EncryptionCodec, KeyRing
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
+from starter.errors import Unreachable
+from starter.ports import require_free
 from plumbing.connection import connect
 from starter.retention import set_namespace_retention
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
@@ -76,6 +78,9 @@ async def wait_for_server(settings: Settings, timeout: timedelta) -> Client:
 async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, headless: bool) -> None:
     from worker import build_worker
 
+    require_free("127.0.0.1", port, "the Temporal frontend: --port")
+    if not headless:
+        require_free("127.0.0.1", ui_port, "the Web UI: --ui-port or NRM_UI_PORT")
     settings.home.mkdir(parents=True, exist_ok=True)
     if ensure_key_file(settings):
         log.info("created payload encryption key file", path=str(settings.key_path))
@@ -115,7 +120,7 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
             stopped = asyncio.ensure_future(stop.wait())
             await asyncio.wait({server_done, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if server_done.done():
-                raise RuntimeError(f"the Temporal server stopped (exit {server.returncode}); see {settings.home / 'temporal.log'}")
+                raise Unreachable(f"the Temporal server stopped (exit {server.returncode}); see {settings.home / 'temporal.log'}")
             server_done.cancel()
     finally:
         if server.returncode is None:

@@ -24,16 +24,24 @@ class Run:
         assert self.code == 0, self.err
         return json.loads(self.out)
 
-    @property
-    def error_line(self) -> str:
-        """The one line a failing command prints on stderr."""
-        assert self.code == 1 and self.out == "", (self.code, self.out)
+    def error_line(self, code: int) -> str:
+        """The one line a failing command prints on stderr, having exited with `code` (README "Exit codes")."""
+        assert self.code == code and self.out == "", (self.code, self.out, self.err)
         lines = self.err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), self.err
         return lines[0]
 
+    def error_json(self, code: int) -> dict[str, Any]:
+        """The error object a failing command prints on stderr with --json; stdout stays empty."""
+        assert self.code == code and self.out == "", (self.code, self.out, self.err)
+        [line] = self.err.splitlines()
+        error = json.loads(line)
+        assert error["exit_code"] == code, error
+        return error
+
 
 async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30) -> Run:
+    """`nrm ARGS...` in NRM_HOME, to its end."""
     proc = await asyncio.create_subprocess_exec(
         NRM, *args, env=env, cwd=env["NRM_HOME"],
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

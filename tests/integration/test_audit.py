@@ -189,7 +189,7 @@ async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm
     data[len(data) // 2] ^= 0x01
     file.write_bytes(bytes(data))
     bad = await run_nrm("audit", "verify", str(target), env=env)
-    assert bad.code == 1
+    assert bad.code == 6   # the check ran and found a problem
     assert f"{relative}: SHA-256 mismatch" in bad.err
     assert bad.err.splitlines()[-1].startswith(f"error: {target} does not match its manifest: 1 problem(s)")
 

@@ -55,8 +55,8 @@ async def test_the_command_shows_the_first_100_and_says_how_many_more(cli_env: d
 
     both, zero = [await run_nrm("cases", "list", *flags, env=cli_env)
                   for flags in (("--all", "--limit", "5"), ("--limit", "0"))]
-    assert both.error_line == "error: give either --limit or --all, not both"
-    assert zero.error_line == "error: --limit must be at least 1, not 0"
+    assert both.error_line(2) == "error: give either --limit or --all, not both"
+    assert zero.error_line(2) == "error: --limit must be at least 1, not 0"
 
 
 async def test_cases_without_a_deadline_come_last(nrm: NrmClient) -> None:

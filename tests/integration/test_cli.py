@@ -1,5 +1,5 @@
 """The `nrm` command line as coordinators' scripts use it: subprocesses against the session's test server,
-`--json` output parsed and checked, and one `error:` line with exit status 1 when something is refused."""
+`--json` output parsed and checked, and one `error:` line with its exit code when something fails."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
     assert [d["act"] for d in s2["decisions"]] == ["stage1_decision", "stage2_decision"]
 
 
-async def test_errors_are_one_line_and_exit_1(cli_env: dict[str, str], nrm: NrmClient) -> None:
+async def test_errors_are_one_line_with_their_exit_code(cli_env: dict[str, str], nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     await nrm.decide_stage1(ref, decision(actor=AUTHORITY))
     wrong_role, unknown, bad_duration, malformed, no_actor = await asyncio.gather(
@@ -120,9 +120,11 @@ async def test_errors_are_one_line_and_exit_1(cli_env: dict[str, str], nrm: NrmC
         run_nrm("case", "decide", "stage2", ref, "--outcome", "positive", "--reasons", "r", "--as", "mayor:m-1",
                 env=cli_env),
     )
-    assert wrong_role.error_line == (
+    assert wrong_role.error_line(3) == (
         "error: role coordinator may not make a Stage 2 decision; allowed: competent_authority")
-    assert unknown.error_line == "error: no open case with reference NRM-0000-0000"
-    assert bad_duration.error_line == "error: '30x' is not a duration (use e.g. 7d, 48h, 30m or P30D)"
-    assert malformed.error_line == "error: 'nrm-1' is not a case reference (expected the form NRM-XXXX-XXXX)"
-    assert no_actor.error_line.startswith("error: unknown role 'mayor'; roles are: first_responder, ")
+    assert unknown.error_line(4) == "error: no open case with reference NRM-0000-0000"
+    assert bad_duration.error_line(2) == "error: '30x' is not a duration (use e.g. 7d, 48h, 30m or P30D)"
+    assert malformed.error_json(2) == {  # with --json the error is an object on stderr
+        "error": "'nrm-1' is not a case reference (expected the form NRM-XXXX-XXXX)", "kind": "bad_input",
+        "exit_code": 2}
+    assert no_actor.error_line(2).startswith("error: unknown role 'mayor'; roles are: first_responder, ")

@@ -47,7 +47,7 @@ async def test_the_coordinator_exports_everything_held_about_the_person(
     assert json.loads(target.read_text())["referral"]["person"]["name"] == NAME
     assert target.stat().st_mode & 0o777 == 0o600
     code, out, err = await nrm_cli(cli_env, "case", "personal-data", ref, "--as", "auditor:au-1")
-    assert code == 1 and NAME not in out + err and "may not export" in err
+    assert code == 3 and NAME not in out + err and "may not export" in err
 
 
 async def test_retention_of_closed_cases_is_the_namespace_setting(nrm: NrmClient, cli_env: dict[str, str]) -> None:

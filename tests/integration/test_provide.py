@@ -111,7 +111,7 @@ async def test_the_cli_records_shows_and_lists_obligations(nrm: NrmClient, cli_e
 
     code, out, err = await nrm_cli("case", "provide", ref, "legal_advice", "--as", "auditor:au-1", "--evidence", "x",
                                    env=env)
-    assert (code, out, err.strip()) == (1, "", "error: role auditor may not record a provision; allowed: "
+    assert (code, out, err.strip()) == (3, "", "error: role auditor may not record a provision; allowed: "
                                         "child_protection, competent_authority, coordinator, first_responder, "
                                         "guardian_advocate, support_provider")
 

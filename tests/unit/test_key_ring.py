@@ -68,11 +68,11 @@ def test_keys_new_then_rotate_from_the_command_line(tmp_path: Path) -> None:
     assert nrm("keys", "new").returncode == 0
     first = KeyRing.load(tmp_path / "keys.json")
     again = nrm("keys", "new")
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 2 and "already exists" in again.stderr
     rotated = nrm("keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
     ring = KeyRing.load(tmp_path / "keys.json")
     assert ring.active in rotated.stdout and first.keys.items() <= ring.keys.items()
     (tmp_path / "keys.json").chmod(0o644)
     refused = nrm("keys", "rotate")
-    assert refused.returncode == 1 and refused.stderr.startswith("error: key file") and "chmod 600" in refused.stderr
+    assert refused.returncode == 2 and refused.stderr.startswith("error: key file") and "chmod 600" in refused.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from domain import transitions
 from domain.case import CaseState, ObligationKind as K
@@ -117,8 +118,6 @@ NOW = DECIDED + timedelta(hours=1)
         (provide(K.LEGAL_ADVICE, when=DECIDED - timedelta(minutes=1)),
          f"the time legal_advice was done, {(DECIDED - timedelta(minutes=1)).isoformat()}, is before the obligation "
          f"existed ({DECIDED.isoformat()})"),
-        (provide(K.LEGAL_ADVICE, when=NOW.replace(tzinfo=None)),
-         "the time legal_advice was done needs a time zone (e.g. 2026-11-20T10:00:00Z)"),
         (provide(K.LEGAL_ADVICE, evidence="", not_needed_reason="has a lawyer"),
          "the policy does not allow recording legal_advice as not needed"),
         (provide(K.ACCOMMODATION, not_needed_reason="has a flat"),
@@ -137,6 +136,15 @@ def test_a_bad_provision_is_refused(request_: ProvideRequest, message: str) -> N
         transitions.check_provide(state, request_, NOW)
     assert str(caught.value) == message
     assert state == before
+
+
+def test_times_without_a_zone_are_refused_by_the_request_models() -> None:
+    with pytest.raises(ValidationError, match="when\n  Input should have timezone info"):
+        provide(K.LEGAL_ADVICE, when=NOW.replace(tzinfo=None))
+    with pytest.raises(ValidationError, match="completed_at\n  Input should have timezone info"):
+        AssessmentResult(completed_at=NOW.replace(tzinfo=None), summary="s", next_review=NOW + timedelta(days=30))
+    with pytest.raises(ValidationError, match="next_review\n  Input should have timezone info"):
+        AssessmentResult(completed_at=NOW, summary="s", next_review=(NOW + timedelta(days=30)).replace(tzinfo=None))
 
 
 def test_a_provision_already_recorded_is_not_open_any_more() -> None:

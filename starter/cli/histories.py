@@ -1,0 +1,51 @@
+"""Where `nrm audit` and `nrm stats` read histories from: one case, every case a query finds, or files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.progress import Progress
+
+from plumbing.settings import Settings
+from starter.audit.history import CaseHistory, case_ids, fetch_case, load_path
+from starter.cli.common import err, settings
+from starter.client import NrmClient
+from starter.errors import BadInput
+
+
+class Source:
+    """Which histories a command reads: one case, every case a query finds, or files."""
+
+    def __init__(self, reference: str | None, every: bool, query: str | None, from_file: Path | None) -> None:
+        chosen = sum([reference is not None, every or query is not None, from_file is not None])
+        if chosen != 1:
+            raise BadInput("give exactly one of: a case reference, --all [--query ...], or --from-file PATH")
+        self.reference, self.query, self.from_file = reference, query, from_file
+        self.settings: Settings = settings()
+
+    @property
+    def describes(self) -> str:
+        return (str(self.from_file) if self.from_file else
+                f"{self.settings.temporal_address} namespace {self.settings.temporal_namespace}")
+
+    async def cases(self) -> AsyncIterator[CaseHistory]:
+        if self.from_file is not None:
+            for case in load_path(self.from_file):
+                yield case
+            return
+        client = (await NrmClient.connect(self.settings)).client
+        if self.reference is not None:
+            yield await fetch_case(client, self.reference)
+            return
+        ids = await case_ids(client, self.query)
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("reading histories", total=len(ids))
+            for wid in ids:
+                yield await fetch_case(client, wid)
+                progress.advance(task)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

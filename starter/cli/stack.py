@@ -1,0 +1,85 @@
+"""The commands that run nrmflow's servers and set its namespace up: `nrm up`, `nrm worker`, `nrm codec-server`
+and `nrm retention`. They log at NRM_LOG_LEVEL, where the other commands log warnings only."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from domain.times import parse_duration
+from plumbing.codec import EncryptionCodec, KeyRing
+from plumbing.logs import configure_logging
+from plumbing.settings import Settings
+from starter.cli.common import JsonOpt, emit, out, runs, settings
+from starter.client import NrmClient
+from starter.retention import namespace_retention, set_namespace_retention
+
+
+def _logged() -> Settings:
+    current = settings()
+    configure_logging(current.log_format, current.log_level)
+    return current
+
+
+@runs
+async def up(
+    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[Optional[int], typer.Option(help="Web UI port (default NRM_UI_PORT or 8233).")] = None,
+    db: Annotated[Optional[Path], typer.Option(help="SQLite file (default NRM_HOME/temporal.db).")] = None,
+    headless: Annotated[bool, typer.Option(help="Run without the Web UI.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start the local Temporal server (SQLite, Web UI) and the worker; Ctrl-C stops both."""
+    from starter.up import up as run_up
+
+    current = _logged()
+    await run_up(current, port=port, ui_port=ui_port or current.ui_port, db=db, headless=headless)
+
+
+@runs
+async def worker(as_json: JsonOpt = False) -> None:
+    """Run only the worker, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (e.g. a real cluster); SIGTERM or Ctrl-C
+    stops it gracefully."""
+    from worker import run_worker
+
+    await run_worker(_logged())
+
+
+@runs
+async def codec_server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[Optional[int], typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token."""
+    from starter.codec_server import build_codec_app, codec_token, start_codec_server  # aiohttp: 0.1 s a start
+
+    current = _logged()
+    listen = port or current.codec_port
+    app = build_codec_app(EncryptionCodec(KeyRing.load(current.key_path)), codec_token(current, create=True),
+                          current.web_ui_origin)
+    runner = await start_codec_server(app, host, listen)
+    out.print(f"codec server on http://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+@runs
+async def retention(
+    apply: Annotated[bool, typer.Option("--apply", help="Set the namespace's retention to NRM_RETENTION.")] = False,
+    period: Annotated[Optional[str], typer.Option(help="With --apply: this period instead, e.g. 365d.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How long closed cases are kept before Temporal deletes them (the namespace's retention)."""
+    client = await NrmClient.connect(settings())
+    if apply:
+        await set_namespace_retention(client.client, parse_duration(period) if period else client.settings.retention)
+    current = await namespace_retention(client.client)
+    emit(as_json, {"namespace": client.client.namespace, "retention_days": current.days},
+         lambda: out.print(f"namespace {client.client.namespace}: closed cases are deleted {current.days} days "
+                           "after they close"))
