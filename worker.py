@@ -15,10 +15,10 @@ from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
-from plumbing.actor_directory import ActorDirectoryFollower
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
+from plumbing.actor_directory import ActorDirectoryFollower
 from plumbing.connection import Unavailable, connect, data_converter
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
@@ -30,17 +30,24 @@ log = structlog.get_logger(__name__)
 def channel(settings: Settings, kind: str, webhook_url: str | None = None) -> Channel:
     """The notification channel named by NRM_NOTIFY_CHANNEL / NRM_ASSESSMENT_CHANNEL, from the settings."""
     if kind == "smtp":
-        return SmtpChannel(SmtpConfig(
-            host=settings.smtp_host, port=settings.smtp_port, tls=settings.smtp_tls, username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.smtp_timeout, mail_domain=settings.mail_domain,
-        ))
+        return SmtpChannel(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                tls=settings.smtp_tls,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                timeout=settings.smtp_timeout,
+                mail_domain=settings.mail_domain,
+            )
+        )
     if kind == "webhook":
         url = webhook_url or settings.webhook_url
         if not url or settings.webhook_secret is None:
             raise ValueError("the webhook channel needs NRM_WEBHOOK_URL and NRM_WEBHOOK_SECRET")
-        return WebhookChannel(WebhookConfig(url=url, secret=settings.webhook_secret.get_secret_value(),
-                                            timeout=settings.webhook_timeout))
+        return WebhookChannel(
+            WebhookConfig(url=url, secret=settings.webhook_secret.get_secret_value(), timeout=settings.webhook_timeout)
+        )
     return MaildirChannel(settings.outbox_path, settings.mail_domain)
 
 
@@ -62,21 +69,30 @@ def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
     is not versioned, and the embedded server runs unversioned workers."""
     if not (settings.deployment_name and settings.build_id):
         return None
-    return WorkerDeploymentConfig(version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
-                                  use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED)
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.PINNED,
+    )
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:
     """The worker on `client`'s connection, with the worker's own codec (plumbing.connection.data_converter)."""
-    client = Client(**{**client.config(), "data_converter": data_converter(settings, worker=True)})
+    config = client.config()
+    config["data_converter"] = data_converter(settings, worker=True)
+    client = Client(**config)
     notifications = notification_activities(settings)
     digest = DigestActivities(client)
     actors = ActorDirectoryFollower(settings)
     plugin = nrm_plugin(
         client.data_converter,
         directory=actors.current,
-        activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment,
-                    digest.collect_due_obligations],
+        activities=[
+            notifications.send_alert,
+            notifications.send_notice,
+            notifications.request_assessment,
+            digest.collect_due_obligations,
+        ],
         run_context=actors.following,
     )
     return Worker(client, task_queue=settings.task_queue, plugins=[plugin], deployment_config=deployment(settings))
@@ -84,15 +100,19 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully: polling ends, running tasks finish (Worker.shutdown)."""
-    client = client or await connect(settings)   # refuses a namespace that does not exist
+    client = client or await connect(settings)  # refuses a namespace that does not exist
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         async with build_worker(client, settings):
-            log.info("worker started", address=settings.temporal_address, namespace=settings.temporal_namespace,
-                     task_queue=settings.task_queue)
+            log.info(
+                "worker started",
+                address=settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                task_queue=settings.task_queue,
+            )
             await stop.wait()
             log.info("worker stopping", task_queue=settings.task_queue)
     finally:

@@ -3,7 +3,8 @@
 A channel delivers one rendered message, calls `accepted()` the moment the receiver has taken it (before any
 polite goodbye such as SMTP QUIT, so the activity can record the delivery as early as possible), and either
 returns, raises `PermanentDeliveryError` (a refused address, a 4xx webhook answer: retrying cannot help), or
-raises anything else (transient: the activity retries with backoff). Every message carries its idempotency key: the Maildir file is named by it, SMTP sends it as the
+raises anything else (transient: the activity retries with backoff). Every message carries its idempotency key:
+the Maildir file is named by it, SMTP sends it as the
 Message-ID, the webhook as the `Idempotency-Key` header. Error texts never contain addresses or content.
 """
 
@@ -16,6 +17,7 @@ import os
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import QP, Charset
@@ -24,7 +26,7 @@ from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 import httpx
@@ -39,13 +41,13 @@ class PermanentDeliveryError(Exception):
 @dataclass(frozen=True)
 class OutgoingMessage:
     key: str
-    kind: str                      # reminder, escalation, decision_letter, assessment_request, ...
+    kind: str  # reminder, escalation, decision_letter, assessment_request, ...
     reference: str | None
     to: list[str]
     subject: str
     body: str
     language: str
-    data: dict[str, Any] = field(default_factory=dict)   # the structured notice, for webhook receivers
+    data: dict[str, Any] = field(default_factory=dict)  # the structured notice, for webhook receivers
 
     @property
     def safe_key(self) -> str:
@@ -71,7 +73,7 @@ class OutgoingMessage:
 
 
 _UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP      # quoted-printable: readable in a Maildir file, safe over a 7-bit SMTP hop
+_UTF8_QP.body_encoding = QP  # quoted-printable: readable in a Maildir file, safe over a 7-bit SMTP hop
 
 
 class Channel(Protocol):
@@ -108,7 +110,7 @@ class MaildirChannel:
 class SmtpConfig:
     host: str
     port: int
-    tls: str                       # "none", "starttls" or "tls" (implicit TLS, e.g. port 465)
+    tls: str  # "none", "starttls" or "tls" (implicit TLS, e.g. port 465)
     username: str | None
     password: str | None
     timeout: float
@@ -123,9 +125,14 @@ class SmtpChannel:
 
     async def deliver(self, message: OutgoingMessage, accepted: Callable[[], None]) -> str:
         c = self.config
-        smtp = aiosmtplib.SMTP(hostname=c.host, port=c.port, timeout=c.timeout, use_tls=c.tls == "tls",
-                               start_tls=True if c.tls == "starttls" else False,
-                               tls_context=ssl.create_default_context() if c.tls != "none" else None)
+        smtp = aiosmtplib.SMTP(
+            hostname=c.host,
+            port=c.port,
+            timeout=c.timeout,
+            use_tls=c.tls == "tls",
+            start_tls=c.tls == "starttls",
+            tls_context=ssl.create_default_context() if c.tls != "none" else None,
+        )
         try:
             await smtp.connect()
             try:
@@ -134,11 +141,13 @@ class SmtpChannel:
                 refused, reply = await smtp.send_message(message.email(c.mail_domain))
                 accepted()
             finally:
-                smtp.close()   # no QUIT: once the server took the message, every millisecond is a duplicate's window
+                smtp.close()  # no QUIT: once the server took the message, every millisecond is a duplicate's window
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if all(code >= 500 for code in codes):
-                raise PermanentDeliveryError(f"SMTP server refused every recipient for good ({_codes(codes)})") from None
+                raise PermanentDeliveryError(
+                    f"SMTP server refused every recipient for good ({_codes(codes)})"
+                ) from None
             raise RuntimeError(f"SMTP server refused recipients for now ({_codes(codes)})") from None
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code >= 500:
@@ -173,18 +182,30 @@ class WebhookChannel:
     """POSTs the message as JSON; the receiver dedupes on the Idempotency-Key header."""
 
     name = "webhook"
-    _RETRYABLE_4XX = {408, 409, 425, 429}
+    _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
     def __init__(self, config: WebhookConfig) -> None:
         self.config = config
 
     async def deliver(self, message: OutgoingMessage, accepted: Callable[[], None]) -> str:
-        body = json.dumps({
-            "key": message.key, "kind": message.kind, "reference": message.reference, "language": message.language,
-            "to": message.to, "subject": message.subject, "body": message.body, "data": message.data,
-        }, sort_keys=True).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": message.key,
-                   SIGNATURE_HEADER: signature(self.config.secret, body)}
+        body = json.dumps(
+            {
+                "key": message.key,
+                "kind": message.kind,
+                "reference": message.reference,
+                "language": message.language,
+                "to": message.to,
+                "subject": message.subject,
+                "body": message.body,
+                "data": message.data,
+            },
+            sort_keys=True,
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.key,
+            SIGNATURE_HEADER: signature(self.config.secret, body),
+        }
         async with httpx.AsyncClient(timeout=self.config.timeout) as client:
             response = await client.post(self.config.url, content=body, headers=headers)
         status = response.status_code
@@ -194,4 +215,3 @@ class WebhookChannel:
             raise RuntimeError(f"webhook receiver failed (HTTP {status})")
         accepted()
         return f"HTTP {status}"
-

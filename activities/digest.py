@@ -15,9 +15,19 @@ from plumbing.visibility import CaseSummary, case_rows, running_cases_query
 
 def digest_rows(cases: list[CaseSummary], now: datetime, horizon: datetime) -> list[DigestRow]:
     """Every open obligation of these cases due before `horizon`."""
-    rows = [DigestRow(reference=case.reference, kind=kind, due_at=due, overdue=due <= now, is_child=case.is_child,
-                      jurisdiction=case.jurisdiction)
-            for case in cases for kind, due in case.open_deadlines if due <= horizon]
+    rows = [
+        DigestRow(
+            reference=case.reference,
+            kind=kind,
+            due_at=due,
+            overdue=due <= now,
+            is_child=case.is_child,
+            jurisdiction=case.jurisdiction,
+        )
+        for case in cases
+        for kind, due in case.open_deadlines
+        if due <= horizon
+    ]
     return sorted(rows, key=lambda r: (r.due_at, r.reference, r.kind))
 
 
@@ -31,5 +41,10 @@ class DigestActivities:
         now = datetime.now(UTC)
         horizon = now + timedelta(hours=window_hours)
         found = [case async for case in case_rows(self.client, running_cases_query(due_before=horizon), now)]
-        return Digest(key=f"digest/{activity.info().workflow_id}", recipients=Recipients(roles=[Role.COORDINATOR]),
-                      as_of=now, window_hours=window_hours, rows=digest_rows(found, now, horizon))
+        return Digest(
+            key=f"digest/{activity.info().workflow_id}",
+            recipients=Recipients(roles=[Role.COORDINATOR]),
+            as_of=now,
+            window_hours=window_hours,
+            rows=digest_rows(found, now, horizon),
+        )

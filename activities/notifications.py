@@ -40,8 +40,15 @@ def role_address(role: Role, mail_domain: str, overrides: Mapping[str, str] | No
 
 
 class NotificationActivities:
-    def __init__(self, channel: Channel, *, mail_domain: str, role_addresses: Mapping[str, str] | None = None,
-                 staff_language: str = "en", assessment_channel: Channel | None = None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        *,
+        mail_domain: str,
+        role_addresses: Mapping[str, str] | None = None,
+        staff_language: str = "en",
+        assessment_channel: Channel | None = None,
+    ) -> None:
         self.channel = channel
         self.assessment_channel = assessment_channel or channel
         self.mail_domain = mail_domain
@@ -49,18 +56,27 @@ class NotificationActivities:
         self.staff_language = staff_language
 
     def _addresses(self, roles: Sequence[Role], addresses: Sequence[str] = ()) -> list[str]:
-        return list(dict.fromkeys([*(role_address(r, self.mail_domain, self.role_addresses) for r in roles),
-                                   *addresses]))
+        return list(
+            dict.fromkeys([*(role_address(r, self.mail_domain, self.role_addresses) for r in roles), *addresses])
+        )
 
     @activity.defn(name="send_alert")
     async def send_alert(self, alert: Alert) -> str:
         """A reminder before a deadline or an escalation after it, to the roles concerned."""
         rendered = render(alert.kind.value, self.staff_language, alert.model_dump(mode="json"))
-        return await self._deliver(self.channel, OutgoingMessage(
-            key=alert.key, kind=alert.kind.value, reference=alert.reference, to=self._addresses(alert.recipients),
-            subject=rendered.subject, body=rendered.body, language=rendered.language,
-            data=alert.model_dump(mode="json"),
-        ))
+        return await self._deliver(
+            self.channel,
+            OutgoingMessage(
+                key=alert.key,
+                kind=alert.kind.value,
+                reference=alert.reference,
+                to=self._addresses(alert.recipients),
+                subject=rendered.subject,
+                body=rendered.body,
+                language=rendered.language,
+                data=alert.model_dump(mode="json"),
+            ),
+        )
 
     @activity.defn(name="send_notice")
     async def send_notice(self, notice: Notice) -> str:
@@ -72,29 +88,42 @@ class NotificationActivities:
     async def request_assessment(self, needed: AssessmentNeeded) -> str:
         """Ask the assessor for an assessment, through the assessment channel (e.g. a case-management
         system's webhook); the result comes back by the case's `assess` update."""
-        return await self._deliver(self.assessment_channel,
-                                   self._message(needed, self.staff_language, needed.recipients))
+        return await self._deliver(
+            self.assessment_channel, self._message(needed, self.staff_language, needed.recipients)
+        )
 
     def _message(self, notice: Notice, language: str, recipients: Recipients) -> OutgoingMessage:
         data = notice.model_dump(mode="json")
         rendered = render(notice.template, language, data)
         return OutgoingMessage(
-            key=notice.key, kind=notice.template, reference=notice.reference,
+            key=notice.key,
+            kind=notice.template,
+            reference=notice.reference,
             to=self._addresses(recipients.roles, recipients.addresses),
-            subject=rendered.subject, body=rendered.body, language=rendered.language, data=data,
+            subject=rendered.subject,
+            body=rendered.body,
+            language=rendered.language,
+            data=data,
         )
 
     async def _deliver(self, channel: Channel, message: OutgoingMessage) -> str:
         info = activity.info()
-        fields = {"case": message.reference, "key": message.key, "kind": message.kind, "channel": channel.name,
-                  "attempt": info.attempt, "workflow_id": info.workflow_id, "activity_id": info.activity_id}
+        fields = {
+            "case": message.reference,
+            "key": message.key,
+            "kind": message.kind,
+            "channel": channel.name,
+            "attempt": info.attempt,
+            "workflow_id": info.workflow_id,
+            "activity_id": info.activity_id,
+        }
         if message.key in info.heartbeat_details:
             log.info("already delivered by an earlier attempt", **fields)
             return "already delivered"
         alive = asyncio.create_task(_heartbeat_while_delivering())
 
         def accepted() -> None:
-            alive.cancel()   # before the key: a later beat without it would erase the record
+            alive.cancel()  # before the key: a later beat without it would erase the record
             activity.heartbeat(message.key)
 
         try:
@@ -108,7 +137,7 @@ class NotificationActivities:
         return receipt
 
 
-HEARTBEAT_EVERY = 2.0   # seconds; well inside the delivery activities' heartbeat timeout (workflows.delivery)
+HEARTBEAT_EVERY = 2.0  # seconds; well inside the delivery activities' heartbeat timeout (workflows.delivery)
 
 
 async def _heartbeat_while_delivering() -> None:

@@ -47,9 +47,9 @@ class BaselineWorkflow:
             for duty in self._duties.values():
                 if duty.id not in self._watched:
                     self._watched.add(duty.id)
-                    asyncio.create_task(self._watch(duty))
+                    asyncio.create_task(self._watch(duty))  # noqa: RUF006 (the workflow's loop keeps its tasks)
             for n in range(self._activities_due):
-                asyncio.create_task(self._alert(f"act-{self._acts}/{n}"))
+                asyncio.create_task(self._alert(f"act-{self._acts}/{n}"))  # noqa: RUF006 (as above)
             self._activities_due = 0
             for n in range(self._upserts_due):
                 workflow.upsert_search_attributes([STAGE.value_set(f"act-{self._acts}/{n}")])
@@ -83,7 +83,7 @@ class BaselineWorkflow:
                 try:
                     await workflow.wait_condition(closed, timeout=delay)
                     return False
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return not closed()
 

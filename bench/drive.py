@@ -34,8 +34,9 @@ def bench_actor(role: Role) -> Actor:
 
 FIRST_RESPONDER = bench_actor(Role.FIRST_RESPONDER)
 AUTHORITY = bench_actor(Role.COMPETENT_AUTHORITY)
-POSITIVE = DecisionRequest(actor=AUTHORITY, outcome=Outcome.POSITIVE, reasons="bench: indicators present",
-                           evidence="bench interview")
+POSITIVE = DecisionRequest(
+    actor=AUTHORITY, outcome=Outcome.POSITIVE, reasons="bench: indicators present", evidence="bench interview"
+)
 
 T = TypeVar("T")
 
@@ -91,8 +92,9 @@ def _fulfil(nrm: NrmClient, ref: str, owed: OpenDeadline, rules: Policy, as_of: 
     return nrm.assess(ref, AssessRequest(actor=actor, kind=owed.kind, result=result))
 
 
-async def complete_case(nrm: NrmClient, ref: str, presumed: ActResult, rules: Policy, timings: Timings
-                        ) -> list[ActResult]:
+async def complete_case(
+    nrm: NrmClient, ref: str, presumed: ActResult, rules: Policy, timings: Timings
+) -> list[ActResult]:
     """From presumed victim (`presumed`: the result of Stage 1) to confirmed victim: every provision and
     assessment owed fulfilled, then Stage 2; the results of each act."""
     statuses = []
@@ -125,22 +127,30 @@ async def calibration_case(nrm: NrmClient, policy: str, rules: Policy) -> tuple[
 
 
 async def baseline_case(client: Client, task_queue: str, plan: list[BaselineAct], timings: Timings) -> str:
-    handle = await timings.timed(client.start_workflow(
-        BaselineWorkflow.run, plan[0], id=f"baseline-{uuid.uuid4().hex}", task_queue=task_queue), timings.start)
+    handle = await timings.timed(
+        client.start_workflow(BaselineWorkflow.run, plan[0], id=f"baseline-{uuid.uuid4().hex}", task_queue=task_queue),
+        timings.start,
+    )
     for n, act in enumerate(plan[1:]):
         update = handle.execute_update(BaselineWorkflow.act, act, result_type=BaselineStatus)
         await timings.timed(update, timings.update, *([timings.first_update] if n == 0 else []))
     return handle.id
 
 
-async def run_many(label: str, count: int, concurrency: int, one: Callable[[], Awaitable[T]],
-                   console: Console) -> tuple[list[T], float]:
+async def run_many(
+    label: str, count: int, concurrency: int, one: Callable[[], Awaitable[T]], console: Console
+) -> tuple[list[T], float]:
     """Run `one` `count` times with at most `concurrency` at once; what each returned, and the wall time."""
     results: list[T] = []
     if count == 0:
         return results, 0.0
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task(label, total=count)
         remaining = count

@@ -35,8 +35,8 @@ class Side:
     timings: Timings = field(default_factory=Timings)
     ids: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
-    db_growth_bytes: int | None = field(init=False)                # None when the server is not the benchmark's
-    cpu_seconds: dict[str, float] = field(default_factory=dict)   # by process: server, worker, client
+    db_growth_bytes: int | None = field(init=False)  # None when the server is not the benchmark's
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by process: server, worker, client
 
     def __post_init__(self) -> None:
         self.db_growth_bytes = None if self.site.db is None else 0
@@ -51,8 +51,13 @@ class Side:
         """`count` more at `concurrency`; untimed ones (the warm-up) count for nothing."""
         timings = self.timings if timed else Timings()
         before, cpu_before = self.site.db_bytes() or 0, self._cpu()
-        ids, wall = await run_many(self.kind if timed else f"{self.kind} warm-up", count, concurrency,
-                                   lambda: self.one(timings), progress_console)
+        ids, wall = await run_many(
+            self.kind if timed else f"{self.kind} warm-up",
+            count,
+            concurrency,
+            lambda: self.one(timings),
+            progress_console,
+        )
         after, cpu_after = self.site.db_bytes() or 0, self._cpu()
         if timed:
             self.ids += ids
@@ -69,7 +74,8 @@ class Side:
 async def _nrmflow(stack: AsyncExitStack, args: argparse.Namespace, scratch: Path) -> tuple[Side, list[BaselineAct]]:
     where = await stack.enter_async_context(site(scratch, "nrmflow", args.address))
     worker = await stack.enter_async_context(
-        WorkerProcess("nrmflow", where.settings, scratch / "nrmflow-worker.log", profile_path(args, "nrmflow")))
+        WorkerProcess("nrmflow", where.settings, scratch / "nrmflow-worker.log", profile_path(args, "nrmflow"))
+    )
     nrm = NrmClient(where.client, where.settings)
     rules = nrm.policy(args.policy)
     calibration, statuses = await calibration_case(nrm, args.policy, rules)
@@ -81,7 +87,8 @@ async def _nrmflow(stack: AsyncExitStack, args: argparse.Namespace, scratch: Pat
 async def _baseline(stack: AsyncExitStack, args: argparse.Namespace, scratch: Path, plan: list[BaselineAct]) -> Side:
     where = await stack.enter_async_context(site(scratch, "baseline", args.address))
     worker = await stack.enter_async_context(
-        WorkerProcess("baseline", where.settings, scratch / "baseline-worker.log", profile_path(args, "baseline")))
+        WorkerProcess("baseline", where.settings, scratch / "baseline-worker.log", profile_path(args, "baseline"))
+    )
     one = functools.partial(baseline_case, where.client, where.settings.task_queue, plan)
     return Side("baseline", where, worker, one)
 

@@ -23,7 +23,7 @@ from domain.status import ActResult
 
 class Duty(BaseModel):
     id: str
-    remind_after: list[timedelta] = Field(default_factory=list)   # from when the duty opens, increasing
+    remind_after: list[timedelta] = Field(default_factory=list)  # from when the duty opens, increasing
     due_after: timedelta
 
 
@@ -32,8 +32,8 @@ class BaselineAct(BaseModel):
 
     closes: list[str] = Field(default_factory=list)
     opens: list[Duty] = Field(default_factory=list)
-    activities: int = 0                     # run at once, as a case sends a letter or an assessment request
-    upserts: int = 0                        # search-attribute upserts, as a case publishes its deadlines
+    activities: int = 0  # run at once, as a case sends a letter or an assessment request
+    upserts: int = 0  # search-attribute upserts, as a case publishes its deadlines
 
 
 class BaselineStatus(BaseModel):
@@ -65,24 +65,28 @@ def work_per_step(history: WorkflowHistory) -> list[Step]:
     return steps
 
 
-def baseline_plan(statuses: list[ActResult], work: list[Step], policy: Policy, *, upserts: bool = False
-                  ) -> list[BaselineAct]:
+def baseline_plan(
+    statuses: list[ActResult], work: list[Step], policy: Policy, *, upserts: bool = False
+) -> list[BaselineAct]:
     """One baseline step per case step; `statuses[i]` is the case right after step i (an act's result), `work[i]` what
     that step started (its upserts mirrored only if `upserts`)."""
     if len(work) != len(statuses):
         raise ValueError(f"{len(statuses)} steps but work counted for {len(work)}")
     plan: list[BaselineAct] = []
     before: dict[str, timedelta] = {}
-    for status, step in zip(statuses, work):
+    for status, step in zip(statuses, work, strict=True):
         after = _open_deadlines(status)
-        plan.append(BaselineAct(
-            activities=step.activities,
-            upserts=step.upserts if upserts else 0,
-            closes=sorted(before.keys() - after.keys()),
-            opens=[
-                Duty(id=ob_id, due_after=due, remind_after=[due * f for f in policy.reminders.at_fractions])
-                for ob_id, due in sorted(after.items()) if ob_id not in before
-            ],
-        ))
+        plan.append(
+            BaselineAct(
+                activities=step.activities,
+                upserts=step.upserts if upserts else 0,
+                closes=sorted(before.keys() - after.keys()),
+                opens=[
+                    Duty(id=ob_id, due_after=due, remind_after=[due * f for f in policy.reminders.at_fractions])
+                    for ob_id, due in sorted(after.items())
+                    if ob_id not in before
+                ],
+            )
+        )
         before = after
     return plan

@@ -48,13 +48,13 @@ async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> float
     results = await replayer.replay_workflows(each())
     elapsed = perf_counter() - began
     if results.replay_failures:
-        raise RuntimeError(f"{len(results.replay_failures)} histories failed to replay: "
-                           f"{next(iter(results.replay_failures.values()))}")
+        raise RuntimeError(
+            f"{len(results.replay_failures)} histories failed to replay: {next(iter(results.replay_failures.values()))}"
+        )
     return elapsed
 
 
-async def _measure(histories: list[WorkflowHistory], plugin: SimplePlugin, export: Path, warmup: int
-                   ) -> dict[str, Any]:
+async def _measure(histories: list[WorkflowHistory], plugin: SimplePlugin, export: Path, warmup: int) -> dict[str, Any]:
     _export(histories, export)
     histories = _load(export)
     replayer = Replayer(workflows=[], plugins=[plugin])
@@ -76,25 +76,48 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
         n_histories, b_histories = await n.histories(args.histories), await b.histories(args.histories)
     warmup = min(args.warmup, args.histories)
     # nrmflow as `nrm audit replay` replays it (its plugin); the baseline with the same converter
-    nrmflow = await _measure(n_histories, nrm_plugin(data_converter(n.site.settings)), scratch / "nrmflow.jsonl",
-                             warmup)
-    baseline = await _measure(b_histories, SimplePlugin("baseline", data_converter=data_converter(b.site.settings),
-                                                        workflows=[BaselineWorkflow]), scratch / "baseline.jsonl",
-                              warmup)
+    nrmflow = await _measure(
+        n_histories, nrm_plugin(data_converter(n.site.settings)), scratch / "nrmflow.jsonl", warmup
+    )
+    baseline = await _measure(
+        b_histories,
+        SimplePlugin("baseline", data_converter=data_converter(b.site.settings), workflows=[BaselineWorkflow]),
+        scratch / "baseline.jsonl",
+        warmup,
+    )
     ratios = {"histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"])}
     rows = [
-        ("histories per second", nrmflow["histories_per_second"], baseline["histories_per_second"],
-         ratios["histories_per_second"]),
-        ("events per history", nrmflow["history"]["events_per_case"], baseline["history"]["events_per_case"],
-         report.ratio(nrmflow["history"]["events_per_case"], baseline["history"]["events_per_case"])),
-        ("exported bytes per history", nrmflow["export_bytes_per_history"], baseline["export_bytes_per_history"],
-         report.ratio(nrmflow["export_bytes_per_history"], baseline["export_bytes_per_history"])),
+        (
+            "histories per second",
+            nrmflow["histories_per_second"],
+            baseline["histories_per_second"],
+            ratios["histories_per_second"],
+        ),
+        (
+            "events per history",
+            nrmflow["history"]["events_per_case"],
+            baseline["history"]["events_per_case"],
+            report.ratio(nrmflow["history"]["events_per_case"], baseline["history"]["events_per_case"]),
+        ),
+        (
+            "exported bytes per history",
+            nrmflow["export_bytes_per_history"],
+            baseline["export_bytes_per_history"],
+            report.ratio(nrmflow["export_bytes_per_history"], baseline["export_bytes_per_history"]),
+        ),
     ]
     report.table("replay", ("", "nrmflow", "baseline", "nrmflow/baseline"), rows, out)
-    parameters = {"histories": args.histories, "concurrency": args.concurrency, "warmup": warmup,
-                  "policy": Path(args.policy).name, "baseline_upserts": args.baseline_upserts, "address": where(args)}
-    return report.write("replay", machine, parameters,
-                        {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)
+    parameters = {
+        "histories": args.histories,
+        "concurrency": args.concurrency,
+        "warmup": warmup,
+        "policy": Path(args.policy).name,
+        "baseline_upserts": args.baseline_upserts,
+        "address": where(args),
+    }
+    return report.write(
+        "replay", machine, parameters, {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out
+    )
 
 
 def cli() -> None:

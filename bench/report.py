@@ -38,7 +38,7 @@ def machine() -> dict[str, Any]:
         "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
         "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-        "load_average": os.getloadavg(),   # call it before the run: the machine may be shared with other work
+        "load_average": os.getloadavg(),  # call it before the run: the machine may be shared with other work
         "python": platform.python_version(),
     }
 
@@ -72,22 +72,34 @@ def latency_ms(seconds: list[float]) -> dict[str, float | int]:
     if len(ms) < 2:
         ms = ms * 2 or [0.0, 0.0]
     cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {"n": len(seconds), "p50": round(cuts[49], 2), "p95": round(cuts[94], 2), "p99": round(cuts[98], 2),
-            "mean": round(statistics.fmean(ms), 2)}
+    return {
+        "n": len(seconds),
+        "p50": round(cuts[49], 2),
+        "p95": round(cuts[94], 2),
+        "p99": round(cuts[98], 2),
+        "mean": round(statistics.fmean(ms), 2),
+    }
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
-def write(bench: str, machine_before: dict[str, Any], parameters: dict[str, Any], figures: dict[str, Any],
-          out: Path | None) -> Path:
+def write(
+    bench: str, machine_before: dict[str, Any], parameters: dict[str, Any], figures: dict[str, Any], out: Path | None
+) -> Path:
     directory = out or RESULTS
     directory.mkdir(parents=True, exist_ok=True)
     finished = datetime.now(UTC)
     path = directory / f"{bench}-{finished.strftime('%Y%m%dT%H%M%SZ')}.json"
-    body = {"benchmark": bench, "finished_at": finished.isoformat(), "machine": machine_before,
-            "versions": versions(), "parameters": parameters, "figures": figures}
+    body = {
+        "benchmark": bench,
+        "finished_at": finished.isoformat(),
+        "machine": machine_before,
+        "versions": versions(),
+        "parameters": parameters,
+        "figures": figures,
+    }
     path.write_text(json.dumps(body, indent=2) + "\n")
     return path
 
@@ -97,6 +109,10 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]], cons
     for i, name in enumerate(header):
         t.add_column(name, justify="left" if i == 0 else "right")
     for row in rows:
-        t.add_row(*("-" if v is None else f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
-                    for v in row))
+        t.add_row(
+            *(
+                "-" if v is None else f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+                for v in row
+            )
+        )
     console.print(t)

@@ -26,8 +26,8 @@ from bench.drive import Timings, case_in_rr, run_many
 from bench.run import main, out, parser, profile_path, progress_console
 from bench.server import site
 from bench.worker_process import WorkerProcess
-from starter.client import NrmClient
 from plumbing.settings import Settings
+from starter.client import NrmClient
 
 DUE_WITHIN = timedelta(days=7)
 
@@ -44,8 +44,11 @@ async def _timed_lists(nrm: NrmClient, repeat: int, **query: Any) -> dict[str, A
 def _cli_list(settings: Settings, *flags: str) -> dict[str, Any]:
     """`nrm cases list --due-within 7d --json [flags]` as a coordinator runs it, interpreter start included."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
-    env |= {"TEMPORAL_ADDRESS": settings.temporal_address, "NRM_HOME": str(settings.home),
-            "NRM_TASK_QUEUE": settings.task_queue}
+    env |= {
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "NRM_HOME": str(settings.home),
+        "NRM_TASK_QUEUE": settings.task_queue,
+    }
     began = perf_counter()
     command = [str(Path(sys.executable).parent / "nrm"), "cases", "list", "--due-within", "7d", "--json", *flags]
     done = subprocess.run(command, env=env, capture_output=True, check=False)
@@ -69,21 +72,26 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
             nrm = NrmClient(where.client, where.settings)
             timings = Timings()
             db_before = where.db_bytes()
-            cases, wall = await run_many("opening cases", args.open_cases, args.concurrency,
-                                        functools.partial(case_in_rr, nrm, args.policy, timings), progress_console)
+            cases, wall = await run_many(
+                "opening cases",
+                args.open_cases,
+                args.concurrency,
+                functools.partial(case_in_rr, nrm, args.policy, timings),
+                progress_console,
+            )
             db_after = where.db_bytes()
             figures = {
                 "open_cases": args.open_cases,
                 "opened_per_second": round(args.open_cases / wall, 2),
-                "stage1_update_latency_ms": report.latency_ms(timings.update),   # each the first after the start
+                "stage1_update_latency_ms": report.latency_ms(timings.update),  # each the first after the start
                 "list_due_within_7d": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN),
                 # the same list cut at the 1,000 and the 100 due soonest
-                "list_due_within_7d_limit_1000": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
-                                                                     limit=1000),
-                "list_due_within_7d_limit_100": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN,
-                                                                    limit=100),
+                "list_due_within_7d_limit_1000": await _timed_lists(
+                    nrm, args.repeat, due_within=DUE_WITHIN, limit=1000
+                ),
+                "list_due_within_7d_limit_100": await _timed_lists(nrm, args.repeat, due_within=DUE_WITHIN, limit=100),
                 "list_overdue": await _timed_lists(nrm, args.repeat, overdue=True),
-                "cli_list_due_within_7d": _cli_list(where.settings),          # the 100 due soonest
+                "cli_list_due_within_7d": _cli_list(where.settings),  # the 100 due soonest
                 "cli_list_due_within_7d_all": _cli_list(where.settings, "--all"),
                 "status_query_ms": await _status_queries(nrm, [ref for ref, _ in cases], args.queries),
                 "db_bytes_per_case": round((db_after - db_before) / args.open_cases) if db_before is not None else None,
@@ -92,23 +100,46 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
     rows = [
         ("cases opened into R&R", args.open_cases, f"{figures['opened_per_second']}/s"),
         ("worker peak RSS (MiB)", round(worker.peak_rss_bytes / 2**20, 1), "target < 1024"),
-        ("list_cases(due_within=7d) p50 (ms)", figures["list_due_within_7d"]["latency_ms"]["p50"],
-         f"{figures['list_due_within_7d']['rows']} rows"),
-        *((f"  the same, --limit {n} p50 (ms)", figures[f"list_due_within_7d_limit_{n}"]["latency_ms"]["p50"],
-           f"{figures[f'list_due_within_7d_limit_{n}']['rows']} rows") for n in (1000, 100)),
-        ("list_cases(overdue=True) p50 (ms)", figures["list_overdue"]["latency_ms"]["p50"],
-         f"{figures['list_overdue']['rows']} rows"),
-        ("`nrm cases list --due-within 7d` (ms)", round(figures["cli_list_due_within_7d"]["seconds"] * 1000),
-         "the 100 due soonest; process start included; target < 1000"),
+        (
+            "list_cases(due_within=7d) p50 (ms)",
+            figures["list_due_within_7d"]["latency_ms"]["p50"],
+            f"{figures['list_due_within_7d']['rows']} rows",
+        ),
+        *(
+            (
+                f"  the same, --limit {n} p50 (ms)",
+                figures[f"list_due_within_7d_limit_{n}"]["latency_ms"]["p50"],
+                f"{figures[f'list_due_within_7d_limit_{n}']['rows']} rows",
+            )
+            for n in (1000, 100)
+        ),
+        (
+            "list_cases(overdue=True) p50 (ms)",
+            figures["list_overdue"]["latency_ms"]["p50"],
+            f"{figures['list_overdue']['rows']} rows",
+        ),
+        (
+            "`nrm cases list --due-within 7d` (ms)",
+            round(figures["cli_list_due_within_7d"]["seconds"] * 1000),
+            "the 100 due soonest; process start included; target < 1000",
+        ),
         ("  the same, --all (ms)", round(figures["cli_list_due_within_7d_all"]["seconds"] * 1000), ""),
-        ("status query p50 / max (ms)", f"{figures['status_query_ms']['p50']} / {figures['status_query_ms']['max']}",
-         f"{figures['status_query_ms']['n']} random cases"),
+        (
+            "status query p50 / max (ms)",
+            f"{figures['status_query_ms']['p50']} / {figures['status_query_ms']['max']}",
+            f"{figures['status_query_ms']['n']} random cases",
+        ),
         ("server db bytes per case", figures["db_bytes_per_case"], ""),
     ]
     report.table("scale", ("", "value", "note"), rows, out)
-    parameters = {"open_cases": args.open_cases, "concurrency": args.concurrency, "policy": args.policy,
-                  "repeat": args.repeat, "queries": args.queries,
-                  "address": args.address or "own dev server (SQLite)"}
+    parameters = {
+        "open_cases": args.open_cases,
+        "concurrency": args.concurrency,
+        "policy": args.policy,
+        "repeat": args.repeat,
+        "queries": args.queries,
+        "address": args.address or "own dev server (SQLite)",
+    }
     return report.write("scale", machine, parameters, figures, args.out)
 
 

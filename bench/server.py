@@ -20,20 +20,20 @@ from temporalio.testing import WorkflowEnvironment
 from bench.drive import bench_actor
 from bench.worker_process import bench_settings
 from domain.roles import Role
-from starter.actors import add_actor
+from plumbing import search_attributes as sa
 from plumbing.codec import KeyRing
 from plumbing.connection import data_converter
 from plumbing.settings import Settings
+from starter.actors import add_actor
 from starter.up import temporal_binary, wait_for_server
-from plumbing import search_attributes as sa
 
 
 @dataclass
 class Site:
     settings: Settings
     client: Client
-    db: Path | None                     # the server's SQLite file, when the benchmark started the server
-    server: psutil.Process | None       # and its process
+    db: Path | None  # the server's SQLite file, when the benchmark started the server
+    server: psutil.Process | None  # and its process
 
     def db_bytes(self) -> int | None:
         return self.db.stat().st_size if self.db else None

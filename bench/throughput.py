@@ -33,22 +33,28 @@ def _figures(side: Side, cases: int, histories: list[WorkflowHistory]) -> dict[s
         "history": event_counts(histories),
         "worker_peak_rss_bytes": side.worker.peak_rss_bytes,
         "db_bytes_per_case": round(side.db_growth_bytes / cases) if side.db_growth_bytes is not None else None,
-        "cpu_ms_per_case": {name: round(1000 * used / cases, 1) for name, used in
-                            {**side.cpu_seconds, "total": sum(side.cpu_seconds.values())}.items()},
+        "cpu_ms_per_case": {
+            name: round(1000 * used / cases, 1)
+            for name, used in {**side.cpu_seconds, "total": sum(side.cpu_seconds.values())}.items()
+        },
     }
 
 
 def _ratios(n: dict[str, Any], b: dict[str, Any]) -> dict[str, float | None]:
     return {
         "cases_per_second": report.ratio(n["cases_per_second"], b["cases_per_second"]),
-        **{f"update_{p}": report.ratio(n["update_latency_ms"][p], b["update_latency_ms"][p])
-           for p in ("p50", "p95", "p99")},
+        **{
+            f"update_{p}": report.ratio(n["update_latency_ms"][p], b["update_latency_ms"][p])
+            for p in ("p50", "p95", "p99")
+        },
         "first_update_p50": report.ratio(n["first_update_latency_ms"]["p50"], b["first_update_latency_ms"]["p50"]),
         "events_per_case": report.ratio(n["history"]["events_per_case"], b["history"]["events_per_case"]),
         "worker_peak_rss": report.ratio(n["worker_peak_rss_bytes"], b["worker_peak_rss_bytes"]),
         "db_bytes_per_case": report.ratio(n["db_bytes_per_case"], b["db_bytes_per_case"]),
-        **{f"cpu_{name}": report.ratio(used, b["cpu_ms_per_case"].get(name))
-           for name, used in n["cpu_ms_per_case"].items()},
+        **{
+            f"cpu_{name}": report.ratio(used, b["cpu_ms_per_case"].get(name))
+            for name, used in n["cpu_ms_per_case"].items()
+        },
     }
 
 
@@ -59,17 +65,33 @@ def _mib(n: int | None) -> float | None:
 def _table(n: dict[str, Any], b: dict[str, Any], r: dict[str, Any]) -> None:
     rows = [
         ("cases per second", n["cases_per_second"], b["cases_per_second"], r["cases_per_second"]),
-        *[(f"update {p} (ms)", n["update_latency_ms"][p], b["update_latency_ms"][p], r[f"update_{p}"])
-          for p in ("p50", "p95", "p99")],
-        ("first update after start p50 (ms)", n["first_update_latency_ms"]["p50"],
-         b["first_update_latency_ms"]["p50"], r["first_update_p50"]),
-        ("history events per case", n["history"]["events_per_case"], b["history"]["events_per_case"],
-         r["events_per_case"]),
-        ("worker peak RSS (MiB)", _mib(n["worker_peak_rss_bytes"]), _mib(b["worker_peak_rss_bytes"]),
-         r["worker_peak_rss"]),
+        *[
+            (f"update {p} (ms)", n["update_latency_ms"][p], b["update_latency_ms"][p], r[f"update_{p}"])
+            for p in ("p50", "p95", "p99")
+        ],
+        (
+            "first update after start p50 (ms)",
+            n["first_update_latency_ms"]["p50"],
+            b["first_update_latency_ms"]["p50"],
+            r["first_update_p50"],
+        ),
+        (
+            "history events per case",
+            n["history"]["events_per_case"],
+            b["history"]["events_per_case"],
+            r["events_per_case"],
+        ),
+        (
+            "worker peak RSS (MiB)",
+            _mib(n["worker_peak_rss_bytes"]),
+            _mib(b["worker_peak_rss_bytes"]),
+            r["worker_peak_rss"],
+        ),
         ("server db bytes per case", n["db_bytes_per_case"], b["db_bytes_per_case"], r["db_bytes_per_case"]),
-        *[(f"CPU ms per case: {name}", used, b["cpu_ms_per_case"].get(name), r[f"cpu_{name}"])
-          for name, used in n["cpu_ms_per_case"].items()],
+        *[
+            (f"CPU ms per case: {name}", used, b["cpu_ms_per_case"].get(name), r[f"cpu_{name}"])
+            for name, used in n["cpu_ms_per_case"].items()
+        ],
     ]
     report.table("throughput", ("", "nrmflow", "baseline", "nrmflow/baseline"), rows, out)
 
@@ -83,13 +105,19 @@ async def throughput(args: argparse.Namespace, scratch: Path) -> Path:
     ratios = _ratios(nrmflow, baseline)
     _table(nrmflow, baseline, ratios)
     parameters = {
-        "cases": args.cases, "concurrency": args.concurrency, "warmup": args.warmup, "rounds": args.rounds,
-        "policy": Path(args.policy).name, "baseline_upserts": args.baseline_upserts,
-        "history_sample": args.history_sample, "address": where(args),
+        "cases": args.cases,
+        "concurrency": args.concurrency,
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "policy": Path(args.policy).name,
+        "baseline_upserts": args.baseline_upserts,
+        "history_sample": args.history_sample,
+        "address": where(args),
         "baseline_plan": [step.model_dump(mode="json") for step in plan],
     }
-    return report.write("throughput", machine, parameters,
-                        {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out)
+    return report.write(
+        "throughput", machine, parameters, {"nrmflow": nrmflow, "baseline": baseline, "ratios": ratios}, args.out
+    )
 
 
 def cli() -> None:

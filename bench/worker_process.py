@@ -31,13 +31,20 @@ KINDS = ("nrmflow", "baseline")
 
 def bench_settings(address: str, home: Path, task_queue: str) -> Settings:
     """Everything under the benchmark's own `home`, whatever NRM_* says in the environment."""
-    return Settings(_env_file=None, temporal_address=address, home=home, task_queue=task_queue,
-                    key_file=home / "keys.json", outbox=home / "outbox", actors_file=home / "actors.json")
+    return Settings(
+        _env_file=None,
+        temporal_address=address,
+        home=home,
+        task_queue=task_queue,
+        key_file=home / "keys.json",
+        outbox=home / "outbox",
+        actors_file=home / "actors.json",
+    )
 
 
 def _peak_rss_bytes() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024   # Linux reports KiB, macOS bytes
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB, macOS bytes
 
 
 async def _serve(kind: str, settings: Settings) -> None:
@@ -45,8 +52,9 @@ async def _serve(kind: str, settings: Settings) -> None:
     if kind == "nrmflow":
         worker = build_worker(client, settings)
     else:
-        worker = Worker(client, task_queue=settings.task_queue, workflows=[BaselineWorkflow],
-                        activities=[baseline_alert])
+        worker = Worker(
+            client, task_queue=settings.task_queue, workflows=[BaselineWorkflow], activities=[baseline_alert]
+        )
     async with worker:
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -68,8 +76,11 @@ def main() -> None:
 def _clean_environment() -> dict[str, str]:
     """The worker's environment without NRM_* / TEMPORAL_* (defaults: Maildir outbox) and with bytecode caching on,
     as deployed: without .pyc files the sandbox compiles the workflow module again for every workflow it runs."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("NRM_", "TEMPORAL_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NRM_", "TEMPORAL_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
 
 
 class WorkerProcess:
@@ -85,9 +96,20 @@ class WorkerProcess:
     async def __aenter__(self) -> WorkerProcess:
         self._log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.worker_process", self.kind, "--address", self.settings.temporal_address,
-            "--home", str(self.settings.home), "--task-queue", self.settings.task_queue,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=_clean_environment(),
+            sys.executable,
+            "-m",
+            "bench.worker_process",
+            self.kind,
+            "--address",
+            self.settings.temporal_address,
+            "--home",
+            str(self.settings.home),
+            "--task-queue",
+            self.settings.task_queue,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=_clean_environment(),
         )
         self.pid = self.proc.pid
         assert self.proc.stdout is not None
@@ -97,15 +119,25 @@ class WorkerProcess:
         self._spy = None
         if self.profile is not None:
             self._spy = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(self.proc.pid),
-                "--output", str(self.profile), "--format", "speedscope", "--rate", "50", "--nonblocking",
-                stdout=self._log, stderr=self._log,
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(self.proc.pid),
+                "--output",
+                str(self.profile),
+                "--format",
+                "speedscope",
+                "--rate",
+                "50",
+                "--nonblocking",
+                stdout=self._log,
+                stderr=self._log,
             )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._spy is not None:
-            self._spy.send_signal(2)   # SIGINT: py-spy writes its profile and exits
+            self._spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
             await self._spy.wait()
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.close()

@@ -19,12 +19,12 @@ from domain.roles import Actor, Role
 
 
 class Stage(str, enum.Enum):
-    OUTSIDE_NRM = "outside_nrm"                # adult declined referral; support outside the NRM, may enter later
+    OUTSIDE_NRM = "outside_nrm"  # adult declined referral; support outside the NRM, may enter later
     STAGE1_PENDING = "stage1_pending"
-    PRESUMED_VICTIM = "presumed_victim"        # positive Stage 1; R&R running; Stage 2 pending
-    STAGE1_NEGATIVE = "stage1_negative"        # open: reconsideration and appeal build on this
+    PRESUMED_VICTIM = "presumed_victim"  # positive Stage 1; R&R running; Stage 2 pending
+    STAGE1_NEGATIVE = "stage1_negative"  # open: reconsideration and appeal build on this
     CONFIRMED_VICTIM = "confirmed_victim"
-    STAGE2_NEGATIVE = "stage2_negative"        # open: reconsideration and appeal build on this
+    STAGE2_NEGATIVE = "stage2_negative"  # open: reconsideration and appeal build on this
 
 
 class Outcome(str, enum.Enum):
@@ -46,17 +46,17 @@ class Obligation(BaseModel):
     owner_role: Role
     window_start: datetime
     due_at: datetime
-    version: int = 0                       # bumped whenever due_at moves, so running timers know to stop
-    reminders_sent: list[datetime] = Field(default_factory=list)   # reminder times already sent this version
+    version: int = 0  # bumped whenever due_at moves, so running timers know to stop
+    reminders_sent: list[datetime] = Field(default_factory=list)  # reminder times already sent this version
     breaches: list[Breach] = Field(default_factory=list)
-    fulfilled_at: datetime | None = None   # when it was done (as stated by whoever recorded it)
+    fulfilled_at: datetime | None = None  # when it was done (as stated by whoever recorded it)
     fulfilled_by: Actor | None = None
-    created_at: datetime                   # when the case came to owe it
-    waivable: bool = False                 # the policy lets the owner record "not needed", with a reason
+    created_at: datetime  # when the case came to owe it
+    waivable: bool = False  # the policy lets the owner record "not needed", with a reason
     waived: bool = False
-    evidence: str = ""                     # evidence note, or the reason it was not needed
-    recorded_at: datetime | None = None    # when the fulfilment was recorded in the case
-    requested_at: datetime | None = None   # assessments: when the request went to the assessor
+    evidence: str = ""  # evidence note, or the reason it was not needed
+    recorded_at: datetime | None = None  # when the fulfilment was recorded in the case
+    requested_at: datetime | None = None  # assessments: when the request went to the assessor
 
     @property
     def is_open(self) -> bool:

@@ -104,7 +104,21 @@ def _auto_extend_rr(state: CaseState, ob: Obligation, now: datetime) -> None:
     move_due(ob, new_end, from_time=ob.due_at)
 
 
-def new_obligation(kind: ObligationKind, owner: Role, *, start: datetime, due: datetime, ob_id: str | None = None,
-                   waivable: bool = False) -> Obligation:
-    return Obligation(id=ob_id or kind.value, kind=kind, owner_role=owner, window_start=start, due_at=due,
-                      created_at=start, waivable=waivable)
+def new_obligation(
+    kind: ObligationKind,
+    owner: Role,
+    *,
+    start: datetime,
+    due: datetime,
+    ob_id: str | None = None,
+    waivable: bool = False,
+) -> Obligation:
+    return Obligation(
+        id=ob_id or kind.value,
+        kind=kind,
+        owner_role=owner,
+        window_start=start,
+        due_at=due,
+        created_at=start,
+        waivable=waivable,
+    )

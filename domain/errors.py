@@ -20,4 +20,3 @@ class WrongStage(DomainError):
 
 class InvalidRequest(DomainError):
     """The act's own input is incomplete or inconsistent (missing reasons, dates in the wrong order...)."""
-

@@ -14,12 +14,12 @@ class ObligationKind(str, enum.Enum):
     STAGE1_DECISION = "stage1_decision"
     STAGE2_DECISION = "stage2_decision"
     # immediate provisions after a positive Stage 1 (DOMAIN.md section 3)
-    NRM_REFERRAL = "nrm_referral"                            # NRM referral or alternative services
+    NRM_REFERRAL = "nrm_referral"  # NRM referral or alternative services
     CHILD_PROTECTION_REFERRAL = "child_protection_referral"  # a child: referral to NRM and child protection
     RR_GRANTED = "rr_granted"
     INDEPENDENT_ADVOCATE = "independent_advocate"
     GUARDIAN_ADVOCATE = "guardian_advocate"
-    LEGAL_GUARDIAN = "legal_guardian"                        # a child without parental care
+    LEGAL_GUARDIAN = "legal_guardian"  # a child without parental care
     URGENT_HEALTHCARE = "urgent_healthcare"
     EMERGENCY_KIT = "emergency_kit"
     PRACTICAL_NEEDS = "practical_needs"
@@ -40,8 +40,10 @@ class ObligationKind(str, enum.Enum):
 
 
 DECISION_KINDS = frozenset({ObligationKind.STAGE1_DECISION, ObligationKind.STAGE2_DECISION})
-ASSESSMENT_KINDS = frozenset({
-    ObligationKind.NEEDS_RISKS_ASSESSMENT,
-    ObligationKind.SAFETY_SUPPORT_PLAN,
-    ObligationKind.BEST_INTERESTS_ASSESSMENT,
-})
+ASSESSMENT_KINDS = frozenset(
+    {
+        ObligationKind.NEEDS_RISKS_ASSESSMENT,
+        ObligationKind.SAFETY_SUPPORT_PLAN,
+        ObligationKind.BEST_INTERESTS_ASSESSMENT,
+    }
+)

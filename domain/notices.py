@@ -25,7 +25,7 @@ class Right(str, enum.Enum):
     RECONSIDERATION = "reconsideration"
     APPEAL = "appeal"
     LEGAL_ADVICE = "legal_advice"
-    RECOVERY_REFLECTION = "recovery_reflection"   # R&R period: rest, support, no removal, no duty to cooperate
+    RECOVERY_REFLECTION = "recovery_reflection"  # R&R period: rest, support, no removal, no duty to cooperate
 
 
 class Recipients(BaseModel):
@@ -42,7 +42,7 @@ class DecisionLetter(BaseModel):
     recipients: Recipients
     language: str
     to_guardian: bool
-    by_hand: bool                  # no address known: the mailbox's owner hands the letter over
+    by_hand: bool  # no address known: the mailbox's owner hands the letter over
     stage: int
     outcome: Outcome
     decided_at: datetime
@@ -60,7 +60,7 @@ class AssessmentNeeded(BaseModel):
     recipients: Recipients
     kind: ObligationKind
     obligation_id: str
-    review: int                    # 1 for the first assessment, 2 for its first review, ...
+    review: int  # 1 for the first assessment, 2 for its first review, ...
     due_at: datetime
     is_child: bool
 
@@ -95,7 +95,7 @@ class Digest(BaseModel):
 
 
 Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
-Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed   # what a case sends
+Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

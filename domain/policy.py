@@ -46,7 +46,7 @@ class Stage1Rules(_Section):
 class RecoveryReflectionRules(_Section):
     period: timedelta
     auto_extension_step: timedelta
-    max_extension: timedelta = timedelta(days=365)   # the longest one act may extend the period by
+    max_extension: timedelta = timedelta(days=365)  # the longest one act may extend the period by
 
     _check = field_validator("period", "auto_extension_step", "max_extension")(_positive)
 
@@ -71,7 +71,7 @@ class EscalationRules(_Section):
 
 
 class ProvisionCondition(str, enum.Enum):
-    UNACCOMPANIED = "unaccompanied"    # owed only to a child who is unaccompanied or separated
+    UNACCOMPANIED = "unaccompanied"  # owed only to a child who is unaccompanied or separated
 
 
 class ProvisionItem(_Section):
@@ -79,9 +79,9 @@ class ProvisionItem(_Section):
 
     kind: ObligationKind
     owner: Role
-    waivable: bool = False                       # "not needed" may be recorded, with a reason
+    waivable: bool = False  # "not needed" may be recorded, with a reason
     only_if: ProvisionCondition | None = None
-    due: timedelta | None = None                 # overrides the list's due time for this item
+    due: timedelta | None = None  # overrides the list's due time for this item
 
     @field_validator("kind")
     @classmethod
@@ -167,9 +167,7 @@ class Policy(BaseModel):
     @model_validator(mode="after")
     def _stage2_after_stage1(self) -> Policy:
         if self.rr.period <= self.stage1.due_adult:
-            raise ValueError(
-                "rr.period must be longer than stage1.due_adult (Stage 2 cannot fall due before Stage 1)"
-            )
+            raise ValueError("rr.period must be longer than stage1.due_adult (Stage 2 cannot fall due before Stage 1)")
         return self
 
     @model_validator(mode="after")
@@ -190,7 +188,9 @@ class Policy(BaseModel):
         """The provisions a case owes after a positive Stage 1, each with the time it is due within."""
         rules = self.provisions
         items, due = (rules.child, rules.due_child) if is_child else (rules.adult, rules.due_adult)
-        wanted = [i for i in items if i.only_if is None or (i.only_if is ProvisionCondition.UNACCOMPANIED and unaccompanied)]
+        wanted = [
+            i for i in items if i.only_if is None or (i.only_if is ProvisionCondition.UNACCOMPANIED and unaccompanied)
+        ]
         return [(i, i.due or due) for i in wanted]
 
     def max_review_interval(self, kind: ObligationKind) -> timedelta | None:

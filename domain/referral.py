@@ -41,7 +41,7 @@ class PersonalData(BaseModel):
     date_of_birth: date | None = None
     nationality: str | None = None
     address: str | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")   # where an adult's letters go
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")  # where an adult's letters go
 
 
 class GuardianContact(BaseModel):
@@ -60,7 +60,7 @@ class Referral(BaseModel):
     detected_on: date
     declared_child: bool = False
     age_disputed: bool = False
-    unaccompanied: bool = False      # a child unaccompanied or separated: a legal guardian must be appointed
+    unaccompanied: bool = False  # a child unaccompanied or separated: a legal guardian must be appointed
     sex: Sex = Sex.UNKNOWN
     exploitation_types: list[Exploitation] = Field(default_factory=list)
     cross_border: bool

@@ -26,8 +26,9 @@ class AlreadyApplied(DomainError):
 
 def fingerprint(act: Act, request: ActRequest) -> str:
     arguments = request.model_dump(mode="json")
-    return hashlib.sha256(json.dumps({"act": act.value, "arguments": arguments}, sort_keys=True,
-                                     separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps({"act": act.value, "arguments": arguments}, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def check_repeat(state: CaseState, act: Act, request: ActRequest) -> None:
@@ -37,8 +38,10 @@ def check_repeat(state: CaseState, act: Act, request: ActRequest) -> None:
     used_for = state.act_ids[request.request_id]
     if used_for == fingerprint(act, request):
         raise AlreadyApplied(f"request id {request.request_id!r} was carried out already: this repeat changed nothing")
-    raise InvalidRequest(f"request id {request.request_id!r} was already used for another act in case "
-                         f"{state.reference}: nothing was done; give this act a request id of its own")
+    raise InvalidRequest(
+        f"request id {request.request_id!r} was already used for another act in case "
+        f"{state.reference}: nothing was done; give this act a request id of its own"
+    )
 
 
 def remember(state: CaseState, act: Act, request: ActRequest) -> None:

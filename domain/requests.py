@@ -78,7 +78,7 @@ class AssessmentResult(BaseModel):
     completed_at: AwareDatetime
     summary: str
     next_review: AwareDatetime
-    document: str = ""        # reference to the full assessment kept elsewhere
+    document: str = ""  # reference to the full assessment kept elsewhere
 
 
 class AssessRequest(ActRequest):

@@ -16,9 +16,9 @@ class Role(str, enum.Enum):
     COMPETENT_AUTHORITY = "competent_authority"
     COORDINATOR = "coordinator"
     AUDITOR = "auditor"
-    SUPPORT_PROVIDER = "support_provider"      # NGO or service provider; the adult's independent advocate
-    CHILD_PROTECTION = "child_protection"      # child protection services
-    GUARDIAN_ADVOCATE = "guardian_advocate"    # every child's guardian advocate; receives a child's letters
+    SUPPORT_PROVIDER = "support_provider"  # NGO or service provider; the adult's independent advocate
+    CHILD_PROTECTION = "child_protection"  # child protection services
+    GUARDIAN_ADVOCATE = "guardian_advocate"  # every child's guardian advocate; receives a child's letters
 
 
 class Act(str, enum.Enum):
@@ -30,9 +30,9 @@ class Act(str, enum.Enum):
     STAGE1_DECISION = "stage1_decision"
     STAGE2_DECISION = "stage2_decision"
     EXTEND_RR = "extend_rr"
-    EXPORT_PERSONAL_DATA = "export_personal_data"   # the person's right of access: everything held about them
-    PROVIDE = "provide"                        # record a provision given (or not needed); owner checked per case
-    RECORD_ASSESSMENT = "record_assessment"    # record an assessment's result; owner checked per case
+    EXPORT_PERSONAL_DATA = "export_personal_data"  # the person's right of access: everything held about them
+    PROVIDE = "provide"  # record a provision given (or not needed); owner checked per case
+    RECORD_ASSESSMENT = "record_assessment"  # record an assessment's result; owner checked per case
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

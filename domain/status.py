@@ -22,11 +22,11 @@ from domain.policy import Policy
 
 class DeadlineState(str, enum.Enum):
     OPEN = "open"
-    DUE_SOON = "due soon"          # its last reminder time has passed
+    DUE_SOON = "due soon"  # its last reminder time has passed
     OVERDUE = "overdue"
     MET = "met"
     MET_LATE = "met late"
-    WAIVED = "waived"              # recorded as not needed, with a reason, where the policy allows it
+    WAIVED = "waived"  # recorded as not needed, with a reason, where the policy allows it
 
 
 class DeadlineView(BaseModel):
@@ -59,10 +59,10 @@ class ActResult(BaseModel):
     is_child: bool
     removal_suspended: bool
     rr: RecoveryReflection | None
-    open_deadlines: list[OpenDeadline]     # soonest first
+    open_deadlines: list[OpenDeadline]  # soonest first
     breach_count: int
     as_of: datetime
-    repeated: bool = False                 # a repeat of an act carried out earlier under its request id: no change
+    repeated: bool = False  # a repeat of an act carried out earlier under its request id: no change
 
 
 class CaseStatus(ActResult):
@@ -116,8 +116,10 @@ def _brief(state: CaseState, now: datetime) -> dict[str, object]:
         "is_child": state.is_child,
         "removal_suspended": state.removal_suspended,
         "rr": state.rr,
-        "open_deadlines": [OpenDeadline(id=o.id, kind=o.kind.value, owner_role=o.owner_role.value, due_at=o.due_at)
-                           for o in sorted(state.open_obligations, key=lambda o: (o.due_at, o.id))],
+        "open_deadlines": [
+            OpenDeadline(id=o.id, kind=o.kind.value, owner_role=o.owner_role.value, due_at=o.due_at)
+            for o in sorted(state.open_obligations, key=lambda o: (o.due_at, o.id))
+        ],
         "breach_count": state.breach_count,
         "as_of": now,
     }

@@ -17,18 +17,18 @@ from pydantic import ValidationError
 
 from domain.errors import InvalidRequest
 
-REASONS_MAX = 4000          # written reasons of a decision or an extension
-EVIDENCE_MAX = 2000         # an evidence summary, a note, a reason something was not needed
-SUMMARY_MAX = 4000          # an assessment's summary (the full assessment is a document kept elsewhere)
-REFERENCE_MAX = 200         # a document's reference
-KIND_MAX = 64               # an obligation kind as typed
-QUOTE_MAX = 40              # how much of an input an error message quotes
+REASONS_MAX = 4000  # written reasons of a decision or an extension
+EVIDENCE_MAX = 2000  # an evidence summary, a note, a reason something was not needed
+SUMMARY_MAX = 4000  # an assessment's summary (the full assessment is a document kept elsewhere)
+REFERENCE_MAX = 200  # a document's reference
+KIND_MAX = 64  # an obligation kind as typed
+QUOTE_MAX = 40  # how much of an input an error message quotes
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 _HIDING = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e"      # bidirectional embeddings and overrides
-    "\u2066\u2067\u2068\u2069"            # bidirectional isolates
-    "\ufeff"                              # byte-order mark / zero-width no-break space
+    "\u202a\u202b\u202c\u202d\u202e"  # bidirectional embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # bidirectional isolates
+    "\ufeff"  # byte-order mark / zero-width no-break space
 )
 
 
@@ -38,20 +38,24 @@ def _hides(ch: str) -> bool:
 
 def quote(text: str, limit: int = QUOTE_MAX) -> str:
     """`text` fit to appear in a message: invisible and control characters escaped, at most `limit` characters."""
-    shown = "".join(f"\\u{ord(ch):04x}" if ch in _HIDING or unicodedata.category(ch) in ("Cc", "Cf") else ch
-                    for ch in text)
+    shown = "".join(
+        f"\\u{ord(ch):04x}" if ch in _HIDING or unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text
+    )
     return "'" + (shown if len(shown) <= limit else shown[:limit] + "...") + "'"
 
 
 def check_text(value: str, field: str, limit: int) -> None:
     """Refuse a text over its limit or holding characters that hide or reorder what it says."""
     if len(value) > limit:
-        raise InvalidRequest(f"{field} is {len(value):,} characters long; at most {limit:,} are accepted "
-                             "(keep long documents elsewhere and give their reference)")
+        raise InvalidRequest(
+            f"{field} is {len(value):,} characters long; at most {limit:,} are accepted "
+            "(keep long documents elsewhere and give their reference)"
+        )
     bad = next((ch for ch in value if _hides(ch)), None)
     if bad is not None:
-        raise InvalidRequest(f"{field} contains a control or direction-changing character (U+{ord(bad):04X}); "
-                             "remove it")
+        raise InvalidRequest(
+            f"{field} contains a control or direction-changing character (U+{ord(bad):04X}); remove it"
+        )
 
 
 def is_written(value: str) -> bool:
@@ -67,6 +71,7 @@ def check_written(value: str, field: str, limit: int, what: str) -> None:
 
 def field_problems(exc: ValidationError) -> str:
     """A pydantic error as `field: problem; ...`, without the values (they may be personal, huge or hostile)."""
+
     def problem(e: Any) -> str:
         field = ".".join(str(p) for p in e["loc"])
         message = e["msg"].removeprefix("Value error, ")

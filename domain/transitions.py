@@ -37,7 +37,7 @@ from domain.text import (
     quote,
 )
 
-DATE_HORIZON = timedelta(days=10 * 365)   # no deadline of a case lies further ahead than this
+DATE_HORIZON = timedelta(days=10 * 365)  # no deadline of a case lies further ahead than this
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -96,8 +96,9 @@ def check_consent(state: CaseState, request: ConsentRequest) -> None:
 
 def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> list[Message]:
     state.decisions.append(
-        DecisionRecord(act=Act.RECORD_CONSENT.value, outcome="consent given", actor=request.actor, at=now,
-                       reasons=request.note)
+        DecisionRecord(
+            act=Act.RECORD_CONSENT.value, outcome="consent given", actor=request.actor, at=now, reasons=request.note
+        )
     )
     _refer(state, now)
     return []
@@ -163,8 +164,13 @@ def _owe(state: CaseState, ob: Obligation, now: datetime) -> list[Message]:
 
 def _owe_provisions(state: CaseState, now: datetime) -> list[Message]:
     owed = state.policy.provisions_for(is_child=state.is_child, unaccompanied=state.referral.unaccompanied)
-    return [message for item, within in owed for message in _owe(
-        state, new_obligation(item.kind, item.owner, start=now, due=now + within, waivable=item.waivable), now)]
+    return [
+        message
+        for item, within in owed
+        for message in _owe(
+            state, new_obligation(item.kind, item.owner, start=now, due=now + within, waivable=item.waivable), now
+        )
+    ]
 
 
 def check_stage2(state: CaseState, request: DecisionRequest) -> None:
@@ -189,9 +195,11 @@ def check_extend_rr(state: CaseState, request: ExtendRRRequest) -> None:
     assert state.rr is not None
     longest = state.policy.rr.max_extension
     if (request.extend_by is not None and request.extend_by > longest) or (
-            request.new_end is not None and request.new_end - state.rr.end > longest):
-        raise InvalidRequest(f"an R&R extension is at most {_days(longest)} at a time under policy "
-                             f"{state.policy.label}")
+        request.new_end is not None and request.new_end - state.rr.end > longest
+    ):
+        raise InvalidRequest(
+            f"an R&R extension is at most {_days(longest)} at a time under policy {state.policy.label}"
+        )
     new_end = extended_end(state, request)
     if new_end <= state.rr.end:
         raise InvalidRequest(
@@ -212,8 +220,14 @@ def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -
     assert rr is not None
     new_end = extended_end(state, request)
     rr.extensions.append(
-        RRExtension(previous_end=rr.end, new_end=new_end, at=now, automatic=False, actor=request.actor,
-                    reasons=request.reasons.strip())
+        RRExtension(
+            previous_end=rr.end,
+            new_end=new_end,
+            at=now,
+            automatic=False,
+            actor=request.actor,
+            reasons=request.reasons.strip(),
+        )
     )
     rr.end = new_end
     move_due(state.obligations[ObligationKind.STAGE2_DECISION.value], new_end, from_time=now)
@@ -229,8 +243,9 @@ def _owed(state: CaseState, kind_text: str) -> Obligation:
     try:
         kind = ObligationKind(kind_text)
     except ValueError:
-        raise InvalidRequest(f"unknown obligation kind {quote(kind_text)} (open in case {state.reference}: "
-                             f"{open_kinds})") from None
+        raise InvalidRequest(
+            f"unknown obligation kind {quote(kind_text)} (open in case {state.reference}: {open_kinds})"
+        ) from None
     ob = state.open_obligation(kind)
     if ob is None:
         raise InvalidRequest(f"case {state.reference} has no open {kind.value} obligation (open: {open_kinds})")
@@ -240,8 +255,9 @@ def _owed(state: CaseState, kind_text: str) -> Obligation:
 def _check_owner(ob: Obligation, actor: Actor, act: Act) -> None:
     authorize(act, actor, stage1_delegated=False)
     if actor.role is not ob.owner_role:
-        raise NotAuthorized(f"role {actor.role.value} may not record {ob.kind.value}: "
-                            f"it is owed by {ob.owner_role.value}")
+        raise NotAuthorized(
+            f"role {actor.role.value} may not record {ob.kind.value}: it is owed by {ob.owner_role.value}"
+        )
 
 
 def _check_when(ob: Obligation, when: datetime, now: datetime, what: str) -> None:
@@ -250,8 +266,10 @@ def _check_when(ob: Obligation, when: datetime, now: datetime, what: str) -> Non
     if when > now:
         raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is in the future")
     if when < ob.created_at:
-        raise InvalidRequest(f"the time {what} was done, {when.isoformat()}, is before the obligation existed "
-                             f"({ob.created_at.isoformat()})")
+        raise InvalidRequest(
+            f"the time {what} was done, {when.isoformat()}, is before the obligation existed "
+            f"({ob.created_at.isoformat()})"
+        )
 
 
 def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> None:
@@ -321,11 +339,21 @@ def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> lis
     ob.recorded_at = now
     ob.evidence = result.summary.strip()
     number = sum(1 for o in state.obligations.values() if o.kind is ob.kind) + 1
-    review = new_obligation(ob.kind, ob.owner_role, start=now, due=result.next_review, ob_id=f"{ob.kind.value}#{number}")
+    review = new_obligation(
+        ob.kind, ob.owner_role, start=now, due=result.next_review, ob_id=f"{ob.kind.value}#{number}"
+    )
     messages = _owe(state, review, now)
-    state.assessments.append(AssessmentRecord(
-        kind=ob.kind, obligation_id=ob.id, actor=request.actor, completed_at=result.completed_at, recorded_at=now,
-        summary=result.summary.strip(), document=result.document.strip(), next_review=result.next_review,
-        next_obligation_id=review.id,
-    ))
+    state.assessments.append(
+        AssessmentRecord(
+            kind=ob.kind,
+            obligation_id=ob.id,
+            actor=request.actor,
+            completed_at=result.completed_at,
+            recorded_at=now,
+            summary=result.summary.strip(),
+            document=result.document.strip(),
+            next_review=result.next_review,
+            next_obligation_id=review.id,
+        )
+    )
     return messages

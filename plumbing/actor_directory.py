@@ -36,18 +36,23 @@ def load_directory(path: Path) -> ActorDirectory:
     except FileNotFoundError:
         return ActorDirectory()
     if mode & 0o022:
-        raise DirectoryError(f"actor directory {path} is writable by group or others (mode {mode:o}): anyone "
-                             f"who can write it can make themselves an actor; `chmod 644 {path}`")
+        raise DirectoryError(
+            f"actor directory {path} is writable by group or others (mode {mode:o}): anyone "
+            f"who can write it can make themselves an actor; `chmod 644 {path}`"
+        )
     try:
         return ActorDirectory.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as exc:
-        raise DirectoryError(f"actor directory {path} is malformed: {exc.error_count()} problem(s), "
-                             f"first at {'.'.join(map(str, exc.errors()[0]['loc']))}") from None
+        raise DirectoryError(
+            f"actor directory {path} is malformed: {exc.error_count()} problem(s), "
+            f"first at {'.'.join(map(str, exc.errors()[0]['loc']))}"
+        ) from None
 
 
 def save_directory(path: Path, directory: ActorDirectory) -> None:
-    write_private(path, json.dumps(directory.model_dump(mode="json", exclude={"max_assertion_age"}), indent=2),
-                  replace=True)
+    write_private(
+        path, json.dumps(directory.model_dump(mode="json", exclude={"max_assertion_age"}), indent=2), replace=True
+    )
     path.chmod(0o644)
 
 
@@ -83,7 +88,7 @@ class ActorDirectoryFollower:
             seen = (0, 0, 0)
         if seen == self._seen:
             return
-        self._seen = seen   # a bad file is reported once, and read again when it changes
+        self._seen = seen  # a bad file is reported once, and read again when it changes
         try:
             directory = load_directory(self.path)
             self._directory = directory.model_copy(update={"max_assertion_age": self.settings.assertion_max_age})
@@ -106,6 +111,3 @@ class ActorDirectoryFollower:
             yield
         finally:
             task.cancel()
-
-
-

@@ -62,8 +62,9 @@ class KeyRing:
 
     def save(self, path: Path) -> None:
         """Replace the key file atomically; it is readable by its owner only."""
-        body = json.dumps({"active": self.active,
-                           "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()}})
+        body = json.dumps(
+            {"active": self.active, "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()}}
+        )
         write_private(path, body, replace=True)
 
     @staticmethod
@@ -95,10 +96,12 @@ class EncryptionCodec(PayloadCodec):
         out = []
         for p in payloads:
             nonce = os.urandom(12)
-            out.append(Payload(
-                metadata={"encoding": ENCODING, KEY_ID: kid.encode()},
-                data=nonce + aes.encrypt(nonce, p.SerializeToString(), None),
-            ))
+            out.append(
+                Payload(
+                    metadata={"encoding": ENCODING, KEY_ID: kid.encode()},
+                    data=nonce + aes.encrypt(nonce, p.SerializeToString(), None),
+                )
+            )
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -112,15 +115,22 @@ class EncryptionCodec(PayloadCodec):
             except (UnknownKey, InvalidTag, DecodeError, ValueError) as exc:
                 if not self.mark_undecodable:
                     raise
-                out.append(undecodable(str(exc) if isinstance(exc, UnknownKey) else
-                                       "the payload does not decrypt with the key it names (altered or forged)"))
+                out.append(
+                    undecodable(
+                        str(exc)
+                        if isinstance(exc, UnknownKey)
+                        else "the payload does not decrypt with the key it names (altered or forged)"
+                    )
+                )
         return out
 
     def _decrypt(self, p: Payload) -> Payload:
         kid = p.metadata.get(KEY_ID, b"").decode(errors="replace")
         key = self.ring.keys.get(kid)
         if key is None:
-            raise UnknownKey(f"payload was encrypted with key {kid[:16]!r}, which is not in the key ring: "
-                             f"add that key to the key file (keys are never removed by rotation)")
+            raise UnknownKey(
+                f"payload was encrypted with key {kid[:16]!r}, which is not in the key ring: "
+                f"add that key to the key file (keys are never removed by rotation)"
+            )
         plain = AESGCM(key).decrypt(p.data[:12], p.data[12:], None)
         return Payload.FromString(plain)

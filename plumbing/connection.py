@@ -41,6 +41,7 @@ async def connect(settings: Settings) -> Client:
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-        raise Unavailable(f"namespace {client.namespace} does not exist on {settings.temporal_address} "
-                          "(TEMPORAL_NAMESPACE)") from None
+        raise Unavailable(
+            f"namespace {client.namespace} does not exist on {settings.temporal_address} (TEMPORAL_NAMESPACE)"
+        ) from None
     return client

@@ -15,8 +15,8 @@ import traceback
 from typing import Any
 
 import structlog
-from temporalio import activity, workflow
 from structlog.typing import EventDict, WrappedLogger
+from temporalio import activity, workflow
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -27,18 +27,56 @@ _SHARED: list[structlog.typing.Processor] = [
 ]
 
 
-ALLOWED_FIELDS = frozenset({
-    "event", "level", "logger", "timestamp", "exception",
-    "case", "stage", "deadline", "alert", "kind", "key", "channel", "obligation", "act", "role", "actor", "key_id",
-    "workflow_id", "run_id", "activity_id", "attempt", "task_queue", "namespace", "address", "path", "port",
-    "revision",
-    "temporal_workflow", "temporal_activity",
-})
+ALLOWED_FIELDS = frozenset(
+    {
+        "event",
+        "level",
+        "logger",
+        "timestamp",
+        "exception",
+        "case",
+        "stage",
+        "deadline",
+        "alert",
+        "kind",
+        "key",
+        "channel",
+        "obligation",
+        "act",
+        "role",
+        "actor",
+        "key_id",
+        "workflow_id",
+        "run_id",
+        "activity_id",
+        "attempt",
+        "task_queue",
+        "namespace",
+        "address",
+        "path",
+        "port",
+        "revision",
+        "temporal_workflow",
+        "temporal_activity",
+    }
+)
 # the SDK's context on its workflow and activity records (extra={"temporal_workflow": {...}})
-ALLOWED_TEMPORAL_FIELDS = frozenset({
-    "workflow_type", "workflow_id", "run_id", "namespace", "task_queue", "attempt", "activity_type", "activity_id",
-    "update_id", "update_name", "signal_name", "query_name",
-})
+ALLOWED_TEMPORAL_FIELDS = frozenset(
+    {
+        "workflow_type",
+        "workflow_id",
+        "run_id",
+        "namespace",
+        "task_queue",
+        "attempt",
+        "activity_type",
+        "activity_id",
+        "update_id",
+        "update_name",
+        "signal_name",
+        "query_name",
+    }
+)
 MASK = "[withheld]"
 _PROJECT_MODULES = ("domain.", "plumbing.", "starter.", "workflows.", "activities.", "worker")
 
@@ -85,8 +123,11 @@ def describe_exception(exc_info: Any) -> str:
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
-    renderer = (structlog.processors.JSONRenderer() if fmt == "json"
-                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -94,10 +135,12 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
-        processors=[keep_allowed_fields, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[keep_allowed_fields, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

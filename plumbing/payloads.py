@@ -20,9 +20,9 @@ from temporalio.exceptions import ApplicationError
 from domain.requests import ActRequest
 from domain.text import field_problems
 
-UNDECODABLE = b"binary/undecodable"   # the worker's codec marks a payload it cannot decrypt with this encoding
+UNDECODABLE = b"binary/undecodable"  # the worker's codec marks a payload it cannot decrypt with this encoding
 REASON = "nrm-reason"
-INVALID_ACT = "InvalidRequest"        # the refusal's type, as the rules' own refusals have
+INVALID_ACT = "InvalidRequest"  # the refusal's type, as the rules' own refusals have
 
 
 def undecodable(reason: str) -> Payload:
@@ -37,8 +37,9 @@ class ActPayloadConverter(PydanticPayloadConverter):
             reason = marked.metadata[REASON].decode()
             if act is None:
                 raise RuntimeError(reason)
-            raise ApplicationError(f"the act's arguments could not be read: {reason}", type=INVALID_ACT,
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"the act's arguments could not be read: {reason}", type=INVALID_ACT, non_retryable=True
+            )
         try:
             return super().from_payloads(payloads, type_hints)
         except Exception as exc:
@@ -48,5 +49,6 @@ class ActPayloadConverter(PydanticPayloadConverter):
             while cause is not None and not isinstance(cause, ValidationError):
                 cause = cause.__cause__ or cause.__context__
             detail = field_problems(cause) if isinstance(cause, ValidationError) else "not a valid JSON object"
-            raise ApplicationError(f"invalid arguments for this act: {detail}", type=INVALID_ACT,
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                f"invalid arguments for this act: {detail}", type=INVALID_ACT, non_retryable=True
+            ) from None

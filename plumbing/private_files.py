@@ -17,8 +17,9 @@ def read_private(path: Path, *, missing_hint: str) -> str:
     except FileNotFoundError:
         raise PrivateFileError(f"{path} does not exist; {missing_hint}") from None
     if mode & 0o077:
-        raise PrivateFileError(f"{path} is readable by group or others (mode {mode:o}); "
-                               f"restrict it with `chmod 600 {path}`")
+        raise PrivateFileError(
+            f"{path} is readable by group or others (mode {mode:o}); restrict it with `chmod 600 {path}`"
+        )
     return path.read_text(encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     temporal_address: str = Field("localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
     temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     task_queue: str = "nrm-cases"
-    deployment_name: str | None = None      # Worker Versioning (with build_id); off on the embedded server
+    deployment_name: str | None = None  # Worker Versioning (with build_id); off on the embedded server
     build_id: str | None = None
     home: Path = Path(".nrm")
     policy_dir: Path = POLICY_DIR
@@ -33,19 +33,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     ui_port: int = 8233
     codec_port: int = 8234
-    codec_token: SecretStr | None = None    # bearer token of the codec server; else read from codec_token_file
+    codec_token: SecretStr | None = None  # bearer token of the codec server; else read from codec_token_file
     codec_token_file: Path | None = None
-    codec_ui_origin: str | None = None      # the one origin given CORS headers; default the embedded Web UI's
+    codec_ui_origin: str | None = None  # the one origin given CORS headers; default the embedded Web UI's
     retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
-    actors_file: Path | None = None         # the actor directory (public keys, roles); default NRM_HOME/actors.json
+    actors_file: Path | None = None  # the actor directory (public keys, roles); default NRM_HOME/actors.json
     assertion_max_age: timedelta = timedelta(minutes=5)  # a signed act must reach its case within this time
-    actors_refresh: timedelta = timedelta(seconds=1)     # how soon a worker sees a change of the actor directory
+    actors_refresh: timedelta = timedelta(seconds=1)  # how soon a worker sees a change of the actor directory
 
     # notifications (README "Obligations and notifications")
     notify_channel: Literal["maildir", "smtp", "webhook"] = "maildir"
-    assessment_channel: Literal["maildir", "smtp", "webhook"] | None = None   # default: notify_channel
-    staff_language: str = "en"                 # language of reminders, escalations, requests and digests
-    role_addresses: dict[str, str] = {}        # e.g. {"coordinator": "nrm-desk@example.org"}; else ROLE@mail_domain
+    assessment_channel: Literal["maildir", "smtp", "webhook"] | None = None  # default: notify_channel
+    staff_language: str = "en"  # language of reminders, escalations, requests and digests
+    role_addresses: dict[str, str] = {}  # e.g. {"coordinator": "nrm-desk@example.org"}; else ROLE@mail_domain
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
@@ -54,10 +54,10 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     webhook_url: str | None = None
     assessment_webhook_url: str | None = None  # an external case-management system; default webhook_url
-    webhook_secret: SecretStr | None = None    # HMAC-SHA256 key of the X-NRM-Signature header
+    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of the X-NRM-Signature header
     webhook_timeout: float = 10.0
-    digest_hour: int = Field(7, ge=0, le=23)   # the coordinators' daily digest, at this hour...
-    digest_timezone: str = "UTC"               # ...in this time zone
+    digest_hour: int = Field(7, ge=0, le=23)  # the coordinators' daily digest, at this hour...
+    digest_timezone: str = "UTC"  # ...in this time zone
     digest_window_hours: int = Field(48, ge=1)
 
     @field_validator("digest_timezone")
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     def variable(cls, field: str) -> str:
         """The environment variable that sets a field, for error messages."""
         alias = cls.model_fields[field].validation_alias
-        return alias.choices[0] if isinstance(alias, AliasChoices) else f"NRM_{field.upper()}"
+        return str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"NRM_{field.upper()}"
 
     @property
     def key_path(self) -> Path:

@@ -15,11 +15,11 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest
-from pydantic import BaseModel
 from temporalio.client import Client
 
 from domain.case import Stage
@@ -31,8 +31,8 @@ PAGE_SIZE = 1000
 SLACK = 50
 MILLISECOND = timedelta(milliseconds=1)
 FIRST_STEP = timedelta(days=1)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)    # before any deadline nrmflow publishes
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)      # after any: the forward search gives up there
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before any deadline nrmflow publishes
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # after any: the forward search gives up there
 
 
 class CaseSummary(BaseModel):
@@ -47,8 +47,8 @@ class CaseSummary(BaseModel):
     next_deadline: datetime | None
     next_deadline_kind: str | None
     breaches: int
-    open_deadlines: list[tuple[str, datetime]]   # (kind, due), soonest first
-    overdue: list[str]                           # kinds of the open obligations already past their due time
+    open_deadlines: list[tuple[str, datetime]]  # (kind, due), soonest first
+    overdue: list[str]  # kinds of the open obligations already past their due time
 
 
 def _value(fields: Mapping[str, Payload], name: str) -> object:
@@ -94,8 +94,9 @@ def soonest_first(rows: Iterable[CaseSummary]) -> list[CaseSummary]:
     return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or EARLIEST, r.reference))
 
 
-def running_cases_query(*, stage: Stage | None = None, due_before: datetime | None = None,
-                        child: bool | None = None) -> str:
+def running_cases_query(
+    *, stage: Stage | None = None, due_before: datetime | None = None, child: bool | None = None
+) -> str:
     """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult."""
     clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
     if stage is not None:
@@ -107,14 +108,20 @@ def running_cases_query(*, stage: Stage | None = None, due_before: datetime | No
     return " AND ".join(clauses)
 
 
-async def case_rows(client: Client, query: str, now: datetime, *, limit: int | None = None
-                    ) -> AsyncIterator[CaseSummary]:
+async def case_rows(
+    client: Client, query: str, now: datetime, *, limit: int | None = None
+) -> AsyncIterator[CaseSummary]:
     """Every execution the visibility query matches, page by page, at most `limit`; overdue as of `now`."""
     token, listed = b"", 0
     while True:
-        page = await client.workflow_service.list_workflow_executions(ListWorkflowExecutionsRequest(
-            namespace=client.namespace, query=query, page_size=min(PAGE_SIZE, limit or PAGE_SIZE),
-            next_page_token=token))
+        page = await client.workflow_service.list_workflow_executions(
+            ListWorkflowExecutionsRequest(
+                namespace=client.namespace,
+                query=query,
+                page_size=min(PAGE_SIZE, limit or PAGE_SIZE),
+                next_page_token=token,
+            )
+        )
         for info in page.executions:
             if limit is not None and listed >= limit:
                 return
@@ -132,19 +139,21 @@ def _due_by(cutoff: datetime) -> str:
 async def count_cases(client: Client, query: str) -> int:
     """How many executions the visibility query matches."""
     response = await client.workflow_service.count_workflow_executions(
-        CountWorkflowExecutionsRequest(namespace=client.namespace, query=query))
+        CountWorkflowExecutionsRequest(namespace=client.namespace, query=query)
+    )
     return response.count
 
 
-async def soonest_cases(client: Client, query: str, now: datetime, limit: int | None, *,
-                        slack: int = SLACK) -> CaseList:
+async def soonest_cases(
+    client: Client, query: str, now: datetime, limit: int | None, *, slack: int = SLACK
+) -> CaseList:
     """The `limit` cases the query matches whose next deadline comes soonest (all of them for None), soonest
     first, with the count of all it matches. `slack`: how many more than `limit` may be listed and dropped."""
     total = await count_cases(client, query)
     if limit is None or total <= limit:
         return CaseList(soonest_first(await _listed(client, query, now)), total)
     cutoff = await _cutoff(client, query, now, limit, slack)
-    if cutoff is None:       # fewer than `limit` cases have a deadline at all: those, then some without one
+    if cutoff is None:  # fewer than `limit` cases have a deadline at all: those, then some without one
         rows = await _listed(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NOT NULL", now)
         rows += await _listed(client, f"{query} AND {sa.NEXT_DEADLINE.name} IS NULL", now, limit - len(rows))
     else:
@@ -165,7 +174,7 @@ async def _cutoff(client: Client, query: str, now: datetime, limit: int, slack: 
 
     probe = _whole_ms(now)
     step, count = FIRST_STEP, await due_by(probe)
-    if count >= limit:                                # many overdue: walk back until fewer are due
+    if count >= limit:  # many overdue: walk back until fewer are due
         hi, hi_count = probe, count
         while hi - step > EARLIEST:
             lo = hi - step
@@ -174,7 +183,7 @@ async def _cutoff(client: Client, query: str, now: datetime, limit: int, slack: 
             hi, hi_count, step = lo, count, step * 2
         else:
             lo = EARLIEST
-    else:                                             # walk forward until enough are due
+    else:  # walk forward until enough are due
         lo = probe
         while True:
             hi = lo + step if step < LATEST - lo else LATEST

@@ -34,12 +34,15 @@ def add_actor(settings: Settings, actor: Actor, public_key: str | None = None) -
     half is written to `$NRM_HOME/actors/<id>.key`."""
     directory = load_directory(settings.actors_path)
     if actor.id in directory.actors:
-        raise DirectoryError(f"actor {actor.id} is already in the directory (as "
-                             f"{directory.actors[actor.id].role.value}); ids are never reused")
+        raise DirectoryError(
+            f"actor {actor.id} is already in the directory (as "
+            f"{directory.actors[actor.id].role.value}); ids are never reused"
+        )
     if public_key is None:
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         write_private(private_key_path(settings, actor.id), pem.decode(), replace=False)
         public_key = public_key_text(key)
     entry = DirectoryEntry(id=actor.id, role=actor.role, public_key=public_key, added_at=datetime.now(UTC))
@@ -63,8 +66,9 @@ def revoke_actor(settings: Settings, actor_id: str) -> DirectoryEntry:
 
 def load_private_key(settings: Settings, actor_id: str) -> Ed25519PrivateKey:
     path = private_key_path(settings, actor_id)
-    text = read_private(path, missing_hint=f"actor {actor_id} has no signing key on this machine "
-                                           "(`nrm actors add ROLE:ID` creates one)")
+    text = read_private(
+        path, missing_hint=f"actor {actor_id} has no signing key on this machine (`nrm actors add ROLE:ID` creates one)"
+    )
     key = serialization.load_pem_private_key(text.encode(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise PrivateFileError(f"{path} is not an Ed25519 private key")
@@ -75,8 +79,9 @@ class SigningInterceptor(Interceptor):
     """Signs every Update whose argument names an `actor`, with that actor's key, and sends the assertion in the
     Update's header: the arguments themselves stay as they are, and the history keeps the assertion for audit."""
 
-    def __init__(self, key_for: Callable[[Actor], Ed25519PrivateKey],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, key_for: Callable[[Actor], Ed25519PrivateKey], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.key_for = key_for
         self.clock = clock
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
@@ -25,7 +25,6 @@ from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
 from domain.referral import Referral, check_detection_date
 from domain.repeats import AlreadyApplied
-from domain.text import field_problems
 from domain.requests import (
     ActRequest,
     AssessRequest,
@@ -37,18 +36,19 @@ from domain.requests import (
 )
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
-from starter.actors import SigningInterceptor
+from domain.text import field_problems
 from plumbing.codec import UnknownKey
 from plumbing.connection import Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
 from plumbing.visibility import CaseList, running_cases_query, soonest_cases
+from starter.actors import SigningInterceptor
 from starter.errors import BadInput, CheckFailed, NrmError, Refused, UnknownCase, Unreachable, from_server
 from workflows.case import CaseWorkflow
 
 __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "UnknownCase", "Unreachable"]
 
-ACT_MAX_BYTES = 64 * 1024   # far above every act at its text limits, far below the engine's 2 MB payload limit
+ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
 
 
 def invalid_input(exc: ValidationError, what: str) -> BadInput:
@@ -74,7 +74,8 @@ class NrmClient:
         config = self.client.config()
         if not any(isinstance(i, SigningInterceptor) for i in config["interceptors"]):
             signing = SigningInterceptor.from_settings(self.settings)
-            self.client = Client(**{**config, "interceptors": [*config["interceptors"], signing]})
+            config["interceptors"] = [*config["interceptors"], signing]
+            self.client = Client(**config)
 
     @classmethod
     async def connect(cls, settings: Settings | None = None) -> NrmClient:
@@ -132,8 +133,10 @@ class NrmClient:
             request = request.model_copy(update={"request_id": request_id})
         size = len(request.model_dump_json())
         if size > ACT_MAX_BYTES:
-            raise Refused(f"the act's arguments are {size:,} bytes; at most {ACT_MAX_BYTES:,} are sent (texts have "
-                          "limits of their own, see README \"Input limits\"; keep long documents elsewhere)")
+            raise Refused(
+                f"the act's arguments are {size:,} bytes; at most {ACT_MAX_BYTES:,} are sent (texts have "
+                'limits of their own, see README "Input limits"; keep long documents elsewhere)'
+            )
         try:
             with self._server_errors(ref):
                 return await handle.execute_update(update, request, result_type=ActResult)
@@ -141,8 +144,9 @@ class NrmClient:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
                 status = await self.status(ref)
-                return ActResult.model_validate({**status.model_dump(include=set(ActResult.model_fields)),
-                                                 "repeated": True})
+                return ActResult.model_validate(
+                    {**status.model_dump(include=set(ActResult.model_fields)), "repeated": True}
+                )
             raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
 
     @staticmethod
@@ -196,9 +200,15 @@ class NrmClient:
         with self._server_errors(ref):
             started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
             [opened] = await self.client.data_converter.decode(started.input.payloads, [OpenCase])
-        return PersonalDataExport(reference=ref, exported_at=datetime.now(UTC), exported_by=actor,
-                                  opened_by=opened.opened_by, policy=opened.policy.label, referral=opened.referral,
-                                  status=status)
+        return PersonalDataExport(
+            reference=ref,
+            exported_at=datetime.now(UTC),
+            exported_by=actor,
+            opened_by=opened.opened_by,
+            policy=opened.policy.label,
+            referral=opened.referral,
+            status=status,
+        )
 
     async def list_cases(
         self,

@@ -4,7 +4,8 @@ payloads in the Web UI and with `temporal workflow show --codec-endpoint URL --c
 
 Every codec request needs the bearer token. A browser cannot add an Authorization header to the Web UI's
 requests, so `/login` trades the token for an HttpOnly cookie on the codec server's own origin, which the UI
-sends once its Codec Server dialog uses the browser setting with "Include cross-origin credentials" ticked. CORS headers go to the one
+sends once its Codec Server dialog uses the browser setting with "Include cross-origin credentials" ticked. CORS
+headers go to the one
 configured Web UI origin only: any other page in the browser cannot read what the server answers.
 """
 
@@ -80,8 +81,11 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
     def codec_route(fn: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]):
         async def handle(request: web.Request) -> web.StreamResponse:
             if not authorized(request):
-                response = web.json_response({"error": "a valid bearer token is required"}, status=401,
-                                             headers={hdrs.WWW_AUTHENTICATE: 'Bearer realm="nrmflow codec"'})
+                response = web.json_response(
+                    {"error": "a valid bearer token is required"},
+                    status=401,
+                    headers={hdrs.WWW_AUTHENTICATE: 'Bearer realm="nrmflow codec"'},
+                )
                 return cors(request, response)
             try:
                 payloads = json_format.Parse(await request.read(), Payloads())
@@ -95,15 +99,15 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
         return handle
 
     async def login_form(request: web.Request) -> web.Response:
-        return web.Response(text=_LOGIN_PAGE.format(message="Sign in to read decrypted payloads."),
-                            content_type="text/html")
+        return web.Response(
+            text=_LOGIN_PAGE.format(message="Sign in to read decrypted payloads."), content_type="text/html"
+        )
 
     async def login(request: web.Request) -> web.Response:
         form = await request.post()
         given = str(form.get("token", ""))
         if not hmac.compare_digest(given.encode(), token.encode()):
-            return web.Response(status=401, content_type="text/html",
-                                text=_LOGIN_PAGE.format(message="Wrong token."))
+            return web.Response(status=401, content_type="text/html", text=_LOGIN_PAGE.format(message="Wrong token."))
         response = web.Response(text="Signed in: the Web UI can now decrypt payloads in this browser.\n")
         response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/")
         return response

@@ -61,7 +61,9 @@ def from_server(exc: RPCError, reference: str | None = None) -> NrmError:
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return Unreachable(f"Temporal did not answer: {exc.message}")
     if missing := _MISSING_ATTRIBUTE.search(exc.message):
-        return Unreachable(f"the server has no search attribute {missing[1]}: start it with nrmflow's search "
-                           "attributes (as `nrm up` does) or register them with `temporal operator search-attribute "
-                           "create`")
+        return Unreachable(
+            f"the server has no search attribute {missing[1]}: start it with nrmflow's search "
+            "attributes (as `nrm up` does) or register them with `temporal operator search-attribute "
+            "create`"
+        )
     return NrmError(f"the server refused the request: {exc.message}")

@@ -10,8 +10,9 @@ from starter.errors import BadInput
 
 
 def taken(host: str, port: int, what: str) -> BadInput:
-    return BadInput(f"port {port} on {host} ({what}) is already in use by another process: stop it or choose "
-                    "another port")
+    return BadInput(
+        f"port {port} on {host} ({what}) is already in use by another process: stop it or choose another port"
+    )
 
 
 def require_free(host: str, port: int, what: str) -> None:

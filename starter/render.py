@@ -11,17 +11,24 @@ from plumbing.visibility import CaseList
 
 
 def show_case(console: Console, status: CaseStatus) -> None:
-    console.print(f"[bold]Case {status.reference}[/bold]  stage: [bold]{status.stage.value}[/bold]"
-                  f"  {'child' if status.is_child else 'adult'}  policy: {status.policy}")
-    console.print(f"opened {_t(status.opened_at)}   referred {_t(status.referred_at)}"
-                  f"   removal suspended: {'yes' if status.removal_suspended else 'no'}"
-                  f"   breaches: {status.breach_count}")
+    console.print(
+        f"[bold]Case {status.reference}[/bold]  stage: [bold]{status.stage.value}[/bold]"
+        f"  {'child' if status.is_child else 'adult'}  policy: {status.policy}"
+    )
+    console.print(
+        f"opened {_t(status.opened_at)}   referred {_t(status.referred_at)}"
+        f"   removal suspended: {'yes' if status.removal_suspended else 'no'}"
+        f"   breaches: {status.breach_count}"
+    )
     if status.rr:
-        console.print(f"R&R period: {_t(status.rr.start)} -> {_t(status.rr.end)}"
-                      f"  ({len(status.rr.extensions)} extension(s))")
+        console.print(
+            f"R&R period: {_t(status.rr.start)} -> {_t(status.rr.end)}  ({len(status.rr.extensions)} extension(s))"
+        )
         for ext in status.rr.extensions:
             who = str(ext.actor) if ext.actor else "automatic"
-            console.print(f"  extended {_t(ext.at)} by {who}: {_t(ext.previous_end)} -> {_t(ext.new_end)}; {ext.reasons}")
+            console.print(
+                f"  extended {_t(ext.at)} by {who}: {_t(ext.previous_end)} -> {_t(ext.new_end)}; {ext.reasons}"
+            )
     if status.next_deadline:
         nd = status.next_deadline
         console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")
@@ -29,8 +36,17 @@ def show_case(console: Console, status: CaseStatus) -> None:
     for col in ("obligation", "owner", "due", "state", "reminders", "breaches", "done at", "by", "evidence / reason"):
         table.add_column(col)
     for d in status.deadlines:
-        table.add_row(d.id, d.owner_role, _t(d.due_at), d.state.value, str(d.reminders_sent), str(d.breaches),
-                      _t(d.fulfilled_at), d.fulfilled_by or "-", d.evidence or "-")
+        table.add_row(
+            d.id,
+            d.owner_role,
+            _t(d.due_at),
+            d.state.value,
+            str(d.reminders_sent),
+            str(d.breaches),
+            _t(d.fulfilled_at),
+            d.fulfilled_by or "-",
+            d.evidence or "-",
+        )
     console.print(table)
     if status.assessments:
         done = Table(title="Assessments", title_justify="left")
@@ -45,8 +61,16 @@ def show_case(console: Console, status: CaseStatus) -> None:
     log = Table(title="Decisions", title_justify="left")
     for col in ("when", "act", "outcome", "by", "reasons", "evidence", "informed in"):
         log.add_column(col)
-    for d in status.decisions:
-        log.add_row(_t(d.at), d.act, d.outcome, str(d.actor), d.reasons, d.evidence, d.informed_in)
+    for record in status.decisions:
+        log.add_row(
+            _t(record.at),
+            record.act,
+            record.outcome,
+            str(record.actor),
+            record.reasons,
+            record.evidence,
+            record.informed_in,
+        )
     console.print(log)
 
 
@@ -56,6 +80,14 @@ def list_cases(console: Console, rows: CaseList) -> None:
     for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.reference, r.stage or "-", r.jurisdiction or "-", "yes" if r.is_child else "no",
-                      r.next_deadline_kind or "-", _t(r.next_deadline), str(r.breaches), ", ".join(r.overdue) or "-")
+        table.add_row(
+            r.reference,
+            r.stage or "-",
+            r.jurisdiction or "-",
+            "yes" if r.is_child else "no",
+            r.next_deadline_kind or "-",
+            _t(r.next_deadline),
+            str(r.breaches),
+            ", ".join(r.overdue) or "-",
+        )
     console.print(table)

@@ -21,7 +21,9 @@ async def namespace_retention(client: Client) -> timedelta:
 async def set_namespace_retention(client: Client, period: timedelta) -> None:
     ttl = Duration()
     ttl.FromTimedelta(period)
-    await client.workflow_service.update_namespace(UpdateNamespaceRequest(
-        namespace=client.namespace,
-        config=NamespaceConfig(workflow_execution_retention_ttl=ttl),
-    ))
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=client.namespace,
+            config=NamespaceConfig(workflow_execution_retention_ttl=ttl),
+        )
+    )

@@ -32,8 +32,11 @@ def digest_schedule(settings: Settings) -> Schedule:
             task_queue=settings.task_queue,
         ),
         spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(settings.digest_hour)], minute=[ScheduleRange(0)],
-                                            second=[ScheduleRange(0)])],
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(settings.digest_hour)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)]
+                )
+            ],
             time_zone_name=settings.digest_timezone,
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
@@ -47,6 +50,7 @@ async def apply_schedules(client: Client, settings: Settings) -> dict[str, str]:
         await client.create_schedule(DIGEST_SCHEDULE_ID, wanted)
         return {DIGEST_SCHEDULE_ID: "created"}
     except ScheduleAlreadyRunningError:
+
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=wanted)
 

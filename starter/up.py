@@ -17,14 +17,14 @@ import structlog
 from temporalio.client import Client
 
 from plumbing.codec import EncryptionCodec, KeyRing
+from plumbing.connection import connect
+from plumbing.search_attributes import dev_server_flags
+from plumbing.settings import Settings
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
 from starter.errors import Unreachable
 from starter.ports import require_free
-from plumbing.connection import connect
 from starter.retention import set_namespace_retention
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
-from plumbing.settings import Settings
-from plumbing.search_attributes import dev_server_flags
 
 log = structlog.get_logger(__name__)
 
@@ -38,22 +38,31 @@ def temporal_binary() -> str:
     return found
 
 
-def dev_server_command(db: Path, port: int, ui_port: int, namespace: str, headless: bool,
-                       codec_endpoint: str | None = None) -> list[str]:
+def dev_server_command(
+    db: Path, port: int, ui_port: int, namespace: str, headless: bool, codec_endpoint: str | None = None
+) -> list[str]:
     """The dev server's command line; the Web UI (unless headless) sends payloads to `codec_endpoint` to decode."""
     cmd = [
-        temporal_binary(), "server", "start-dev",
-        "--db-filename", str(db),
-        "--ip", "127.0.0.1",
-        "--port", str(port),
-        "--ui-port", str(ui_port),
-        "--namespace", namespace,
-        "--log-level", "warn",
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
         *dev_server_flags(),
     ]
     if headless:
-        return cmd + ["--headless"]
-    return cmd + ["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else cmd
+        return [*cmd, "--headless"]
+    return [*cmd, "--ui-codec-endpoint", codec_endpoint] if codec_endpoint else cmd
 
 
 def ensure_key_file(settings: Settings) -> bool:
@@ -88,14 +97,18 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}", "ui_port": ui_port})
     codec_url = f"http://127.0.0.1:{settings.codec_port}"
     codec = await start_codec_server(
-        build_codec_app(EncryptionCodec(KeyRing.load(settings.key_path)), codec_token(settings, create=True),
-                        settings.web_ui_origin),
-        "127.0.0.1", settings.codec_port,
+        build_codec_app(
+            EncryptionCodec(KeyRing.load(settings.key_path)), codec_token(settings, create=True), settings.web_ui_origin
+        ),
+        "127.0.0.1",
+        settings.codec_port,
     )
     server_log = (settings.home / "temporal.log").open("ab")
     server = await asyncio.create_subprocess_exec(
         *dev_server_command(db, port, ui_port, settings.temporal_namespace, headless, codec_url),
-        stdout=server_log, stderr=server_log, start_new_session=True,
+        stdout=server_log,
+        stderr=server_log,
+        start_new_session=True,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -112,15 +125,19 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
         print(f"Outbox (Maildir) {settings.outbox_path}")
         print(f"Retention        closed cases are deleted {settings.retention.days} days after closing")
         applied = await apply_schedules(client, settings)
-        print(f"Daily digest     schedule {DIGEST_SCHEDULE_ID} at {settings.digest_hour:02d}:00 "
-              f"{settings.digest_timezone} ({applied[DIGEST_SCHEDULE_ID]})")
+        print(
+            f"Daily digest     schedule {DIGEST_SCHEDULE_ID} at {settings.digest_hour:02d}:00 "
+            f"{settings.digest_timezone} ({applied[DIGEST_SCHEDULE_ID]})"
+        )
         print("Worker running. Press Ctrl-C to stop.", flush=True)
         async with build_worker(client, settings):
             server_done = asyncio.ensure_future(server.wait())
             stopped = asyncio.ensure_future(stop.wait())
             await asyncio.wait({server_done, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if server_done.done():
-                raise Unreachable(f"the Temporal server stopped (exit {server.returncode}); see {settings.home / 'temporal.log'}")
+                raise Unreachable(
+                    f"the Temporal server stopped (exit {server.returncode}); see {settings.home / 'temporal.log'}"
+                )
             server_done.cancel()
     finally:
         if server.returncode is None:

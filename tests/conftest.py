@@ -17,11 +17,11 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import NrmClient
 from domain.roles import Actor
-from starter.actors import add_actor
 from plumbing.codec import KeyRing
 from plumbing.settings import Settings
+from starter.actors import add_actor
+from starter.client import NrmClient
 from tests.devserver import address, start_dev_server
 from worker import build_worker
 
@@ -29,10 +29,17 @@ TESTS = Path(__file__).parent
 FAST_POLICY = str(TESTS / "policies" / "fast.toml")
 # registered in the session's actor directory, each with a signing key, so that NrmClient and the CLI sign for them
 TEST_ACTORS = [
-    "first_responder:fr-1", "first_responder:fr-4", "first_responder:fr-9",
-    "competent_authority:ca-1", "competent_authority:ca-3", "competent_authority:ca-17",
-    "coordinator:co-1", "auditor:au-1",
-    "support_provider:sp-1", "child_protection:cp-1", "guardian_advocate:ga-1",
+    "first_responder:fr-1",
+    "first_responder:fr-4",
+    "first_responder:fr-9",
+    "competent_authority:ca-1",
+    "competent_authority:ca-3",
+    "competent_authority:ca-17",
+    "coordinator:co-1",
+    "auditor:au-1",
+    "support_provider:sp-1",
+    "child_protection:cp-1",
+    "guardian_advocate:ga-1",
 ]
 
 
@@ -93,12 +100,14 @@ async def nrm(temporal_env: WorkflowEnvironment, settings: Settings, worker: Non
 def cli_env(settings: Settings) -> dict[str, str]:
     """Environment for `nrm` subprocesses so they reach the test server with the test key and task queue."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
-    env.update({
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "NRM_HOME": str(settings.home),
-        "NRM_TASK_QUEUE": settings.task_queue,
-        "COLUMNS": "200",
-    })
+    env.update(
+        {
+            "TEMPORAL_ADDRESS": settings.temporal_address,
+            "NRM_HOME": str(settings.home),
+            "NRM_TASK_QUEUE": settings.task_queue,
+            "COLUMNS": "200",
+        }
+    )
     return env
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import NrmClient
+from plumbing import search_attributes as sa
 from plumbing.connection import data_converter
 from plumbing.settings import Settings
+from starter.client import NrmClient
 from starter.up import temporal_binary
 from worker import build_worker
-from plumbing import search_attributes as sa
 
 
 async def start_dev_server(

@@ -57,8 +57,15 @@ class ActorCheckInterceptor(Interceptor):
                 request = input.args[0] if len(input.args) == 1 else None
                 if not isinstance(request, ActRequest):
                     raise NotVerified(f"the act {input.update} names no actor")
-                verify_act(directory(), assertion_from_header(input.headers), request.actor,
-                           workflow.info().workflow_id, input.update, request, workflow.now())
+                verify_act(
+                    directory(),
+                    assertion_from_header(input.headers),
+                    request.actor,
+                    workflow.info().workflow_id,
+                    input.update,
+                    request,
+                    workflow.now(),
+                )
                 super().handle_update_validator(input)
 
         return _VerifyActor

@@ -16,8 +16,8 @@ large), and the new run starts on the target build.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -72,14 +72,18 @@ class CaseWorkflow:
                 versioned = workflow.info().get_current_deployment_version() is not None
                 workflow.continue_as_new(
                     self._request.model_copy(update={"state": self.state}),
-                    initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE if versioned else None)
+                    initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE
+                    if versioned
+                    else None,
+                )
 
     def _ready_to_continue(self) -> bool:
         """Continue as new once nothing is in flight: when the history grows large, or at a stage change when a newer
         worker build is the target (the run itself stays pinned to the build it started on)."""
         info = workflow.info()
         wanted = info.is_continue_as_new_suggested() or (
-            self.state.stage is not self._stage_at_start and info.is_target_worker_deployment_version_changed())
+            self.state.stage is not self._stage_at_start and info.is_target_worker_deployment_version_changed()
+        )
         return wanted and not self._outbox and self._sending == 0 and workflow.all_handlers_finished()
 
     # ---- human acts -------------------------------------------------------------------------------------
@@ -126,12 +130,15 @@ class CaseWorkflow:
 
     @workflow.update(name=Act.RECORD_ASSESSMENT.value)
     def assess(self, request: AssessRequest) -> ActResult:
-        return self._apply(Act.RECORD_ASSESSMENT, request, transitions.apply_assess(self.state, request, workflow.now()))
+        return self._apply(
+            Act.RECORD_ASSESSMENT, request, transitions.apply_assess(self.state, request, workflow.now())
+        )
 
     @assess.validator
     def _check_assess(self, request: AssessRequest) -> None:
-        self._check(Act.RECORD_ASSESSMENT, request,
-                    lambda: transitions.check_assess(self.state, request, workflow.now()))
+        self._check(
+            Act.RECORD_ASSESSMENT, request, lambda: transitions.check_assess(self.state, request, workflow.now())
+        )
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
@@ -142,8 +149,9 @@ class CaseWorkflow:
         repeats.remember(self.state, act, request)
         self._outbox += messages
         self._changed = True
-        workflow.logger.info("act carried out", extra={"case": self.state.reference, "act": act.value,
-                                                       "stage": self.state.stage.value})
+        workflow.logger.info(
+            "act carried out", extra={"case": self.state.reference, "act": act.value, "stage": self.state.stage.value}
+        )
         return act_result(self.state, workflow.now())
 
     @workflow.query
@@ -190,7 +198,7 @@ class CaseWorkflow:
             try:
                 await workflow.wait_condition(stale, timeout=delay, timeout_summary=summary)
                 return False
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return not stale()
 
@@ -204,7 +212,7 @@ class CaseWorkflow:
     def _dispatch(self) -> None:
         """Send every queued message in a task of its own: nothing that waits for a deadline waits for a delivery."""
         for message in self._outbox:
-            asyncio.create_task(self._send(message))
+            asyncio.create_task(self._send(message))  # noqa: RUF006 (the workflow's event loop keeps its tasks)
         self._outbox = []
 
     async def _send(self, message: Message) -> None:
@@ -213,8 +221,9 @@ class CaseWorkflow:
         try:
             await deliver(message)
         except ActivityError as err:
-            workflow.logger.error("message could not be delivered", extra={"case": self.state.reference,
-                                                                           "key": message.key})
+            workflow.logger.error(
+                "message could not be delivered", extra={"case": self.state.reference, "key": message.key}
+            )
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE:
                 what = message.kind.value if isinstance(message, Alert) else message.template
@@ -245,4 +254,3 @@ class CaseWorkflow:
 
 
 _UNSET = object()
-

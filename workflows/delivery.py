@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import AssessmentNeeded, Message
 
 DELIVERY_TIMEOUT = timedelta(minutes=2)
-HEARTBEAT_TIMEOUT = timedelta(seconds=10)   # a worker killed mid-delivery is noticed within this, and retried
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a worker killed mid-delivery is noticed within this, and retried
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -36,8 +36,12 @@ def summary(message: Message) -> str:
 
 
 async def deliver(message: Message) -> None:
-    options: dict[str, Any] = {"start_to_close_timeout": DELIVERY_TIMEOUT, "heartbeat_timeout": HEARTBEAT_TIMEOUT,
-                               "retry_policy": DELIVERY_RETRY, "summary": summary(message)}
+    options: dict[str, Any] = {
+        "start_to_close_timeout": DELIVERY_TIMEOUT,
+        "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+        "retry_policy": DELIVERY_RETRY,
+        "summary": summary(message),
+    }
     if isinstance(message, Alert):
         await workflow.execute_activity_method(NotificationActivities.send_alert, message, **options)
     elif isinstance(message, AssessmentNeeded):

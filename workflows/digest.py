@@ -25,13 +25,18 @@ class DigestWorkflow:
     @workflow.run
     async def run(self, request: DigestRequest) -> int:
         digest = await workflow.execute_activity_method(
-            DigestActivities.collect_due_obligations, request.window_hours,
-            start_to_close_timeout=timedelta(minutes=2), retry_policy=DELIVERY_RETRY,
+            DigestActivities.collect_due_obligations,
+            request.window_hours,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=DELIVERY_RETRY,
             summary="collect due obligations",
         )
         await workflow.execute_activity_method(
-            NotificationActivities.send_notice, digest,
-            start_to_close_timeout=DELIVERY_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            NotificationActivities.send_notice,
+            digest,
+            start_to_close_timeout=DELIVERY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=DELIVERY_RETRY,
             summary="digest",
         )
         return len(digest.rows)

@@ -26,10 +26,14 @@ def _replay_only() -> ActorDirectory:
     raise NotVerified("this replayer verifies no act (validators do not run on replay)")
 
 
-def nrm_plugin(data_converter: DataConverter, *, workflows: Sequence[type] = WORKFLOWS,
-               directory: Callable[[], ActorDirectory] = _replay_only,
-               activities: Sequence[Callable[..., Any]] = (),
-               run_context: Callable[[], AbstractAsyncContextManager[None]] | None = None) -> SimplePlugin:
+def nrm_plugin(
+    data_converter: DataConverter,
+    *,
+    workflows: Sequence[type] = WORKFLOWS,
+    directory: Callable[[], ActorDirectory] = _replay_only,
+    activities: Sequence[Callable[..., Any]] = (),
+    run_context: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+) -> SimplePlugin:
     """`directory` is the worker's actor directory; `run_context` wraps the worker's run (following that file);
     `workflows` differ only where a test replays a variant."""
     return SimplePlugin(

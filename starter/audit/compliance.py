@@ -22,9 +22,9 @@ from domain.case import ObligationKind, Outcome
 from starter.audit.facts import Alert, CaseFacts, case_facts
 from starter.audit.history import AuditEvent
 
-TOLERANCE = timedelta(seconds=1)    # clock slack between the case's computed times and the server's
-GRACE = timedelta(seconds=30)       # an alert not sent yet this soon after its time is pending, not missing
-MAX_LAPSES = 1000                   # automatic extensions followed in one evaluation (a year of a seconds policy)
+TOLERANCE = timedelta(seconds=1)  # clock slack between the case's computed times and the server's
+GRACE = timedelta(seconds=30)  # an alert not sent yet this soon after its time is pending, not missing
+MAX_LAPSES = 1000  # automatic extensions followed in one evaluation (a year of a seconds policy)
 
 
 class Status(str, enum.Enum):
@@ -90,19 +90,20 @@ class Window:
 
 @dataclass
 class Track:
-    kind: str                    # the obligation kind, as the case's timers and alerts name it
+    kind: str  # the obligation kind, as the case's timers and alerts name it
     title: str
     windows: list[Window]
     done_at: datetime | None
     lapses: list[datetime]
-    name: str = ""               # the rule name in findings; the kind unless one kind has several duties
+    name: str = ""  # the rule name in findings; the kind unless one kind has several duties
 
     def __post_init__(self) -> None:
         self.name = self.name or self.kind
 
 
-def single_window(kind: str, title: str, window: Window, done_at: datetime | None, as_of: datetime,
-                  name: str = "") -> Track:
+def single_window(
+    kind: str, title: str, window: Window, done_at: datetime | None, as_of: datetime, name: str = ""
+) -> Track:
     """A duty whose due time never moves: it lapses if it is not done by then."""
     end = done_at or as_of
     return Track(kind, title, [window], done_at, [window.due] if end > window.due else [], name)
@@ -129,8 +130,15 @@ def stage1_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     limit = rules.due_child if facts.is_child else rules.due_adult
     done = facts.stage1
     why = f"referral; {human_duration(limit)} for {'a child' if facts.is_child else 'an adult'}"
-    return [single_window(ObligationKind.STAGE1_DECISION.value, "Stage 1 decision within the policy's limit after "
-                          "referral", Window(start, start + limit, why), done.at if done else None, as_of)]
+    return [
+        single_window(
+            ObligationKind.STAGE1_DECISION.value,
+            "Stage 1 decision within the policy's limit after referral",
+            Window(start, start + limit, why),
+            done.at if done else None,
+            as_of,
+        )
+    ]
 
 
 def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
@@ -176,18 +184,32 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         return []
     tracks: list[Track] = []
     who = "a child" if facts.is_child else "an adult"
-    for item, within in facts.policy.provisions_for(is_child=facts.is_child,
-                                                    unaccompanied=facts.opening.referral.unaccompanied):
+    for item, within in facts.policy.provisions_for(
+        is_child=facts.is_child, unaccompanied=facts.opening.referral.unaccompanied
+    ):
         kind = item.kind.value
         done = facts.fulfilments(kind)
-        tracks.append(single_window(kind, f"{_words(kind)} within the policy's limit after a positive Stage 1",
-                                    Window(stage1.at, stage1.at + within, f"positive Stage 1; {human_duration(within)} "
-                                           f"for {who}"), done[0].done_at if done else None, as_of))
-        for number, (assessed, review) in enumerate(zip(done, [*done[1:], None]), start=2):
+        tracks.append(
+            single_window(
+                kind,
+                f"{_words(kind)} within the policy's limit after a positive Stage 1",
+                Window(stage1.at, stage1.at + within, f"positive Stage 1; {human_duration(within)} for {who}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+        for number, (assessed, review) in enumerate(zip(done, [*done[1:], None], strict=False), start=2):
             if assessed.next_review is not None:
-                tracks.append(single_window(kind, f"{_words(kind)} reviewed by the date its last assessment set",
-                                            Window(assessed.recorded_at, assessed.next_review, f"review {number}"),
-                                            review.done_at if review else None, as_of, name=f"{kind}.review"))
+                tracks.append(
+                    single_window(
+                        kind,
+                        f"{_words(kind)} reviewed by the date its last assessment set",
+                        Window(assessed.recorded_at, assessed.next_review, f"review {number}"),
+                        review.done_at if review else None,
+                        as_of,
+                        name=f"{kind}.review",
+                    )
+                )
     return tracks
 
 
@@ -214,11 +236,15 @@ def observed_tracks(facts: CaseFacts, covered: set[str]) -> list[Track]:
         dues = [t for t in due_timers if t.kind == kind]
         last = dues[-1]
         done_at = last.canceled_at if last.canceled_at and not last.fired_at else None
-        tracks.append(Track(
-            kind, f"{_words(kind)} (due times as the case scheduled them; no rule of its own yet)",
-            [Window(t.started_at, t.fires_at, "scheduled by the case") for t in dues], done_at,
-            [t.fires_at for t in dues if t.fired_at],
-        ))
+        tracks.append(
+            Track(
+                kind,
+                f"{_words(kind)} (due times as the case scheduled them; no rule of its own yet)",
+                [Window(t.started_at, t.fires_at, "scheduled by the case") for t in dues],
+                done_at,
+                [t.fires_at for t in dues if t.fired_at],
+            )
+        )
     return tracks
 
 
@@ -231,16 +257,38 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
         due = track.lapses[0]
         done = track.done_at
         delay = (done or as_of) - due
-        state = f"done {human_duration(delay)} late" if done else f"still open, {human_duration(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
-        return Finding(rule=track.name, deadline=track.title, status=Status.BREACHED, due_at=due, done_at=done,
-                       delay=delay, detail=f"{first.why}; due {due:%Y-%m-%d %H:%M:%S} UTC; {state}")
+        state = (
+            f"done {human_duration(delay)} late"
+            if done
+            else f"still open, {human_duration(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        return Finding(
+            rule=track.name,
+            deadline=track.title,
+            status=Status.BREACHED,
+            due_at=due,
+            done_at=done,
+            delay=delay,
+            detail=f"{first.why}; due {due:%Y-%m-%d %H:%M:%S} UTC; {state}",
+        )
     due = track.windows[-1].due
     moved = f"; due moved {len(track.windows) - 1} time(s)" if len(track.windows) > 1 else ""
     if track.done_at is not None:
-        return Finding(rule=track.name, deadline=track.title, status=Status.MET, due_at=due, done_at=track.done_at,
-                       detail=f"{first.why}; done {human_duration(due - track.done_at)} before the due time{moved}")
-    return Finding(rule=track.name, deadline=track.title, status=Status.PENDING, due_at=due,
-                   detail=f"{first.why}; open since {first.start:%Y-%m-%d %H:%M:%S} UTC{moved}")
+        return Finding(
+            rule=track.name,
+            deadline=track.title,
+            status=Status.MET,
+            due_at=due,
+            done_at=track.done_at,
+            detail=f"{first.why}; done {human_duration(due - track.done_at)} before the due time{moved}",
+        )
+    return Finding(
+        rule=track.name,
+        deadline=track.title,
+        status=Status.PENDING,
+        due_at=due,
+        detail=f"{first.why}; open since {first.start:%Y-%m-%d %H:%M:%S} UTC{moved}",
+    )
 
 
 def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetime) -> list[datetime]:
@@ -255,8 +303,7 @@ def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetim
     return times
 
 
-def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what: str,
-           rule: str, title: str) -> Finding:
+def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what: str, rule: str, title: str) -> Finding:
     """Pair each time an alert was owed with the first unused alert sent from then on."""
     if not expected:
         return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE, detail=f"no {what} was due")
@@ -279,35 +326,65 @@ def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what:
             undelivered.append(alert)
     sent = len(expected) - len(missing) - waiting
     if missing or undelivered:
-        parts = [f"{len(missing)} of {len(expected)} {what}(s) never sent, owed at "
-                 + ", ".join(f"{t:%Y-%m-%d %H:%M:%S}" for t in missing) + " UTC"] if missing else []
+        parts = (
+            [
+                f"{len(missing)} of {len(expected)} {what}(s) never sent, owed at "
+                + ", ".join(f"{t:%Y-%m-%d %H:%M:%S}" for t in missing)
+                + " UTC"
+            ]
+            if missing
+            else []
+        )
         parts += [f"{what} scheduled {a.at:%Y-%m-%d %H:%M:%S} UTC not delivered ({a.how})" for a in undelivered]
         first = missing[0] if missing else undelivered[0].at
-        return Finding(rule=rule, deadline=title, status=Status.BREACHED, due_at=first, delay=as_of - first,
-                       detail="; ".join(parts))
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=Status.BREACHED,
+            due_at=first,
+            delay=as_of - first,
+            detail="; ".join(parts),
+        )
     if waiting:
-        return Finding(rule=rule, deadline=title, status=Status.PENDING,
-                       detail=f"{sent} of {len(expected)} {what}(s) sent, {waiting} falling due now")
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=Status.PENDING,
+            detail=f"{sent} of {len(expected)} {what}(s) sent, {waiting} falling due now",
+        )
     latest = f"; the latest {human_duration(max(delays))} after its time" if delays else ""
-    return Finding(rule=rule, deadline=title, status=Status.MET, detail=f"{sent} of {len(expected)} {what}(s) sent{latest}")
+    return Finding(
+        rule=rule, deadline=title, status=Status.MET, detail=f"{sent} of {len(expected)} {what}(s) sent{latest}"
+    )
 
 
 def reminders_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
     expected = _expected_reminders(track, facts.policy.reminders.at_fractions, as_of)
     alerts = [a for a in facts.alerts if a.kind == "reminder" and a.obligation_kind == track.kind]
-    return _match(expected, alerts, as_of, "reminder", f"{track.name}.reminders",
-                  f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
-                  f"of each {_words(track.kind)} window")
+    return _match(
+        expected,
+        alerts,
+        as_of,
+        "reminder",
+        f"{track.name}.reminders",
+        f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
+        f"of each {_words(track.kind)} window",
+    )
 
 
 def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
     alerts = [a for a in facts.alerts if a.kind == "escalation" and a.obligation_kind == track.kind]
-    return _match(track.lapses, alerts, as_of, "escalation", f"{track.name}.escalation",
-                  f"escalation to the {facts.policy.escalation.to_role.value} when the "
-                  f"{_words(track.kind)} is overdue")
+    return _match(
+        track.lapses,
+        alerts,
+        as_of,
+        "escalation",
+        f"{track.name}.escalation",
+        f"escalation to the {facts.policy.escalation.to_role.value} when the {_words(track.kind)} is overdue",
+    )
 
 
-RR_CONTINUITY = "rr_extended_not_lapsed"   # a rule every case is judged by, like DEADLINE_RULES
+RR_CONTINUITY = "rr_extended_not_lapsed"  # a rule every case is judged by, like DEADLINE_RULES
 
 
 def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
@@ -315,8 +392,12 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
     proven by a Stage 2 due timer started then for the new end (the period never just lapses)."""
     rule, title = RR_CONTINUITY, "R&R period extended rather than lapsed while Stage 2 is pending"
     if stage2 is None or not stage2.lapses:
-        return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE,
-                       detail="the R&R period never ended with Stage 2 pending")
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=Status.NOT_APPLICABLE,
+            detail="the R&R period never ended with Stage 2 pending",
+        )
     step = facts.policy.rr.auto_extension_step
     dues = [t for t in facts.timers if t.kind == stage2.kind and t.purpose == "due"]
     for lapse in stage2.lapses:
@@ -324,13 +405,24 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
         if any(t.started_at >= lapse - TOLERANCE and abs(t.fires_at - new_end) <= TOLERANCE for t in dues):
             continue
         if as_of - lapse < GRACE:
-            return Finding(rule=rule, deadline=title, status=Status.PENDING, due_at=lapse,
-                           detail="the R&R period is ending now")
-        return Finding(rule=rule, deadline=title, status=Status.BREACHED, due_at=lapse, delay=as_of - lapse,
-                       detail=f"the R&R period ended {lapse:%Y-%m-%d %H:%M:%S} UTC with Stage 2 pending and the "
-                              f"history shows no extension to {new_end:%Y-%m-%d %H:%M:%S} UTC")
-    return Finding(rule=rule, deadline=title, status=Status.MET,
-                   detail=f"extended automatically {len(stage2.lapses)} time(s) by {human_duration(step)}")
+            return Finding(
+                rule=rule, deadline=title, status=Status.PENDING, due_at=lapse, detail="the R&R period is ending now"
+            )
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=Status.BREACHED,
+            due_at=lapse,
+            delay=as_of - lapse,
+            detail=f"the R&R period ended {lapse:%Y-%m-%d %H:%M:%S} UTC with Stage 2 pending and the "
+            f"history shows no extension to {new_end:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    return Finding(
+        rule=rule,
+        deadline=title,
+        status=Status.MET,
+        detail=f"extended automatically {len(stage2.lapses)} time(s) by {human_duration(step)}",
+    )
 
 
 # ---- case and aggregate -----------------------------------------------------------------------------------
@@ -342,18 +434,32 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
     for rule in DEADLINE_RULES:
         found = rule.tracks(facts, as_of)
         if not found:
-            findings.append(Finding(rule=rule.name, deadline=_words(rule.name), status=Status.NOT_APPLICABLE,
-                                    detail="this deadline never started in this case"))
+            findings.append(
+                Finding(
+                    rule=rule.name,
+                    deadline=_words(rule.name),
+                    status=Status.NOT_APPLICABLE,
+                    detail="this deadline never started in this case",
+                )
+            )
         tracks += found
     tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES})
     for track in tracks:
-        findings += [deadline_finding(track, as_of), reminders_finding(track, facts, as_of),
-                     escalation_finding(track, facts, as_of)]
+        findings += [
+            deadline_finding(track, as_of),
+            reminders_finding(track, facts, as_of),
+            escalation_finding(track, facts, as_of),
+        ]
     stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
     findings.append(rr_continuity_finding(stage2, facts, as_of))
-    return CaseCompliance(reference=facts.reference, policy=facts.policy.label,
-                          policy_sha256=facts.policy.source_sha256, is_child=facts.is_child, as_of=as_of,
-                          findings=findings)
+    return CaseCompliance(
+        reference=facts.reference,
+        policy=facts.policy.label,
+        policy_sha256=facts.policy.source_sha256,
+        is_child=facts.is_child,
+        as_of=as_of,
+        findings=findings,
+    )
 
 
 def evaluate_history(events: list[AuditEvent], as_of: datetime) -> CaseCompliance:
@@ -368,5 +474,6 @@ def aggregate(cases: list[CaseCompliance], as_of: datetime) -> ComplianceReport:
             row = totals.setdefault(f.rule, RuleTotals(rule=f.rule, deadline=f.deadline))
             field = f.status.name.lower()
             setattr(row, field, getattr(row, field) + 1)
-    return ComplianceReport(as_of=as_of, cases=cases, totals=list(totals.values()),
-                            cases_with_breach=sum(1 for c in cases if c.breaches))
+    return ComplianceReport(
+        as_of=as_of, cases=cases, totals=list(totals.values()), cases_with_breach=sum(1 for c in cases if c.breaches)
+    )

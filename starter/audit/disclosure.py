@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
-Vector = dict[Hashable, Fraction]       # sparse: atoms of a row, or the counts a combination is made of
+Vector = dict[Any, Fraction]  # sparse: a row over atoms (ints), or a combination over counts (their keys)
 
 
 def _subtract(target: Vector, factor: Fraction, vector: Vector) -> None:
@@ -47,8 +47,10 @@ class Span:
                 continue
             pivot = min(residue)
             scale = residue[pivot]
-            self._basis[pivot] = ({a: v / scale for a, v in residue.items()},
-                                  {k: v / scale for k, v in combination.items()})
+            self._basis[pivot] = (
+                {a: v / scale for a, v in residue.items()},
+                {k: v / scale for k, v in combination.items()},
+            )
 
     def _reduce(self, atoms_: Collection[int], combination: Vector) -> tuple[Vector, Vector]:
         row: Vector = {a: Fraction(1) for a in atoms_}
@@ -89,8 +91,9 @@ def plan(members: Mapping[K, Collection[int]], min_cell: int) -> set[K]:
     suppressed = {key for key, n in size.items() if 0 < n < min_cell}
     while True:
         span = Span({key: row for key, row in rows.items() if key not in suppressed})
-        leak = next(((key, c) for key in rows if key in suppressed and (c := span.express(rows[key])) is not None),
-                    None)
+        leak = next(
+            ((key, c) for key in rows if key in suppressed and (c := span.express(rows[key])) is not None), None
+        )
         if leak is None:
             return suppressed
         # a count every combination uses is needed: suppressing it frees the leak; else any one it uses now

@@ -18,8 +18,14 @@ def write_history(history: WorkflowHistory, directory: Path, relative: str) -> M
     path = directory / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(history.to_json() + "\n", encoding="utf-8")
-    return ManifestEntry(path=relative, sha256=sha256_of(path), bytes=path.stat().st_size,
-                         workflow_id=history.workflow_id, run_id=history.run_id, events=len(history.events))
+    return ManifestEntry(
+        path=relative,
+        sha256=sha256_of(path),
+        bytes=path.stat().st_size,
+        workflow_id=history.workflow_id,
+        run_id=history.run_id,
+        events=len(history.events),
+    )
 
 
 def prepare(directory: Path) -> None:
@@ -30,11 +36,15 @@ def prepare(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
 
 
-async def export(cases: AsyncIterator[CaseHistory], directory: Path, *, exported_by: str,
-                 source: str) -> tuple[Manifest, str]:
+async def export(
+    cases: AsyncIterator[CaseHistory], directory: Path, *, exported_by: str, source: str
+) -> tuple[Manifest, str]:
     """Write every run of every case, then the manifest; returns it and its SHA-256."""
     prepare(directory)
-    entries = [write_history(run, directory, f"{case.workflow_id}/{run.run_id}.json")
-               async for case in cases for run in case.runs]
+    entries = [
+        write_history(run, directory, f"{case.workflow_id}/{run.run_id}.json")
+        async for case in cases
+        for run in case.runs
+    ]
     manifest = Manifest(exported_at=datetime.now(UTC), exported_by=exported_by, source=source, files=entries)
     return manifest, write_manifest(directory, manifest)

@@ -53,13 +53,13 @@ class Fulfilment:
     recorded_at: datetime
     done_at: datetime
     act: Act
-    next_review: datetime | None     # an assessment sets when it must be reviewed
+    next_review: datetime | None  # an assessment sets when it must be reviewed
 
 
 @dataclass
 class Alert:
     at: datetime
-    kind: str                 # reminder | escalation (and whatever kinds later alerts carry)
+    kind: str  # reminder | escalation (and whatever kinds later alerts carry)
     obligation_kind: str
     recipients: list[str]
     ended_at: datetime | None = None
@@ -71,9 +71,9 @@ class Alert:
 class Timer:
     started_at: datetime
     fires_at: datetime
-    obligation: str           # the obligation's id (its kind, or "<kind>#<n>" for a review)
+    obligation: str  # the obligation's id (its kind, or "<kind>#<n>" for a review)
     kind: str
-    purpose: str              # due | reminder
+    purpose: str  # due | reminder
     fired_at: datetime | None = None
     canceled_at: datetime | None = None
 
@@ -124,11 +124,16 @@ class CaseFacts:
     def fulfilments(self, kind: str) -> list[Fulfilment]:
         """Each recorded fulfilment of a provision or an assessment of `kind`, in the order recorded. A provision
         counts from the time it was done (`when`, else when recorded); an assessment from its completion."""
-        done = [Fulfilment(a.at, p.when or a.at, a, None) for a in self.acts_named(ActName.PROVIDE)
-                if (p := ProvideRequest.model_validate(a.request)).kind == kind]
-        done += [Fulfilment(a.at, r.result.completed_at, a, r.result.next_review)
-                 for a in self.acts_named(ActName.RECORD_ASSESSMENT)
-                 if (r := AssessRequest.model_validate(a.request)).kind == kind]
+        done = [
+            Fulfilment(a.at, p.when or a.at, a, None)
+            for a in self.acts_named(ActName.PROVIDE)
+            if (p := ProvideRequest.model_validate(a.request)).kind == kind
+        ]
+        done += [
+            Fulfilment(a.at, r.result.completed_at, a, r.result.next_review)
+            for a in self.acts_named(ActName.RECORD_ASSESSMENT)
+            if (r := AssessRequest.model_validate(a.request)).kind == kind
+        ]
         return sorted(done, key=lambda f: f.recorded_at)
 
     @property
@@ -150,8 +155,12 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
                 act = accepted[event.update_id]
                 facts.acts.append(Act(act.at, act.name, act.request))
             case ActivityScheduled(activity=name) if name == ALERT_ACTIVITY:
-                alert = Alert(event.at, str(event.input.get("kind", "")), str(event.input.get("obligation_kind", "")),
-                              [str(r) for r in event.input.get("recipients", [])])
+                alert = Alert(
+                    event.at,
+                    str(event.input.get("kind", "")),
+                    str(event.input.get("obligation_kind", "")),
+                    [str(r) for r in event.input.get("recipients", [])],
+                )
                 alerts[event.scheduled_id] = alert
                 facts.alerts.append(alert)
             case ActivityOutcome() if event.scheduled_id in alerts:

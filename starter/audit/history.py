@@ -29,8 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.errors import DomainError
 from domain.reference import check_reference, workflow_id
 from domain.requests import OpenCase
-from starter.client import NrmError, UnknownCase
 from plumbing.codec import UnknownKey
+from starter.client import NrmError, UnknownCase
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
 MANIFEST_NAME = "manifest.json"
@@ -185,9 +185,9 @@ class TimerEvent:
     obligation's due time) or "reminder". `timer_id` is unique within the case (the run's number and its own id)."""
 
     at: datetime
-    what: str                # started | fired | canceled
+    what: str  # started | fired | canceled
     timer_id: str
-    obligation: str          # the obligation's id: its kind, or "<kind>#<n>" for a review
+    obligation: str  # the obligation's id: its kind, or "<kind>#<n>" for a review
     purpose: str
     fires_at: datetime
 
@@ -215,7 +215,7 @@ class ActivityOutcome:
     at: datetime
     scheduled_id: int
     delivered: bool
-    how: str                 # completed | failed | timed out | canceled
+    how: str  # completed | failed | timed out | canceled
 
 
 @dataclass(frozen=True)
@@ -232,14 +232,21 @@ class RunEnded:
     how: str
 
 
-AuditEvent = CaseOpened | ActAccepted | ActCompleted | TimerEvent | ActivityScheduled | ActivityOutcome | TaskFailed | RunEnded
+AuditEvent = (
+    CaseOpened | ActAccepted | ActCompleted | TimerEvent | ActivityScheduled | ActivityOutcome | TaskFailed | RunEnded
+)
 
 _T = EventType
 _WRITTEN_BY_TASK = {
-    _T.EVENT_TYPE_TIMER_STARTED, _T.EVENT_TYPE_TIMER_CANCELED, _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-    _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
-    _T.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, _T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-    _T.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, _T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    _T.EVENT_TYPE_TIMER_STARTED,
+    _T.EVENT_TYPE_TIMER_CANCELED,
+    _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    _T.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    _T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    _T.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    _T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
 }
 _ENDINGS = {
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "continued as new (the history goes on in the next run)",
@@ -272,8 +279,10 @@ class _Decoder:
         except UnknownKey as exc:
             raise AuditError(f"case {self.reference}: {exc}") from None
         except InvalidTag:
-            raise AuditError(f"case {self.reference}: a payload does not decrypt with the key of the same id "
-                             "(wrong key file, or the history was altered)") from None
+            raise AuditError(
+                f"case {self.reference}: a payload does not decrypt with the key of the same id "
+                "(wrong key file, or the history was altered)"
+            ) from None
 
     async def summary(self, event: HistoryEvent) -> str:
         if not event.user_metadata.HasField("summary"):
@@ -293,8 +302,10 @@ class _Decoder:
             try:
                 request = OpenCase.model_validate(value)
             except ValidationError as exc:
-                raise AuditError(f"case {self.reference}: its opening input does not match the case model: "
-                                 f"{exc.error_count()} problem(s)") from None
+                raise AuditError(
+                    f"case {self.reference}: its opening input does not match the case model: "
+                    f"{exc.error_count()} problem(s)"
+                ) from None
             return CaseOpened(stamp, request, continued=not first_in_run or request.state is not None)
         if t == _T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             req = event.workflow_execution_update_accepted_event_attributes.accepted_request
@@ -306,13 +317,19 @@ class _Decoder:
             outcome = completed.outcome
             result = await self.values(outcome.success.payloads) if outcome.HasField("success") else []
             update_id = completed.meta.update_id
-            return ActCompleted(at, update_id, self.updates.get(update_id, "?"), result[0] if result else None,
-                                failed=outcome.HasField("failure"))
+            return ActCompleted(
+                at,
+                update_id,
+                self.updates.get(update_id, "?"),
+                result[0] if result else None,
+                failed=outcome.HasField("failure"),
+            )
         if t == _T.EVENT_TYPE_TIMER_STARTED:
             timer_started = event.timer_started_event_attributes
             fires_at = at + timer_started.start_to_fire_timeout.ToTimedelta()
-            timer = TimerEvent(at, "started", f"{self.run}:{timer_started.timer_id}",
-                               *timer_name(await self.summary(event)), fires_at)
+            timer = TimerEvent(
+                at, "started", f"{self.run}:{timer_started.timer_id}", *timer_name(await self.summary(event)), fires_at
+            )
             self.timers[event.event_id] = timer
             return timer
         if t in (_T.EVENT_TYPE_TIMER_FIRED, _T.EVENT_TYPE_TIMER_CANCELED):

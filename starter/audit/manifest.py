@@ -16,7 +16,7 @@ FORMAT = "nrmflow-audit-export/1"
 
 
 class ManifestEntry(BaseModel):
-    path: str                  # relative to the set's directory, with '/'
+    path: str  # relative to the set's directory, with '/'
     sha256: str
     bytes: int
     workflow_id: str
@@ -70,8 +70,9 @@ def verify(directory: Path, expected_manifest_sha256: str | None = None) -> Veri
     problems: list[str] = []
     manifest_sha = sha256_of(path)
     if expected_manifest_sha256 and manifest_sha != expected_manifest_sha256.lower():
-        problems.append(f"{MANIFEST_NAME}: SHA-256 {manifest_sha} is not the one handed over "
-                        f"({expected_manifest_sha256})")
+        problems.append(
+            f"{MANIFEST_NAME}: SHA-256 {manifest_sha} is not the one handed over ({expected_manifest_sha256})"
+        )
     for entry in manifest.files:
         file = directory / entry.path
         if not file.is_file():
@@ -81,7 +82,11 @@ def verify(directory: Path, expected_manifest_sha256: str | None = None) -> Veri
         if actual != entry.sha256:
             problems.append(f"{entry.path}: SHA-256 mismatch (manifest {entry.sha256}, file {actual})")
     listed = {e.path for e in manifest.files} | {MANIFEST_NAME}
-    problems += [f"{p.relative_to(directory).as_posix()}: not in the manifest"
-                 for p in sorted(directory.rglob("*")) if p.is_file() and p.relative_to(directory).as_posix() not in listed]
-    return Verification(directory=str(directory), manifest_sha256=manifest_sha, files_checked=len(manifest.files),
-                        problems=problems)
+    problems += [
+        f"{p.relative_to(directory).as_posix()}: not in the manifest"
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.relative_to(directory).as_posix() not in listed
+    ]
+    return Verification(
+        directory=str(directory), manifest_sha256=manifest_sha, files_checked=len(manifest.files), problems=problems
+    )

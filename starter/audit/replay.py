@@ -20,7 +20,7 @@ class ReplayOutcome:
     workflow_id: str
     run_id: str
     events: int
-    divergence: str | None      # None: the replay was faithful
+    divergence: str | None  # None: the replay was faithful
 
     @property
     def faithful(self) -> bool:
@@ -47,12 +47,15 @@ async def _named(message: str, history: WorkflowHistory, converter: DataConverte
     if found is None or event is None or not event.user_metadata.HasField("summary"):
         return message
     [summary] = await converter.decode([event.user_metadata.summary])
-    return (f"{message} (history event {found[1]}: {found[2]} '{summary}'; the current code does not issue the same "
-            "commands at this point)")
+    return (
+        f"{message} (history event {found[1]}: {found[2]} '{summary}'; the current code does not issue the same "
+        "commands at this point)"
+    )
 
 
-async def replay(cases: Iterable[CaseHistory], converter: DataConverter,
-                 workflows: Sequence[type] = WORKFLOWS) -> AsyncIterator[ReplayOutcome]:
+async def replay(
+    cases: Iterable[CaseHistory], converter: DataConverter, workflows: Sequence[type] = WORKFLOWS
+) -> AsyncIterator[ReplayOutcome]:
     """Each run of each case replayed in order; a divergence is reported, not raised."""
     runs = [(case.workflow_id, run) for case in cases for run in case.runs]
     by_run = {run.run_id: (wid, len(run.events)) for wid, run in runs}

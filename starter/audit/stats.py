@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,8 +22,9 @@ from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, eval
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = ("outcomes of reconsideration and appeal, returns and re-trafficking: nrmflow does not record these "
-               "acts yet")
+NOT_COVERED = (
+    "outcomes of reconsideration and appeal, returns and re-trafficking: nrmflow does not record these acts yet"
+)
 
 
 class CaseRecord(BaseModel):
@@ -36,7 +38,7 @@ class CaseRecord(BaseModel):
     identified_by: str
     stage1_outcome: str
     stage2_outcome: str
-    rr_extensions: list[str]                  # "manual" / "automatic", one per extension
+    rr_extensions: list[str]  # "manual" / "automatic", one per extension
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -55,8 +57,13 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         referred_by=facts.opening.opened_by.role.value,
         identified_by=stage1.actor.role.value if stage1 else "no Stage 1 decision yet",
         stage1_outcome=stage1.outcome.value if stage1 else ("pending" if referred else "not referred (no consent)"),
-        stage2_outcome=(stage2.outcome.value if stage2 else
-                        "pending" if stage1 and stage1.outcome.value == "positive" else "not applicable"),
+        stage2_outcome=(
+            stage2.outcome.value
+            if stage2
+            else "pending"
+            if stage1 and stage1.outcome.value == "positive"
+            else "not applicable"
+        ),
         rr_extensions=["manual"] * len(facts.extensions) + ["automatic"] * auto,
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
@@ -84,7 +91,7 @@ class DecisionTimes:
 @dataclass
 class DeadlineRow:
     rule: str
-    population: str                           # whom the row counts: rows count different persons
+    population: str  # whom the row counts: rows count different persons
     cells: dict[str, int | None]
 
     @property
@@ -106,8 +113,17 @@ class Statistics:
     deadlines: list[DeadlineRow] = field(default_factory=list)
 
 
-_DIMENSIONS = ("sex", "age_group", "exploitation_types", "border", "referred_by", "identified_by",
-               "stage1_outcome", "stage2_outcome", "rr_extensions")
+_DIMENSIONS = (
+    "sex",
+    "age_group",
+    "exploitation_types",
+    "border",
+    "referred_by",
+    "identified_by",
+    "stage1_outcome",
+    "stage2_outcome",
+    "rr_extensions",
+)
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
 
@@ -144,17 +160,20 @@ def _members(records: list[CaseRecord]) -> dict[tuple[str, ...], list[int]]:
         members |= {(dim, category): cells[category] for category in sorted(cells)}
     for decision, attr in _DECISIONS:
         for group in ("all", "adult", "child"):
-            members[("times", decision, group)] = [i for i, r in enumerate(records) if getattr(r, attr) is not None
-                                                   and group in ("all", r.age_group)]
+            members[("times", decision, group)] = [
+                i for i, r in enumerate(records) if getattr(r, attr) is not None and group in ("all", r.age_group)
+            ]
     for rule in dict.fromkeys(rule for r in records for rule in r.deadlines):
         for status in Status:
-            members[("deadline", rule, status.value)] = [i for i, r in enumerate(records)
-                                                         if r.deadlines.get(rule) is status]
+            members[("deadline", rule, status.value)] = [
+                i for i, r in enumerate(records) if r.deadlines.get(rule) is status
+            ]
     return members
 
 
-def tabulate(records: list[CaseRecord], *, period_from: datetime, period_to: datetime,
-             min_cell: int = DEFAULT_MIN_CELL) -> Statistics:
+def tabulate(
+    records: list[CaseRecord], *, period_from: datetime, period_to: datetime, min_cell: int = DEFAULT_MIN_CELL
+) -> Statistics:
     members = _members(records)
     hidden = disclosure.plan(members, min_cell)
 
@@ -166,15 +185,16 @@ def tabulate(records: list[CaseRecord], *, period_from: datetime, period_to: dat
         result.tables.append(Table(dim, {key[1]: count(*key) for key in members if key[0] == dim}))
     for decision, attr in _DECISIONS:
         sizes = {group: len(members[("times", decision, group)]) for group in ("adult", "child")}
-        split = all(n == 0 or n >= min_cell for n in sizes.values())   # else all minus one group isolates a few
+        split = all(n == 0 or n >= min_cell for n in sizes.values())  # else all minus one group isolates a few
         for group in ("all", "adult", "child"):
             persons = count("times", decision, group)
             values = [getattr(records[i], attr) for i in members[("times", decision, group)]]
             timed = persons is not None and persons >= min_cell and (group == "all" or split)
             result.times.append(DecisionTimes(decision, group, persons, *(_days(values) if timed else (None, None))))
     for rule in dict.fromkeys(key[1] for key in members if key[0] == "deadline"):
-        result.deadlines.append(DeadlineRow(rule, population(rule),
-                                            {s.value: count("deadline", rule, s.value) for s in Status}))
+        result.deadlines.append(
+            DeadlineRow(rule, population(rule), {s.value: count("deadline", rule, s.value) for s in Status})
+        )
     return result
 
 
@@ -201,18 +221,21 @@ def write_csv(stats: Statistics, directory: Path) -> list[Path]:
     with times.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["decision", "group", "persons", "median_days", "p90_days"])
-        w.writerows([t.decision, t.group, _cell(t.persons, k), _num(t.median_days), _num(t.p90_days)]
-                    for t in stats.times)
+        w.writerows(
+            [t.decision, t.group, _cell(t.persons, k), _num(t.median_days), _num(t.p90_days)] for t in stats.times
+        )
     with deadlines.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         statuses = [s.value for s in Status]
         w.writerow(["deadline", "population", *statuses, "met_rate"])
-        w.writerows([row.rule, row.population, *(_cell(row.cells[s], k) for s in statuses), _num(row.met_rate)]
-                    for row in stats.deadlines)
+        w.writerows(
+            [row.rule, row.population, *(_cell(row.cells[s], k) for s in statuses), _num(row.met_rate)]
+            for row in stats.deadlines
+        )
     return [counts, times, deadlines]
 
 
-def _bar(path: Path, title: str, labels: list[str], values: list[float], xlabel: str) -> Path:
+def _bar(path: Path, title: str, labels: list[str], values: Sequence[float], xlabel: str) -> Path:
     # imported here: matplotlib costs about a second to import, and every `nrm` command imports this module
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -236,14 +259,33 @@ def write_charts(stats: Statistics, directory: Path) -> list[Path]:
     for table in stats.tables:
         labels = [c if v is not None else f"{c} (<{k}, suppressed)" for c, v in table.cells.items()]
         values = [v or 0 for v in table.cells.values()]
-        paths.append(_bar(directory / f"chart_{table.dimension}.png", f"Persons by {table.dimension.replace('_', ' ')}",
-                          labels, values, "persons"))
+        paths.append(
+            _bar(
+                directory / f"chart_{table.dimension}.png",
+                f"Persons by {table.dimension.replace('_', ' ')}",
+                labels,
+                values,
+                "persons",
+            )
+        )
     rated = [(row.rule, row.met_rate) for row in stats.deadlines]
-    paths.append(_bar(directory / "chart_deadlines_met.png", "Deadlines met (share of those decided)",
-                      [r if v is not None else f"{r} (suppressed or none)" for r, v in rated],
-                      [100 * (v or 0) for _, v in rated], "% met"))
+    paths.append(
+        _bar(
+            directory / "chart_deadlines_met.png",
+            "Deadlines met (share of those decided)",
+            [r if v is not None else f"{r} (suppressed or none)" for r, v in rated],
+            [100 * (v or 0) for _, v in rated],
+            "% met",
+        )
+    )
     timed = [t for t in stats.times if t.group == "all"]
-    paths.append(_bar(directory / "chart_decision_times.png", "Median days to each decision",
-                      [t.decision if t.median_days is not None else f"{t.decision} (<{k}, suppressed)" for t in timed],
-                      [t.median_days or 0 for t in timed], "days (median)"))
+    paths.append(
+        _bar(
+            directory / "chart_decision_times.png",
+            "Median days to each decision",
+            [t.decision if t.median_days is not None else f"{t.decision} (<{k}, suppressed)" for t in timed],
+            [t.median_days or 0 for t in timed],
+            "days (median)",
+        )
+    )
     return paths

@@ -29,11 +29,15 @@ from starter.audit.history import (
     TimerEvent,
 )
 
-REFUSED_NOTE = ("Acts that the case refused (a role without the right, a wrong stage, missing reasons, dates in the "
-                "wrong order) are absent by design: a refused act is rejected before it reaches the history, changes "
-                "nothing, and only the person who tried it saw the error.")
-PRIVACY_NOTE = ("The person's name, date of birth, nationality and address, and the bodies of notifications, are "
-                "not shown: notifications are listed by kind, deadline and recipient role.")
+REFUSED_NOTE = (
+    "Acts that the case refused (a role without the right, a wrong stage, missing reasons, dates in the "
+    "wrong order) are absent by design: a refused act is rejected before it reaches the history, changes "
+    "nothing, and only the person who tried it saw the error."
+)
+PRIVACY_NOTE = (
+    "The person's name, date of birth, nationality and address, and the bodies of notifications, are "
+    "not shown: notifications are listed by kind, deadline and recipient role."
+)
 SOURCE_NOTE = "Built from the case's workflow history events alone, not from the running case. Times are UTC."
 
 
@@ -47,7 +51,7 @@ class Format(str, enum.Enum):
 class Entry(BaseModel):
     at: datetime
     event: str
-    actor: str = ""            # ROLE:ID of the person who acted; empty for what the case did by itself
+    actor: str = ""  # ROLE:ID of the person who acted; empty for what the case did by itself
     summary: str = ""
     reasons: str = ""
     evidence: str = ""
@@ -95,13 +99,20 @@ def _opened(event: CaseOpened) -> Entry:
         return Entry(at=event.at, event="history continues", summary="a new run carries the case on (continue-as-new)")
     referral, policy = request.referral, request.policy
     stage1 = policy.stage1.due_child if referral.is_child else policy.stage1.due_adult
-    entry = ("referred to the NRM; Stage 1 due " + _t(event.at + stage1) if referral.enters_nrm
-             else "outside the NRM: the adult did not consent to referral (the case stays open for later entry)")
+    entry = (
+        "referred to the NRM; Stage 1 due " + _t(event.at + stage1)
+        if referral.enters_nrm
+        else "outside the NRM: the adult did not consent to referral (the case stays open for later entry)"
+    )
     kinds = ", ".join(e.value for e in referral.exploitation_types) or "not stated"
-    return Entry(at=event.at, event="case opened", actor=str(request.opened_by),
-                 summary=f"{'child' if referral.is_child else 'adult'}; "
-                         f"{'cross-border' if referral.cross_border else 'internal'}; exploitation: {kinds}; "
-                         f"policy {policy.label} ({policy.jurisdiction}); {entry}")
+    return Entry(
+        at=event.at,
+        event="case opened",
+        actor=str(request.opened_by),
+        summary=f"{'child' if referral.is_child else 'adult'}; "
+        f"{'cross-border' if referral.cross_border else 'internal'}; exploitation: {kinds}; "
+        f"policy {policy.label} ({policy.jurisdiction}); {entry}",
+    )
 
 
 def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
@@ -116,8 +127,10 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     if request.get("not_needed_reason"):
         parts.append("not needed")
     assessment = request.get("result") or {}
-    if assessment:   # its summary may describe the person: only the times and the document's reference
-        parts.append(f"completed {_t(assessment.get('completed_at'))}; next review by {_t(assessment.get('next_review'))}")
+    if assessment:  # its summary may describe the person: only the times and the document's reference
+        parts.append(
+            f"completed {_t(assessment.get('completed_at'))}; next review by {_t(assessment.get('next_review'))}"
+        )
         if assessment.get("document"):
             parts.append(f"document {assessment['document']}")
     if request.get("informed_in"):
@@ -133,10 +146,14 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         rr = result.get("rr") or {}
         if rr.get("end") and accepted.name in (Act.STAGE1_DECISION.value, Act.EXTEND_RR.value):
             parts.append(f"R&R period {_t(rr.get('start'))} to {_t(rr['end'])}")
-    return Entry(at=accepted.at, event=title, actor=f"{actor.get('role', '?')}:{actor.get('id', '?')}",
-                 summary="; ".join(parts),
-                 reasons=str(request.get("reasons") or request.get("note") or request.get("not_needed_reason") or ""),
-                 evidence=str(request.get("evidence") or ""))
+    return Entry(
+        at=accepted.at,
+        event=title,
+        actor=f"{actor.get('role', '?')}:{actor.get('id', '?')}",
+        summary="; ".join(parts),
+        reasons=str(request.get("reasons") or request.get("note") or request.get("not_needed_reason") or ""),
+        evidence=str(request.get("evidence") or ""),
+    )
 
 
 def _timer(event: TimerEvent, passed: bool) -> Entry:
@@ -144,18 +161,27 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
     name, purpose = _words(event.obligation) or "a timer", event.purpose
     if event.what == "started":
         if purpose == "due" and passed:
-            return Entry(at=event.at, event="deadline moved after it passed",
-                         summary=f"{name} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
-                                 "automatically, removal stays suspended)")
+            return Entry(
+                at=event.at,
+                event="deadline moved after it passed",
+                summary=f"{name} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
+                "automatically, removal stays suspended)",
+            )
         what = "deadline set" if purpose == "due" else "reminder set"
         return Entry(at=event.at, event=what, summary=f"{name} {purpose} at {_t(event.fires_at)} (durable timer)")
     if event.what == "fired":
         if purpose == "due":
-            return Entry(at=event.at, event="deadline passed",
-                         summary=f"{name} was due {_t(event.fires_at)} and is still open: breach recorded")
+            return Entry(
+                at=event.at,
+                event="deadline passed",
+                summary=f"{name} was due {_t(event.fires_at)} and is still open: breach recorded",
+            )
         return Entry(at=event.at, event="reminder time reached", summary=name)
-    return Entry(at=event.at, event="timer cancelled",
-                 summary=f"{name} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved")
+    return Entry(
+        at=event.at,
+        event="timer cancelled",
+        summary=f"{name} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved",
+    )
 
 
 def _recipients(value: Any) -> str:
@@ -217,11 +243,21 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                 origin = scheduled.get(event.scheduled_id)
                 what = _words(_what(origin.input)) if origin else "activity"
                 success = "completed" if what == "activity" else "delivered"
-                entries.append(Entry(at=event.at, event=f"{what} {success if event.delivered else event.how}",
-                                     summary=origin.activity if origin else ""))
+                entries.append(
+                    Entry(
+                        at=event.at,
+                        event=f"{what} {success if event.delivered else event.how}",
+                        summary=origin.activity if origin else "",
+                    )
+                )
             case TaskFailed():
-                entries.append(Entry(at=event.at, event="software fault",
-                                     summary=f"a workflow task failed ({event.cause}); the case retries it"))
+                entries.append(
+                    Entry(
+                        at=event.at,
+                        event="software fault",
+                        summary=f"a workflow task failed ({event.cause}); the case retries it",
+                    )
+                )
             case RunEnded():
                 entries.append(Entry(at=event.at, event="run ended", summary=event.how))
     entries += [_act(a, None) for uid, a in accepted.items() if uid not in done]
@@ -229,20 +265,32 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
         raise ValueError("the history has no start event")
     entries.sort(key=lambda e: e.at)
     policy = first.request.policy
-    return Timeline(reference=first.request.reference, policy=policy.label, policy_sha256=policy.source_sha256,
-                    jurisdiction=policy.jurisdiction, child=first.request.referral.is_child, opened_at=first.at,
-                    runs=runs, prepared_at=prepared_at, prepared_by=prepared_by,
-                    notes=[SOURCE_NOTE, REFUSED_NOTE, PRIVACY_NOTE], entries=entries)
+    return Timeline(
+        reference=first.request.reference,
+        policy=policy.label,
+        policy_sha256=policy.source_sha256,
+        jurisdiction=policy.jurisdiction,
+        child=first.request.referral.is_child,
+        opened_at=first.at,
+        runs=runs,
+        prepared_at=prepared_at,
+        prepared_by=prepared_by,
+        notes=[SOURCE_NOTE, REFUSED_NOTE, PRIVACY_NOTE],
+        entries=entries,
+    )
 
 
 # ---- formats ----------------------------------------------------------------------------------------------
 
 
 def _text(tl: Timeline) -> str:
-    lines = [f"Timeline of case {tl.reference}",
-             f"policy {tl.policy} (sha256 {tl.policy_sha256[:16]}...), jurisdiction {tl.jurisdiction}, "
-             f"{'child' if tl.child else 'adult'}, opened {_t(tl.opened_at)} UTC, {tl.runs} run(s)",
-             f"prepared {_t(tl.prepared_at)} UTC by {tl.prepared_by}", ""]
+    lines = [
+        f"Timeline of case {tl.reference}",
+        f"policy {tl.policy} (sha256 {tl.policy_sha256[:16]}...), jurisdiction {tl.jurisdiction}, "
+        f"{'child' if tl.child else 'adult'}, opened {_t(tl.opened_at)} UTC, {tl.runs} run(s)",
+        f"prepared {_t(tl.prepared_at)} UTC by {tl.prepared_by}",
+        "",
+    ]
     lines += [f"NOTE: {n}" for n in tl.notes] + [""]
     for e in tl.entries:
         who = f" [{e.actor}]" if e.actor else ""

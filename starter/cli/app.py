@@ -11,18 +11,29 @@ import sys
 from typing import Annotated
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError, UsageError   # Typer 0.29 vendors Click under typer._click
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer 0.29 vendors Click under typer._click
 
 from plumbing.exit import ExitCode, leave
 from starter.cli import actors, audit, case, cases, keys, policies, schedules, stack, stats
 from starter.cli.common import begin, report
 from starter.errors import BadInput
 
-app = typer.Typer(help="nrmflow: National Referral Mechanism cases on Temporal.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=True)
+app = typer.Typer(
+    help="nrmflow: National Referral Mechanism cases on Temporal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
 
-for group, name in ((case.app, "case"), (cases.app, "cases"), (audit.app, "audit"), (actors.app, "actors"),
-                    (keys.app, "keys"), (schedules.app, "schedules"), (policies.app, "policies")):
+for group, name in (
+    (case.app, "case"),
+    (cases.app, "cases"),
+    (audit.app, "audit"),
+    (actors.app, "actors"),
+    (keys.app, "keys"),
+    (schedules.app, "schedules"),
+    (policies.app, "policies"),
+):
     app.add_typer(group, name=name)
 app.command("stats")(stats.stats_cmd)
 app.command("up")(stack.up)
@@ -32,8 +43,11 @@ app.command("retention")(stack.retention)
 
 
 @app.callback()
-def root(debug: Annotated[bool, typer.Option("--debug", envvar="NRM_DEBUG",
-                                             help="On an error, print the full traceback too.")] = False) -> None:
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="NRM_DEBUG", help="On an error, print the full traceback too.")
+    ] = False,
+) -> None:
     """Read the settings once for the whole invocation."""
     begin(debug)
 

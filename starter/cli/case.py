@@ -7,14 +7,21 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from domain.case import Outcome
 from domain.referral import Exploitation, Sex
-from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, ProvideRequest
+from domain.requests import (
+    AssessmentResult,
+    AssessRequest,
+    ConsentRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    ProvideRequest,
+)
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
@@ -42,26 +49,40 @@ async def _carry_out(reference: str, act: Callable[[NrmClient], Awaitable[Any]],
 @runs
 async def case_open(
     actor_: AsOpt,
-    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Referral as JSON or TOML; flags override it.")] = None,
-    first_responder: Annotated[Optional[str], typer.Option(help="First responder id (default: the actor's id).")] = None,
-    detected_on: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Date of detection (default today).")] = None,
-    child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Declared a child or an adult.")] = None,
-    age_disputed: Annotated[Optional[bool], typer.Option("--age-disputed", help="Age is in doubt: treated as a child.")] = None,
-    sex: Annotated[Optional[Sex], typer.Option()] = None,
-    exploitation: Annotated[Optional[list[Exploitation]], typer.Option(help="Exploitation type (repeatable).")] = None,
-    cross_border: Annotated[Optional[bool], typer.Option("--cross-border/--internal")] = None,
-    consent: Annotated[Optional[bool], typer.Option("--consent/--no-consent", help="Adult's informed consent to referral.")] = None,
-    language: Annotated[Optional[str], typer.Option(help="Language the person understands (e.g. en, uk, ro).")] = None,
-    date_of_birth: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")] = None,
-    policy: Annotated[Optional[str], typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Referral as JSON or TOML; flags override it.")
+    ] = None,
+    first_responder: Annotated[str | None, typer.Option(help="First responder id (default: the actor's id).")] = None,
+    detected_on: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Date of detection (default today).")
+    ] = None,
+    child: Annotated[bool | None, typer.Option("--child/--adult", help="Declared a child or an adult.")] = None,
+    age_disputed: Annotated[
+        bool | None, typer.Option("--age-disputed", help="Age is in doubt: treated as a child.")
+    ] = None,
+    sex: Annotated[Sex | None, typer.Option()] = None,
+    exploitation: Annotated[list[Exploitation] | None, typer.Option(help="Exploitation type (repeatable).")] = None,
+    cross_border: Annotated[bool | None, typer.Option("--cross-border/--internal")] = None,
+    consent: Annotated[
+        bool | None, typer.Option("--consent/--no-consent", help="Adult's informed consent to referral.")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="Language the person understands (e.g. en, uk, ro).")] = None,
+    date_of_birth: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
     who = actor(actor_)
     data: dict[str, Any] = data_file(file, "referral") if file else {}
     flags = {
-        "first_responder_id": first_responder, "declared_child": child, "age_disputed": age_disputed,
-        "sex": sex.value if sex else None, "cross_border": cross_border, "consent_to_referral": consent,
+        "first_responder_id": first_responder,
+        "declared_child": child,
+        "age_disputed": age_disputed,
+        "sex": sex.value if sex else None,
+        "cross_border": cross_border,
+        "consent_to_referral": consent,
         "language": language,
         "exploitation_types": [e.value for e in exploitation] if exploitation else None,
         "detected_on": detected_on.date() if detected_on else None,
@@ -89,15 +110,23 @@ async def case_decide(
     actor_: AsOpt,
     reasons: Annotated[str, typer.Option(help="Written reasons (required).")] = "",
     evidence: Annotated[str, typer.Option(help="Summary of the evidence considered.")] = "",
-    informed_in: Annotated[str, typer.Option(help="Language the person was informed in (default: the referral's).")] = "",
+    informed_in: Annotated[
+        str, typer.Option(help="Language the person was informed in (default: the referral's).")
+    ] = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a Stage 1 (reasonable grounds) or Stage 2 (conclusive) decision."""
-    request = DecisionRequest(actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence,
-                              informed_in=informed_in)
-    await _carry_out(reference, lambda client: (client.decide_stage1 if stage is StageName.stage1 else client.decide_stage2)(
-        reference, request, request_id), as_json)
+    request = DecisionRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+    )
+    await _carry_out(
+        reference,
+        lambda client: (client.decide_stage1 if stage is StageName.stage1 else client.decide_stage2)(
+            reference, request, request_id
+        ),
+        as_json,
+    )
 
 
 @app.command("extend-rr")
@@ -106,15 +135,22 @@ async def case_extend_rr(
     reference: RefArg,
     actor_: AsOpt,
     reasons: Annotated[str, typer.Option(help="Why (health, intimidation, trauma, pending decision...).")] = "",
-    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="New end (UTC date or time with zone).")] = None,
-    by: Annotated[Optional[str], typer.Option(help="Or extend by a duration: 30d, 2w, P30D.")] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="New end (UTC date or time with zone)."),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Or extend by a duration: 30d, 2w, P30D.")] = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Extend the recovery and reflection period; Stage 2 falls due at the new end."""
     try:
-        request = ExtendRRRequest(actor=actor(actor_), reasons=reasons, new_end=as_utc(until) if until else None,
-                                  extend_by=parse_duration(by) if by else None)
+        request = ExtendRRRequest(
+            actor=actor(actor_),
+            reasons=reasons,
+            new_end=as_utc(until) if until else None,
+            extend_by=parse_duration(by) if by else None,
+        )
     except ValidationError as exc:
         raise invalid_input(exc, "extension") from None
     await _carry_out(reference, lambda client: client.extend_rr(reference, request, request_id), as_json)
@@ -149,17 +185,25 @@ async def case_provide(
     kind: KindArg,
     actor_: AsOpt,
     evidence: Annotated[str, typer.Option(help="Evidence note: what was done, a document reference.")] = "",
-    at: Annotated[Optional[datetime], typer.Option(
-        "--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
-        help="When it was done (default now; UTC unless a zone is given). Late is accepted and recorded late.")] = None,
-    not_needed: Annotated[str, typer.Option("--not-needed", help="Record it as not needed, with this reason "
-                                                                 "(where the policy allows it).")] = "",
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+            help="When it was done (default now; UTC unless a zone is given). Late is accepted and recorded late.",
+        ),
+    ] = None,
+    not_needed: Annotated[
+        str,
+        typer.Option("--not-needed", help="Record it as not needed, with this reason (where the policy allows it)."),
+    ] = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a provision as given (or not needed) by the role that owes it."""
-    request = ProvideRequest(actor=actor(actor_), kind=kind, when=as_utc(at) if at else None, evidence=evidence,
-                             not_needed_reason=not_needed)
+    request = ProvideRequest(
+        actor=actor(actor_), kind=kind, when=as_utc(at) if at else None, evidence=evidence, not_needed_reason=not_needed
+    )
     await _carry_out(reference, lambda client: client.provide(reference, request, request_id), as_json)
 
 
@@ -169,8 +213,10 @@ async def case_assess(
     reference: RefArg,
     kind: KindArg,
     actor_: AsOpt,
-    result: Annotated[Path, typer.Option("--result", help="The result as JSON or TOML: completed_at, summary, "
-                                                          "next_review [, document].")],
+    result: Annotated[
+        Path,
+        typer.Option("--result", help="The result as JSON or TOML: completed_at, summary, next_review [, document]."),
+    ],
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -188,8 +234,10 @@ async def case_assess(
 async def case_personal_data(
     reference: RefArg,
     actor_: AsOpt,
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the export to this file (owner-only) instead of stdout.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the export to this file (owner-only) instead of stdout."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export, decrypted, everything held about the person in a case: referral, decisions, status (JSON)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,18 +15,19 @@ from starter.errors import BadInput
 
 app = typer.Typer(help="Find cases.", no_args_is_help=True)
 
-DEFAULT_LIST_LIMIT = 100    # `nrm cases list` shows the cases due soonest, not thousands after a surge
+DEFAULT_LIST_LIMIT = 100  # `nrm cases list` shows the cases due soonest, not thousands after a surge
 
 
 @app.command("list")
 @runs
 async def cases_list(
-    stage: Annotated[Optional[Stage], typer.Option(help="Only cases in this stage.")] = None,
-    due_within: Annotated[Optional[str], typer.Option(help="Next deadline within this period: 7d, 48h...")] = None,
+    stage: Annotated[Stage | None, typer.Option(help="Only cases in this stage.")] = None,
+    due_within: Annotated[str | None, typer.Option(help="Next deadline within this period: 7d, 48h...")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose next deadline has passed.")] = False,
-    child: Annotated[Optional[bool], typer.Option("--child/--adult", help="Only children / only adults.")] = None,
-    limit: Annotated[Optional[int], typer.Option(
-        help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)] = None,
+    child: Annotated[bool | None, typer.Option("--child/--adult", help="Only children / only adults.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)
+    ] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="Every matching case, however many.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -39,8 +40,13 @@ async def cases_list(
         raise BadInput(f"--limit must be at least 1, not {limit}")
     within = parse_duration(due_within) if due_within else None
     client = await NrmClient.connect(settings())
-    rows = await client.list_cases(stage=stage, due_within=within, overdue=overdue, child=child,
-                                   limit=None if all_cases else limit or DEFAULT_LIST_LIMIT)
+    rows = await client.list_cases(
+        stage=stage,
+        due_within=within,
+        overdue=overdue,
+        child=child,
+        limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
+    )
     emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
     if len(rows) < rows.total:
         note(f"showing the {len(rows):,} due soonest of {rows.total:,} matching cases; --limit N or --all for more")

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional, ParamSpec
+from typing import Annotated, Any, ParamSpec
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -33,10 +33,13 @@ from starter.errors import BadInput, NrmError, Unreachable, from_server
 out = Console(width=None if Console().is_terminal else 160)
 err = Console(stderr=True, soft_wrap=True)
 
-AsOpt = Annotated[str, typer.Option("--as", envvar="NRM_ACTOR", help="Who acts, as ROLE:ID (or NRM_ACTOR).",
-                                    show_default=False)]
+AsOpt = Annotated[
+    str, typer.Option("--as", envvar="NRM_ACTOR", help="Who acts, as ROLE:ID (or NRM_ACTOR).", show_default=False)
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts (errors too, on stderr).")]
-RequestIdOpt = Annotated[Optional[str], typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")]
+RequestIdOpt = Annotated[
+    str | None, typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")
+]
 RefArg = Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")]
 
 
@@ -45,7 +48,7 @@ class Invocation:
     """One run of `nrm`: built by the root callback, before the command runs."""
 
     debug: bool
-    loaded: Settings | BadInput   # a settings problem is told by the command, which knows whether --json was given
+    loaded: Settings | BadInput  # a settings problem is told by the command, which knows whether --json was given
 
     @property
     def settings(self) -> Settings:
@@ -64,7 +67,7 @@ def begin(debug: bool) -> None:
         settings: Settings | BadInput = Settings()
     except ValidationError as exc:
         settings = settings_error(exc)
-    except SettingsError as exc:   # a JSON-valued setting that does not parse
+    except SettingsError as exc:  # a JSON-valued setting that does not parse
         settings = BadInput(str(exc))
     if isinstance(settings, Settings):
         configure_logging(settings.log_format, "WARNING")
@@ -77,13 +80,15 @@ def settings() -> Settings:
 
 def settings_error(exc: ValidationError) -> BadInput:
     """Which settings are wrong and why, by their environment variables, never quoting the values."""
-    problems = [f"{Settings.variable(str(e['loc'][0]))}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors(include_input=False)]
+    problems = [
+        f"{Settings.variable(str(e['loc'][0]))}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors(include_input=False)
+    ]
     return BadInput("invalid setting " + "; ".join(problems))
 
 
 def actor(text: str) -> Actor:
-    return Actor.parse(text)   # a DomainError, told as bad input
+    return Actor.parse(text)  # a DomainError, told as bad input
 
 
 P = ParamSpec("P")
@@ -98,7 +103,7 @@ def runs(command: Callable[P, Any]) -> Callable[P, None]:
             result = command(*args, **kwargs)
             if inspect.iscoroutine(result):
                 asyncio.run(result)
-        except (typer.Exit, typer.TyperException):   # an exit asked for, or a usage error for main() to tell
+        except (typer.Exit, typer.TyperException):  # an exit asked for, or a usage error for main() to tell
             raise
         except Exception as exc:
             raise typer.Exit(report(exc, as_json=bool(kwargs.get("as_json")), debug=_current.debug)) from None
@@ -108,7 +113,7 @@ def runs(command: Callable[P, Any]) -> Callable[P, None]:
 
 def as_error(exc: BaseException) -> NrmError:
     """The error to tell for an exception: the project's own as they are, the rest by what they mean."""
-    from starter.audit.history import AuditError   # an audit set or history that cannot be read: the input
+    from starter.audit.history import AuditError  # an audit set or history that cannot be read: the input
 
     if isinstance(exc, AuditError) and type(exc).exit_code == NrmError.exit_code:
         return BadInput(str(exc))
@@ -131,10 +136,12 @@ def report(exc: BaseException, *, as_json: bool, debug: bool) -> int:
     error = as_error(exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    message = "".join(c if c.isprintable() else " " for c in str(error))   # one line, whatever it quotes
+    message = "".join(c if c.isprintable() else " " for c in str(error))  # one line, whatever it quotes
     if as_json:
-        sys.stderr.write(json.dumps({"error": message, "kind": error.kind, "exit_code": int(error.exit_code)},
-                                    ensure_ascii=False) + "\n")
+        sys.stderr.write(
+            json.dumps({"error": message, "kind": error.kind, "exit_code": int(error.exit_code)}, ensure_ascii=False)
+            + "\n"
+        )
     else:
         sys.stderr.write(f"error: {message}\n")
     return int(error.exit_code)
@@ -167,4 +174,6 @@ def data_file(path: Path, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"{what} file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}") from None
+        raise BadInput(
+            f"{what} file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}"
+        ) from None

@@ -27,8 +27,11 @@ class Source:
 
     @property
     def describes(self) -> str:
-        return (str(self.from_file) if self.from_file else
-                f"{self.settings.temporal_address} namespace {self.settings.temporal_namespace}")
+        return (
+            str(self.from_file)
+            if self.from_file
+            else f"{self.settings.temporal_address} namespace {self.settings.temporal_namespace}"
+        )
 
     async def cases(self) -> AsyncIterator[CaseHistory]:
         if self.from_file is not None:

@@ -26,6 +26,10 @@ def keys_rotate(as_json: JsonOpt = False) -> None:
     path = settings().key_path
     ring = KeyRing.load(path).with_new_active_key()
     ring.save(path)
-    emit(as_json, {"file": str(path), "active": ring.active, "keys": len(ring.keys)},
-         lambda: out.print(f"new active key {ring.active} in {path} ({len(ring.keys)} keys); "
-                           "restart the workers and clients to use it"))
+    emit(
+        as_json,
+        {"file": str(path), "active": ring.active, "keys": len(ring.keys)},
+        lambda: out.print(
+            f"new active key {ring.active} in {path} ({len(ring.keys)} keys); restart the workers and clients to use it"
+        ),
+    )

@@ -17,6 +17,13 @@ def policies_list(as_json: JsonOpt = False) -> None:
     """The jurisdiction policies available for new cases."""
     policies = list_policies(settings().policy_dir)
     rows = [p.model_dump(mode="json") for p in policies]  # durations as ISO 8601 (P5D, PT48H, P90D)
-    emit(as_json, rows, lambda: [out.print(
-        f"{p.label}: {p.title} (Stage 1 within {spoken(p.stage1.due_adult)}, child "
-        f"{spoken(p.stage1.due_child)}; R&R {spoken(p.rr.period)})", markup=False) for p in policies])
+
+    def human() -> None:
+        for p in policies:
+            out.print(
+                f"{p.label}: {p.title} (Stage 1 within {spoken(p.stage1.due_adult)}, child "
+                f"{spoken(p.stage1.due_child)}; R&R {spoken(p.rr.period)})",
+                markup=False,
+            )
+
+    emit(as_json, rows, human)

@@ -18,4 +18,9 @@ async def schedules_apply(as_json: JsonOpt = False) -> None:
 
     client = await NrmClient.connect(settings())
     applied = await apply_schedules(client.client, client.settings)
-    emit(as_json, applied, lambda: [out.print(f"{sid}: {what}") for sid, what in applied.items()])
+
+    def human() -> None:
+        for sid, what in applied.items():
+            out.print(f"{sid}: {what}")
+
+    emit(as_json, applied, human)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,8 +27,8 @@ def _logged() -> Settings:
 @runs
 async def up(
     port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
-    ui_port: Annotated[Optional[int], typer.Option(help="Web UI port (default NRM_UI_PORT or 8233).")] = None,
-    db: Annotated[Optional[Path], typer.Option(help="SQLite file (default NRM_HOME/temporal.db).")] = None,
+    ui_port: Annotated[int | None, typer.Option(help="Web UI port (default NRM_UI_PORT or 8233).")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite file (default NRM_HOME/temporal.db).")] = None,
     headless: Annotated[bool, typer.Option(help="Run without the Web UI.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -51,7 +51,7 @@ async def worker(as_json: JsonOpt = False) -> None:
 @runs
 async def codec_server(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[Optional[int], typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token."""
@@ -59,8 +59,9 @@ async def codec_server(
 
     current = _logged()
     listen = port or current.codec_port
-    app = build_codec_app(EncryptionCodec(KeyRing.load(current.key_path)), codec_token(current, create=True),
-                          current.web_ui_origin)
+    app = build_codec_app(
+        EncryptionCodec(KeyRing.load(current.key_path)), codec_token(current, create=True), current.web_ui_origin
+    )
     runner = await start_codec_server(app, host, listen)
     out.print(f"codec server on http://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
     try:
@@ -72,7 +73,7 @@ async def codec_server(
 @runs
 async def retention(
     apply: Annotated[bool, typer.Option("--apply", help="Set the namespace's retention to NRM_RETENTION.")] = False,
-    period: Annotated[Optional[str], typer.Option(help="With --apply: this period instead, e.g. 365d.")] = None,
+    period: Annotated[str | None, typer.Option(help="With --apply: this period instead, e.g. 365d.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """How long closed cases are kept before Temporal deletes them (the namespace's retention)."""
@@ -80,6 +81,10 @@ async def retention(
     if apply:
         await set_namespace_retention(client.client, parse_duration(period) if period else client.settings.retention)
     current = await namespace_retention(client.client)
-    emit(as_json, {"namespace": client.client.namespace, "retention_days": current.days},
-         lambda: out.print(f"namespace {client.client.namespace}: closed cases are deleted {current.days} days "
-                           "after they close"))
+    emit(
+        as_json,
+        {"namespace": client.client.namespace, "retention_days": current.days},
+        lambda: out.print(
+            f"namespace {client.client.namespace}: closed cases are deleted {current.days} days after they close"
+        ),
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import TypeAdapter
@@ -23,9 +23,15 @@ async def stats_cmd(
     actor_: AsOpt,
     period_from: Annotated[str, typer.Option("--from", help="Cases opened from this date (or date-time), UTC.")],
     period_to: Annotated[str, typer.Option("--to", help="Up to and including this date (or before this date-time).")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Directory for the CSV files and PNG charts (default ./nrm-stats).")] = None,
-    min_cell: Annotated[int, typer.Option(min=1, help="Suppress counts below this many persons.")] = stats.DEFAULT_MIN_CELL,
-    query: Annotated[Optional[str], typer.Option(help="Extra visibility clause, e.g. \"NrmJurisdiction = 'osce'\".")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory for the CSV files and PNG charts (default ./nrm-stats).")
+    ] = None,
+    min_cell: Annotated[
+        int, typer.Option(min=1, help="Suppress counts below this many persons.")
+    ] = stats.DEFAULT_MIN_CELL,
+    query: Annotated[
+        str | None, typer.Option(help="Extra visibility clause, e.g. \"NrmJurisdiction = 'osce'\".")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Anonymised statistics of the cases opened in a period: CSV and PNG charts, small cells suppressed."""
@@ -41,7 +47,7 @@ async def stats_cmd(
     records = []
     async for case in source.cases():
         facts = case_facts(await decode_case(case, converter))
-        if start <= facts.opened_at < end:   # a later run may start in the period; the case did not
+        if start <= facts.opened_at < end:  # a later run may start in the period; the case did not
             records.append(stats.record(facts, when))
     result = stats.tabulate(records, period_from=start, period_to=end, min_cell=min_cell)
     directory.mkdir(parents=True, exist_ok=True)
@@ -51,8 +57,11 @@ async def stats_cmd(
         print_json({**data, "files": [str(f) for f in files], "not_covered": stats.NOT_COVERED})
         return
     persons = "fewer than " + str(min_cell) if result.persons is None else str(result.persons)
-    out.print(f"{persons} person(s) in cases opened {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
-              f"counts under {min_cell} suppressed", markup=False)
+    out.print(
+        f"{persons} person(s) in cases opened {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+        f"counts under {min_cell} suppressed",
+        markup=False,
+    )
     for table in result.tables:
         cells = ", ".join(f"{k} {'<' + str(min_cell) if v is None else v}" for k, v in table.cells.items())
         out.print(f"  {table.dimension}: {cells}", markup=False, highlight=False)

@@ -12,8 +12,17 @@ import pytest
 REPO = Path(__file__).parents[2]
 
 RUNS = {
-    "throughput": ["--cases", "5", "--concurrency", "5", "--warmup", "1", "--history-sample", "5",
-                   "--baseline-upserts"],
+    "throughput": [
+        "--cases",
+        "5",
+        "--concurrency",
+        "5",
+        "--warmup",
+        "1",
+        "--history-sample",
+        "5",
+        "--baseline-upserts",
+    ],
     "replay": ["--histories", "5", "--concurrency", "5", "--warmup", "1"],
     "scale": ["--open-cases", "5", "--concurrency", "5", "--repeat", "1", "--queries", "2"],
 }
@@ -26,8 +35,13 @@ SECTIONS = {
 
 @pytest.mark.parametrize("bench", sorted(RUNS))
 def test_benchmark_completes_and_writes_results(bench: str, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", f"bench.{bench}", *RUNS[bench], "--out", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{bench}", *RUNS[bench], "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     [path] = tmp_path.glob(f"{bench}-*.json")
     results = json.loads(path.read_text())
@@ -37,7 +51,9 @@ def test_benchmark_completes_and_writes_results(bench: str, tmp_path: Path) -> N
     assert SECTIONS[bench] <= results["figures"].keys()
     assert str(path) in done.stdout
     if bench == "throughput":  # --baseline-upserts: the baseline makes as many upserts as its calibration case
-        upserts = {side: results["figures"][side]["history"]["by_type"]["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
-                   for side in ("nrmflow", "baseline")}
+        upserts = {
+            side: results["figures"][side]["history"]["by_type"]["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
+            for side in ("nrmflow", "baseline")
+        }
         # a case's first act may share its first workflow task, and one upsert, with the start
         assert upserts["nrmflow"] > 0 and abs(upserts["baseline"] - upserts["nrmflow"]) <= 1, upserts

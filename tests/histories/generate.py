@@ -31,15 +31,15 @@ from domain.requests import (
 )
 from domain.roles import Actor, Role
 from domain.status import CaseStatus
+from plumbing import search_attributes as sa
+from plumbing.connection import data_converter
 from starter.actors import add_actor
 from starter.audit.export import write_history
 from starter.audit.history import fetch_case
 from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
-from plumbing.connection import data_converter
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from plumbing import search_attributes as sa
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -50,15 +50,22 @@ SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {"first_responder_id": "fr-1", "detected_on": date.today().isoformat(),
-                               "sex": "female", "exploitation_types": ["labour"], "cross_border": True,
-                               "consent_to_referral": True, "language": "ro"}
+    data: dict[str, object] = {
+        "first_responder_id": "fr-1",
+        "detected_on": date.today().isoformat(),
+        "sex": "female",
+        "exploitation_types": ["labour"],
+        "cross_border": True,
+        "consent_to_referral": True,
+        "language": "ro",
+    }
     return {**data, **overrides}
 
 
 def _decision(outcome: str = "positive") -> DecisionRequest:
-    return DecisionRequest(actor=AUTHORITY, outcome=Outcome(outcome), reasons="indicators present",
-                           evidence="interview record")
+    return DecisionRequest(
+        actor=AUTHORITY, outcome=Outcome(outcome), reasons="indicators present", evidence="interview record"
+    )
 
 
 async def _until(nrm: NrmClient, ref: str, check: Callable[[CaseStatus], bool], timeout: float = 30) -> None:
@@ -80,8 +87,11 @@ async def adult_positive_reminders_escalation(nrm: NrmClient) -> str:
 
 
 async def child_positive(nrm: NrmClient) -> str:
-    ref = await nrm.open_case(_referral(declared_child=True, consent_to_referral=None, exploitation_types=["sexual"]),
-                              RESPONDER, policy=POLICY)
+    ref = await nrm.open_case(
+        _referral(declared_child=True, consent_to_referral=None, exploitation_types=["sexual"]),
+        RESPONDER,
+        policy=POLICY,
+    )
     await nrm.decide_stage1(ref, _decision())
     await asyncio.sleep(5)  # the first Stage 2 reminder (half of the 8 s R&R period) goes out
     await nrm.decide_stage2(ref, _decision())
@@ -105,8 +115,9 @@ async def rr_auto_extension(nrm: NrmClient) -> str:
 async def manual_extension(nrm: NrmClient) -> str:
     ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
     await nrm.decide_stage1(ref, _decision())
-    await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment",
-                                             extend_by=timedelta(seconds=20)))
+    await nrm.extend_rr(
+        ref, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment", extend_by=timedelta(seconds=20))
+    )
     await asyncio.sleep(2)
     await nrm.decide_stage2(ref, _decision())
     return ref
@@ -129,8 +140,14 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
     await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
     await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="accommodation", not_needed_reason="has housing"))
     now = datetime.now(UTC)
-    await nrm.assess(ref, AssessRequest(actor=SUPPORT, kind="needs_risks_assessment", result=AssessmentResult(
-        completed_at=now, summary="assessed", next_review=now + timedelta(seconds=50))))
+    await nrm.assess(
+        ref,
+        AssessRequest(
+            actor=SUPPORT,
+            kind="needs_risks_assessment",
+            result=AssessmentResult(completed_at=now, summary="assessed", next_review=now + timedelta(seconds=50)),
+        ),
+    )
     await nrm.decide_stage2(ref, _decision())
     await asyncio.sleep(11)  # the other provisions fall due 10 s after Stage 1: reminded, then escalated
     return ref
@@ -154,23 +171,30 @@ async def generate(directory: Path = CASES) -> None:
         settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
         for actor in (RESPONDER, AUTHORITY, COORDINATOR, SUPPORT):  # every act is signed by its actor's key
             add_actor(settings, actor)
-        env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
-                                                    search_attributes=sa.ALL, data_converter=data_converter(settings),
-                                                    dev_server_log_level="error")
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_binary(),
+            search_attributes=sa.ALL,
+            data_converter=data_converter(settings),
+            dev_server_log_level="error",
+        )
         try:
             async with build_worker(env.client, settings):
                 nrm = NrmClient(env.client, settings)
                 refs = await asyncio.gather(*(path(nrm) for path in PATHS.values()))
                 await asyncio.sleep(1)  # let the last workflow tasks complete
                 added = []
-                for name, ref in zip(PATHS, refs):
+                for name, ref in zip(PATHS, refs, strict=True):
                     [run] = (await fetch_case(env.client, ref)).runs
                     added.append(write_history(run, directory, f"{name}.json"))
                     print(f"{name}: {ref}, {len(run.events)} events")
         finally:
             await env.shutdown()
-    manifest = Manifest(exported_at=datetime.now(UTC), exported_by="tests/histories/generate.py",
-                        source="dev server, tests/policies/fast.toml", files=added)
+    manifest = Manifest(
+        exported_at=datetime.now(UTC),
+        exported_by="tests/histories/generate.py",
+        source="dev server, tests/policies/fast.toml",
+        files=added,
+    )
     print(f"manifest SHA-256 {write_manifest(directory, manifest)}")
 
 

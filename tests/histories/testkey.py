@@ -10,7 +10,7 @@ from pathlib import Path
 from plumbing.settings import Settings
 
 HERE = Path(__file__).parent
-CASES = HERE / "cases"                    # the stored histories and their manifest
+CASES = HERE / "cases"  # the stored histories and their manifest
 TEST_ONLY_KEY = HERE / "TEST-ONLY-key.json"
 
 

@@ -8,12 +8,12 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from starter.client import NrmClient
 from plumbing.settings import Settings
+from starter.client import NrmClient
 from tests.integration.smtp_server import SmtpServer
 from worker import build_worker
 
-REFUSED = "refused@nrm.invalid"   # the guardian advocate's mailbox in these tests: the server refuses it for good
+REFUSED = "refused@nrm.invalid"  # the guardian advocate's mailbox in these tests: the server refuses it for good
 
 
 @pytest.fixture(scope="session")
@@ -26,16 +26,22 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 def smtp_settings(settings: Settings, server: SmtpServer, queue_suffix: str) -> Settings:
-    return settings.model_copy(update={
-        "task_queue": f"{settings.task_queue}-{queue_suffix}", "notify_channel": "smtp",
-        "smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_timeout": 5.0,
-        "role_addresses": {"guardian_advocate": REFUSED},
-    })
+    return settings.model_copy(
+        update={
+            "task_queue": f"{settings.task_queue}-{queue_suffix}",
+            "notify_channel": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": server.port,
+            "smtp_timeout": 5.0,
+            "role_addresses": {"guardian_advocate": REFUSED},
+        }
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
-async def smtp_nrm(temporal_env: WorkflowEnvironment, settings: Settings, smtp_server: SmtpServer
-                   ) -> AsyncIterator[NrmClient]:
+async def smtp_nrm(
+    temporal_env: WorkflowEnvironment, settings: Settings, smtp_server: SmtpServer
+) -> AsyncIterator[NrmClient]:
     """A client whose cases run on a worker that notifies by SMTP."""
     smtp = smtp_settings(settings, smtp_server, "smtp")
     async with build_worker(temporal_env.client, smtp):

@@ -43,8 +43,9 @@ def child_referral(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def decision(outcome: str = "positive", actor: Actor = AUTHORITY, reasons: str = "indicators present",
-             **extra: Any) -> DecisionRequest:
+def decision(
+    outcome: str = "positive", actor: Actor = AUTHORITY, reasons: str = "indicators present", **extra: Any
+) -> DecisionRequest:
     return DecisionRequest(actor=actor, outcome=Outcome(outcome), reasons=reasons, **extra)
 
 

@@ -43,8 +43,12 @@ class Run:
 async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30) -> Run:
     """`nrm ARGS...` in NRM_HOME, to its end."""
     proc = await asyncio.create_subprocess_exec(
-        NRM, *args, env=env, cwd=env["NRM_HOME"],
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        NRM,
+        *args,
+        env=env,
+        cwd=env["NRM_HOME"],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None

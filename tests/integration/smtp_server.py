@@ -31,12 +31,12 @@ class Recorder:
         self.rcpt_attempts: Counter[str] = Counter()
         self.refuse: set[str] = set()
         self.hold_data_kind: str | None = None
-        self.holding = threading.Event()     # set once an answer to DATA is held
+        self.holding = threading.Event()  # set once an answer to DATA is held
         self.release = threading.Event()
         self.quits = 0
         self._lock = threading.Lock()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self._lock:
             self.rcpt_attempts[address] += 1
         if address in self.refuse:
@@ -44,7 +44,7 @@ class Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(msg)
@@ -56,7 +56,7 @@ class Recorder:
                 await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
-    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+    async def handle_QUIT(self, server, session, envelope):
         with self._lock:
             self.quits += 1
         return "221 Bye"

@@ -20,14 +20,14 @@ from temporalio.api.enums.v1 import EventType
 from domain.policy import load_policy
 from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, ExtendRRRequest, ProvideRequest
 from domain.roles import Act, Actor, Role
+from plumbing.connection import data_converter
+from plumbing.settings import Settings
 from starter.audit.compliance import Status, evaluate_history
 from starter.audit.history import decode_case, fetch_case
 from starter.audit.replay import replay
 from starter.audit.timeline import REFUSED_NOTE
 from starter.audit.timeline import build as build_timeline
 from starter.client import NrmClient, Refused
-from plumbing.connection import data_converter
-from plumbing.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
 from tests.devserver import address, start_dev_server
 from tests.integration.helpers import (
@@ -44,8 +44,12 @@ from worker import build_worker
 from workflows.case import CaseWorkflow
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
-PERSON = {"name": "Qwertz Sentinelperson", "date_of_birth": "1990-04-17", "nationality": "Sentinelland",
-          "address": "7 Sentinel Road"}
+PERSON = {
+    "name": "Qwertz Sentinelperson",
+    "date_of_birth": "1990-04-17",
+    "nationality": "Sentinelland",
+    "address": "7 Sentinel Road",
+}
 PERSONAL = ["Sentinelperson", "1990-04-17", "Sentinelland", "Sentinel Road"]
 
 
@@ -59,28 +63,34 @@ def assert_no_personal_data(text: str, *references: str) -> None:
 
 
 async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
-    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)   # OSCE model: its timers are days away
-    await nrm.decide_stage1(ref, decision())                       # now provisions and assessments are owed too
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # OSCE model: its timers are days away
+    await nrm.decide_stage1(ref, decision())  # now provisions and assessments are owed too
     now = datetime.now(UTC)
     result = AssessmentResult(completed_at=now, summary="s", next_review=now + timedelta(days=30))
     attempts = {
         Act.RECORD_CONSENT.value: lambda: nrm.record_consent(ref, ConsentRequest(actor=AUDITOR)),
         Act.STAGE1_DECISION.value: lambda: nrm.decide_stage1(ref, decision(actor=AUDITOR)),
         Act.STAGE2_DECISION.value: lambda: nrm.decide_stage2(ref, decision(actor=AUDITOR)),
-        Act.EXTEND_RR.value: lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUDITOR, reasons="r",
-                                                                extend_by=timedelta(days=1))),
+        Act.EXTEND_RR.value: lambda: nrm.extend_rr(
+            ref, ExtendRRRequest(actor=AUDITOR, reasons="r", extend_by=timedelta(days=1))
+        ),
         Act.PROVIDE.value: lambda: nrm.provide(ref, ProvideRequest(actor=AUDITOR, kind="nrm_referral", evidence="e")),
-        Act.RECORD_ASSESSMENT.value: lambda: nrm.assess(ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)),
+        Act.RECORD_ASSESSMENT.value: lambda: nrm.assess(
+            ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)
+        ),
     }
-    assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), \
+    assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"
+    )
 
     async def settled() -> int | None:
         """The history's length once the letters and requests the decision sent are delivered."""
         events = await history_events(nrm.client, ref)
         types = Counter(e.event_type for e in events)
         done = events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-        sent = types[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == types[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+        sent = (
+            types[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == types[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+        )
         return len(events) if done and sent else None
 
     before = await eventually(settled)
@@ -91,8 +101,9 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
     assert len(await history_events(nrm.client, ref)) == before
 
 
-async def test_timeline_and_compliance_report_exactly_the_one_known_breach(nrm: NrmClient,
-                                                                          cli_env: dict[str, str]) -> None:
+async def test_timeline_and_compliance_report_exactly_the_one_known_breach(
+    nrm: NrmClient, cli_env: dict[str, str]
+) -> None:
     ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY)
     converter = data_converter(nrm.settings)
 
@@ -101,16 +112,19 @@ async def test_timeline_and_compliance_report_exactly_the_one_known_breach(nrm: 
         found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
         return found["stage1_decision.escalation"].status is Status.MET
 
-    await eventually(escalated, timeout=25)   # Stage 1 was due 6 s after referral: reminded twice, escalated
-    await nrm.decide_stage1(ref, decision("negative", reasons="<b>no indicators</b> & no grounds", evidence="interview 3"))
+    await eventually(escalated, timeout=25)  # Stage 1 was due 6 s after referral: reminded twice, escalated
+    await nrm.decide_stage1(
+        ref, decision("negative", reasons="<b>no indicators</b> & no grounds", evidence="interview 3")
+    )
     status = await nrm.status(ref)
-    expected = status.decisions[0].at - status.deadlines[0].due_at   # the case's own account of the delay
+    expected = status.decisions[0].at - status.deadlines[0].due_at  # the case's own account of the delay
     assert expected > timedelta(0)
 
     env = auditor(cli_env)
     report, text, as_csv, as_json, html = await asyncio.gather(
         run_nrm("audit", "compliance", ref, "--json", env=env),
-        *(run_nrm("audit", "timeline", ref, "--format", fmt, env=env) for fmt in ("text", "csv", "json", "html")))
+        *(run_nrm("audit", "timeline", ref, "--format", fmt, env=env) for fmt in ("text", "csv", "json", "html")),
+    )
 
     [case] = report.json()["cases"]
     breaches = [f for f in case["findings"] if f["status"] == "breached"]
@@ -147,14 +161,20 @@ async def test_provisions_and_assessment_reviews_are_judged_against_the_policy_s
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
     await nrm.decide_stage1(ref, decision())
     stage1_at = (await nrm.status(ref)).decisions[0].at
-    await nrm.decide_stage2(ref, decision())            # no R&R lapse while the test looks
+    await nrm.decide_stage2(ref, decision())  # no R&R lapse while the test looks
     await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="nrm_referral", evidence="referred"))
     now = datetime.now(UTC)
-    await nrm.assess(ref, AssessRequest(actor=SUPPORT, kind="needs_risks_assessment", result=AssessmentResult(
-        completed_at=now, summary="s", next_review=now + timedelta(seconds=50))))
+    await nrm.assess(
+        ref,
+        AssessRequest(
+            actor=SUPPORT,
+            kind="needs_risks_assessment",
+            result=AssessmentResult(completed_at=now, summary="s", next_review=now + timedelta(seconds=50)),
+        ),
+    )
     events = await decode_case(await fetch_case(nrm.client, ref), data_converter(nrm.settings))
 
-    as_of = stage1_at + timedelta(seconds=11)           # tests/policies/fast.toml: provisions due within 10 s
+    as_of = stage1_at + timedelta(seconds=11)  # tests/policies/fast.toml: provisions due within 10 s
     found = {f.rule: f for f in evaluate_history(events, as_of).findings}
     owed = {i.kind.value for i in load_policy(FAST_POLICY, nrm.settings.policy_dir).provisions.adult}
     assert owed <= set(found)
@@ -162,12 +182,13 @@ async def test_provisions_and_assessment_reviews_are_judged_against_the_policy_s
     assert found["needs_risks_assessment.review"].status is Status.PENDING
     for kind in owed - {"nrm_referral", "needs_risks_assessment"}:
         assert found[kind].status is Status.BREACHED, kind
-        assert timedelta(seconds=0.9) <= found[kind].delay <= timedelta(seconds=1.1)   # open 1 s past its due time
-        assert found[f"{kind}.escalation"].status is Status.PENDING                    # escalating just now
+        assert timedelta(seconds=0.9) <= found[kind].delay <= timedelta(seconds=1.1)  # open 1 s past its due time
+        assert found[f"{kind}.escalation"].status is Status.PENDING  # escalating just now
 
 
-async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm: NrmClient, cli_env: dict[str, str],
-                                                                             tmp_path: Path) -> None:
+async def test_export_then_a_changed_byte_fails_verification_naming_the_file(
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     await nrm.decide_stage1(ref, decision())
     env, target = auditor(cli_env), tmp_path / "audit-set"
@@ -180,7 +201,8 @@ async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm
     good, from_file, live = await asyncio.gather(
         run_nrm("audit", "verify", str(target), "--manifest-sha256", digest, env=env),
         run_nrm("audit", "replay", "--from-file", str(target), env=env),
-        run_nrm("audit", "replay", ref, "--json", env=env))
+        run_nrm("audit", "replay", ref, "--json", env=env),
+    )
     assert good.code == 0 and "ok: 1 file(s) match the manifest" in good.out
     assert from_file.code == 0 and f"{ref}  run " in from_file.out and "faithful" in from_file.out
     assert [r["faithful"] for r in live.json()] == [True]
@@ -189,7 +211,7 @@ async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm
     data[len(data) // 2] ^= 0x01
     file.write_bytes(bytes(data))
     bad = await run_nrm("audit", "verify", str(target), env=env)
-    assert bad.code == 6   # the check ran and found a problem
+    assert bad.code == 6  # the check ran and found a problem
     assert f"{relative}: SHA-256 mismatch" in bad.err
     assert bad.err.splitlines()[-1].startswith(f"error: {target} does not match its manifest: 1 problem(s)")
 
@@ -197,17 +219,20 @@ async def test_export_then_a_changed_byte_fails_verification_naming_the_file(nrm
 async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path) -> None:
     since = datetime.now(UTC)
     sexes = ["female"] * 6 + ["male"] * 5 + ["other"] * 2
-    refs = await asyncio.gather(*(nrm.open_case(adult_referral(sex=sex, person=PERSON), FIRST_RESPONDER,
-                                                policy=FAST_POLICY) for sex in sexes))
+    refs = await asyncio.gather(
+        *(nrm.open_case(adult_referral(sex=sex, person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY) for sex in sexes)
+    )
 
     async def identify(ref: str, positive: bool) -> None:
         await nrm.decide_stage1(ref, decision("positive" if positive else "negative"))
         if positive:
             await nrm.decide_stage2(ref, decision())
 
-    await asyncio.gather(*(identify(ref, sex == "female") for ref, sex in zip(refs, sexes)))
+    await asyncio.gather(*(identify(ref, sex == "female") for ref, sex in zip(refs, sexes, strict=True)))
     until = datetime.now(UTC) + timedelta(seconds=1)
-    query = f"WorkflowType = 'CaseWorkflow' AND StartTime >= '{since.isoformat()}' AND StartTime < '{until.isoformat()}'"
+    query = (
+        f"WorkflowType = 'CaseWorkflow' AND StartTime >= '{since.isoformat()}' AND StartTime < '{until.isoformat()}'"
+    )
 
     async def all_visible() -> bool:
         return (await nrm.client.count_workflows(query)).count == len(refs)
@@ -215,15 +240,25 @@ async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, 
     await eventually(all_visible)
     target = tmp_path / "stats"
     run, checked = await asyncio.gather(
-        run_nrm("stats", "--from", since.isoformat(), "--to", until.isoformat(), "--out", str(target), "--json",
-                env=auditor(cli_env)),
-        run_nrm("audit", "compliance", "--query", query, "--json", env=auditor(cli_env)))
+        run_nrm(
+            "stats",
+            "--from",
+            since.isoformat(),
+            "--to",
+            until.isoformat(),
+            "--out",
+            str(target),
+            "--json",
+            env=auditor(cli_env),
+        ),
+        run_nrm("audit", "compliance", "--query", query, "--json", env=auditor(cli_env)),
+    )
     stage1 = next(t for t in checked.json()["totals"] if t["rule"] == "stage1_decision")
     assert (stage1["met"], stage1["breached"]) == (len(refs), 0)
     data = run.json()
     assert data["persons"] == len(refs)
     tables = {t["dimension"]: t["cells"] for t in data["tables"]}
-    assert tables["sex"] == {"female": 6, "male": None, "other": None}   # other: 2 < 5; male: its complement
+    assert tables["sex"] == {"female": 6, "male": None, "other": None}  # other: 2 < 5; male: its complement
     assert tables["stage1_outcome"] == {"negative": 7, "positive": 6}
     assert tables["stage2_outcome"] == {"not applicable": 7, "positive": 6}
     stage1_all = next(t for t in data["times"] if t["decision"].startswith("stage1") and t["group"] == "all")
@@ -243,12 +278,13 @@ async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, 
 async def test_a_case_that_continued_as_new_is_audited_across_its_runs(settings: Settings) -> None:
     """Both runs are fetched, in order; the deadlines and the timeline span them; each run replays."""
     own = settings.model_copy(update={"task_queue": f"nrm-audit-can-{uuid.uuid4().hex[:8]}"})
-    env = await start_dev_server(own, extra_args=["--dynamic-config-value",
-                                                  "limit.historyCount.suggestContinueAsNew=120"])
+    env = await start_dev_server(
+        own, extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=120"]
+    )
     try:
         nrm = NrmClient(env.client, own.model_copy(update={"temporal_address": address(env)}))
         async with build_worker(env.client, own):
-            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)      # OSCE model: no timer fires
+            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # OSCE model: no timer fires
             await nrm.decide_stage1(ref, decision())
             stage1_at = (await nrm.status(ref)).decisions[0].at
             extensions = 0
@@ -267,7 +303,7 @@ async def test_a_case_that_continued_as_new_is_audited_across_its_runs(settings:
     assert len(case.runs) == 2 and [o.faithful for o in outcomes] == [True, True]
     found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
     assert found["stage2_decision"].status is Status.MET
-    due = stage1_at + timedelta(days=90 + extensions + 1)   # every extension, in either run, moved it by a day
+    due = stage1_at + timedelta(days=90 + extensions + 1)  # every extension, in either run, moved it by a day
     assert abs(found["stage2_decision"].due_at - due) < timedelta(milliseconds=1)
     tl = build_timeline(events, runs=len(case.runs), prepared_by="auditor:au-1", prepared_at=datetime.now(UTC))
     kinds = [e.event for e in tl.entries]

@@ -58,11 +58,17 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     assert stage2.due_at == status.rr.end
 
     await eventually(lambda: reminded("Stage 2 decision"), timeout=15)
-    await nrm.decide_stage2(ref, decision(actor=AUTHORITY, reasons="balance of probabilities met",
-                                          evidence="guardian interview", informed_in="uk"))
+    await nrm.decide_stage2(
+        ref,
+        decision(
+            actor=AUTHORITY, reasons="balance of probabilities met", evidence="guardian interview", informed_in="uk"
+        ),
+    )
     status = await nrm.status(ref)
     assert status.stage is Stage.CONFIRMED_VICTIM
     assert [(d.act, d.outcome, d.actor) for d in status.decisions] == [
-        ("stage1_decision", "positive", FIRST_RESPONDER), ("stage2_decision", "positive", AUTHORITY)]
+        ("stage1_decision", "positive", FIRST_RESPONDER),
+        ("stage2_decision", "positive", AUTHORITY),
+    ]
     assert [d.informed_in for d in status.decisions] == ["ro", "uk"]  # the referral's language unless given
     assert 8.0 in await timer_durations(nrm.client, ref)

@@ -45,18 +45,25 @@ async def test_bad_settings_name_the_variable_and_exit_2(cli_env: dict[str, str]
 async def test_json_errors_are_an_object_on_stderr(cli_env: dict[str, str]) -> None:
     bad_setting, usage = await asyncio.gather(
         run_nrm("policies", "list", "--json", env=cli_env | {"NRM_SMTP_PORT": "abc"}),
-        run_nrm("case", "show", "--json", env=cli_env))
+        run_nrm("case", "show", "--json", env=cli_env),
+    )
     assert bad_setting.error_json(BAD_INPUT) == {
         "error": "invalid setting NRM_SMTP_PORT: Input should be a valid integer, unable to parse string as an integer",
-        "kind": "bad_input", "exit_code": 2}
-    assert usage.error_json(BAD_INPUT) == {"error": "Missing argument 'reference'.", "kind": "bad_input",
-                                           "exit_code": 2}
+        "kind": "bad_input",
+        "exit_code": 2,
+    }
+    assert usage.error_json(BAD_INPUT) == {
+        "error": "Missing argument 'reference'.",
+        "kind": "bad_input",
+        "exit_code": 2,
+    }
 
 
 async def test_debug_shows_the_traceback_before_the_error_line(cli_env: dict[str, str]) -> None:
     env = cli_env | {"NRM_LOG_FORMAT": "xml"}
-    flag, variable = await asyncio.gather(run_nrm("--debug", "cases", "list", env=env),
-                                          run_nrm("cases", "list", env=env | {"NRM_DEBUG": "1"}))
+    flag, variable = await asyncio.gather(
+        run_nrm("--debug", "cases", "list", env=env), run_nrm("cases", "list", env=env | {"NRM_DEBUG": "1"})
+    )
     for run in (flag, variable):
         assert run.code == BAD_INPUT and run.out == ""
         assert run.err.startswith("Traceback (most recent call last):"), run.err
@@ -78,15 +85,17 @@ async def test_an_unreachable_server_exits_5(cli_env: dict[str, str]) -> None:
 
 
 async def test_a_server_without_nrmflows_search_attributes(cli_env: dict[str, str]) -> None:
-    bare = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
-                                                 dev_server_log_level="error")
+    bare = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(), dev_server_log_level="error"
+    )
     try:
         run = await run_nrm("cases", "list", "--overdue", env=cli_env | {"TEMPORAL_ADDRESS": address(bare)})
     finally:
         await bare.shutdown()
     assert run.error_line(UNAVAILABLE) == (
         "error: the server has no search attribute NrmNextDeadline: start it with nrmflow's search attributes (as "
-        "`nrm up` does) or register them with `temporal operator search-attribute create`")
+        "`nrm up` does) or register them with `temporal operator search-attribute create`"
+    )
 
 
 async def test_a_taken_port_is_refused_by_the_codec_server_and_nrm_up(cli_env: dict[str, str]) -> None:
@@ -94,20 +103,24 @@ async def test_a_taken_port_is_refused_by_the_codec_server_and_nrm_up(cli_env: d
         codec, up, ui = await asyncio.gather(
             run_nrm("codec-server", env=cli_env | {"NRM_CODEC_PORT": str(taken)}),
             run_nrm("up", "--port", str(taken), "--headless", env=cli_env),
-            run_nrm("up", "--port", str(free_port()), "--ui-port", str(taken), env=cli_env))
+            run_nrm("up", "--port", str(free_port()), "--ui-port", str(taken), env=cli_env),
+        )
     assert codec.error_line(BAD_INPUT) == (
         f"error: port {taken} on 127.0.0.1 (the codec server: NRM_CODEC_PORT) is already in use by another process: "
-        "stop it or choose another port")
+        "stop it or choose another port"
+    )
     assert up.error_line(BAD_INPUT) == (
         f"error: port {taken} on 127.0.0.1 (the Temporal frontend: --port) is already in use by another process: "
-        "stop it or choose another port")
+        "stop it or choose another port"
+    )
     assert ui.error_line(BAD_INPUT).startswith(f"error: port {taken} on 127.0.0.1 (the Web UI: --ui-port or ")
 
 
 async def test_sigterm_stops_the_worker_gracefully_with_exit_0(cli_env: dict[str, str]) -> None:
-    env = cli_env | {"NRM_TASK_QUEUE": f"{cli_env['NRM_TASK_QUEUE']}-sigterm"}   # no task of the session's
-    proc = await asyncio.create_subprocess_exec(NRM, "worker", env=env, cwd=env["NRM_HOME"],
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    env = cli_env | {"NRM_TASK_QUEUE": f"{cli_env['NRM_TASK_QUEUE']}-sigterm"}  # no task of the session's
+    proc = await asyncio.create_subprocess_exec(
+        NRM, "worker", env=env, cwd=env["NRM_HOME"], stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     assert proc.stderr is not None
     try:
         seen = b""
@@ -116,7 +129,7 @@ async def test_sigterm_stops_the_worker_gracefully_with_exit_0(cli_env: dict[str
             assert line, seen.decode()
             seen += line
         proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -12,8 +12,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from domain.reference import workflow_id
-from starter.client import NrmClient
 from plumbing.codec import EncryptionCodec, KeyRing
+from starter.client import NrmClient
 from starter.codec_server import SESSION_COOKIE, build_codec_app, start_codec_server
 from starter.up import temporal_binary
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, history_events
@@ -50,16 +50,19 @@ async def test_decode_needs_the_token_or_the_signed_in_cookie(nrm: NrmClient, co
         async with http.post(f"{codec_url}/decode", data=body, headers=json_headers) as r:
             assert r.status == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
             assert NAME not in await r.text()
-        async with http.post(f"{codec_url}/decode", data=body,
-                             headers={**json_headers, "Authorization": "Bearer wrong"}) as r:
+        async with http.post(
+            f"{codec_url}/decode", data=body, headers={**json_headers, "Authorization": "Bearer wrong"}
+        ) as r:
             assert r.status == 401
-        async with http.post(f"{codec_url}/decode", data=body,
-                             headers={**json_headers, "Authorization": f"Bearer {TOKEN}"}) as r:
+        async with http.post(
+            f"{codec_url}/decode", data=body, headers={**json_headers, "Authorization": f"Bearer {TOKEN}"}
+        ) as r:
             assert r.status == 200
             decoded = json_format.Parse(await r.text(), Payloads())
         assert NAME.encode() in decoded.payloads[0].data
-        async with http.post(f"{codec_url}/encode", data=await r.text(),
-                             headers={**json_headers, "Authorization": f"Bearer {TOKEN}"}) as r:
+        async with http.post(
+            f"{codec_url}/encode", data=await r.text(), headers={**json_headers, "Authorization": f"Bearer {TOKEN}"}
+        ) as r:
             assert r.status == 200 and NAME not in await r.text()
 
         async with http.post(f"{codec_url}/login", data={"token": "wrong"}) as r:
@@ -74,8 +77,7 @@ async def test_decode_needs_the_token_or_the_signed_in_cookie(nrm: NrmClient, co
 async def test_cors_answers_only_the_configured_web_ui_origin(nrm: NrmClient, codec_url: str) -> None:
     _, body = await encrypted_start_input(nrm)
     auth = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,x-namespace"}
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-namespace"}
     async with aiohttp.ClientSession() as http:
         async with http.options(f"{codec_url}/decode", headers={**preflight, "Origin": UI_ORIGIN}) as r:
             assert r.status == 204
@@ -95,9 +97,17 @@ async def test_temporal_workflow_show_decrypts_through_the_codec_server(nrm: Nrm
 
     async def show(*codec: str) -> str:
         proc = await asyncio.create_subprocess_exec(
-            temporal_binary(), "workflow", "show", "--workflow-id", workflow_id(ref),
-            "--address", nrm.settings.temporal_address, "--detailed", *codec,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            temporal_binary(),
+            "workflow",
+            "show",
+            "--workflow-id",
+            workflow_id(ref),
+            "--address",
+            nrm.settings.temporal_address,
+            "--detailed",
+            *codec,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
         return out.decode()

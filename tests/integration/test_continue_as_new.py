@@ -15,9 +15,9 @@ from domain.case import Stage
 from domain.reference import workflow_id
 from domain.requests import ExtendRRRequest
 from domain.status import ActResult
+from plumbing.settings import Settings
 from starter.audit.history import fetch_case
 from starter.audit.replay import replay
-from plumbing.settings import Settings
 from tests.devserver import own_server
 from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
 
@@ -49,8 +49,9 @@ async def test_case_continues_as_new_when_the_server_suggests_it(settings: Setti
             extensions += 1
             before = await nrm.extend_rr(ref, extension(extensions), request_id=f"ext-{ref}-{extensions}")
 
-        first_history = [e async for e in nrm.client.get_workflow_handle(
-            workflow_id(ref), run_id=first_run).fetch_history_events()]
+        first_history = [
+            e async for e in nrm.client.get_workflow_handle(workflow_id(ref), run_id=first_run).fetch_history_events()
+        ]
         assert len(first_history) >= SUGGEST_AFTER
         assert first_history[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
         new_history = [e async for e in handle.fetch_history_events()]
@@ -61,8 +62,9 @@ async def test_case_continues_as_new_when_the_server_suggests_it(settings: Setti
         after = await nrm.status(ref)
         assert brief(after) == brief(before)
         repeated = await nrm.extend_rr(ref, extension(extensions), request_id=f"ext-{ref}-{extensions}")
-        assert brief(repeated) == brief(before) and repeated.repeated, \
+        assert brief(repeated) == brief(before) and repeated.repeated, (
             "an act repeated with its request id in the new run was carried out again"
+        )
         assert after.stage is Stage.PRESUMED_VICTIM and [d.act for d in after.decisions] == ["stage1_decision"]
         assert after.rr is not None and len(after.rr.extensions) == extensions
         assert after.rr.end - after.rr.start == timedelta(days=90 + extensions)

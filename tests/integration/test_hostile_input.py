@@ -30,7 +30,6 @@ from starter.actors import SigningInterceptor, load_private_key
 from starter.audit.history import decode_case, fetch_case, opened
 from starter.client import NrmClient, Refused
 from tests.devserver import own_server
-from workflows.actor_check import ASSERTION_HEADER, assertion_header
 from tests.integration.helpers import (
     AUTHORITY,
     COORDINATOR,
@@ -41,6 +40,7 @@ from tests.integration.helpers import (
     settled,
 )
 from worker import build_worker
+from workflows.actor_check import ASSERTION_HEADER, assertion_header
 
 
 async def refused(nrm: NrmClient, ref: str, act: Any, expected: str) -> None:
@@ -52,8 +52,11 @@ async def refused(nrm: NrmClient, ref: str, act: Any, expected: str) -> None:
     assert len(await history_events(nrm.client, ref)) == before
 
 
-REQUESTS: dict[str, type[ActRequest]] = {Act.STAGE1_DECISION.value: DecisionRequest,
-                                         Act.EXTEND_RR.value: ExtendRRRequest, Act.PROVIDE.value: ProvideRequest}
+REQUESTS: dict[str, type[ActRequest]] = {
+    Act.STAGE1_DECISION.value: DecisionRequest,
+    Act.EXTEND_RR.value: ExtendRRRequest,
+    Act.PROVIDE.value: ProvideRequest,
+}
 
 
 class SigningRaw(SigningInterceptor):
@@ -81,8 +84,13 @@ def signed_raw(env: WorkflowEnvironment, settings: Settings, codec: PayloadCodec
     converter = data_converter(settings)
     if codec is not None:
         converter = dataclasses.replace(converter, payload_codec=codec)
-    return Client(**{**env.client.config(), "data_converter": converter,
-                     "interceptors": [SigningRaw(lambda actor: load_private_key(settings, actor.id))]})
+    return Client(
+        **{
+            **env.client.config(),
+            "data_converter": converter,
+            "interceptors": [SigningRaw(lambda actor: load_private_key(settings, actor.id))],
+        }
+    )
 
 
 async def raw_refusal(client: Client, nrm: NrmClient, ref: str, act: Act, argument: Any) -> str:
@@ -99,25 +107,43 @@ async def raw_refusal(client: Client, nrm: NrmClient, ref: str, act: Act, argume
 async def test_reasons_that_say_nothing_are_not_reasons(nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     for empty in ("\u200b", "  \u200b\u200c  ", ".", "--- !"):
-        await refused(nrm, ref, lambda: nrm.decide_stage1(ref, decision(reasons=empty)),
-                      "a Stage 1 decision needs written reasons")
+        await refused(
+            nrm,
+            ref,
+            lambda: nrm.decide_stage1(ref, decision(reasons=empty)),
+            "a Stage 1 decision needs written reasons",
+        )
     for hiding in ("indicators\x00present", "\ufeffindicators", "indicators \u202eesent", "esc \x1b[31m"):
-        await refused(nrm, ref, lambda: nrm.decide_stage1(ref, decision(reasons=hiding)),
-                      "reasons contains a control or direction-changing character")
-    await refused(nrm, ref, lambda: nrm.decide_stage1(ref, decision(reasons="x" * (REASONS_MAX + 1))),
-                  f"reasons is {REASONS_MAX + 1:,} characters long; at most {REASONS_MAX:,} are accepted")
-    assert (await nrm.decide_stage1(ref, decision(reasons="indicators of forced labour"))).stage.value == \
-        "presumed_victim"
+        await refused(
+            nrm,
+            ref,
+            lambda: nrm.decide_stage1(ref, decision(reasons=hiding)),
+            "reasons contains a control or direction-changing character",
+        )
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.decide_stage1(ref, decision(reasons="x" * (REASONS_MAX + 1))),
+        f"reasons is {REASONS_MAX + 1:,} characters long; at most {REASONS_MAX:,} are accepted",
+    )
+    assert (
+        await nrm.decide_stage1(ref, decision(reasons="indicators of forced labour"))
+    ).stage.value == "presumed_victim"
 
 
 async def test_extensions_beyond_the_policy_and_absurd_dates_are_refused(nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     await nrm.decide_stage1(ref, decision())
     limit = "an R&R extension is at most 365 days at a time under policy osce-model@2024.1"
-    for when in ({"new_end": datetime(9999, 12, 31, tzinfo=UTC)}, {"extend_by": timedelta(days=300 * 365)},
-                 {"extend_by": timedelta(days=999_999_999)}, {"extend_by": timedelta(days=366)}):
-        await refused(nrm, ref, lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="trauma",
-                                                                              **when)), limit)
+    for when in (
+        {"new_end": datetime(9999, 12, 31, tzinfo=UTC)},
+        {"extend_by": timedelta(days=300 * 365)},
+        {"extend_by": timedelta(days=999_999_999)},
+        {"extend_by": timedelta(days=366)},
+    ):
+        await refused(
+            nrm, ref, lambda: nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="trauma", **when)), limit
+        )
     status = await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons="trauma", extend_by=timedelta(days=365)))
     assert status.rr is not None and status.rr.end - status.rr.start == timedelta(days=90 + 365)
 
@@ -133,8 +159,9 @@ async def test_errors_quote_input_sanitised_and_short(nrm: NrmClient) -> None:
     assert "\x1b" not in message and len(message) < 600
 
 
-async def test_a_repeat_must_be_signed_like_any_act(nrm: NrmClient, temporal_env: WorkflowEnvironment,
-                                                    settings: Settings) -> None:
+async def test_a_repeat_must_be_signed_like_any_act(
+    nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
     """Anyone who knows a request id must not be able to replay it and read the case's brief."""
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     request = decision(reasons="first").model_copy(update={"request_id": "form-7"})
@@ -147,12 +174,14 @@ async def test_a_repeat_must_be_signed_like_any_act(nrm: NrmClient, temporal_env
 
 
 async def test_raw_acts_that_do_not_decode_are_refused_naming_the_field(
-        nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings) -> None:
+    nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     raw = signed_raw(temporal_env, settings)
     actor = {"role": "competent_authority", "id": "ca-1"}
-    wrong_outcome = await raw_refusal(raw, nrm, ref, Act.STAGE1_DECISION,
-                                      {"actor": actor, "outcome": "maybe", "reasons": "r"})
+    wrong_outcome = await raw_refusal(
+        raw, nrm, ref, Act.STAGE1_DECISION, {"actor": actor, "outcome": "maybe", "reasons": "r"}
+    )
     assert wrong_outcome.startswith("invalid arguments for this act: outcome: Input should be"), wrong_outcome
     assert "maybe" not in wrong_outcome
     not_an_object = await raw_refusal(raw, nrm, ref, Act.STAGE1_DECISION, ["a", "list"])
@@ -160,16 +189,26 @@ async def test_raw_acts_that_do_not_decode_are_refused_naming_the_field(
     big = await raw_refusal(raw, nrm, ref, Act.STAGE1_DECISION, decision(reasons="r" * 500_000))
     assert f"at most {REASONS_MAX:,} are accepted" in big, big[:200]
     with pytest.raises(Refused, match=r"^the act's arguments are 2,500,\d+ bytes; at most 65,536 are sent"):
-        await nrm.decide_stage1(ref, decision(reasons="r" * 2_500_000))   # the client library does not send it
+        await nrm.decide_stage1(ref, decision(reasons="r" * 2_500_000))  # the client library does not send it
     await nrm.decide_stage1(ref, decision())
-    naive = await raw_refusal(raw, nrm, ref, Act.EXTEND_RR, {"actor": actor, "reasons": "trauma",
-                                                              "new_end": "2027-06-01T00:00:00"})
+    naive = await raw_refusal(
+        raw, nrm, ref, Act.EXTEND_RR, {"actor": actor, "reasons": "trauma", "new_end": "2027-06-01T00:00:00"}
+    )
     assert "time zone" in naive, naive
-    year_one = await raw_refusal(raw, nrm, ref, Act.PROVIDE, {
-        "actor": {"role": "coordinator", "id": "co-1"}, "kind": "nrm_referral", "evidence": "e",
-        "when": "0001-01-01T00:00:00Z"})
+    year_one = await raw_refusal(
+        raw,
+        nrm,
+        ref,
+        Act.PROVIDE,
+        {
+            "actor": {"role": "coordinator", "id": "co-1"},
+            "kind": "nrm_referral",
+            "evidence": "e",
+            "when": "0001-01-01T00:00:00Z",
+        },
+    )
     assert "is before the obligation existed" in year_one, year_one
-    assert (await nrm.status(ref)).stage.value == "presumed_victim"   # the case takes valid acts still
+    assert (await nrm.status(ref)).stage.value == "presumed_victim"  # the case takes valid acts still
 
 
 class Garbling(PayloadCodec):
@@ -187,29 +226,33 @@ class Garbling(PayloadCodec):
 
 
 async def test_an_act_the_worker_cannot_decrypt_is_refused_and_fails_no_task(
-        nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings) -> None:
+    nrm: NrmClient, temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     real = data_converter(settings).payload_codec
     assert isinstance(real, EncryptionCodec)
-    for codec, reason in ((Garbling(b"k-unknown", b"\x00" * 40, real), "key 'k-unknown', which is not in the key ring"),
-                          (Garbling(real.ring.active.encode(), b"\x01" * 40, real),
-                           "does not decrypt with the key it names")):
-        message = await raw_refusal(signed_raw(temporal_env, settings, codec), nrm, ref, Act.STAGE1_DECISION,
-                                    decision())
+    for codec, reason in (
+        (Garbling(b"k-unknown", b"\x00" * 40, real), "key 'k-unknown', which is not in the key ring"),
+        (Garbling(real.ring.active.encode(), b"\x01" * 40, real), "does not decrypt with the key it names"),
+    ):
+        message = await raw_refusal(
+            signed_raw(temporal_env, settings, codec), nrm, ref, Act.STAGE1_DECISION, decision()
+        )
         assert message.startswith("the act's arguments could not be read") and reason in message, message
     assert (await nrm.decide_stage1(ref, decision())).stage.value == "presumed_victim"
 
 
 async def test_a_case_opened_while_no_worker_runs_counts_its_deadlines_from_its_opening(
-        temporal_env: WorkflowEnvironment, settings: Settings) -> None:
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
     own = settings.model_copy(update={"task_queue": f"late-worker-{uuid.uuid4().hex[:8]}"})
     nrm = NrmClient(temporal_env.client, own)
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
-    await asyncio.sleep(3)     # no worker on this queue yet: the case waits
+    await asyncio.sleep(3)  # no worker on this queue yet: the case waits
     async with build_worker(temporal_env.client, own):
         status = await nrm.status(ref)
         audit_opened = opened(await decode_case(await fetch_case(nrm.client, ref), nrm.client.data_converter)).at
-    assert status.referred_at == status.opened_at == audit_opened        # to the microsecond
+    assert status.referred_at == status.opened_at == audit_opened  # to the microsecond
     assert status.deadlines[0].due_at == audit_opened + timedelta(days=5)
 
 
@@ -218,7 +261,7 @@ async def test_a_case_at_its_size_limits_continues_as_new(settings: Settings) ->
     the engine's 2 MB payload limit, and nothing is lost."""
     own = settings.model_copy(update={"task_queue": f"limits-{uuid.uuid4().hex[:8]}"})
     server_args = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=60"]
-    widest = "\U0001d49c"                                   # a letter that is four bytes in UTF-8
+    widest = "\U0001d49c"  # a letter that is four bytes in UTF-8
     async with own_server(own, extra_args=server_args) as nrm:
         ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
         await nrm.decide_stage1(ref, decision(reasons=widest * REASONS_MAX, evidence=widest * EVIDENCE_MAX))
@@ -227,8 +270,11 @@ async def test_a_case_at_its_size_limits_continues_as_new(settings: Settings) ->
         for n in range(30):
             if (await handle.describe()).run_id != first_run:
                 break
-            await nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons=widest * REASONS_MAX,
-                                                     extend_by=timedelta(days=1)), request_id=f"ext-{n}")
+            await nrm.extend_rr(
+                ref,
+                ExtendRRRequest(actor=AUTHORITY, reasons=widest * REASONS_MAX, extend_by=timedelta(days=1)),
+                request_id=f"ext-{n}",
+            )
         assert (await handle.describe()).run_id != first_run, "the case did not continue as new"
         status = await nrm.status(ref)
         assert status.decisions[0].reasons == widest * REASONS_MAX

@@ -13,10 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.case import Stage
 from domain.reference import workflow_id
-from starter.client import NrmClient, NrmError
 from plumbing.codec import KeyRing
 from plumbing.connection import data_converter
 from plumbing.settings import Settings
+from starter.client import NrmClient, NrmError
 from tests.conftest import eventually
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
 from worker import build_worker
@@ -57,13 +57,17 @@ async def test_rotation_keeps_old_cases_readable_and_a_missing_key_stalls_only_i
         await after_rotation.client.get_workflow_handle(workflow_id(old_case)).signal("nrm-test-wake")
 
         async def task_failed():
-            return [e for e in await history_events(after_rotation.client, old_case)
-                    if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+            return [
+                e
+                for e in await history_events(after_rotation.client, old_case)
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+            ]
 
         [failed] = await eventually(task_failed)
         error = await after_rotation.client.data_converter.decode_failure(
-            failed.workflow_task_failed_event_attributes.failure)
-        assert f"key '{ring_a.active}'" in f"{error}: {error.cause}"   # the case's input named a key it lacks
+            failed.workflow_task_failed_event_attributes.failure
+        )
+        assert f"key '{ring_a.active}'" in f"{error}: {error.cause}"  # the case's input named a key it lacks
         # the worker is still serving the cases it can read
         assert (await without_a.status(new_case)).stage is Stage.PRESUMED_VICTIM
 

@@ -17,8 +17,8 @@ import pytest
 from temporalio.client import Client
 
 from domain.requests import ExtendRRRequest
-from starter.client import NrmClient, NrmError
 from plumbing.settings import Settings
+from starter.client import NrmClient, NrmError
 from tests.devserver import address, start_dev_server
 from tests.integration.helpers import (
     AUTHORITY,
@@ -49,25 +49,41 @@ def hits(text: str | bytes) -> list[str]:
 
 async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "nrm"), *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        str(Path(sys.executable).parent / "nrm"),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, stderr.decode()
 
 
-async def test_no_personal_data_in_database_logs_or_errors(settings: Settings, cli_env: dict[str, str],
-                                                           tmp_path: Path) -> None:
+async def test_no_personal_data_in_database_logs_or_errors(
+    settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "temporal.db"
     env = await start_dev_server(settings, db=db)
-    own = settings.model_copy(update={"temporal_address": address(env),
-                                      "task_queue": f"in-clear-{uuid.uuid4().hex[:8]}"})
-    child_env = {**cli_env, "TEMPORAL_ADDRESS": own.temporal_address, "NRM_TASK_QUEUE": own.task_queue,
-                 "NRM_LOG_LEVEL": "DEBUG", "NRM_LOG_FORMAT": "json"}
+    own = settings.model_copy(
+        update={"temporal_address": address(env), "task_queue": f"in-clear-{uuid.uuid4().hex[:8]}"}
+    )
+    child_env = {
+        **cli_env,
+        "TEMPORAL_ADDRESS": own.temporal_address,
+        "NRM_TASK_QUEUE": own.task_queue,
+        "NRM_LOG_LEVEL": "DEBUG",
+        "NRM_LOG_FORMAT": "json",
+    }
     worker_log = tmp_path / "worker.log"
     with worker_log.open("wb") as log_file:
         worker = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "nrm"), "worker", env=child_env,
-            stdout=log_file, stderr=log_file, start_new_session=True)
+            str(Path(sys.executable).parent / "nrm"),
+            "worker",
+            env=child_env,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+        )
     errors: list[str] = []
     try:
         nrm = NrmClient(Client(**{**env.client.config()}), own)
@@ -77,16 +93,22 @@ async def test_no_personal_data_in_database_logs_or_errors(settings: Settings, c
                 await act
             errors.append(str(caught.value))
 
-        await refused(nrm.open_case(adult_referral(person={**person(ADULT_BIRTH), "date_of_birth": "2999-01-01"}),
-                                    FIRST_RESPONDER))
+        await refused(
+            nrm.open_case(
+                adult_referral(person={**person(ADULT_BIRTH), "date_of_birth": "2999-01-01"}), FIRST_RESPONDER
+            )
+        )
         await refused(nrm.open_case(adult_referral(person={**person(ADULT_BIRTH), "shoe": NAME}), FIRST_RESPONDER))
-        await refused(nrm.open_case(adult_referral(person=person(ADULT_BIRTH),
-                                                   detected_on=(date.today() + timedelta(days=9)).isoformat()),
-                                    FIRST_RESPONDER))
+        await refused(
+            nrm.open_case(
+                adult_referral(person=person(ADULT_BIRTH), detected_on=(date.today() + timedelta(days=9)).isoformat()),
+                FIRST_RESPONDER,
+            )
+        )
         bad_file = tmp_path / "referral.json"
         bad_file.write_text(json.dumps(adult_referral(person={**person(ADULT_BIRTH), "date_of_birth": NAME})))
         code, stderr = await run_cli(child_env, "case", "open", "--file", str(bad_file), "--as", "first_responder:fr-1")
-        assert code == 2   # bad input
+        assert code == 2  # bad input
         errors.append(stderr)
 
         adult = await nrm.open_case(adult_referral(person=person(ADULT_BIRTH)), FIRST_RESPONDER)
@@ -94,11 +116,23 @@ async def test_no_personal_data_in_database_logs_or_errors(settings: Settings, c
         for ref in (adult, child):
             await refused(nrm.decide_stage1(ref, decision(actor=COORDINATOR, reasons=REASONS)))
             await refused(nrm.decide_stage2(ref, decision(reasons=REASONS)))
-            await refused(nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons=REASONS,
-                                                             extend_by=timedelta(days=1))))
-            code, stderr = await run_cli(child_env, "case", "decide", "stage1", ref, "--outcome", "positive",
-                                         "--reasons", REASONS, "--as", "auditor:au-1")
-            assert code == 3   # refused by the case
+            await refused(
+                nrm.extend_rr(ref, ExtendRRRequest(actor=AUTHORITY, reasons=REASONS, extend_by=timedelta(days=1)))
+            )
+            code, stderr = await run_cli(
+                child_env,
+                "case",
+                "decide",
+                "stage1",
+                ref,
+                "--outcome",
+                "positive",
+                "--reasons",
+                REASONS,
+                "--as",
+                "auditor:au-1",
+            )
+            assert code == 3  # refused by the case
             errors.append(stderr)
             await nrm.decide_stage1(ref, decision(reasons=REASONS, evidence=f"interview with {NAME}"))
             await nrm.decide_stage2(ref, decision("negative" if ref == child else "positive", reasons=REASONS))

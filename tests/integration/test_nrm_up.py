@@ -21,8 +21,17 @@ class NrmUp:
     async def __aenter__(self) -> NrmUp:
         with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = await asyncio.create_subprocess_exec(
-                NRM, "up", "--headless", "--port", str(self.port), "--ui-port", str(free_port()),
-                env=self.env, cwd=self.env["NRM_HOME"], stdout=asyncio.subprocess.PIPE, stderr=log,
+                NRM,
+                "up",
+                "--headless",
+                "--port",
+                str(self.port),
+                "--ui-port",
+                str(free_port()),
+                env=self.env,
+                cwd=self.env["NRM_HOME"],
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
             )
         self.reader = asyncio.ensure_future(self._read())
         await asyncio.wait_for(self._running(), 60)
@@ -55,8 +64,12 @@ async def test_nrm_up_serves_stops_and_resumes(tmp_path: Path) -> None:
     home.mkdir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
-    env |= {"NRM_HOME": str(home), "TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "NRM_CODEC_PORT": str(free_port()),
-            "NRM_ACTOR": "first_responder:fr-1"}
+    env |= {
+        "NRM_HOME": str(home),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "NRM_CODEC_PORT": str(free_port()),
+        "NRM_ACTOR": "first_responder:fr-1",
+    }
     log = tmp_path / "nrm-up.log"
 
     async with NrmUp(env, port, log) as up:

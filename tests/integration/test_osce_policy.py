@@ -41,8 +41,9 @@ async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> No
     assert stage2.due_at == status.rr.end
     assert sorted(await timer_durations(nrm.client, adult))[-2:] == [45 * DAY, 90 * DAY]
 
-    status = await nrm.extend_rr(adult, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment ongoing",
-                                                        extend_by=timedelta(days=30)))
+    status = await nrm.extend_rr(
+        adult, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment ongoing", extend_by=timedelta(days=30))
+    )
     assert status.rr is not None and status.rr.end - status.rr.start == timedelta(days=120)
     stage2 = next(d for d in status.open_deadlines if d.kind == "stage2_decision")
     assert stage2.due_at == status.rr.end

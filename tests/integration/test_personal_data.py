@@ -20,8 +20,12 @@ NAME = "Personal Data Export Test Person"
 
 async def nrm_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "nrm"), *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        str(Path(sys.executable).parent / "nrm"),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -37,8 +41,9 @@ async def test_the_coordinator_exports_everything_held_about_the_person(
     assert export.opened_by == FIRST_RESPONDER and export.exported_by == COORDINATOR
     assert [(d.act, d.reasons) for d in export.status.decisions] == [("stage1_decision", "indicators of forced labour")]
     for other in (FIRST_RESPONDER, AUTHORITY, AUDITOR):
-        with pytest.raises(Refused, match=f"role {other.role.value} may not export the person's data; "
-                                          "allowed: coordinator"):
+        with pytest.raises(
+            Refused, match=f"role {other.role.value} may not export the person's data; allowed: coordinator"
+        ):
             await nrm.personal_data(ref, other)
 
     target = tmp_path / "export.json"

@@ -40,31 +40,58 @@ async def refused(nrm: NrmClient, ref: str, act, message: str) -> None:
 
 
 async def test_bad_fulfilments_are_refused_and_write_nothing_and_a_repeated_request_id_acts_once(
-        nrm: NrmClient, finish: list[str]) -> None:
-    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)          # OSCE policy: nothing fires meanwhile
+    nrm: NrmClient, finish: list[str]
+) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # OSCE policy: nothing fires meanwhile
     finish.append(ref)
     await nrm.decide_stage1(ref, decision())
     await settled(nrm.client, ref)
     later = datetime.now(UTC) + timedelta(hours=1)
-    open_kinds = ("stage2_decision, nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, "
-                  "safety_support_plan, urgent_healthcare, emergency_kit, accommodation, legal_advice")
+    open_kinds = (
+        "stage2_decision, nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, "
+        "safety_support_plan, urgent_healthcare, emergency_kit, accommodation, legal_advice"
+    )
 
-    await refused(nrm, ref, lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="pony", evidence="x")),
-                  f"unknown obligation kind 'pony' (open in case {ref}: {open_kinds})")
-    await refused(nrm, ref, lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_guardian", evidence="x")),
-                  f"case {ref} has no open legal_guardian obligation (open: {open_kinds})")
-    await refused(nrm, ref, lambda: nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="legal_advice", evidence="x")),
-                  "role coordinator may not record legal_advice: it is owed by support_provider")
-    await refused(nrm, ref, lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_advice", evidence="x",
-                                                                    when=later)),
-                  f"the time legal_advice was done, {later.isoformat()}, is in the future")
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="pony", evidence="x")),
+        f"unknown obligation kind 'pony' (open in case {ref}: {open_kinds})",
+    )
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_guardian", evidence="x")),
+        f"case {ref} has no open legal_guardian obligation (open: {open_kinds})",
+    )
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="legal_advice", evidence="x")),
+        "role coordinator may not record legal_advice: it is owed by support_provider",
+    )
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_advice", evidence="x", when=later)),
+        f"the time legal_advice was done, {later.isoformat()}, is in the future",
+    )
     now = datetime.now(UTC)
     too_late = now + timedelta(days=93)
-    await refused(nrm, ref, lambda: nrm.assess(ref, AssessRequest(actor=SUPPORT, kind="needs_risks_assessment",
-                                                                  result=AssessmentResult(completed_at=now, summary="s",
-                                                                                          next_review=too_late))),
-                  f"the date of next review, {too_late.isoformat()}, is later than the policy allows: "
-                  "needs_risks_assessment is reviewed at most 92 days after the assessment")
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.assess(
+            ref,
+            AssessRequest(
+                actor=SUPPORT,
+                kind="needs_risks_assessment",
+                result=AssessmentResult(completed_at=now, summary="s", next_review=too_late),
+            ),
+        ),
+        f"the date of next review, {too_late.isoformat()}, is later than the policy allows: "
+        "needs_risks_assessment is reviewed at most 92 days after the assessment",
+    )
 
     request = ProvideRequest(actor=SUPPORT, kind="legal_advice", evidence="lawyer assigned, L-7")
     first = await nrm.provide(ref, request, request_id="provide-legal-advice-1")
@@ -75,51 +102,74 @@ async def test_bad_fulfilments_are_refused_and_write_nothing_and_a_repeated_requ
     assert len(await history_events(nrm.client, ref)) == count
     assert "legal_advice" not in {d.kind for d in again.open_deadlines}
     recorded = next(d for d in (await nrm.status(ref)).deadlines if d.id == "legal_advice")
-    assert (recorded.state.value, recorded.fulfilled_by, recorded.evidence) == ("met", "support_provider:sp-1",
-                                                                               "lawyer assigned, L-7")
-    await refused(nrm, ref, lambda: nrm.provide(ref, request, request_id="provide-legal-advice-2"),
-                  f"case {ref} has no open legal_advice obligation (open: {open_kinds.replace(', legal_advice', '')})")
+    assert (recorded.state.value, recorded.fulfilled_by, recorded.evidence) == (
+        "met",
+        "support_provider:sp-1",
+        "lawyer assigned, L-7",
+    )
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.provide(ref, request, request_id="provide-legal-advice-2"),
+        f"case {ref} has no open legal_advice obligation (open: {open_kinds.replace(', legal_advice', '')})",
+    )
 
 
 async def nrm_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(NRM, *args, env=env, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        NRM, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_the_cli_records_shows_and_lists_obligations(nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path,
-                                                          finish: list[str]) -> None:
+async def test_the_cli_records_shows_and_lists_obligations(
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path, finish: list[str]
+) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
     finish.append(ref)
     await nrm.decide_stage1(ref, decision())
     env = {**cli_env, "NRM_ACTOR": "support_provider:sp-1"}
 
-    code, out, err = await nrm_cli("case", "provide", ref, "accommodation", "--not-needed", "stays with family",
-                                   "--json", env=env)
+    code, out, err = await nrm_cli(
+        "case", "provide", ref, "accommodation", "--not-needed", "stays with family", "--json", env=env
+    )
     assert code == 0, err
     assert next(d for d in json.loads(out)["deadlines"] if d["id"] == "accommodation")["state"] == "waived"
 
     result = tmp_path / "assessment.json"
     now = datetime.now(UTC)
-    result.write_text(json.dumps({"completed_at": now.isoformat(), "summary": "needs: shelter; risk: low",
-                                  "next_review": (now + timedelta(seconds=50)).isoformat()}))
-    code, out, err = await nrm_cli("case", "assess", ref, "needs_risks_assessment", "--result", str(result), "--json",
-                                   env=env)
+    result.write_text(
+        json.dumps(
+            {
+                "completed_at": now.isoformat(),
+                "summary": "needs: shelter; risk: low",
+                "next_review": (now + timedelta(seconds=50)).isoformat(),
+            }
+        )
+    )
+    code, out, err = await nrm_cli(
+        "case", "assess", ref, "needs_risks_assessment", "--result", str(result), "--json", env=env
+    )
     assert code == 0, err
     assert "needs_risks_assessment#2" in {d["id"] for d in json.loads(out)["deadlines"]}
 
-    code, out, err = await nrm_cli("case", "provide", ref, "legal_advice", "--as", "auditor:au-1", "--evidence", "x",
-                                   env=env)
-    assert (code, out, err.strip()) == (3, "", "error: role auditor may not record a provision; allowed: "
-                                        "child_protection, competent_authority, coordinator, first_responder, "
-                                        "guardian_advocate, support_provider")
+    code, out, err = await nrm_cli(
+        "case", "provide", ref, "legal_advice", "--as", "auditor:au-1", "--evidence", "x", env=env
+    )
+    assert (code, out, err.strip()) == (
+        3,
+        "",
+        "error: role auditor may not record a provision; allowed: "
+        "child_protection, competent_authority, coordinator, first_responder, "
+        "guardian_advocate, support_provider",
+    )
 
     async def overdue():
         rows = [r for r in await nrm.list_cases(overdue=True) if r.reference == ref]
         return rows and "nrm_referral" in rows[0].overdue
 
-    await eventually(overdue, timeout=25)                     # the fast policy's provisions fall due after 10 s
+    await eventually(overdue, timeout=25)  # the fast policy's provisions fall due after 10 s
     code, out, err = await nrm_cli("cases", "list", "--overdue", "--all", "--json", env=env)
     [row] = [r for r in json.loads(out) if r["reference"] == ref]
     assert {"nrm_referral", "legal_advice"} <= set(row["overdue"]) and "accommodation" not in row["overdue"]
@@ -128,9 +178,10 @@ async def test_the_cli_records_shows_and_lists_obligations(nrm: NrmClient, cli_e
 
 
 async def test_the_daily_digest_schedule_lists_overdue_and_soon_due_obligations(
-        smtp_nrm: NrmClient, smtp_server: SmtpServer, temporal_env: WorkflowEnvironment, finish: list[str]) -> None:
-    late = await smtp_nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)   # Stage 1 due in 6 s
-    soon = await smtp_nrm.open_case(adult_referral(), FIRST_RESPONDER)                       # Stage 1 due in 5 days
+    smtp_nrm: NrmClient, smtp_server: SmtpServer, temporal_env: WorkflowEnvironment, finish: list[str]
+) -> None:
+    late = await smtp_nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)  # Stage 1 due in 6 s
+    soon = await smtp_nrm.open_case(adult_referral(), FIRST_RESPONDER)  # Stage 1 due in 5 days
     finish += [late, soon]
     assert await apply_schedules(temporal_env.client, smtp_nrm.settings) == {DIGEST_SCHEDULE_ID: "created"}
     assert await apply_schedules(temporal_env.client, smtp_nrm.settings) == {DIGEST_SCHEDULE_ID: "updated"}
@@ -141,7 +192,7 @@ async def test_the_daily_digest_schedule_lists_overdue_and_soon_due_obligations(
         return [r for r in await smtp_nrm.list_cases(overdue=True) if r.reference == late]
 
     await eventually(overdue, timeout=20)
-    await smtp_nrm.decide_stage1(soon, decision())                                           # provisions due in 48 h
+    await smtp_nrm.decide_stage1(soon, decision())  # provisions due in 48 h
     await temporal_env.client.get_schedule_handle(DIGEST_SCHEDULE_ID).trigger()
 
     async def digest():

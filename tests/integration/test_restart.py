@@ -24,6 +24,7 @@ async def test_case_continues_after_the_server_restarts(settings: Settings, tmp_
     end = status.rr.end
 
     async with own_server(own, db=db) as nrm:
+
         async def auto_extended():
             s = await nrm.status(ref)
             return s if s.rr and s.rr.extensions else None

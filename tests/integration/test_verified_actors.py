@@ -27,9 +27,9 @@ from domain.reference import workflow_id
 from domain.requests import ConsentRequest, ExtendRRRequest
 from domain.roles import Act, Actor, Role, allowed_roles
 from plumbing.actor_directory import DirectoryError, load_directory
+from plumbing.settings import Settings
 from starter.actors import SigningInterceptor, add_actor, load_private_key, revoke_actor
 from starter.client import NrmClient
-from plumbing.settings import Settings
 from tests.conftest import TEST_ACTORS, eventually
 from tests.integration.helpers import (
     AUTHORITY,
@@ -42,10 +42,14 @@ from tests.integration.helpers import (
 )
 from workflows.case import CaseWorkflow
 
-ACTS = {"record_consent": Act.RECORD_CONSENT, "stage1_decision": Act.STAGE1_DECISION,
-        "stage2_decision": Act.STAGE2_DECISION, "extend_rr": Act.EXTEND_RR}
+ACTS = {
+    "record_consent": Act.RECORD_CONSENT,
+    "stage1_decision": Act.STAGE1_DECISION,
+    "stage2_decision": Act.STAGE2_DECISION,
+    "extend_rr": Act.EXTEND_RR,
+}
 REPLAYED = "^the assertion was signed for another case, another act or other arguments"
-BY_ROLE = {Actor.parse(a).role: Actor.parse(a) for a in reversed(TEST_ACTORS)}   # the first test actor of each role
+BY_ROLE = {Actor.parse(a).role: Actor.parse(a) for a in reversed(TEST_ACTORS)}  # the first test actor of each role
 
 
 def act_request(act: str, actor: Actor) -> BaseModel:
@@ -81,6 +85,7 @@ async def refusal(client: Client, ref: str, act: str, request: BaseModel) -> str
 async def worker_follows(client: Client, ref: str, act: str, request: BaseModel, expected: str) -> None:
     """Wait until the worker refuses this act as `expected`: it follows the directory file (NRM_ACTORS_REFRESH).
     The act must be one the case refuses anyway, whatever directory the worker still holds."""
+
     async def refused_so() -> bool:
         return bool(re.search(expected, await refusal(client, ref, act, request)))
 
@@ -117,8 +122,13 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
     forger = client_with(temporal_env, SigningInterceptor(lambda actor: Ed25519PrivateKey.generate()))
     signed = client_with(temporal_env, SigningInterceptor(key))
     # an act its case refuses anyway (Stage 1 is decided), so that a stale directory cannot let it through
-    await worker_follows(signed, cases["stage2_decision"], "stage1_decision", act_request("stage1_decision", revoked),
-                         f"^actor {revoked.id} was revoked on ")
+    await worker_follows(
+        signed,
+        cases["stage2_decision"],
+        "stage1_decision",
+        act_request("stage1_decision", revoked),
+        f"^actor {revoked.id} was revoked on ",
+    )
     for act, ref in cases.items():
         allowed = allowed_roles(ACTS[act], stage1_delegated=True)
         actor = next(BY_ROLE[r] for r in (Role.COMPETENT_AUTHORITY, Role.COORDINATOR) if r in allowed)
@@ -136,11 +146,17 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
             "expired": (stale, request, r"the assertion expired: issued 6\d\d s ago, more than the 300 s allowed"),
             "future": (early, request, r"the assertion is issued 59\d s in the future"),
             "forged": (forger, request, f"^forged assertion: its signature does not verify with actor {actor.id}'s"),
-            "unknown": (forger, act_request(act, Actor(role=actor.role, id="nobody-1")),
-                        "^actor nobody-1 is not in the actor directory"),
+            "unknown": (
+                forger,
+                act_request(act, Actor(role=actor.role, id="nobody-1")),
+                "^actor nobody-1 is not in the actor directory",
+            ),
             "revoked": (signed, act_request(act, revoked), f"^actor {revoked.id} was revoked on "),
-            "role": (signed, act_request(act, impostor),
-                     f"actor {impostor.id} is registered as first_responder, not competent_authority"),
+            "role": (
+                signed,
+                act_request(act, impostor),
+                f"actor {impostor.id} is registered as first_responder, not competent_authority",
+            ),
             "other case": (client_with(temporal_env, FixedAssertion(copied)), request, REPLAYED),
             "other act": (client_with(temporal_env, FixedAssertion(copied_act)), request, REPLAYED),
         }
@@ -149,12 +165,15 @@ async def test_every_forbidden_unsigned_forged_expired_or_replayed_act_is_refuse
             assert re.search(expected, message), (act, what, message)
     assert {ref: len(await history_events(nrm.client, ref)) for ref in before} == before
 
-    assert (await nrm.record_consent(cases["record_consent"], act_request("record_consent", COORDINATOR))
-            ).stage is Stage.STAGE1_PENDING
+    assert (
+        await nrm.record_consent(cases["record_consent"], act_request("record_consent", COORDINATOR))
+    ).stage is Stage.STAGE1_PENDING
     assert (await nrm.decide_stage1(cases["stage1_decision"], decision())).stage is Stage.PRESUMED_VICTIM
     status = await nrm.extend_rr(cases["extend_rr"], act_request("extend_rr", AUTHORITY))
     assert status.rr is not None and status.rr.extensions
-    assert (await nrm.decide_stage2(cases["stage2_decision"], decision(actor=AUTHORITY))).stage is Stage.CONFIRMED_VICTIM
+    assert (
+        await nrm.decide_stage2(cases["stage2_decision"], decision(actor=AUTHORITY))
+    ).stage is Stage.CONFIRMED_VICTIM
 
 
 async def test_a_new_actor_may_act_on_a_running_case_and_a_revoked_one_no_longer(
@@ -187,8 +206,13 @@ async def test_actors_command_line_manages_the_directory(tmp_path: Path) -> None
 
     async def nrm(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "nrm"), "actors", *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            str(Path(sys.executable).parent / "nrm"),
+            "actors",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         return proc.returncode or 0, out.decode(), err.decode()
 

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from temporalio.converter import DataConverter
 
+from plumbing.connection import data_converter
 from starter.audit.history import load_path
 from starter.audit.manifest import Manifest, verify
 from starter.audit.replay import replay
-from plumbing.connection import data_converter
 from tests.histories.generate import PATHS as GENERATED
 from tests.histories.testkey import CASES, settings_with_test_only_key
 from tests.replay.variants import CaseWorkflowWithoutReminders
 
-PATHS = set(GENERATED)   # every path the generator drives has its stored history, and no other is stored
+PATHS = set(GENERATED)  # every path the generator drives has its stored history, and no other is stored
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +40,12 @@ async def test_every_stored_history_replays_with_the_current_workflow(converter:
     assert [o for o in outcomes if not o.faithful] == []
 
 
-async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_divergence(converter: DataConverter) -> None:
+async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_divergence(
+    converter: DataConverter,
+) -> None:
     outcomes = {o.workflow_id: o async for o in replay(load_path(CASES), converter, [CaseWorkflowWithoutReminders])}
     diverged = [o for o in outcomes.values() if not o.faithful]
-    assert len(diverged) >= 3   # every path in which a reminder timer ran
+    assert len(diverged) >= 3  # every path in which a reminder timer ran
     for o in diverged:
         assert "Nondeterminism" in o.divergence and "Timer" in o.divergence, o.divergence
         assert "\n" not in o.divergence
@@ -54,7 +56,12 @@ def test_the_cli_replays_exported_files_without_a_server(tmp_path: Path) -> None
     settings = settings_with_test_only_key(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
     env |= {"NRM_KEY_FILE": str(settings.key_path), "NRM_ACTOR": "auditor:au-1", "TEMPORAL_ADDRESS": "127.0.0.1:9"}
-    done = subprocess.run([sys.executable, "-c", "from starter.cli import main; main()", "audit", "replay",
-                           "--from-file", str(CASES)], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from starter.cli import main; main()", "audit", "replay", "--from-file", str(CASES)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("faithful") == len(PATHS)

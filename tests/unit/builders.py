@@ -24,8 +24,9 @@ def referral(child: bool = False, **overrides: Any) -> Referral:
 
 
 def opened(child: bool = False, policy: Policy = OSCE, at: datetime = T0, **overrides: Any) -> CaseState:
-    request = OpenCase(reference="NRM-0000-0001", referral=referral(child, **overrides), policy=policy,
-                       opened_by=FIRST_RESPONDER)
+    request = OpenCase(
+        reference="NRM-0000-0001", referral=referral(child, **overrides), policy=policy, opened_by=FIRST_RESPONDER
+    )
     return transitions.open_case(request, at)
 
 
@@ -34,4 +35,3 @@ def presumed_victim(at: datetime = T0 + timedelta(days=1), policy: Policy = OSCE
     state = opened(policy=policy)
     transitions.apply_stage1(state, decision(), at)
     return state
-

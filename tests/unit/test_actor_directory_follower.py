@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from plumbing.actor_directory import ActorDirectoryFollower
 from domain.actors import NotVerified
 from domain.roles import Actor
-from starter.actors import add_actor, revoke_actor
+from plumbing.actor_directory import ActorDirectoryFollower
 from plumbing.settings import Settings
+from starter.actors import add_actor, revoke_actor
 
 
 def settings_in(home: Path) -> Settings:
@@ -21,7 +21,7 @@ def settings_in(home: Path) -> Settings:
 def test_follows_the_file_from_absent_to_added_to_revoked(tmp_path: Path) -> None:
     settings = settings_in(tmp_path)
     follower = ActorDirectoryFollower(settings)
-    assert follower.current().actors == {}           # no file yet: an empty directory, every actor unknown
+    assert follower.current().actors == {}  # no file yet: an empty directory, every actor unknown
     add_actor(settings, Actor.parse("competent_authority:ca-1"))
     follower.refresh()
     assert set(follower.current().actors) == {"ca-1"}
@@ -39,7 +39,7 @@ def test_a_file_turned_bad_leaves_the_last_good_directory_in_force(tmp_path: Pat
     settings.actors_path.write_text("{not json")
     follower.refresh()
     assert set(follower.current().actors) == {"co-1"}
-    settings.actors_path.write_text(good.replace('"revision": 1', '"revision": 2') + "\n")   # mended: read again
+    settings.actors_path.write_text(good.replace('"revision": 1', '"revision": 2') + "\n")  # mended: read again
     follower.refresh()
     assert follower.current().revision == 2
 

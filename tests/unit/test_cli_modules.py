@@ -32,13 +32,24 @@ def cli_imports() -> dict[str, set[str]]:
 
 def test_the_cli_modules_have_no_import_cycle() -> None:
     graph = cli_imports()
-    assert {"app", "common", "case", "cases", "audit", "stats", "actors", "keys", "schedules", "policies",
-            "stack"} <= graph.keys()
+    assert {
+        "app",
+        "common",
+        "case",
+        "cases",
+        "audit",
+        "stats",
+        "actors",
+        "keys",
+        "schedules",
+        "policies",
+        "stack",
+    } <= graph.keys()
 
     def visit(module: str, path: tuple[str, ...]) -> None:
-        assert module not in path, f"import cycle: {' -> '.join(path + (module,))}"
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
         for imported in graph.get(module, set()):
-            visit(imported, path + (module,))
+            visit(imported, (*path, module))
 
     for module in graph:
         visit(module, ())
@@ -51,7 +62,7 @@ def test_imports_run_from_app_to_groups_to_the_shared_modules() -> None:
     for group in groups:
         assert graph[group] <= SHARED, f"{group} imports {graph[group] - SHARED}"
     assert graph["common"] == set() and graph["histories"] == {"common"}
-    assert graph["__init__"] == {"app"}   # only when main() runs
+    assert graph["__init__"] == {"app"}  # only when main() runs
 
 
 def test_an_unexpected_error_names_its_type_and_place_only(capsys: pytest.CaptureFixture[str]) -> None:

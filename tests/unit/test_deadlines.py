@@ -81,12 +81,19 @@ def test_a_manual_extension_moves_stage2_due_and_resets_its_reminders() -> None:
     record_reminder(stage2, reminder_times(stage2, state.policy)[0])
     at = DECIDED + timedelta(days=60)
     transitions.apply_extend_rr(
-        state, ExtendRRRequest(actor=AUTHORITY, reasons="  trauma  ", extend_by=timedelta(days=30)), at)
+        state, ExtendRRRequest(actor=AUTHORITY, reasons="  trauma  ", extend_by=timedelta(days=30)), at
+    )
     new_end = DECIDED + timedelta(days=120)
     assert state.rr is not None and state.rr.end == new_end
     ext = state.rr.extensions[0]
     assert (ext.previous_end, ext.new_end, ext.at, ext.automatic, ext.actor, ext.reasons) == (
-        DECIDED + timedelta(days=90), new_end, at, False, AUTHORITY, "trauma")
+        DECIDED + timedelta(days=90),
+        new_end,
+        at,
+        False,
+        AUTHORITY,
+        "trauma",
+    )
     assert (stage2.due_at, stage2.window_start, stage2.version, stage2.reminders_sent) == (new_end, at, 1, [])
     assert reminder_times(stage2, state.policy) == [at + timedelta(days=30), at + timedelta(days=54)]
     assert reminder_alert(state, stage2, at + timedelta(days=30)).key.endswith("/v1/reminder-1")
@@ -112,7 +119,12 @@ def test_stage2_overdue_extends_rr_automatically_records_the_breach_and_keeps_re
     assert state.rr is not None and state.rr.end == end + timedelta(days=30)
     [ext] = state.rr.extensions
     assert (ext.previous_end, ext.new_end, ext.automatic, ext.actor, ext.reasons) == (
-        end, end + timedelta(days=30), True, None, AUTO_EXTENSION_REASON)
+        end,
+        end + timedelta(days=30),
+        True,
+        None,
+        AUTO_EXTENSION_REASON,
+    )
     assert (ob.due_at, ob.window_start, ob.version) == (end + timedelta(days=30), end, 1)
     assert state.stage is Stage.PRESUMED_VICTIM and state.removal_suspended and ob.is_open
     assert state.breach_count == 1

@@ -62,8 +62,9 @@ def test_keys_new_then_rotate_from_the_command_line(tmp_path: Path) -> None:
     env["NRM_HOME"] = str(tmp_path)
 
     def nrm(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(Path(sys.executable).parent / "nrm"), *args], env=env, capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "nrm"), *args], env=env, capture_output=True, text=True, timeout=60
+        )
 
     assert nrm("keys", "new").returncode == 0
     first = KeyRing.load(tmp_path / "keys.json")

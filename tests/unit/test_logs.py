@@ -36,7 +36,8 @@ def log_lines() -> Iterator[io.StringIO]:
 def test_fields_off_the_allow_list_are_masked_in_project_and_library_records(log_lines: io.StringIO) -> None:
     structlog.get_logger("nrm.test").info("case opened", case="NRM-AAAA-BBBB", name=SENTINEL)
     logging.getLogger("temporalio.worker").warning(
-        "sdk record", extra={"person": SENTINEL, "temporal_workflow": {"workflow_id": "case-x", "input": SENTINEL}})
+        "sdk record", extra={"person": SENTINEL, "temporal_workflow": {"workflow_id": "case-x", "input": SENTINEL}}
+    )
     first, second = (json.loads(line) for line in log_lines.getvalue().splitlines())
     assert first["event"] == "case opened" and first["case"] == "NRM-AAAA-BBBB" and first["name"] == "[withheld]"
     assert "person" not in second and second["event"] == "sdk record"
@@ -47,8 +48,15 @@ def test_fields_off_the_allow_list_are_masked_in_project_and_library_records(log
 def test_exceptions_keep_project_messages_and_withhold_library_messages(log_lines: io.StringIO) -> None:
     log = structlog.get_logger("nrm.test")
     with pytest.raises(ValidationError) as caught:
-        Referral.model_validate({"first_responder_id": "fr-1", "detected_on": "2026-01-01", "cross_border": True,
-                                 "consent_to_referral": True, "person": {"name": SENTINEL, "shoe": SENTINEL}})
+        Referral.model_validate(
+            {
+                "first_responder_id": "fr-1",
+                "detected_on": "2026-01-01",
+                "cross_border": True,
+                "consent_to_referral": True,
+                "person": {"name": SENTINEL, "shoe": SENTINEL},
+            }
+        )
     assert SENTINEL in str(caught.value)  # what pydantic would have put in the log
     try:
         raise caught.value

@@ -37,8 +37,9 @@ def test_without_an_address_the_support_provider_hands_it_over() -> None:
 
 
 def test_a_childs_letter_goes_to_the_guardian_in_the_guardians_language_never_to_the_child() -> None:
-    state = decided(child=True, person={"email": "child@example.org"},
-                    guardian={"email": "parent@example.org", "language": "uk"})
+    state = decided(
+        child=True, person={"email": "child@example.org"}, guardian={"email": "parent@example.org", "language": "uk"}
+    )
     letter = decision_letter(state)
     assert letter.recipients == Recipients(addresses=["parent@example.org"])
     assert (letter.language, letter.to_guardian) == ("uk", True)
@@ -65,4 +66,6 @@ def test_an_undeliverable_message_is_recorded_and_escalated_once() -> None:
     assert (escalation.failed_key, escalation.key) == ("NRM-0000-0001/letter/1", "NRM-0000-0001/delivery-failure/1")
     assert record_delivery_failure(state, escalation.key, "delivery_failure", "refused (550)", now) is None
     assert [(f.what, f.escalated_to) for f in state.delivery_failures] == [
-        ("decision_letter", Role.COORDINATOR), ("delivery_failure", None)]
+        ("decision_letter", Role.COORDINATOR),
+        ("delivery_failure", None),
+    ]

@@ -79,34 +79,70 @@ def test_a_policy_is_also_found_by_path_and_hashed_by_content(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('due_adult = "P5D"', 'due_adult = "PT0S"',
-         "t.toml: stage1.due_adult: Value error, must be a positive duration"),
-        ('due_child = "PT48H"', 'due_child = "-PT1H"',
-         "t.toml: stage1.due_child: Value error, must be a positive duration"),
+        (
+            'due_adult = "P5D"',
+            'due_adult = "PT0S"',
+            "t.toml: stage1.due_adult: Value error, must be a positive duration",
+        ),
+        (
+            'due_child = "PT48H"',
+            'due_child = "-PT1H"',
+            "t.toml: stage1.due_child: Value error, must be a positive duration",
+        ),
         ('period = "P90D"', 'period = "PT0S"', "t.toml: rr.period: Value error, must be a positive duration"),
-        ('auto_extension_step = "P30D"', 'auto_extension_step = "-P1D"',
-         "t.toml: rr.auto_extension_step: Value error, must be a positive duration"),
-        ('due_child = "PT48H"', 'due_child = "P6D"',
-         "t.toml: stage1: Value error, due_child must not be longer than due_adult (children are identified faster)"),
-        ('period = "P90D"', 'period = "P5D"',
-         "t.toml: (top level): Value error, rr.period must be longer than stage1.due_adult"
-         " (Stage 2 cannot fall due before Stage 1)"),
-        ("[0.5, 0.9]", "[0.5, 1.0]",
-         "t.toml: reminders.at_fractions: Value error, each fraction must be strictly between 0 and 1"),
-        ("[0.5, 0.9]", "[0.0, 0.5]",
-         "t.toml: reminders.at_fractions: Value error, each fraction must be strictly between 0 and 1"),
-        ("[0.5, 0.9]", "[0.9, 0.5]",
-         "t.toml: reminders.at_fractions: Value error, fractions must be strictly increasing"),
-        ("[0.5, 0.9]", "[0.5, 0.5]",
-         "t.toml: reminders.at_fractions: Value error, fractions must be strictly increasing"),
+        (
+            'auto_extension_step = "P30D"',
+            'auto_extension_step = "-P1D"',
+            "t.toml: rr.auto_extension_step: Value error, must be a positive duration",
+        ),
+        (
+            'due_child = "PT48H"',
+            'due_child = "P6D"',
+            "t.toml: stage1: Value error, due_child must not be longer than due_adult (children are identified faster)",
+        ),
+        (
+            'period = "P90D"',
+            'period = "P5D"',
+            "t.toml: (top level): Value error, rr.period must be longer than stage1.due_adult"
+            " (Stage 2 cannot fall due before Stage 1)",
+        ),
+        (
+            "[0.5, 0.9]",
+            "[0.5, 1.0]",
+            "t.toml: reminders.at_fractions: Value error, each fraction must be strictly between 0 and 1",
+        ),
+        (
+            "[0.5, 0.9]",
+            "[0.0, 0.5]",
+            "t.toml: reminders.at_fractions: Value error, each fraction must be strictly between 0 and 1",
+        ),
+        (
+            "[0.5, 0.9]",
+            "[0.9, 0.5]",
+            "t.toml: reminders.at_fractions: Value error, fractions must be strictly increasing",
+        ),
+        (
+            "[0.5, 0.9]",
+            "[0.5, 0.5]",
+            "t.toml: reminders.at_fractions: Value error, fractions must be strictly increasing",
+        ),
         ("[rr]", "[rr]\nperiod_days = 90", "t.toml: rr.period_days: Extra inputs are not permitted"),
-        ('title = "a test policy"', 'titel = "typo"',
-         "t.toml: title: Field required; titel: Extra inputs are not permitted"),
-        ('to_role = "coordinator"', 'to_role = "mayor"',
-         "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator',"
-         " 'auditor', 'support_provider', 'child_protection' or 'guardian_advocate'"),
-        ('due_adult = "P5D"', 'due_adult = "five days"',
-         "t.toml: stage1.due_adult: Input should be a valid timedelta, invalid digit in duration"),
+        (
+            'title = "a test policy"',
+            'titel = "typo"',
+            "t.toml: title: Field required; titel: Extra inputs are not permitted",
+        ),
+        (
+            'to_role = "coordinator"',
+            'to_role = "mayor"',
+            "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator',"
+            " 'auditor', 'support_provider', 'child_protection' or 'guardian_advocate'",
+        ),
+        (
+            'due_adult = "P5D"',
+            'due_adult = "five days"',
+            "t.toml: stage1.due_adult: Input should be a valid timedelta, invalid digit in duration",
+        ),
     ],
 )
 def test_a_broken_field_is_named_in_the_error(old: str, new: str, message: str) -> None:

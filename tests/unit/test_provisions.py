@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from domain import transitions
-from domain.case import CaseState, ObligationKind as K
+from domain.case import CaseState
+from domain.case import ObligationKind as K
 from domain.errors import DomainError, PolicyError
 from domain.policy import parse_policy
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
@@ -22,10 +23,26 @@ from tests.unit.test_policy import VALID
 DECIDED = T0 + timedelta(days=1)
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
-ADULT_KINDS = {K.NRM_REFERRAL, K.RR_GRANTED, K.INDEPENDENT_ADVOCATE, K.NEEDS_RISKS_ASSESSMENT, K.SAFETY_SUPPORT_PLAN,
-               K.URGENT_HEALTHCARE, K.EMERGENCY_KIT, K.ACCOMMODATION, K.LEGAL_ADVICE}
-CHILD_KINDS = {K.CHILD_PROTECTION_REFERRAL, K.RR_GRANTED, K.URGENT_HEALTHCARE, K.PRACTICAL_NEEDS, K.ACCOMMODATION,
-               K.GUARDIAN_ADVOCATE, K.BEST_INTERESTS_ASSESSMENT}
+ADULT_KINDS = {
+    K.NRM_REFERRAL,
+    K.RR_GRANTED,
+    K.INDEPENDENT_ADVOCATE,
+    K.NEEDS_RISKS_ASSESSMENT,
+    K.SAFETY_SUPPORT_PLAN,
+    K.URGENT_HEALTHCARE,
+    K.EMERGENCY_KIT,
+    K.ACCOMMODATION,
+    K.LEGAL_ADVICE,
+}
+CHILD_KINDS = {
+    K.CHILD_PROTECTION_REFERRAL,
+    K.RR_GRANTED,
+    K.URGENT_HEALTHCARE,
+    K.PRACTICAL_NEEDS,
+    K.ACCOMMODATION,
+    K.GUARDIAN_ADVOCATE,
+    K.BEST_INTERESTS_ASSESSMENT,
+}
 
 
 def positive(child: bool = False, **overrides) -> CaseState:
@@ -83,7 +100,11 @@ def test_a_provision_on_time_late_and_not_needed() -> None:
     now = DECIDED + timedelta(hours=3)
     ob = record(state, provide(K.LEGAL_ADVICE, when=DECIDED + timedelta(hours=2)), now)
     assert (ob.fulfilled_at, ob.recorded_at, ob.fulfilled_by, ob.evidence) == (
-        DECIDED + timedelta(hours=2), now, SUPPORT, "done, file 12")
+        DECIDED + timedelta(hours=2),
+        now,
+        SUPPORT,
+        "done, file 12",
+    )
     assert deadline_state(ob, OSCE, now) is DeadlineState.MET
 
     late_at = DECIDED + timedelta(hours=50)
@@ -101,32 +122,53 @@ NOW = DECIDED + timedelta(hours=1)
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        (ProvideRequest(actor=SUPPORT, kind="pony", evidence="x"),
-         "unknown obligation kind 'pony' (open in case NRM-0000-0001: stage2_decision, nrm_referral, rr_granted, "
-         "independent_advocate, needs_risks_assessment, safety_support_plan, urgent_healthcare, emergency_kit, "
-         "accommodation, legal_advice)"),
-        (provide(K.LEGAL_GUARDIAN), "case NRM-0000-0001 has no open legal_guardian obligation (open: stage2_decision, "
-         "nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, safety_support_plan, "
-         "urgent_healthcare, emergency_kit, accommodation, legal_advice)"),
-        (provide(K.LEGAL_ADVICE, Actor(role=Role.COORDINATOR, id="co-1")),
-         "role coordinator may not record legal_advice: it is owed by support_provider"),
-        (provide(K.LEGAL_ADVICE, Actor(role=Role.AUDITOR, id="au-1")),
-         "role auditor may not record a provision; allowed: child_protection, competent_authority, coordinator, "
-         "first_responder, guardian_advocate, support_provider"),
-        (provide(K.LEGAL_ADVICE, when=NOW + timedelta(minutes=5)),
-         f"the time legal_advice was done, {(NOW + timedelta(minutes=5)).isoformat()}, is in the future"),
-        (provide(K.LEGAL_ADVICE, when=DECIDED - timedelta(minutes=1)),
-         f"the time legal_advice was done, {(DECIDED - timedelta(minutes=1)).isoformat()}, is before the obligation "
-         f"existed ({DECIDED.isoformat()})"),
-        (provide(K.LEGAL_ADVICE, evidence="", not_needed_reason="has a lawyer"),
-         "the policy does not allow recording legal_advice as not needed"),
-        (provide(K.ACCOMMODATION, not_needed_reason="has a flat"),
-         "give either an evidence note or a reason it is not needed, not both"),
-        (provide(K.LEGAL_ADVICE, evidence="  "),
-         "recording legal_advice needs an evidence note (what was done, reference)"),
+        (
+            ProvideRequest(actor=SUPPORT, kind="pony", evidence="x"),
+            "unknown obligation kind 'pony' (open in case NRM-0000-0001: stage2_decision, nrm_referral, rr_granted, "
+            "independent_advocate, needs_risks_assessment, safety_support_plan, urgent_healthcare, emergency_kit, "
+            "accommodation, legal_advice)",
+        ),
+        (
+            provide(K.LEGAL_GUARDIAN),
+            "case NRM-0000-0001 has no open legal_guardian obligation (open: stage2_decision, "
+            "nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, safety_support_plan, "
+            "urgent_healthcare, emergency_kit, accommodation, legal_advice)",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, Actor(role=Role.COORDINATOR, id="co-1")),
+            "role coordinator may not record legal_advice: it is owed by support_provider",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, Actor(role=Role.AUDITOR, id="au-1")),
+            "role auditor may not record a provision; allowed: child_protection, competent_authority, coordinator, "
+            "first_responder, guardian_advocate, support_provider",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, when=NOW + timedelta(minutes=5)),
+            f"the time legal_advice was done, {(NOW + timedelta(minutes=5)).isoformat()}, is in the future",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, when=DECIDED - timedelta(minutes=1)),
+            f"the time legal_advice was done, {(DECIDED - timedelta(minutes=1)).isoformat()}, is before the obligation "
+            f"existed ({DECIDED.isoformat()})",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, evidence="", not_needed_reason="has a lawyer"),
+            "the policy does not allow recording legal_advice as not needed",
+        ),
+        (
+            provide(K.ACCOMMODATION, not_needed_reason="has a flat"),
+            "give either an evidence note or a reason it is not needed, not both",
+        ),
+        (
+            provide(K.LEGAL_ADVICE, evidence="  "),
+            "recording legal_advice needs an evidence note (what was done, reference)",
+        ),
         (provide(K.STAGE2_DECISION), "stage2_decision is recorded by a decision: use `nrm case decide`"),
-        (provide(K.NEEDS_RISKS_ASSESSMENT),
-         "needs_risks_assessment is an assessment: record its result with `nrm case assess`"),
+        (
+            provide(K.NEEDS_RISKS_ASSESSMENT),
+            "needs_risks_assessment is an assessment: record its result with `nrm case assess`",
+        ),
     ],
 )
 def test_a_bad_provision_is_refused(request_: ProvideRequest, message: str) -> None:
@@ -155,9 +197,15 @@ def test_a_provision_already_recorded_is_not_open_any_more() -> None:
 
 
 def assess(kind: K, actor: Actor = SUPPORT, completed=DECIDED + timedelta(hours=20), next_review=None) -> AssessRequest:
-    return AssessRequest(actor=actor, kind=kind.value, result=AssessmentResult(
-        completed_at=completed, summary="needs: shelter, counselling; risk: medium",
-        next_review=next_review or completed + timedelta(days=90)))
+    return AssessRequest(
+        actor=actor,
+        kind=kind.value,
+        result=AssessmentResult(
+            completed_at=completed,
+            summary="needs: shelter, counselling; risk: medium",
+            next_review=next_review or completed + timedelta(days=90),
+        ),
+    )
 
 
 def test_an_assessment_result_owes_its_next_review() -> None:
@@ -167,15 +215,21 @@ def test_an_assessment_result_owes_its_next_review() -> None:
     transitions.check_assess(state, request, now)
     [sent] = transitions.apply_assess(state, request, now)
     review = state.obligations["needs_risks_assessment#2"]
-    assert (sent.obligation_id, review.requested_at) == (review.id, now)   # the review is requested at once
+    assert (sent.obligation_id, review.requested_at) == (review.id, now)  # the review is requested at once
     first = state.obligations["needs_risks_assessment"]
     assert (first.fulfilled_at, first.recorded_at, first.is_open) == (request.result.completed_at, now, False)
-    assert (review.id, review.kind, review.owner_role) == ("needs_risks_assessment#2", K.NEEDS_RISKS_ASSESSMENT,
-                                                           Role.SUPPORT_PROVIDER)
+    assert (review.id, review.kind, review.owner_role) == (
+        "needs_risks_assessment#2",
+        K.NEEDS_RISKS_ASSESSMENT,
+        Role.SUPPORT_PROVIDER,
+    )
     assert (review.window_start, review.due_at) == (now, request.result.next_review)
     [rec] = state.assessments
-    assert (rec.obligation_id, rec.next_obligation_id, rec.actor) == ("needs_risks_assessment",
-                                                                      "needs_risks_assessment#2", SUPPORT)
+    assert (rec.obligation_id, rec.next_obligation_id, rec.actor) == (
+        "needs_risks_assessment",
+        "needs_risks_assessment#2",
+        SUPPORT,
+    )
     again = assess(K.NEEDS_RISKS_ASSESSMENT, completed=now + timedelta(days=80))
     transitions.check_assess(state, again, now + timedelta(days=81))
     [sent] = transitions.apply_assess(state, again, now + timedelta(days=81))
@@ -185,17 +239,26 @@ def test_an_assessment_result_owes_its_next_review() -> None:
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        (assess(K.NEEDS_RISKS_ASSESSMENT, next_review=DECIDED + timedelta(hours=20, days=93)),
-         f"the date of next review, {(DECIDED + timedelta(hours=20, days=93)).isoformat()}, is later than the policy "
-         "allows: needs_risks_assessment is reviewed at most 92 days after the assessment"),
-        (assess(K.NEEDS_RISKS_ASSESSMENT, next_review=DECIDED + timedelta(hours=21)),
-         f"the date of next review, {(DECIDED + timedelta(hours=21)).isoformat()}, is not in the future"),
-        (assess(K.NEEDS_RISKS_ASSESSMENT, Actor(role=Role.CHILD_PROTECTION, id="cp-1")),
-         "role child_protection may not record needs_risks_assessment: it is owed by support_provider"),
+        (
+            assess(K.NEEDS_RISKS_ASSESSMENT, next_review=DECIDED + timedelta(hours=20, days=93)),
+            f"the date of next review, {(DECIDED + timedelta(hours=20, days=93)).isoformat()}, is later than the "
+            "policy allows: needs_risks_assessment is reviewed at most 92 days after the assessment",
+        ),
+        (
+            assess(K.NEEDS_RISKS_ASSESSMENT, next_review=DECIDED + timedelta(hours=21)),
+            f"the date of next review, {(DECIDED + timedelta(hours=21)).isoformat()}, is not in the future",
+        ),
+        (
+            assess(K.NEEDS_RISKS_ASSESSMENT, Actor(role=Role.CHILD_PROTECTION, id="cp-1")),
+            "role child_protection may not record needs_risks_assessment: it is owed by support_provider",
+        ),
         (assess(K.LEGAL_ADVICE), "legal_advice is not an assessment: record it with `nrm case provide`"),
-        (assess(K.BEST_INTERESTS_ASSESSMENT), "case NRM-0000-0001 has no open best_interests_assessment obligation "
-         "(open: stage2_decision, nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, "
-         "safety_support_plan, urgent_healthcare, emergency_kit, accommodation, legal_advice)"),
+        (
+            assess(K.BEST_INTERESTS_ASSESSMENT),
+            "case NRM-0000-0001 has no open best_interests_assessment obligation "
+            "(open: stage2_decision, nrm_referral, rr_granted, independent_advocate, needs_risks_assessment, "
+            "safety_support_plan, urgent_healthcare, emergency_kit, accommodation, legal_advice)",
+        ),
     ],
 )
 def test_a_bad_assessment_is_refused(request_: AssessRequest, message: str) -> None:
@@ -214,20 +277,32 @@ adult = [{ kind = "legal_advice", owner = "support_provider" }]
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (PROVISIONS.replace("legal_advice", "needs_risks_assessment"),
-         "t.toml: (top level): Value error, assessments: no max_review_interval for needs_risks_assessment "
-         "(listed as a provision)"),
-        (PROVISIONS.replace('owner = "support_provider"', 'owner = "support_provider", only_if = "unaccompanied"'),
-         "t.toml: provisions.adult: Value error, only_if applies to the child list only"),
-        (PROVISIONS.replace("legal_advice", "stage2_decision"),
-         "t.toml: provisions.adult.0.kind: Value error, stage2_decision is a decision, not a provision"),
-        (PROVISIONS.replace("support_provider", "auditor"),
-         "t.toml: provisions.adult.0.owner: Value error, an auditor never owes a provision"),
-        (PROVISIONS.replace("}]", "}, { kind = \"legal_advice\", owner = \"coordinator\" }]"),
-         "t.toml: provisions.adult: Value error, listed twice: legal_advice"),
-        ('[[assessments]]\nkind = "legal_advice"\nmax_review_interval = "P92D"\n',
-         "t.toml: assessments.0.kind: Value error, legal_advice is not an assessment; assessments are: "
-         "best_interests_assessment, needs_risks_assessment, safety_support_plan"),
+        (
+            PROVISIONS.replace("legal_advice", "needs_risks_assessment"),
+            "t.toml: (top level): Value error, assessments: no max_review_interval for needs_risks_assessment "
+            "(listed as a provision)",
+        ),
+        (
+            PROVISIONS.replace('owner = "support_provider"', 'owner = "support_provider", only_if = "unaccompanied"'),
+            "t.toml: provisions.adult: Value error, only_if applies to the child list only",
+        ),
+        (
+            PROVISIONS.replace("legal_advice", "stage2_decision"),
+            "t.toml: provisions.adult.0.kind: Value error, stage2_decision is a decision, not a provision",
+        ),
+        (
+            PROVISIONS.replace("support_provider", "auditor"),
+            "t.toml: provisions.adult.0.owner: Value error, an auditor never owes a provision",
+        ),
+        (
+            PROVISIONS.replace("}]", '}, { kind = "legal_advice", owner = "coordinator" }]'),
+            "t.toml: provisions.adult: Value error, listed twice: legal_advice",
+        ),
+        (
+            '[[assessments]]\nkind = "legal_advice"\nmax_review_interval = "P92D"\n',
+            "t.toml: assessments.0.kind: Value error, legal_advice is not an assessment; assessments are: "
+            "best_interests_assessment, needs_risks_assessment, safety_support_plan",
+        ),
     ],
 )
 def test_a_broken_provision_list_is_named_in_the_error(extra: str, message: str) -> None:

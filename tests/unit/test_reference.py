@@ -24,8 +24,9 @@ def test_check_reference_normalizes_case_and_spaces() -> None:
     assert check_reference("  nrm-7k3q-9zx2 ") == "NRM-7K3Q-9ZX2"
 
 
-@pytest.mark.parametrize("text", ["", "NRM-7K3Q", "NRM-7K3Q-9ZX", "NRM-7K3Q-9ZX2X", "XYZ-7K3Q-9ZX2", "NRM-7K3Q-9ZXI",
-                                  "case-NRM-7K3Q-9ZX2"])
+@pytest.mark.parametrize(
+    "text", ["", "NRM-7K3Q", "NRM-7K3Q-9ZX", "NRM-7K3Q-9ZX2X", "XYZ-7K3Q-9ZX2", "NRM-7K3Q-9ZXI", "case-NRM-7K3Q-9ZX2"]
+)
 def test_check_reference_refuses_anything_else(text: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
         check_reference(text)

@@ -51,7 +51,8 @@ def invalid(**overrides) -> str:
 
 def test_an_adult_needs_a_consent_answer() -> None:
     assert invalid(consent_to_referral=None) == (
-        "Value error, an adult's referral needs consent_to_referral (true or false)")
+        "Value error, an adult's referral needs consent_to_referral (true or false)"
+    )
 
 
 def test_a_birth_date_after_detection_is_refused() -> None:
@@ -71,6 +72,13 @@ def test_a_detection_date_in_the_future_is_refused() -> None:
 
 
 def test_personal_data_stays_in_its_own_model() -> None:
-    ref = Referral.model_validate({"first_responder_id": "fr-1", "detected_on": date(2026, 1, 1), "cross_border": False,
-                                   "consent_to_referral": True, "person": {"name": "A. Person"}})
+    ref = Referral.model_validate(
+        {
+            "first_responder_id": "fr-1",
+            "detected_on": date(2026, 1, 1),
+            "cross_border": False,
+            "consent_to_referral": True,
+            "person": {"name": "A. Person"},
+        }
+    )
     assert ref.person.name == "A. Person" and "name" not in Referral.model_fields

@@ -76,10 +76,15 @@ def test_actor_parses_role_and_id() -> None:
     ("text", "message"),
     [
         ("ca-17", "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'ca-17')"),
-        ("competent_authority:",
-         "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'competent_authority:')"),
-        ("judge:j-1", "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
-                     "support_provider, child_protection, guardian_advocate"),
+        (
+            "competent_authority:",
+            "actor must be given as ROLE:ID, e.g. competent_authority:ca-17 (got 'competent_authority:')",
+        ),
+        (
+            "judge:j-1",
+            "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
+            "support_provider, child_protection, guardian_advocate",
+        ),
         ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
     ],
 )

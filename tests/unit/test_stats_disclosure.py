@@ -21,29 +21,54 @@ FROM, TO = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
 MET, BREACHED, PENDING, NA = Status.MET, Status.BREACHED, Status.PENDING, Status.NOT_APPLICABLE
 
 
-def person(stage1: str, stage2: str = "not applicable", *, child: bool = False, sex: str = "female",
-           types: tuple[str, ...] = ("labour",), extensions: tuple[str, ...] = (), late: bool = False,
-           days: int = 10) -> stats.CaseRecord:
+def person(
+    stage1: str,
+    stage2: str = "not applicable",
+    *,
+    child: bool = False,
+    sex: str = "female",
+    types: tuple[str, ...] = ("labour",),
+    extensions: tuple[str, ...] = (),
+    late: bool = False,
+    days: int = 10,
+) -> stats.CaseRecord:
     """One anonymised person whose deadlines follow from the outcomes, as `compliance` would find them."""
     decided1, decided2 = stage1 != "pending", stage2 not in ("pending", "not applicable")
     return stats.CaseRecord(
-        sex=sex, age_group="child" if child else "adult", exploitation_types=list(types), border="internal",
-        referred_by="first_responder", identified_by="authority" if decided1 else "no Stage 1 decision yet",
-        stage1_outcome=stage1, stage2_outcome=stage2, rr_extensions=list(extensions),
+        sex=sex,
+        age_group="child" if child else "adult",
+        exploitation_types=list(types),
+        border="internal",
+        referred_by="first_responder",
+        identified_by="authority" if decided1 else "no Stage 1 decision yet",
+        stage1_outcome=stage1,
+        stage2_outcome=stage2,
+        rr_extensions=list(extensions),
         time_to_stage1=timedelta(days=days) if decided1 else None,
         time_to_stage2=timedelta(days=3 * days) if decided2 else None,
-        deadlines={"stage1_decision": (BREACHED if late else MET) if decided1 else PENDING,
-                   "stage2_decision": NA if stage1 != "positive" else MET if decided2 else PENDING,
-                   "rr_extended_not_lapsed": MET if "automatic" in extensions else NA})
+        deadlines={
+            "stage1_decision": (BREACHED if late else MET) if decided1 else PENDING,
+            "stage2_decision": NA if stage1 != "positive" else MET if decided2 else PENDING,
+            "rr_extended_not_lapsed": MET if "automatic" in extensions else NA,
+        },
+    )
 
 
 def random_person(rng: random.Random) -> stats.CaseRecord:
     stage1 = rng.choice(["positive", "positive", "negative", "pending"])
     stage2 = rng.choice(["positive", "negative", "pending"]) if stage1 == "positive" else "not applicable"
-    return person(stage1, stage2, child=rng.random() < 0.25, sex=rng.choice(["female", "female", "male", "other"]),
-                  types=tuple(rng.sample(["labour", "sexual", "criminal"], rng.randint(1, 2))),
-                  extensions=rng.choice([(), (), ("manual",), ("automatic", "automatic"), ("manual", "automatic")])
-                  if stage1 == "positive" else (), late=rng.random() < 0.3, days=rng.randint(1, 40))
+    return person(
+        stage1,
+        stage2,
+        child=rng.random() < 0.25,
+        sex=rng.choice(["female", "female", "male", "other"]),
+        types=tuple(rng.sample(["labour", "sexual", "criminal"], rng.randint(1, 2))),
+        extensions=rng.choice([(), (), ("manual",), ("automatic", "automatic"), ("manual", "automatic")])
+        if stage1 == "positive"
+        else (),
+        late=rng.random() < 0.3,
+        days=rng.randint(1, 40),
+    )
 
 
 def published(records: list[stats.CaseRecord], tmp: Path, min_cell: int) -> dict[tuple[str, ...], str]:
@@ -87,19 +112,25 @@ def counted(key: tuple[str, ...], r: stats.CaseRecord) -> bool:
 def derivable(cells: dict[tuple[str, ...], str], records: list[stats.CaseRecord], min_cell: int) -> list:
     """The suppressed cells whose person-indicator row lies in the span of the published cells' rows."""
     rows = {key: np.array([counted(key, r) for r in records], dtype=float) for key in cells}
-    for key, text in cells.items():   # what is published is true, and every small count is hidden
+    for key, text in cells.items():  # what is published is true, and every small count is hidden
         true = int(rows[key].sum())
         assert text == f"<{min_cell}" if 0 < true < min_cell else text in (str(true), f"<{min_cell}")
     shown = np.array([rows[k] for k, text in cells.items() if text != f"<{min_cell}"]).reshape(-1, len(records))
     rank = np.linalg.matrix_rank(shown)
-    return [key for key, text in cells.items() if text == f"<{min_cell}"
-            and np.linalg.matrix_rank(np.vstack([shown, rows[key]])) == rank]
+    return [
+        key
+        for key, text in cells.items()
+        if text == f"<{min_cell}" and np.linalg.matrix_rank(np.vstack([shown, rows[key]])) == rank
+    ]
 
 
 def scenario() -> list[stats.CaseRecord]:
     """12 adults: 5 negative at Stage 1; of the 7 positive, 5 decided positive at Stage 2 and 2 pending."""
-    return ([person("negative") for _ in range(5)] + [person("positive", "positive") for _ in range(5)]
-            + [person("positive", "pending") for _ in range(2)])
+    return (
+        [person("negative") for _ in range(5)]
+        + [person("positive", "positive") for _ in range(5)]
+        + [person("positive", "pending") for _ in range(2)]
+    )
 
 
 def test_the_issue_scenario_hides_stage2_pending_and_nothing_gives_it_away(tmp_path: Path) -> None:
@@ -108,9 +139,13 @@ def test_the_issue_scenario_hides_stage2_pending_and_nothing_gives_it_away(tmp_p
     assert cells[("deadline", "stage2_decision", "pending")] == "<5"
     assert derivable(cells, scenario(), 5) == []
     # the margins that gave it away before: at least one of each chain is hidden now
-    assert "<5" in (cells[("counts", "stage1_outcome", "positive")], cells[("counts", "stage2_outcome", "positive")],
-                    cells[("times", "stage2 (from stage1)", "all")], cells[("counts", "all", "persons")],
-                    cells[("counts", "stage1_outcome", "negative")])
+    assert "<5" in (
+        cells[("counts", "stage1_outcome", "positive")],
+        cells[("counts", "stage2_outcome", "positive")],
+        cells[("times", "stage2 (from stage1)", "all")],
+        cells[("counts", "all", "persons")],
+        cells[("counts", "stage1_outcome", "negative")],
+    )
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -157,8 +192,14 @@ def test_large_cells_are_published_unchanged(tmp_path: Path) -> None:
 
 def test_the_planner_frees_a_cell_that_a_restated_margin_gives_away() -> None:
     """Cells restating one set are one row: hiding one copy means hiding the other."""
-    members = {"total": range(12), "stage1 positive": range(7), "stage2 positive": range(5),
-               "stage2 pending": range(5, 7), "stage2 decision times": range(5), "negative": range(7, 12)}
+    members = {
+        "total": range(12),
+        "stage1 positive": range(7),
+        "stage2 positive": range(5),
+        "stage2 pending": range(5, 7),
+        "stage2 decision times": range(5),
+        "negative": range(7, 12),
+    }
     hidden = disclosure.plan(members, 5)
     assert {"stage2 pending"} < hidden
     assert ("stage2 positive" in hidden) == ("stage2 decision times" in hidden)

@@ -48,41 +48,84 @@ def test_every_language_labels_every_kind_role_right_and_outcome(lang: str) -> N
 
 
 def alerts() -> list[Alert]:
-    return [Alert(key=f"{REF}/{kind.value}/v0/{alert.value}", kind=alert, reference=REF, obligation_id=kind.value,
-                  obligation_kind=kind, recipients=[Role.COORDINATOR, Role.SUPPORT_PROVIDER], due_at=T0)
-            for kind, alert in itertools.product(ObligationKind, AlertKind)]
+    return [
+        Alert(
+            key=f"{REF}/{kind.value}/v0/{alert.value}",
+            kind=alert,
+            reference=REF,
+            obligation_id=kind.value,
+            obligation_kind=kind,
+            recipients=[Role.COORDINATOR, Role.SUPPORT_PROVIDER],
+            due_at=T0,
+        )
+        for kind, alert in itertools.product(ObligationKind, AlertKind)
+    ]
 
 
 def letters() -> list[DecisionLetter]:
     out = []
     for stage, outcome, to_guardian, by_hand in itertools.product((1, 2), Outcome, (False, True), (False, True)):
-        recipients = Recipients(roles=[Role.GUARDIAN_ADVOCATE if to_guardian else Role.SUPPORT_PROVIDER]) if by_hand \
+        recipients = (
+            Recipients(roles=[Role.GUARDIAN_ADVOCATE if to_guardian else Role.SUPPORT_PROVIDER])
+            if by_hand
             else Recipients(addresses=["someone@example.org"])
-        out.append(DecisionLetter(
-            key=f"{REF}/letter/1", reference=REF, recipients=recipients, language="en", to_guardian=to_guardian,
-            by_hand=by_hand, stage=stage, outcome=outcome, decided_at=T0, reasons="the reasons given",
-            rights=rights_after(outcome, stage), rr_end=T0 + timedelta(days=90) if stage == 1 else None))
+        )
+        out.append(
+            DecisionLetter(
+                key=f"{REF}/letter/1",
+                reference=REF,
+                recipients=recipients,
+                language="en",
+                to_guardian=to_guardian,
+                by_hand=by_hand,
+                stage=stage,
+                outcome=outcome,
+                decided_at=T0,
+                reasons="the reasons given",
+                rights=rights_after(outcome, stage),
+                rr_end=T0 + timedelta(days=90) if stage == 1 else None,
+            )
+        )
     return out
 
 
 def notices() -> list[Any]:
-    requests = [AssessmentNeeded(key=f"{REF}/{k.value}#{n}/v0/assessment-request", reference=REF,
-                                 recipients=Recipients(roles=[Role.CHILD_PROTECTION]), kind=k,
-                                 obligation_id=f"{k.value}#{n}", review=n, due_at=T0, is_child=child)
-                for k, n, child in itertools.product(sorted(ASSESSMENT_KINDS), (1, 2), (False, True))]
-    failure = DeliveryFailed(key=f"{REF}/delivery-failure/1", reference=REF,
-                             recipients=Recipients(roles=[Role.COORDINATOR]), failed_key=f"{REF}/letter/1",
-                             what="decision_letter", reason="SMTP server refused every recipient for good (550)")
-    rows = [DigestRow(reference=REF, kind="urgent_healthcare", due_at=T0, overdue=True, is_child=True),
-            DigestRow(reference=REF, kind="deadline", due_at=T0, overdue=False)]
-    digests = [Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48,
-                      rows=r) for r in (rows, [])]
+    requests = [
+        AssessmentNeeded(
+            key=f"{REF}/{k.value}#{n}/v0/assessment-request",
+            reference=REF,
+            recipients=Recipients(roles=[Role.CHILD_PROTECTION]),
+            kind=k,
+            obligation_id=f"{k.value}#{n}",
+            review=n,
+            due_at=T0,
+            is_child=child,
+        )
+        for k, n, child in itertools.product(sorted(ASSESSMENT_KINDS), (1, 2), (False, True))
+    ]
+    failure = DeliveryFailed(
+        key=f"{REF}/delivery-failure/1",
+        reference=REF,
+        recipients=Recipients(roles=[Role.COORDINATOR]),
+        failed_key=f"{REF}/letter/1",
+        what="decision_letter",
+        reason="SMTP server refused every recipient for good (550)",
+    )
+    rows = [
+        DigestRow(reference=REF, kind="urgent_healthcare", due_at=T0, overdue=True, is_child=True),
+        DigestRow(reference=REF, kind="deadline", due_at=T0, overdue=False),
+    ]
+    digests = [
+        Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
+        for r in (rows, [])
+    ]
     return [*letters(), *requests, failure, *digests]
 
 
 def cases() -> list[tuple[str, dict[str, Any]]]:
-    return [(a.kind.value, a.model_dump(mode="json")) for a in alerts()] + \
-           [(n.template, n.model_dump(mode="json")) for n in notices()]
+    return [(a.kind.value, a.model_dump(mode="json")) for a in alerts()] + [
+        (n.template, n.model_dump(mode="json")) for n in notices()
+    ]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
