@@ -35,12 +35,12 @@ def spoken(span: timedelta) -> str:
 
 
 def measured(span: timedelta) -> str:
-    """How late or early something was: 12.0 s, 40 min, 30.5 h, 4.2 days."""
+    """How late or early something was: 12.0 s, 1.5 min, 30.5 h, 4.2 days (never rounded to a whole other unit)."""
     seconds = span.total_seconds()
     if abs(seconds) < 60:
         return f"{seconds:.1f} s"
     if abs(seconds) < 3 * 3600:
-        return f"{seconds / 60:.0f} min"
+        return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h" if abs(seconds) < 3 * 86400 else f"{seconds / 86400:.1f} days"
 
 

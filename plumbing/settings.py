@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     temporal_address: str = Field("localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
     temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     task_queue: str = "nrm-cases"
+    act_retry_for: timedelta = timedelta(seconds=60)  # the client library retries an act this long while it cannot land
     deployment_name: str | None = None  # Worker Versioning (with build_id); off on the embedded server
     build_id: str | None = None
     home: Path = Path(".nrm")

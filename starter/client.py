@@ -6,6 +6,8 @@ it, and whose `exit_code` is the one `nrm` ends with.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import Stage
 from domain.errors import DomainError
@@ -49,6 +51,34 @@ from workflows.case import CaseWorkflow
 __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "UnknownCase", "Unreachable"]
 
 ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
+ACT_RETRY_FIRST, ACT_RETRY_LONGEST = 0.2, 5.0  # seconds: backoff while the case cannot take an act for a moment
+_TRANSIENT_STATUS = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.ABORTED,
+}
+_TRANSIENT_TEXT = (
+    "workflow task in failed state",
+    "unexpected workflow task failure",
+    "workflow is busy",
+    "continued as new",
+    "continued-as-new",
+)
+
+
+def _refused_at_the_door(error: BaseException | None) -> bool:
+    """The server turned the act away before the case saw it (its workflow task is failing)."""
+    return "workflow task in failed state" in str(getattr(error, "message", error) or "").lower()
+
+
+def _transient(error: BaseException | None) -> bool:
+    """A state of the server or the case that passes by itself: the case's workflow task being retried after a
+    worker crash, a case continuing as new, an overloaded or restarting server."""
+    if isinstance(error, RPCError) and error.status in _TRANSIENT_STATUS:
+        return True
+    text = str(getattr(error, "message", error) or "").lower()
+    return any(marker in text for marker in _TRANSIENT_TEXT)
 
 
 def invalid_input(exc: ValidationError, what: str) -> BadInput:
@@ -129,34 +159,57 @@ class NrmClient:
         repeat of an act already carried out changes nothing and answers `repeated=True`; the same id given to a
         different act is refused."""
         ref, handle = self._handle(reference)
-        if request_id is not None:
-            request = request.model_copy(update={"request_id": request_id})
+        # every act goes with a request id, the caller's or one of its own, so that a retry never acts twice
+        request = request.model_copy(update={"request_id": request_id or f"auto-{uuid.uuid4().hex}"})
         size = len(request.model_dump_json())
         if size > ACT_MAX_BYTES:
             raise Refused(
                 f"the act's arguments are {size:,} bytes; at most {ACT_MAX_BYTES:,} are sent (texts have "
                 'limits of their own, see README "Input limits"; keep long documents elsewhere)'
             )
-        try:
-            with self._server_errors(ref):
-                return await handle.execute_update(update, request, result_type=ActResult)
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
-                status = await self.status(ref)
-                return ActResult.model_validate(
-                    {**status.model_dump(include=set(ActResult.model_fields)), "repeated": True}
-                )
-            raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+        delay, waited = ACT_RETRY_FIRST, 0.0
+        maybe_carried_out = False  # an attempt failed after the case may have taken it (not refused at the door)
+        while True:
+            try:
+                with self._key_errors(ref):
+                    return await handle.execute_update(update, request, result_type=ActResult)
+            except WorkflowUpdateFailedError as exc:
+                cause = exc.cause
+                if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
+                    # the caller's repeat, unless an earlier attempt of this very call may have carried it out
+                    return await self._brief(ref, repeated=request_id is not None and not maybe_carried_out)
+                if not _transient(cause) or waited >= self.settings.act_retry_for.total_seconds():
+                    raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+                maybe_carried_out = maybe_carried_out or not _refused_at_the_door(cause)
+            except RPCError as exc:
+                if not _transient(exc) or waited >= self.settings.act_retry_for.total_seconds():
+                    raise from_server(exc, ref) from None
+                maybe_carried_out = maybe_carried_out or not _refused_at_the_door(exc)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, ACT_RETRY_LONGEST)
+
+    async def _brief(self, ref: str, *, repeated: bool) -> ActResult:
+        status = await self.status(ref)
+        return ActResult.model_validate(
+            {**status.model_dump(include=set(ActResult.model_fields)), "repeated": repeated}
+        )
 
     @staticmethod
     @contextmanager
     def _server_errors(ref: str | None = None) -> Iterator[None]:
         """What the server or the key ring refused, as one NrmError line (about the case, given one)."""
         try:
-            yield
+            with NrmClient._key_errors(ref):
+                yield
         except RPCError as exc:
             raise from_server(exc, ref) from None
+
+    @staticmethod
+    @contextmanager
+    def _key_errors(ref: str | None = None) -> Iterator[None]:
+        try:
+            yield
         except (UnknownKey, PrivateFileError) as exc:
             raise BadInput(f"case {ref}: {exc}" if ref else str(exc)) from None
 

@@ -123,7 +123,7 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
 
 async def start_codec_server(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Serve `app` in the running event loop (beside the worker in `nrm up`); call `cleanup()` to stop."""
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # one line per UI request would bury the `nrm up` terminal
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

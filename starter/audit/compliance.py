@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from domain.case import ObligationKind, Outcome
+from domain.times import measured, spoken
 from starter.audit.facts import Alert, CaseFacts, case_facts
 from starter.audit.history import AuditEvent
 
@@ -113,15 +114,6 @@ def _words(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def human_duration(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    if abs(seconds) < 60:
-        return f"{seconds:.1f} s"
-    if abs(seconds) < 3 * 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h" if abs(seconds) < 3 * 86400 else f"{seconds / 86400:.1f} days"
-
-
 def stage1_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     start = facts.referred_at
     if start is None:
@@ -129,7 +121,7 @@ def stage1_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     rules = facts.policy.stage1
     limit = rules.due_child if facts.is_child else rules.due_adult
     done = facts.stage1
-    why = f"referral; {human_duration(limit)} for {'a child' if facts.is_child else 'an adult'}"
+    why = f"referral; {spoken(limit)} for {'a child' if facts.is_child else 'an adult'}"
     return [
         single_window(
             ObligationKind.STAGE1_DECISION.value,
@@ -149,7 +141,7 @@ def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
         return None
     rr = facts.policy.rr
     end = stage1.at + rr.period
-    windows = [Window(stage1.at, end, f"R&R period of {human_duration(rr.period)} from the positive Stage 1 decision")]
+    windows = [Window(stage1.at, end, f"R&R period of {spoken(rr.period)} from the positive Stage 1 decision")]
     done = facts.stage2
     limit = done.at if done else as_of
     extensions = sorted(facts.extensions, key=lambda e: e.at)
@@ -193,7 +185,7 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
             single_window(
                 kind,
                 f"{_words(kind)} within the policy's limit after a positive Stage 1",
-                Window(stage1.at, stage1.at + within, f"positive Stage 1; {human_duration(within)} for {who}"),
+                Window(stage1.at, stage1.at + within, f"positive Stage 1; {spoken(within)} for {who}"),
                 done[0].done_at if done else None,
                 as_of,
             )
@@ -258,9 +250,9 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
         done = track.done_at
         delay = (done or as_of) - due
         state = (
-            f"done {human_duration(delay)} late"
+            f"done {measured(delay)} late"
             if done
-            else f"still open, {human_duration(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
+            else f"still open, {measured(delay)} overdue as of {as_of:%Y-%m-%d %H:%M:%S} UTC"
         )
         return Finding(
             rule=track.name,
@@ -280,7 +272,7 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
             status=Status.MET,
             due_at=due,
             done_at=track.done_at,
-            detail=f"{first.why}; done {human_duration(due - track.done_at)} before the due time{moved}",
+            detail=f"{first.why}; done {measured(due - track.done_at)} before the due time{moved}",
         )
     return Finding(
         rule=track.name,
@@ -352,7 +344,7 @@ def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what:
             status=Status.PENDING,
             detail=f"{sent} of {len(expected)} {what}(s) sent, {waiting} falling due now",
         )
-    latest = f"; the latest {human_duration(max(delays))} after its time" if delays else ""
+    latest = f"; the latest {measured(max(delays))} after its time" if delays else ""
     return Finding(
         rule=rule, deadline=title, status=Status.MET, detail=f"{sent} of {len(expected)} {what}(s) sent{latest}"
     )
@@ -421,7 +413,7 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
         rule=rule,
         deadline=title,
         status=Status.MET,
-        detail=f"extended automatically {len(stage2.lapses)} time(s) by {human_duration(step)}",
+        detail=f"extended automatically {len(stage2.lapses)} time(s) by {spoken(step)}",
     )
 
 

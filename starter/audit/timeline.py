@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
 from domain.roles import Act
+from domain.times import utc_seconds
 from starter.audit.history import (
     ActAccepted,
     ActCompleted,
@@ -81,14 +82,6 @@ _ACT_TITLES = {
 }
 
 
-def _t(value: datetime | str | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return f"{value:%Y-%m-%d %H:%M:%S}"
-
-
 def _words(kind: str) -> str:
     return kind.replace("_", " ")
 
@@ -100,7 +93,7 @@ def _opened(event: CaseOpened) -> Entry:
     referral, policy = request.referral, request.policy
     stage1 = policy.stage1.due_child if referral.is_child else policy.stage1.due_adult
     entry = (
-        "referred to the NRM; Stage 1 due " + _t(event.at + stage1)
+        "referred to the NRM; Stage 1 due " + utc_seconds(event.at + stage1)
         if referral.enters_nrm
         else "outside the NRM: the adult did not consent to referral (the case stays open for later entry)"
     )
@@ -123,14 +116,13 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
     if request.get("when"):
-        parts.append(f"done {_t(request['when'])}")
+        parts.append(f"done {utc_seconds(request['when'])}")
     if request.get("not_needed_reason"):
         parts.append("not needed")
     assessment = request.get("result") or {}
     if assessment:  # its summary may describe the person: only the times and the document's reference
-        parts.append(
-            f"completed {_t(assessment.get('completed_at'))}; next review by {_t(assessment.get('next_review'))}"
-        )
+        done_at, review = assessment.get("completed_at"), assessment.get("next_review")
+        parts.append(f"completed {utc_seconds(done_at)}; next review by {utc_seconds(review)}")
         if assessment.get("document"):
             parts.append(f"document {assessment['document']}")
     if request.get("informed_in"):
@@ -145,7 +137,7 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
             parts.append(f"stage now {result['stage']}")
         rr = result.get("rr") or {}
         if rr.get("end") and accepted.name in (Act.STAGE1_DECISION.value, Act.EXTEND_RR.value):
-            parts.append(f"R&R period {_t(rr.get('start'))} to {_t(rr['end'])}")
+            parts.append(f"R&R period {utc_seconds(rr.get('start'))} to {utc_seconds(rr['end'])}")
     return Entry(
         at=accepted.at,
         event=title,
@@ -164,23 +156,25 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
             return Entry(
                 at=event.at,
                 event="deadline moved after it passed",
-                summary=f"{name} now due {_t(event.fires_at)} (for Stage 2: the R&R period extended "
+                summary=f"{name} now due {utc_seconds(event.fires_at)} (for Stage 2: the R&R period extended "
                 "automatically, removal stays suspended)",
             )
         what = "deadline set" if purpose == "due" else "reminder set"
-        return Entry(at=event.at, event=what, summary=f"{name} {purpose} at {_t(event.fires_at)} (durable timer)")
+        return Entry(
+            at=event.at, event=what, summary=f"{name} {purpose} at {utc_seconds(event.fires_at)} (durable timer)"
+        )
     if event.what == "fired":
         if purpose == "due":
             return Entry(
                 at=event.at,
                 event="deadline passed",
-                summary=f"{name} was due {_t(event.fires_at)} and is still open: breach recorded",
+                summary=f"{name} was due {utc_seconds(event.fires_at)} and is still open: breach recorded",
             )
         return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(
         at=event.at,
         event="timer cancelled",
-        summary=f"{name} {purpose} at {_t(event.fires_at)}: the duty was done or its due time moved",
+        summary=f"{name} {purpose} at {utc_seconds(event.fires_at)}: the duty was done or its due time moved",
     )
 
 
@@ -208,7 +202,7 @@ def _notification(event: ActivityScheduled) -> Entry:
     if message.get("stage"):
         parts.append(f"Stage {message['stage']} {message.get('outcome', '')}".strip())
     if message.get("due_at"):
-        parts.append(f"due {_t(message['due_at'])}")
+        parts.append(f"due {utc_seconds(message['due_at'])}")
     if message.get("language"):
         parts.append(f"in {message['language']}")
     parts += [f"to {_recipients(message.get('recipients'))}", f"via {event.activity}"]
@@ -287,14 +281,14 @@ def _text(tl: Timeline) -> str:
     lines = [
         f"Timeline of case {tl.reference}",
         f"policy {tl.policy} (sha256 {tl.policy_sha256[:16]}...), jurisdiction {tl.jurisdiction}, "
-        f"{'child' if tl.child else 'adult'}, opened {_t(tl.opened_at)} UTC, {tl.runs} run(s)",
-        f"prepared {_t(tl.prepared_at)} UTC by {tl.prepared_by}",
+        f"{'child' if tl.child else 'adult'}, opened {utc_seconds(tl.opened_at)} UTC, {tl.runs} run(s)",
+        f"prepared {utc_seconds(tl.prepared_at)} UTC by {tl.prepared_by}",
         "",
     ]
     lines += [f"NOTE: {n}" for n in tl.notes] + [""]
     for e in tl.entries:
         who = f" [{e.actor}]" if e.actor else ""
-        lines.append(f"{_t(e.at)}  {e.event}{who}: {e.summary}".rstrip(": "))
+        lines.append(f"{utc_seconds(e.at)}  {e.event}{who}: {e.summary}".rstrip(": "))
         if e.reasons:
             lines.append(f"{'':21}reasons: {e.reasons}")
         if e.evidence:
@@ -318,7 +312,7 @@ def _csv(tl: Timeline) -> str:
 
 def _html(tl: Timeline) -> str:
     env = Environment(loader=PackageLoader("starter.audit", "templates"), autoescape=True)
-    env.filters["t"] = _t
+    env.filters["t"] = utc_seconds
     return env.get_template("timeline.html").render(tl=tl)
 
 

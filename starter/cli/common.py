@@ -30,7 +30,8 @@ from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
 from starter.errors import BadInput, NrmError, Unreachable, from_server
 
-out = Console(width=None if Console().is_terminal else 160)
+# to a pipe or a file, tables are as wide as their content: a script or a log gets every name whole
+out = Console(width=None if Console().is_terminal else 1000)
 err = Console(stderr=True, soft_wrap=True)
 
 AsOpt = Annotated[

@@ -56,7 +56,8 @@ def test_durations_are_spoken_of_as_deadlines_are(span: timedelta, words: str) -
     "span, words",
     [
         (timedelta(seconds=12), "12.0 s"),
-        (timedelta(minutes=40), "40 min"),
+        (timedelta(minutes=40), "40.0 min"),
+        (timedelta(seconds=90), "1.5 min"),
         (timedelta(hours=30.5), "30.5 h"),
         (timedelta(days=4.2), "4.2 days"),
         (-timedelta(hours=5), "-5.0 h"),
