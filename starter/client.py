@@ -160,6 +160,7 @@ class NrmClient:
         different act is refused."""
         ref, handle = self._handle(reference)
         # every act goes with a request id, the caller's or one of its own, so that a retry never acts twice
+        request_id = request_id or request.request_id
         request = request.model_copy(update={"request_id": request_id or f"auto-{uuid.uuid4().hex}"})
         size = len(request.model_dump_json())
         if size > ACT_MAX_BYTES:
