@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -25,6 +26,8 @@ from plumbing.settings import Settings
 from workflows.plugin import nrm_plugin
 
 log = structlog.get_logger(__name__)
+
+SHUTDOWN_GRACE = timedelta(seconds=10)
 
 
 def channel(settings: Settings, kind: str, webhook_url: str | None = None) -> Channel:
@@ -95,7 +98,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         ],
         run_context=actors.following,
     )
-    return Worker(client, task_queue=settings.task_queue, plugins=[plugin], deployment_config=deployment(settings))
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        plugins=[plugin],
+        deployment_config=deployment(settings),
+        graceful_shutdown_timeout=SHUTDOWN_GRACE,  # on SIGTERM, running deliveries get this long to finish
+    )
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
