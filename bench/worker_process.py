@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from temporalio.worker import Worker
@@ -75,8 +76,10 @@ def _clean_environment() -> dict[str, str]:
 class WorkerProcess:
     """Start a benchmark worker, wait until it polls, and on stop collect its peak RSS (and py-spy's profile)."""
 
-    def __init__(self, kind: str, settings: Settings, log: Path, profile: Path | None = None) -> None:
+    def __init__(self, kind: str, settings: Settings, log: Path, profile: Path | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         self.kind = kind
+        self.env = dict(env or {})   # NRM_* settings for the worker beyond the bench's own (e.g. an SMTP channel)
         self.settings = settings
         self.log_path = log
         self.profile = profile
@@ -87,7 +90,7 @@ class WorkerProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.worker_process", self.kind, "--address", self.settings.temporal_address,
             "--home", str(self.settings.home), "--task-queue", self.settings.task_queue,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=_clean_environment(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env={**_clean_environment(), **self.env},
         )
         self.pid = self.proc.pid
         assert self.proc.stdout is not None
@@ -102,6 +105,12 @@ class WorkerProcess:
                 stdout=self._log, stderr=self._log,
             )
         return self
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash: the worker finishes nothing and reports nothing (faults.kill_worker)."""
+        self.proc.kill()
+        await self.proc.wait()
+        self._log.close()
 
     async def __aexit__(self, *exc: object) -> None:
         if self._spy is not None:

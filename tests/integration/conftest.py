@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from starter.client import NrmClient
 from plumbing.settings import Settings
-from tests.integration.smtp_server import SmtpServer
+from faults.smtp_server import SmtpServer
 from worker import build_worker
 
 REFUSED = "refused@nrm.invalid"   # the guardian advocate's mailbox in these tests: the server refuses it for good

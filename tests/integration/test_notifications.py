@@ -18,7 +18,7 @@ from plumbing.settings import Settings
 from tests.conftest import FAST_POLICY, eventually
 from tests.integration.conftest import REFUSED, smtp_settings
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral, decision, history_events
-from tests.integration.smtp_server import SmtpServer
+from faults.smtp_server import SmtpServer
 from worker import build_worker
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")

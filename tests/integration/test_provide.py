@@ -25,7 +25,7 @@ from tests.integration.helpers import (
     history_events,
     settled,
 )
-from tests.integration.smtp_server import SmtpServer
+from faults.smtp_server import SmtpServer
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 NRM = str(Path(sys.executable).parent / "nrm")

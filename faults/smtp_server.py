@@ -1,6 +1,7 @@
-"""A real SMTP server on loopback (aiosmtpd, in its own thread) that the notification tests send to.
+"""A real SMTP server on loopback (aiosmtpd, in its own thread) that the notification tests and the fault
+scenarios (faults/) send to.
 
-It keeps every accepted message, counts RCPT attempts per address, refuses chosen addresses for good (550),
+It keeps every accepted message with the time it was accepted, counts RCPT attempts per address, refuses chosen addresses for good (550),
 can be stopped and started again on the same port (an outage), and can hold its answer to QUIT after accepting
 a chosen kind of message (a sender caught between the server's acceptance and the end of its session).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,6 +30,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.accepted_at: list[float] = []   # time.time() of each message's acceptance, beside `messages`
         self.rcpt_attempts: Counter[str] = Counter()
         self.refuse: set[str] = set()
         self.hold_quit_after_kind: str | None = None
@@ -47,6 +50,7 @@ class Recorder:
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(msg)
+            self.accepted_at.append(time.time())
         if self.hold_quit_after_kind and msg["X-NRM-Kind"] == self.hold_quit_after_kind:
             session.held = True
         return "250 Message accepted for delivery"
@@ -72,6 +76,11 @@ class Recorder:
     def for_case(self, reference: str) -> list[EmailMessage]:
         with self._lock:
             return [m for m in self.messages if m["X-NRM-Case"] == reference]
+
+    def arrivals(self) -> list[tuple[float, EmailMessage]]:
+        """Every message accepted so far with its time of acceptance, in order."""
+        with self._lock:
+            return list(zip(self.accepted_at, self.messages, strict=True))
 
     def with_key(self, key: str) -> list[EmailMessage]:
         with self._lock:
