@@ -37,7 +37,7 @@ async def scheduled_messages(client: Client, history: WorkflowHistory) -> list[S
         if attrs.activity_type.name not in MESSAGE_ACTIVITIES:
             continue
         [message] = await client.data_converter.decode(attrs.input.payloads, [dict])
-        found.append(Scheduled(key=message["key"], what=message.get("kind") or message["template"],
+        found.append(Scheduled(key=message["key"], what=message.get("template") or message["kind"],
                                obligation_id=message.get("obligation_id"),
                                scheduled_at=event.event_time.ToDatetime(tzinfo=UTC)))
     return found
