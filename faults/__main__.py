@@ -22,7 +22,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__.splitlines()[0])
     scenarios = parser.add_subparsers(dest="scenario", required=True)
     for name, (_, module) in SCENARIOS.items():
-        sub = scenarios.add_parser(name, help=module.__doc__.split(":", 1)[1].split(".")[0].strip(),
+        sub = scenarios.add_parser(name, help=module.__doc__.split(": ", 1)[1].split("\n")[0],
                                    description=module.__doc__)
         sub.add_argument("--out", type=Path, help="directory for the results file (default faults/results/)")
         sub.add_argument("--policy", default=module.POLICY, help="policy name or .toml path")
