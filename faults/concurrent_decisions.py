@@ -107,7 +107,8 @@ async def concurrent_decisions(args: argparse.Namespace, scratch: Path) -> Path:
             failed = failed_workflow_tasks(histories)
             bad = [r for r in rounds if r["decisions"] != 1 or r["wrongly_told"]]
             kept = await keep(where.client, [workflow_id(r["reference"]) for r in bad] + list(failed),
-                              results.histories_dir(args, "concurrent-decisions"))
+                              results.histories_dir(args, "concurrent-decisions"),
+                       where.settings.key_path)
     by_mode = {mode: {
         "rounds": sum(r["mode"] == mode for r in rounds),
         "not_exactly_one_decision": sum(r["mode"] == mode and r["decisions"] != 1 for r in rounds),

@@ -203,7 +203,8 @@ async def fuzz_acts(args: argparse.Namespace, scratch: Path) -> Path:
             unable = [ref for ref, outcome in valid.items() if outcome != "accepted"]
             unexpected = set(failed) | {workflow_id(r) for r in unable} | {
                 workflow_id(w["case"]) for w in tally["wrongly_accepted"] + tally["refusals_that_wrote"]}
-            kept = await keep(where.client, sorted(unexpected)[:args.keep], results.histories_dir(args, "fuzz-acts"))
+            kept = await keep(where.client, sorted(unexpected)[:args.keep], results.histories_dir(args, "fuzz-acts"),
+                       where.settings.key_path)
     figures = {
         "acts": len(planned), "cases": len(cases), "wall_seconds": round(wall, 1),
         "outcomes": dict(sorted(tally["outcomes"].items())),

@@ -3,6 +3,7 @@ history of every case that ended in an unexpected state, so that a rare failure 
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,10 +54,12 @@ def failed_workflow_tasks(histories: list[WorkflowHistory]) -> dict[str, int]:
     return {wid: n for wid, n in counts.items() if n}
 
 
-async def keep(client: Client, workflow_ids: list[str], directory: Path) -> str | None:
-    """Write the histories of `workflow_ids` as JSON under `directory`; the directory, or None if none."""
+async def keep(client: Client, workflow_ids: list[str], directory: Path, key_file: Path) -> str | None:
+    """Write the histories of `workflow_ids` as JSON under `directory`, with the run's throwaway payload key (the
+    scratch home that held it is deleted; the cases are synthetic); the directory, or None if none."""
     if not workflow_ids:
         return None
     for history in await fetch(client, sorted(set(workflow_ids))):
         write_history(history, directory, f"{history.workflow_id}.json")
+    shutil.copy2(key_file, directory / "keys.json")
     return str(directory)

@@ -122,7 +122,8 @@ async def kill_worker(args: argparse.Namespace, scratch: Path) -> Path:
             unexpected = {workflow_id(r) for r in lost_cases} | set(failed) | {
                 workflow_id(k.split("/")[0]) for k in [*mail["missing"], *(d["key"] for d in duplicates)]} | {
                 workflow_id(i.split("/")[0]) for i in acts_seen["lost"] + acts_seen["doubled"]}
-            kept = await keep(where.client, sorted(unexpected), results.histories_dir(args, "kill-worker"))
+            kept = await keep(where.client, sorted(unexpected), results.histories_dir(args, "kill-worker"),
+                       where.settings.key_path)
     finally:
         smtp.stop()
     figures = {

@@ -79,7 +79,8 @@ async def restart_server(args: argparse.Namespace, scratch: Path) -> Path:
             unexpected = {n.split(":")[0] for g in ("due_during_outage", "due_outside_outage")
                           for n in figures[g]["never_fired"]} | set(failed_workflow_tasks(histories))
             figures["kept_histories"] = await keep(where.client, sorted(unexpected),
-                                                   results.histories_dir(args, "restart-server"))
+                                                   results.histories_dir(args, "restart-server"),
+                       where.settings.key_path)
     figures["cases"] = len(cases)
     rows = [("cases", len(cases)), ("outage (s)", figures["outage_seconds"]),
             ("timers due during the outage", len(during)),

@@ -80,7 +80,8 @@ async def smtp_outage(args: argparse.Namespace, scratch: Path) -> Path:
             failed = failed_workflow_tasks(histories)
             unexpected = {workflow_id(k.split("/")[0]) for k in [*mail["missing"], *mail["duplicated"]]} | {
                 workflow_id(s["case"]) for s in short} | set(failed)
-            kept = await keep(where.client, sorted(unexpected), results.histories_dir(args, "smtp-outage"))
+            kept = await keep(where.client, sorted(unexpected), results.histories_dir(args, "smtp-outage"),
+                       where.settings.key_path)
     finally:
         smtp.stop()
     by_what: dict[str, list[float]] = {}
