@@ -47,6 +47,7 @@ POLICY = "osce-model"    # no timer falls due during the run: a history grows on
 MODELS: dict[str, type[BaseModel]] = {
     "record_consent": ConsentRequest, "stage1_decision": DecisionRequest, "stage2_decision": DecisionRequest,
     "extend_rr": ExtendRRRequest, "provide": ProvideRequest, "record_assessment": AssessRequest}
+ACT_TIMEOUT = 15.0   # seconds; an act unanswered this long means the case is stuck (e.g. a failing workflow task)
 _header: contextvars.ContextVar[Payload | None] = contextvars.ContextVar("fuzz_header", default=None)
 
 
@@ -100,11 +101,11 @@ async def _send(nrm: NrmClient, raw: Client, attempt: Attempt, ref: str) -> tupl
             method = {"record_consent": nrm.record_consent, "stage1_decision": nrm.decide_stage1,
                       "stage2_decision": nrm.decide_stage2, "extend_rr": nrm.extend_rr, "provide": nrm.provide,
                       "record_assessment": nrm.assess}[attempt.act]
-            result = await asyncio.wait_for(method(ref, request), 60)  # type: ignore[operator]
+            result = await asyncio.wait_for(method(ref, request), ACT_TIMEOUT)  # type: ignore[operator]
             return "accepted", result.model_dump(mode="json")
         _header.set(_assertion(nrm.settings, attempt, workflow_id(ref), datetime.now(UTC)))
         answer = await asyncio.wait_for(raw.get_workflow_handle(workflow_id(ref)).execute_update(
-            attempt.act, attempt.payload, result_type=dict), 60)
+            attempt.act, attempt.payload, result_type=dict), ACT_TIMEOUT)
         return "accepted", answer
     except (Refused, WorkflowUpdateFailedError):
         return "refused", None
@@ -130,10 +131,13 @@ async def _quiet(client: Client, ref: str, timeout: float = 10.0) -> None:
 
 async def _lane(nrm: NrmClient, raw: Client, case: Case, attempts: list, delegated: bool, tally: dict) -> None:
     length = await _length(raw, case.reference)
-    for draw in attempts:
+    for n, draw in enumerate(attempts):
         attempt = materialize(draw, case, delegated, datetime.now(UTC))
         outcome, brief = await _send(nrm, raw, attempt, case.reference)
         tally["outcomes"][f"{attempt.path}: {outcome}"] += 1
+        if outcome == "error: TimeoutError":
+            tally["stuck"].append({"case": case.reference, "after_act": attempt.act, "acts_not_sent": len(attempts) - n - 1})
+            return
         if outcome == "accepted" and brief is not None:
             case.stage = brief["stage"]
             case.open = [(d["kind"], d["owner_role"]) for d in brief["open_deadlines"]]
@@ -192,7 +196,7 @@ async def fuzz_acts(args: argparse.Namespace, scratch: Path) -> Path:
                                           bench_actor(Role.FIRST_RESPONDER), policy=args.policy)
                 cases.append(Case(ref, "stage1_pending" if i % 5 != 4 else "outside_nrm"))
             tally: dict[str, Any] = {"outcomes": Counter(), "wrongly_accepted": [], "wrong_by_reason": Counter(),
-                                     "refusals_that_wrote": []}
+                                     "refusals_that_wrote": [], "stuck": []}
             began = monotonic()
             await asyncio.gather(*(_lane(nrm, raw, c, planned[i::len(cases)], delegated, tally)
                                    for i, c in enumerate(cases)))
@@ -214,6 +218,7 @@ async def fuzz_acts(args: argparse.Namespace, scratch: Path) -> Path:
                                        "events": sum(r["events"] for r in tally["refusals_that_wrote"]),
                                        "examples": tally["refusals_that_wrote"][:50]},
         "failed_workflow_tasks": {"cases": len(failed), "events": sum(failed.values())},
+        "stuck_cases": tally["stuck"],
         "valid_act_afterwards": dict(Counter(valid.values())), "unable_afterwards": unable,
         "kept_histories": kept,
     }
@@ -222,7 +227,8 @@ async def fuzz_acts(args: argparse.Namespace, scratch: Path) -> Path:
             ("wrongly accepted", len(tally["wrongly_accepted"])),
             *[(f"  {why}", n) for why, n in tally["wrong_by_reason"].most_common()],
             ("refusals that wrote events", len(tally["refusals_that_wrote"])),
-            ("failed workflow tasks", sum(failed.values())), ("cases unable to act afterwards", len(unable))]
+            ("failed workflow tasks", sum(failed.values())), ("cases stuck (an act unanswered)", len(tally["stuck"])),
+            ("cases unable to act afterwards", len(unable))]
     parameters = {"acts": args.acts, "cases": args.cases, "seed": args.seed, "policy": Path(args.policy).name}
     return results.write("fuzz-acts", machine, parameters, figures, rows, args)
 
