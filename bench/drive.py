@@ -79,17 +79,26 @@ async def decide_stage1(nrm: NrmClient, ref: str, timings: Timings) -> ActResult
     return await timings.timed(nrm.decide_stage1(ref, POSITIVE), timings.update, timings.first_update)
 
 
-def _fulfil(nrm: NrmClient, ref: str, owed: OpenDeadline, rules: Policy, as_of: datetime) -> Awaitable[ActResult]:
-    """The act that fulfils one provision or assessment, by its owner; an assessment sets its next review as far
-    off as the policy allows, counted from `as_of` (when the obligation was created)."""
+def fulfil(
+    nrm: NrmClient,
+    ref: str,
+    owed: OpenDeadline,
+    rules: Policy,
+    as_of: datetime,
+    request_id: str | None = None,
+    note: str = "bench: done",
+) -> Awaitable[ActResult]:
+    """The act that fulfils one provision or assessment, by its owner, with `note` as its evidence or summary; an
+    assessment sets its next review as far off as the policy allows, counted from `as_of` (when the obligation
+    was created)."""
     actor = bench_actor(Role(owed.owner_role))
     kind = ObligationKind(owed.kind)
     if not kind.is_assessment:
-        return nrm.provide(ref, ProvideRequest(actor=actor, kind=owed.kind, evidence="bench: done"))
+        return nrm.provide(ref, ProvideRequest(actor=actor, kind=owed.kind, evidence=note), request_id)
     longest = rules.max_review_interval(kind)
     assert longest is not None, f"the policy sets no review interval for {kind.value}"
-    result = AssessmentResult(completed_at=as_of, summary="bench: assessed", next_review=as_of + longest)
-    return nrm.assess(ref, AssessRequest(actor=actor, kind=owed.kind, result=result))
+    result = AssessmentResult(completed_at=as_of, summary=note, next_review=as_of + longest)
+    return nrm.assess(ref, AssessRequest(actor=actor, kind=owed.kind, result=result), request_id)
 
 
 async def complete_case(
@@ -100,7 +109,7 @@ async def complete_case(
     statuses = []
     for owed in presumed.open_deadlines:
         if not ObligationKind(owed.kind).is_decision:
-            statuses.append(await timings.timed(_fulfil(nrm, ref, owed, rules, presumed.as_of), timings.update))
+            statuses.append(await timings.timed(fulfil(nrm, ref, owed, rules, presumed.as_of), timings.update))
     return [*statuses, await timings.timed(nrm.decide_stage2(ref, POSITIVE), timings.update)]
 
 

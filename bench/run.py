@@ -61,7 +61,7 @@ def where(args: argparse.Namespace) -> str:
 def main(bench: Callable[[argparse.Namespace, Path], Awaitable[Path]], args: argparse.Namespace) -> None:
     """Run one benchmark in a scratch directory (server database, keys, outbox, logs) and leave via os._exit."""
     sys.dont_write_bytecode = False  # as deployed (see bench.worker_process); replay runs workflows in this process
-    if args.profile:
+    if getattr(args, "profile", None):
         args.profile.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="nrm-bench-") as scratch:

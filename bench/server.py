@@ -34,9 +34,22 @@ class Site:
     client: Client
     db: Path | None  # the server's SQLite file, when the benchmark started the server
     server: psutil.Process | None  # and its process
+    env: WorkflowEnvironment | None = None
 
     def db_bytes(self) -> int | None:
         return self.db.stat().st_size if self.db else None
+
+    async def stop_server(self) -> None:
+        """Stop the server this site started (faults.restart_server); its SQLite file stays."""
+        assert self.env is not None and self.db is not None, "only a server the site started can be stopped"
+        await self.env.shutdown()
+
+    async def start_server(self) -> None:
+        """Start the server again on the same SQLite file and port: clients and workers reconnect by themselves."""
+        assert self.db is not None
+        port = int(self.settings.temporal_address.rpartition(":")[2])
+        self.env = await _dev_server(self.db, self.settings, port)
+        self.server = _process_using(self.db)
 
 
 def _process_using(db: Path) -> psutil.Process:
@@ -63,15 +76,27 @@ async def site(workdir: Path, name: str, address: str | None = None) -> AsyncIte
         yield Site(settings, await wait_for_server(settings, timedelta(seconds=10)), None, None)
         return
     db = home / "temporal.db"
-    env = await WorkflowEnvironment.start_local(
+    env = await _dev_server(db, bench_settings("", home, task_queue))
+    the_site = Site(
+        bench_settings(env.client.service_client.config.target_host, home, task_queue),
+        env.client,
+        db,
+        _process_using(db),
+        env,
+    )
+    try:
+        yield the_site
+    finally:
+        assert the_site.env is not None
+        await the_site.env.shutdown()
+
+
+async def _dev_server(db: Path, settings: Settings, port: int | None = None) -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_database_filename=str(db),
         search_attributes=sa.ALL,
-        data_converter=data_converter(bench_settings("", home, task_queue)),
+        data_converter=data_converter(settings),
         dev_server_log_level="error",
+        port=port,
     )
-    try:
-        settings = bench_settings(env.client.service_client.config.target_host, home, task_queue)
-        yield Site(settings, env.client, db, _process_using(db))
-    finally:
-        await env.shutdown()

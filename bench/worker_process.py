@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from temporalio.worker import Worker
@@ -86,8 +87,16 @@ def _clean_environment() -> dict[str, str]:
 class WorkerProcess:
     """Start a benchmark worker, wait until it polls, and on stop collect its peak RSS (and py-spy's profile)."""
 
-    def __init__(self, kind: str, settings: Settings, log: Path, profile: Path | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        settings: Settings,
+        log: Path,
+        profile: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.kind = kind
+        self.env = dict(env or {})  # NRM_* settings for the worker beyond the bench's own (e.g. an SMTP channel)
         self.settings = settings
         self.log_path = log
         self.profile = profile
@@ -109,7 +118,7 @@ class WorkerProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env=_clean_environment(),
+            env={**_clean_environment(), **self.env},
         )
         self.pid = self.proc.pid
         assert self.proc.stdout is not None
@@ -134,6 +143,12 @@ class WorkerProcess:
                 stderr=self._log,
             )
         return self
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash: the worker finishes nothing and reports nothing (faults.kill_worker)."""
+        self.proc.kill()
+        await self.proc.wait()
+        self._log.close()
 
     async def __aexit__(self, *exc: object) -> None:
         if self._spy is not None:

@@ -8,9 +8,9 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from faults.smtp_server import SmtpServer
 from plumbing.settings import Settings
 from starter.client import NrmClient
-from tests.integration.smtp_server import SmtpServer
 from worker import build_worker
 
 REFUSED = "refused@nrm.invalid"  # the guardian advocate's mailbox in these tests: the server refuses it for good

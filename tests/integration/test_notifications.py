@@ -13,12 +13,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
 from domain.roles import Actor, Role
 from domain.status import CaseStatus, DeadlineState
+from faults.smtp_server import SmtpServer
 from plumbing.settings import Settings
 from starter.client import NrmClient
 from tests.conftest import FAST_POLICY, eventually
 from tests.integration.conftest import REFUSED, smtp_settings
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral, decision, history_events
-from tests.integration.smtp_server import SmtpServer
 from worker import build_worker
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
 from domain.roles import Actor, Role
+from faults.smtp_server import SmtpServer
 from starter.client import NrmClient, Refused
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
 from tests.conftest import FAST_POLICY, eventually
@@ -25,7 +26,6 @@ from tests.integration.helpers import (
     history_events,
     settled,
 )
-from tests.integration.smtp_server import SmtpServer
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 NRM = str(Path(sys.executable).parent / "nrm")

@@ -1,8 +1,9 @@
-"""A real SMTP server on loopback (aiosmtpd, in its own thread) that the notification tests send to.
+"""A real SMTP server on loopback (aiosmtpd, in its own thread) that the notification tests and the fault
+scenarios (faults/) send to.
 
-It keeps every accepted message, counts RCPT attempts per address, refuses chosen addresses for good (550),
-can be stopped and started again on the same port (an outage), counts the QUIT commands it gets, and can hold its
-answer to DATA for a chosen kind of message after storing it (as real servers do: a slow receiver).
+It keeps every accepted message with the time it was accepted, counts RCPT attempts per address, refuses chosen
+addresses for good (550), can be stopped and started again on the same port (an outage), counts the QUIT commands
+it gets, and can hold its answer to DATA for a chosen kind of message after storing it (a slow receiver).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,6 +30,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.accepted_at: list[float] = []  # time.time() of each message's acceptance, beside `messages`
         self.rcpt_attempts: Counter[str] = Counter()
         self.refuse: set[str] = set()
         self.hold_data_kind: str | None = None
@@ -48,6 +51,7 @@ class Recorder:
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(msg)
+            self.accepted_at.append(time.time())
         if self.hold_data_kind and msg["X-NRM-Kind"] == self.hold_data_kind:
             self.holding.set()
             for _ in range(600):
@@ -73,6 +77,11 @@ class Recorder:
     def for_case(self, reference: str) -> list[EmailMessage]:
         with self._lock:
             return [m for m in self.messages if m["X-NRM-Case"] == reference]
+
+    def arrivals(self) -> list[tuple[float, EmailMessage]]:
+        """Every message accepted so far with its time of acceptance, in order."""
+        with self._lock:
+            return list(zip(self.accepted_at, self.messages, strict=True))
 
     def with_key(self, key: str) -> list[EmailMessage]:
         with self._lock:
