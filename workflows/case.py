@@ -173,10 +173,10 @@ class CaseWorkflow:
         await asyncio.gather(self._remind(ob, stale), self._expire(ob, stale))
 
     async def _remind(self, ob: Obligation, stale: Callable[[], bool]) -> None:
+        """Each reminder the policy owes is sent once its time has come, late if the task that notices runs late
+        (after the deadline, beside the escalation): the audit owes every one of them too."""
         for at in pending_reminders(ob, self.state.policy):
             if not await self._arrived(at, stale, f"{ob.id} reminder"):
-                return
-            if workflow.now() >= ob.due_at:
                 return
             alert = reminder_alert(self.state, ob, at)
             record_reminder(ob, at)
