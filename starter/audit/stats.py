@@ -132,6 +132,8 @@ def population(rule: str) -> str:
     """Whom a deadline row counts: rows differ, so their totals differ and must not be read as the same persons."""
     if rule == "provisions":
         return "persons whose case owed no provision (all not applicable)"
+    if rule == "final_negative_support":
+        return "persons whose negative decision was not final (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")
