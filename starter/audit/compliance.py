@@ -4,7 +4,8 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews); adding a
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
+reconsideration and appeal windows, the review panel's decision and the support a final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by its timers) but no rule
 covers yet is still checked, against the due times the case itself scheduled, and says so.
 """

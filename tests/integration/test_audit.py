@@ -17,8 +17,19 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
+from domain.case import JudgmentOutcome, ReviewOutcome
 from domain.policy import load_policy
-from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, ExtendRRRequest, ProvideRequest
+from domain.requests import (
+    AppealRequest,
+    AssessmentResult,
+    AssessRequest,
+    ConsentRequest,
+    ExtendRRRequest,
+    JudgmentRequest,
+    ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
+)
 from domain.roles import Act, Actor, Role
 from plumbing.connection import data_converter
 from plumbing.settings import Settings
@@ -77,6 +88,19 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.PROVIDE.value: lambda: nrm.provide(ref, ProvideRequest(actor=AUDITOR, kind="nrm_referral", evidence="e")),
         Act.RECORD_ASSESSMENT.value: lambda: nrm.assess(
             ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)
+        ),
+        Act.REQUEST_RECONSIDERATION.value: lambda: nrm.request_reconsideration(
+            ref, ReconsiderationRequest(actor=AUDITOR, reasons="r")
+        ),
+        Act.RECORD_REVIEW.value: lambda: nrm.record_review(
+            ref, ReviewRequest(actor=AUDITOR, outcome=ReviewOutcome.UPHELD, reasons="r")
+        ),
+        Act.LODGE_APPEAL.value: lambda: nrm.lodge_appeal(ref, AppealRequest(actor=AUDITOR, reasons="r")),
+        Act.RECORD_JUDGMENT.value: lambda: nrm.record_judgment(
+            ref,
+            JudgmentRequest(
+                actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
+            ),
         ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (

@@ -170,3 +170,12 @@ def test_the_challenge_deadlines_of_a_negative_decision(histories) -> None:
     assert lapsed["reconsideration_request.escalation"].status is Status.MET
     for rule in ("vulnerability_assessment", "onward_referral"):
         assert lapsed[rule].status is Status.MET, rule
+
+
+def test_statistics_count_reconsiderations_and_appeals_by_outcome(histories) -> None:
+    def outcomes(name: str) -> tuple[list[str], list[str]]:
+        r = stats.record(case_facts(histories[name]), max(e.at for e in histories[name]))
+        return r.reconsideration_outcomes, r.appeal_outcomes
+
+    assert outcomes("stage2-upheld-appeal-allowed") == (["upheld"], ["allowed"])
+    assert outcomes("window-lapsed-final-negative") == (["not requested"], ["not lodged"])
