@@ -5,7 +5,8 @@ snapshot in the history sets it, moved only by a recorded extension), when it wa
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
 period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
-reconsideration and appeal windows, the review panel's decision and the support a final negative owes; adding a
+reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
+final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by its timers) but no rule
 covers yet is still checked, against the due times the case itself scheduled, and says so.
 """
@@ -332,6 +333,41 @@ def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     return tracks
 
 
+def remitted_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A stage the court remitted is decided again: Stage 1 within the policy's Stage 1 time, Stage 2 within
+    `stage2_redecision_due`, counted from the judgment's recording."""
+    negatives = _negative_decisions(facts)
+    tracks = []
+    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
+        if JudgmentRequest.model_validate(a.request).outcome is not JudgmentOutcome.REMITTED:
+            continue
+        stage = next((st for at, st in reversed(negatives) if at <= a.at), 1)
+        if stage == 1:
+            kind, act, within = ObligationKind.STAGE1_DECISION, ActName.STAGE1_DECISION, _stage1_limit(facts)
+        else:
+            kind, act, within = ObligationKind.STAGE2_DECISION, ActName.STAGE2_DECISION, _redecision(facts)
+        tracks.append(
+            single_window(
+                kind.value,
+                f"Stage {stage} decided again within the policy's limit after the court remitted it",
+                Window(a.at, a.at + within, f"remitted by the court; {spoken(within)}"),
+                _first_after(facts, act, a.at),
+                as_of,
+                name=f"{kind.value}.remitted",
+            )
+        )
+    return tracks
+
+
+def _stage1_limit(facts: CaseFacts) -> timedelta:
+    rules = facts.policy.stage1
+    return rules.due_child if facts.is_child else rules.due_adult
+
+
+def _redecision(facts: CaseFacts) -> timedelta:
+    return facts.policy.appeals.stage2_redecision_due
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
@@ -348,6 +384,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),
     DeadlineRule("final_negative_support", final_support_tracks),
+    DeadlineRule("remitted_decision", remitted_tracks),
 )
 
 

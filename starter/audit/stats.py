@@ -155,6 +155,8 @@ def population(rule: str) -> str:
         return "persons whose case owed no provision (all not applicable)"
     if rule == "final_negative_support":
         return "persons whose negative decision was not final (all not applicable)"
+    if rule == "remitted_decision":
+        return "persons whose case no court remitted (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")

@@ -192,6 +192,28 @@ async def stage2_upheld_appeal_allowed(nrm: NrmClient) -> str:
     return ref
 
 
+async def stage1_appeal_remitted(nrm: NrmClient) -> str:
+    """Negative Stage 1 upheld; the court remits it: Stage 1 is decided again (positive) within its new deadline."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision("negative"))
+    await nrm.request_reconsideration(ref, ReconsiderationRequest(actor=SUPPORT, reasons="indicators overlooked"))
+    await nrm.record_review(ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.UPHELD, reasons="no new facts"))
+    await nrm.lodge_appeal(ref, AppealRequest(actor=LAWYER, reasons="error of law"))
+    await nrm.record_judgment(
+        ref,
+        JudgmentRequest(
+            actor=COORDINATOR,
+            outcome=JudgmentOutcome.REMITTED,
+            court="Tribunalul X",
+            judgment_ref="J-2/2026",
+            decided_on=date.today(),
+        ),
+    )
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
 async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     """Negative Stage 1, the reconsideration window lapses (reminders, escalation): final negative, whose
     vulnerability assessment and onward referral are recorded."""
@@ -214,6 +236,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "stage1-reconsidered-overturned": stage1_reconsidered_overturned,
     "stage2-upheld-appeal-allowed": stage2_upheld_appeal_allowed,
     "window-lapsed-final-negative": window_lapsed_final_negative,
+    "stage1-appeal-remitted": stage1_appeal_remitted,
 }
 
 

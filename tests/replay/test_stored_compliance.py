@@ -19,7 +19,7 @@ STEP = timedelta(seconds=6)  # tests/policies/fast.toml: rr.auto_extension_step
 
 
 NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive", "provisions-and-assessment")
-CHALLENGES = ("stage2-upheld-appeal-allowed", "window-lapsed-final-negative")
+CHALLENGES = ("stage2-upheld-appeal-allowed", "window-lapsed-final-negative", "stage1-appeal-remitted")
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
@@ -179,3 +179,12 @@ def test_statistics_count_reconsiderations_and_appeals_by_outcome(histories) -> 
 
     assert outcomes("stage2-upheld-appeal-allowed") == (["upheld"], ["allowed"])
     assert outcomes("window-lapsed-final-negative") == (["not requested"], ["not lodged"])
+
+
+def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
+    found = by_rule(judged(histories["stage1-appeal-remitted"]))
+    assert found["stage1_decision.remitted"].status is Status.MET
+    assert found["stage1_decision"].status is Status.MET  # the first decision, within its time of referral
+    assert (
+        found["appeal_lodging"].status is Status.MET and found["final_negative_support"].status is Status.NOT_APPLICABLE
+    )
