@@ -23,6 +23,7 @@ from tests.integration.helpers import (
     COORDINATOR,
     FIRST_RESPONDER,
     adult_referral,
+    child_referral,
     decision,
     outbox_messages,
 )
@@ -32,6 +33,7 @@ from tests.integration.test_rejections import refused
 ADVOCATE = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
+GUARDIAN_ADVOCATE = Actor(role=Role.GUARDIAN_ADVOCATE, id="ga-1")
 
 
 def ask(actor: Actor = ADVOCATE, reasons: str = "indicators overlooked", **extra: Any) -> ReconsiderationRequest:
@@ -301,3 +303,21 @@ async def test_the_commands(cli_env: dict[str, str], nrm: NrmClient) -> None:
     status = done.json()
     assert status["stage"] == "final_negative" and status["removal_suspended"] and status["pending"] is None
     assert {"vulnerability_assessment", "onward_referral"} <= {d["kind"] for d in status["open_deadlines"]}
+
+
+async def test_a_childs_window_is_the_guardian_advocates_who_may_request(nrm: NrmClient) -> None:
+    ref = await nrm.open_case(child_referral(), FIRST_RESPONDER)  # the OSCE model
+    await nrm.decide_stage1(ref, decision("negative"))
+    status = await nrm.status(ref)
+    assert status.pending is not None and status.pending.waiting_for == "guardian_advocate"
+    assert status.removal_suspended
+    result = await nrm.request_reconsideration(ref, ask(GUARDIAN_ADVOCATE))
+    assert result.pending is not None and result.pending.phase is ChallengePhase.RECONSIDERATION
+    adult = await negative_case(nrm, 1, policy=None)
+    await refused(
+        nrm,
+        adult,
+        lambda: nrm.request_reconsideration(adult, ask(GUARDIAN_ADVOCATE)),
+        "role guardian_advocate may not request reconsideration; allowed: coordinator, first_responder, "
+        "legal_representative, support_provider",
+    )
