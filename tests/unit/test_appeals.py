@@ -294,3 +294,34 @@ def test_refusals() -> None:
         "the date of the judgment, 2026-03-20, is in the future",
         InvalidRequest,
     )
+
+
+def test_every_new_text_has_its_limit_and_no_hiding_characters() -> None:
+    state = negative()
+    refused(
+        lambda: appeals.check_reconsideration(state, ask(reasons="x" * 4001), DECIDED),
+        "reasons is 4,001 characters long; at most 4,000 are accepted (keep long documents elsewhere and give their "
+        "reference)",
+        InvalidRequest,
+    )
+    refused(
+        lambda: appeals.check_reconsideration(state, ask(evidence="a\u202eb"), DECIDED),
+        "the evidence summary contains a control or direction-changing character (U+202E); remove it",
+        InvalidRequest,
+    )
+    reconsidered(state)
+    appeals.apply_review(state, review("upheld"), DECIDED + timedelta(days=2))
+    refused(
+        lambda: appeals.check_appeal(
+            state, AppealRequest(actor=LAWYER, reasons="x", court="c" * 201), DECIDED + timedelta(days=3)
+        ),
+        "the court is 201 characters long; at most 200 are accepted (keep long documents elsewhere and give their "
+        "reference)",
+        InvalidRequest,
+    )
+    appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="x"), DECIDED + timedelta(days=3))
+    refused(
+        lambda: appeals.check_judgment(state, judgment("allowed", judgment_ref="\x1b[2J"), DECIDED + timedelta(days=4)),
+        "the judgment reference contains a control or direction-changing character (U+001B); remove it",
+        InvalidRequest,
+    )
