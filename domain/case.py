@@ -116,6 +116,7 @@ class DecisionRecord(BaseModel):
     reasons: str
     evidence: str = ""
     informed_in: str = ""
+    stage: int | None = None  # a challenge (reconsideration, review, appeal, judgment): the stage it concerns
     late: bool = False  # a reconsideration requested after its window, on new evidence
     court: str = ""  # a judgment: the court, its reference and the date it was given
     judgment_ref: str = ""

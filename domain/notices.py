@@ -153,7 +153,7 @@ def decision_letter(state: CaseState) -> DecisionLetter:
     if kind is DecisionKind.STAGE:
         stage = 1 if decision.act == Act.STAGE1_DECISION.value else 2
     else:
-        stage = challenge.stage if challenge else (1 if state.stage is Stage.PRESUMED_VICTIM else 2)
+        stage = decision.stage or (challenge.stage if challenge else 1)
     outcome = Outcome.POSITIVE if decision.outcome in _POSITIVE_FINDINGS else Outcome.NEGATIVE
     recipients, language, to_guardian, by_hand = letter_recipients(state)
     if not to_guardian and decision.informed_in:

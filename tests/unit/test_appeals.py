@@ -128,8 +128,10 @@ def test_remitted_owes_a_new_decision() -> None:
     appeals.apply_review(state, review("upheld"), DECIDED + timedelta(days=2))
     appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="x"), DECIDED + timedelta(days=3))
     now = DECIDED + timedelta(days=4)
-    appeals.apply_judgment(state, judgment("remitted"), now)
+    [letter] = appeals.apply_judgment(state, judgment("remitted"), now)
     again = state.obligations["stage1_decision#2"]
+    assert isinstance(letter, DecisionLetter) and (letter.stage, letter.finding) == (1, "remitted")
+    assert letter.redecision_due == again.due_at and letter.decided_by is Role.LEGAL_REPRESENTATIVE
     assert state.stage is Stage.STAGE1_PENDING and again.due_at == now + OSCE.stage1.due_adult
     transitions.check_stage1(state, decision())
     transitions.apply_stage1(state, decision(), now + timedelta(hours=1))
@@ -142,7 +144,8 @@ def test_remitted_stage2_runs_the_rr_period_on_until_the_new_decision() -> None:
     appeals.apply_review(state, review("upheld"), DECIDED + timedelta(days=2))
     appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="x"), DECIDED + timedelta(days=3))
     now = DECIDED + timedelta(days=200)
-    appeals.apply_judgment(state, judgment("remitted", decided_on=now.date()), now)
+    [letter] = appeals.apply_judgment(state, judgment("remitted", decided_on=now.date()), now)
+    assert isinstance(letter, DecisionLetter) and letter.stage == 2
     assert state.stage is Stage.PRESUMED_VICTIM and state.rr is not None
     assert state.obligations["stage2_decision#2"].due_at == state.rr.end == now + OSCE.appeals.stage2_redecision_due
 
