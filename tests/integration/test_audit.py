@@ -126,9 +126,13 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
 
 
 async def test_timeline_and_compliance_report_exactly_the_one_known_breach(
-    nrm: NrmClient, cli_env: dict[str, str]
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY)
+    # fast.toml with a reconsideration window of days, so that the negative decision's window cannot lapse meanwhile
+    policy = tmp_path / "long-window.toml"
+    text = Path(FAST_POLICY).read_text(encoding="utf-8")
+    policy.write_text(text.replace('reconsideration_window = "PT8S"', 'reconsideration_window = "P30D"'), "utf-8")
+    ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=str(policy))
     converter = data_converter(nrm.settings)
 
     async def escalated() -> bool:
