@@ -8,7 +8,7 @@ its fulfilment.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,39 @@ class Stage(str, enum.Enum):
     STAGE1_NEGATIVE = "stage1_negative"  # open: reconsideration and appeal build on this
     CONFIRMED_VICTIM = "confirmed_victim"
     STAGE2_NEGATIVE = "stage2_negative"  # open: reconsideration and appeal build on this
+    FINAL_NEGATIVE = "final_negative"  # no challenge left: vulnerability assessment and onward referral owed
+
+
+class ReviewOutcome(str, enum.Enum):
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
+
+
+class JudgmentOutcome(str, enum.Enum):
+    DISMISSED = "dismissed"
+    ALLOWED = "allowed"
+    REMITTED = "remitted"
+
+
+class ChallengePhase(str, enum.Enum):
+    """Where the challenge of a negative decision stands (domain.appeals)."""
+
+    RECONSIDERATION_WINDOW = "reconsideration window open"
+    RECONSIDERATION = "reconsideration pending"  # requested; the review panel decides
+    APPEAL_WINDOW = "appeal window open"
+    APPEAL = "appeal pending"  # lodged; the court decides
+    FINAL = "final"  # nothing left to challenge
+
+
+class Challenge(BaseModel):
+    """The rights that a negative decision of `stage` opened, and how far they have been used."""
+
+    stage: int
+    phase: ChallengePhase
+    since: datetime
+    obligation_id: str | None = None  # the window or review now running, if any
+    appeals_lodged: int = 0
+    window_lapsed: bool = False  # the reconsideration window closed unused (a late request needs new evidence)
 
 
 class Outcome(str, enum.Enum):
@@ -57,10 +90,11 @@ class Obligation(BaseModel):
     evidence: str = ""  # evidence note, or the reason it was not needed
     recorded_at: datetime | None = None  # when the fulfilment was recorded in the case
     requested_at: datetime | None = None  # assessments: when the request went to the assessor
+    lapsed: bool = False  # a window that closed unused: no longer open, never fulfilled
 
     @property
     def is_open(self) -> bool:
-        return self.fulfilled_at is None
+        return self.fulfilled_at is None and not self.lapsed
 
     @property
     def late(self) -> bool:
@@ -82,6 +116,11 @@ class DecisionRecord(BaseModel):
     reasons: str
     evidence: str = ""
     informed_in: str = ""
+    stage: int | None = None  # a challenge (reconsideration, review, appeal, judgment): the stage it concerns
+    late: bool = False  # a reconsideration requested after its window, on new evidence
+    court: str = ""  # a judgment: the court, its reference and the date it was given
+    judgment_ref: str = ""
+    decided_on: date | None = None
 
 
 class AssessmentRecord(BaseModel):
@@ -134,6 +173,7 @@ class CaseState(BaseModel):
     removal_suspended: bool = False
     referred_at: datetime | None = None
     rr: RecoveryReflection | None = None
+    challenge: Challenge | None = None  # the rights a negative decision opened (domain.appeals)
     obligations: dict[str, Obligation] = Field(default_factory=dict)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     assessments: list[AssessmentRecord] = Field(default_factory=list)
@@ -150,6 +190,11 @@ class CaseState(BaseModel):
 
     def open_obligation(self, kind: ObligationKind) -> Obligation | None:
         return next((o for o in self.open_obligations if o.kind is kind), None)
+
+    def next_obligation_id(self, kind: ObligationKind) -> str:
+        """`kind` for the first obligation of that kind, then `kind#2`, `kind#3`, ..."""
+        number = sum(1 for o in self.obligations.values() if o.kind is kind) + 1
+        return kind.value if number == 1 else f"{kind.value}#{number}"
 
     def next_deadline(self) -> Obligation | None:
         """The earliest due time among open obligations; in the past when that obligation is overdue."""

@@ -29,6 +29,13 @@ class ObligationKind(str, enum.Enum):
     NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
     SAFETY_SUPPORT_PLAN = "safety_support_plan"
     BEST_INTERESTS_ASSESSMENT = "best_interests_assessment"
+    # rights after a negative decision (domain.appeals): windows to challenge it and the panel's review
+    RECONSIDERATION_REQUEST = "reconsideration_request"  # the window to request reconsideration
+    RECONSIDERATION_REVIEW = "reconsideration_review"  # the review panel's decision on a request
+    APPEAL_LODGING = "appeal_lodging"  # the window to lodge a judicial appeal
+    # owed once a negative decision is final (support never just stops)
+    VULNERABILITY_ASSESSMENT = "vulnerability_assessment"
+    ONWARD_REFERRAL = "onward_referral"  # referral to support services outside the NRM
 
     @property
     def is_decision(self) -> bool:
@@ -37,6 +44,16 @@ class ObligationKind(str, enum.Enum):
     @property
     def is_assessment(self) -> bool:
         return self in ASSESSMENT_KINDS
+
+    @property
+    def recorded_by(self) -> str | None:
+        """The command that records an obligation of this kind, when it is not `provide` or `assess`."""
+        return RECORDED_BY.get(self)
+
+    @property
+    def is_window(self) -> bool:
+        """A window in which the person may challenge a decision: when it closes unused, the next step follows."""
+        return self in WINDOW_KINDS
 
 
 DECISION_KINDS = frozenset({ObligationKind.STAGE1_DECISION, ObligationKind.STAGE2_DECISION})
@@ -47,3 +64,11 @@ ASSESSMENT_KINDS = frozenset(
         ObligationKind.BEST_INTERESTS_ASSESSMENT,
     }
 )
+WINDOW_KINDS = frozenset({ObligationKind.RECONSIDERATION_REQUEST, ObligationKind.APPEAL_LODGING})
+RECORDED_BY = {
+    ObligationKind.STAGE1_DECISION: "nrm case decide",
+    ObligationKind.STAGE2_DECISION: "nrm case decide",
+    ObligationKind.RECONSIDERATION_REQUEST: "nrm case reconsider",
+    ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
+    ObligationKind.APPEAL_LODGING: "nrm case appeal",
+}

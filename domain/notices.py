@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from domain.case import CaseState, DeliveryFailure, Obligation, ObligationKind, Outcome
+from domain.case import CaseState, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
 from domain.roles import Act, Role
 
@@ -35,6 +35,14 @@ class Recipients(BaseModel):
     addresses: list[str] = Field(default_factory=list)
 
 
+class DecisionKind(str, enum.Enum):
+    """What a decision letter announces: a Stage 1 or 2 decision, a review panel's, or a court's judgment."""
+
+    STAGE = "stage"
+    REVIEW = "review"
+    JUDGMENT = "judgment"
+
+
 class DecisionLetter(BaseModel):
     template: Literal["decision_letter"] = "decision_letter"
     key: str
@@ -49,6 +57,13 @@ class DecisionLetter(BaseModel):
     reasons: str
     rights: list[Right]
     rr_end: datetime | None = None
+    decision: DecisionKind = DecisionKind.STAGE
+    decided_by: Role = Role.COMPETENT_AUTHORITY
+    finding: str = ""  # a review's or judgment's outcome: upheld, overturned, dismissed, allowed, remitted
+    court: str = ""
+    judgment_ref: str = ""
+    rights_until: datetime | None = None  # the end of the window to use the first of the rights listed
+    redecision_due: datetime | None = None  # remitted: the stage is decided again by then
 
 
 class AssessmentNeeded(BaseModel):
@@ -120,14 +135,37 @@ def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
     return Recipients(roles=[Role.SUPPORT_PROVIDER]), referral.language, False, True
 
 
+_DECISION_KINDS = {
+    Act.STAGE1_DECISION.value: DecisionKind.STAGE,
+    Act.STAGE2_DECISION.value: DecisionKind.STAGE,
+    Act.RECORD_REVIEW.value: DecisionKind.REVIEW,
+    Act.RECORD_JUDGMENT.value: DecisionKind.JUDGMENT,
+}
+_POSITIVE_FINDINGS = {"positive", "overturned", "allowed"}
+
+
 def decision_letter(state: CaseState) -> DecisionLetter:
-    """The letter for the case's latest decision, in the language the person was informed in."""
+    """The letter for the case's latest decision (after the act has changed the case), in the language the person
+    was informed in. A review or judgment letter says what it found and what the person may do next."""
     decision = state.decisions[-1]
-    stage = 1 if decision.act == Act.STAGE1_DECISION.value else 2
-    outcome = Outcome(decision.outcome)
+    kind = _DECISION_KINDS[decision.act]
+    challenge = state.challenge
+    if kind is DecisionKind.STAGE:
+        stage = 1 if decision.act == Act.STAGE1_DECISION.value else 2
+    else:
+        stage = decision.stage or (challenge.stage if challenge else 1)
+    outcome = Outcome.POSITIVE if decision.outcome in _POSITIVE_FINDINGS else Outcome.NEGATIVE
     recipients, language, to_guardian, by_hand = letter_recipients(state)
     if not to_guardian and decision.informed_in:
         language = decision.informed_in
+    window = state.obligations.get(challenge.obligation_id) if challenge and challenge.obligation_id else None
+    open_window = window if window is not None and window.is_open and window.kind.is_window else None
+    redecision = None
+    if decision.outcome == "remitted":
+        pending = state.open_obligation(
+            ObligationKind.STAGE1_DECISION if state.stage is Stage.STAGE1_PENDING else ObligationKind.STAGE2_DECISION
+        )
+        redecision = pending.due_at if pending else None
     return DecisionLetter(
         key=f"{state.reference}/letter/{len(state.decisions)}-{decision.act}",
         reference=state.reference,
@@ -139,9 +177,28 @@ def decision_letter(state: CaseState) -> DecisionLetter:
         outcome=outcome,
         decided_at=decision.at,
         reasons=decision.reasons,
-        rights=rights_after(outcome, stage),
-        rr_end=state.rr.end if stage == 1 and outcome is Outcome.POSITIVE and state.rr else None,
+        rights=_rights(state, kind, outcome, stage, open_window),
+        rr_end=state.rr.end
+        if outcome is Outcome.POSITIVE and state.stage is Stage.PRESUMED_VICTIM and state.rr
+        else None,
+        decision=kind,
+        decided_by=decision.actor.role,
+        finding="" if kind is DecisionKind.STAGE else decision.outcome,
+        court=decision.court,
+        judgment_ref=decision.judgment_ref,
+        rights_until=open_window.due_at if open_window else None,
+        redecision_due=redecision,
     )
+
+
+def _rights(
+    state: CaseState, kind: DecisionKind, outcome: Outcome, stage: int, window: Obligation | None
+) -> list[Right]:
+    if kind is DecisionKind.STAGE or outcome is Outcome.POSITIVE:
+        return rights_after(outcome, stage)
+    if window is not None and window.kind is ObligationKind.APPEAL_LODGING:
+        return [Right.APPEAL, Right.LEGAL_ADVICE]
+    return [Right.LEGAL_ADVICE]
 
 
 def review_number(ob: Obligation) -> int:

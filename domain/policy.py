@@ -88,6 +88,8 @@ class ProvisionItem(_Section):
     def _not_a_decision(cls, value: ObligationKind) -> ObligationKind:
         if value.is_decision:
             raise ValueError(f"{value.value} is a decision, not a provision")
+        if value.recorded_by:
+            raise ValueError(f"{value.value} is recorded by `{value.recorded_by}`, not a provision")
         return value
 
     @field_validator("owner")
@@ -146,6 +148,56 @@ class AssessmentRules(_Section):
         return value
 
 
+_CHALLENGERS = (Role.SUPPORT_PROVIDER, Role.FIRST_RESPONDER, Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE)
+
+
+class AppealRules(_Section):
+    """The rights after a negative Stage 1 or Stage 2 decision (DOMAIN.md section 4): a window to request
+    reconsideration by the review panel, which decides within `review_due`; after an upheld decision a window to
+    lodge a judicial appeal (none when `appeal_window` is absent: the upheld decision is final). A final negative
+    owes a vulnerability assessment and an onward referral within `final_support_due`. Every window is an
+    obligation of the person's advocate (`window_owner_adult` / `window_owner_child`)."""
+
+    reconsideration_window: timedelta = timedelta(days=30)
+    late_on_new_evidence: bool = True  # a request after the window, on new evidence, is accepted (recorded late)
+    review_due: timedelta = timedelta(days=30)
+    appeal_window: timedelta | None = timedelta(days=30)
+    appeal_directly: bool = False  # an appeal may be lodged without reconsideration, within its window
+    appeal_levels: int = Field(default=1, ge=0, le=3)
+    stage2_redecision_due: timedelta = timedelta(days=30)  # a remitted Stage 2 is decided again within this
+    final_support_due: timedelta = timedelta(days=5)
+    challenged_by: tuple[Role, ...] = _CHALLENGERS  # who may request reconsideration and lodge an appeal
+    challenged_by_child: tuple[Role, ...] = (*_CHALLENGERS, Role.GUARDIAN_ADVOCATE)
+    window_owner_adult: Role = Role.SUPPORT_PROVIDER  # the adult's independent advocate
+    window_owner_child: Role = Role.GUARDIAN_ADVOCATE
+
+    _check = field_validator("reconsideration_window", "review_due", "stage2_redecision_due", "final_support_due")(
+        _positive
+    )
+
+    @field_validator("appeal_window")
+    @classmethod
+    def _window_positive(cls, value: timedelta | None) -> timedelta | None:
+        return value if value is None else _positive(value)
+
+    @field_validator("challenged_by", "challenged_by_child")
+    @classmethod
+    def _challengers_can_act(cls, value: tuple[Role, ...]) -> tuple[Role, ...]:
+        if bad := sorted(r.value for r in value if r in (Role.AUDITOR, Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY)):
+            raise ValueError(f"{', '.join(bad)} may not challenge a decision")
+        return value
+
+    @property
+    def has_appeal(self) -> bool:
+        return self.appeal_window is not None and self.appeal_levels > 0
+
+    def challengers(self, *, is_child: bool) -> frozenset[Role]:
+        return frozenset(self.challenged_by_child if is_child else self.challenged_by)
+
+    def window_owner(self, *, is_child: bool) -> Role:
+        return self.window_owner_child if is_child else self.window_owner_adult
+
+
 class Policy(BaseModel):
     """One jurisdiction's rules. Stage 2 is due at the end of the R&R period that a positive Stage 1 opens."""
 
@@ -162,6 +214,7 @@ class Policy(BaseModel):
     # Optional so that policies and case snapshots written before provisions existed still load.
     provisions: ProvisionRules = Field(default_factory=ProvisionRules)
     assessments: tuple[AssessmentRules, ...] = ()
+    appeals: AppealRules = Field(default_factory=AppealRules)
     source_sha256: str = ""
 
     @model_validator(mode="after")

@@ -8,11 +8,11 @@ such a request cannot even be built, so it never reaches a case.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import CaseState, Outcome
+from domain.case import CaseState, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -84,3 +84,40 @@ class AssessmentResult(BaseModel):
 class AssessRequest(ActRequest):
     kind: str
     result: AssessmentResult
+
+
+class ReconsiderationRequest(ActRequest):
+    """A request that the review panel reconsider the case's negative decision; `new_evidence` for one made after
+    the window closed (where the policy allows it), with the new evidence summarised."""
+
+    reasons: str = ""
+    evidence: str = ""
+    new_evidence: bool = False
+
+
+class ReviewRequest(ActRequest):
+    """The review panel's decision on a reconsideration."""
+
+    outcome: ReviewOutcome
+    reasons: str = ""
+    evidence: str = ""
+    informed_in: str = ""
+
+
+class AppealRequest(ActRequest):
+    """A judicial appeal against the negative decision (after an upheld reconsideration, or directly where the
+    policy allows it); `court` where it is lodged, if known."""
+
+    reasons: str = ""
+    court: str = ""
+
+
+class JudgmentRequest(ActRequest):
+    """The court's judgment on an appeal, recorded by a coordinator or the person's legal representative."""
+
+    outcome: JudgmentOutcome
+    court: str = ""
+    judgment_ref: str = ""
+    decided_on: date
+    reasons: str = ""
+    informed_in: str = ""

@@ -19,6 +19,8 @@ class Role(str, enum.Enum):
     SUPPORT_PROVIDER = "support_provider"  # NGO or service provider; the adult's independent advocate
     CHILD_PROTECTION = "child_protection"  # child protection services
     GUARDIAN_ADVOCATE = "guardian_advocate"  # every child's guardian advocate; receives a child's letters
+    LEGAL_REPRESENTATIVE = "legal_representative"  # the person's lawyer
+    REVIEW_PANEL = "review_panel"  # the multidisciplinary panel that reconsiders a negative decision
 
 
 class Act(str, enum.Enum):
@@ -33,6 +35,10 @@ class Act(str, enum.Enum):
     EXPORT_PERSONAL_DATA = "export_personal_data"  # the person's right of access: everything held about them
     PROVIDE = "provide"  # record a provision given (or not needed); owner checked per case
     RECORD_ASSESSMENT = "record_assessment"  # record an assessment's result; owner checked per case
+    REQUEST_RECONSIDERATION = "request_reconsideration"  # who may is policy data (appeals.challenged_by)
+    RECORD_REVIEW = "record_review"  # the review panel's outcome: upheld or overturned
+    LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
+    RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -78,6 +84,10 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.EXPORT_PERSONAL_DATA: "export the person's data",
     Act.PROVIDE: "record a provision",
     Act.RECORD_ASSESSMENT: "record an assessment",
+    Act.REQUEST_RECONSIDERATION: "request reconsideration",
+    Act.RECORD_REVIEW: "record a review panel's decision",
+    Act.LODGE_APPEAL: "lodge an appeal",
+    Act.RECORD_JUDGMENT: "record a court's judgment",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -91,6 +101,11 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.EXPORT_PERSONAL_DATA: frozenset({Role.COORDINATOR}),
     Act.PROVIDE: _STAFF,
     Act.RECORD_ASSESSMENT: _STAFF,
+    # the widest set; each policy names the roles that may challenge a decision (domain.appeals narrows to them)
+    Act.REQUEST_RECONSIDERATION: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
+    Act.LODGE_APPEAL: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
 }
 
 
@@ -102,9 +117,12 @@ def allowed_roles(act: Act, *, stage1_delegated: bool) -> frozenset[Role]:
     return roles
 
 
-def authorize(act: Act, actor: Actor, *, stage1_delegated: bool) -> None:
-    """Raise NotAuthorized unless the actor's role may perform `act`. Auditors never change a case."""
+def authorize(act: Act, actor: Actor, *, stage1_delegated: bool, only: frozenset[Role] | None = None) -> None:
+    """Raise NotAuthorized unless the actor's role may perform `act`. Auditors never change a case. `only`
+    narrows the table to the roles a policy names for the act."""
     roles = allowed_roles(act, stage1_delegated=stage1_delegated)
+    if only is not None:
+        roles = roles & only
     if actor.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise NotAuthorized(f"role {actor.role.value} may not {_DESCRIPTIONS[act]}; allowed: {allowed}")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from domain.case import (
     AssessmentRecord,
     CaseState,
+    ChallengePhase,
     DecisionRecord,
     DeliveryFailure,
     Obligation,
@@ -27,6 +28,7 @@ class DeadlineState(str, enum.Enum):
     MET = "met"
     MET_LATE = "met late"
     WAIVED = "waived"  # recorded as not needed, with a reason, where the policy allows it
+    LAPSED = "lapsed"  # a window to challenge a decision that closed unused
 
 
 class DeadlineView(BaseModel):
@@ -50,6 +52,17 @@ class OpenDeadline(BaseModel):
     due_at: datetime
 
 
+class Pending(BaseModel):
+    """What is pending after a negative decision, and until when (None: until the court's judgment)."""
+
+    stage: int
+    phase: ChallengePhase
+    since: datetime
+    until: datetime | None
+    waiting_for: str  # the role (or "court") whose act comes next
+    text: str
+
+
 class ActResult(BaseModel):
     """What an act returns: the case as it now stands, in brief. Every act's result is stored in the case's
     history, so it holds what the caller acts on next, not the whole record (the status query has that)."""
@@ -62,6 +75,7 @@ class ActResult(BaseModel):
     open_deadlines: list[OpenDeadline]  # soonest first
     breach_count: int
     as_of: datetime
+    pending: Pending | None = None  # a challenge of a negative decision, while one is possible or under way
     repeated: bool = False  # a repeat of an act carried out earlier under its request id: no change
 
 
@@ -81,6 +95,8 @@ class CaseStatus(ActResult):
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
+    if ob.lapsed:
+        return DeadlineState.LAPSED
     if not ob.is_open:
         if ob.waived:
             return DeadlineState.WAIVED
@@ -122,7 +138,33 @@ def _brief(state: CaseState, now: datetime) -> dict[str, object]:
         ],
         "breach_count": state.breach_count,
         "as_of": now,
+        "pending": pending(state),
     }
+
+
+def pending(state: CaseState) -> Pending | None:
+    challenge = state.challenge
+    if challenge is None or challenge.phase is ChallengePhase.FINAL:
+        return None
+    ob = state.obligations.get(challenge.obligation_id or "")
+    until = ob.due_at if ob is not None else None
+    waiting_for = ob.owner_role.value if ob is not None else "court"
+    decision = f"the negative Stage {challenge.stage} decision"
+    text = {
+        ChallengePhase.RECONSIDERATION_WINDOW: f"reconsideration of {decision} may be requested",
+        ChallengePhase.RECONSIDERATION: f"the review panel reconsiders {decision}",
+        ChallengePhase.APPEAL_WINDOW: f"an appeal against {decision} may be lodged",
+        ChallengePhase.APPEAL: f"the court decides the appeal against {decision}",
+    }[challenge.phase]
+    text += f" until {until.isoformat()}" if until else " (no time limit: until the judgment is recorded)"
+    return Pending(
+        stage=challenge.stage,
+        phase=challenge.phase,
+        since=challenge.since,
+        until=until,
+        waiting_for=waiting_for,
+        text=text + "; removal stays suspended",
+    )
 
 
 def act_result(state: CaseState, now: datetime) -> ActResult:

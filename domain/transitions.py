@@ -7,9 +7,9 @@ act causes (letters, assessment requests): the workflow sends them, so side effe
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
+from domain import appeals
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -17,42 +17,35 @@ from domain.case import (
     Obligation,
     ObligationKind,
     Outcome,
-    RecoveryReflection,
     RRExtension,
     Stage,
 )
 from domain.deadlines import move_due, new_obligation
-from domain.errors import InvalidRequest, NotAuthorized, WrongStage
-from domain.notices import Message, assessment_needed, decision_letter
+from domain.errors import InvalidRequest, NotAuthorized
+from domain.notices import Message, decision_letter
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, Role, authorize
+from domain.rules import (
+    authorize_act,
+    check_language,
+    fulfil,
+    open_decision,
+    owe,
+    presume_victim,
+    record,
+    require_reasons,
+    require_stage,
+)
 from domain.text import (
     EVIDENCE_MAX,
-    REASONS_MAX,
     REFERENCE_MAX,
     SUMMARY_MAX,
     check_text,
-    check_written,
     is_written,
     quote,
 )
 
 DATE_HORIZON = timedelta(days=10 * 365)  # no deadline of a case lies further ahead than this
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
-def _authorize(state: CaseState, act: Act, actor: Actor) -> None:
-    authorize(act, actor, stage1_delegated=state.policy.stage1.delegated_to_first_responders)
-
-
-def _require_stage(state: CaseState, what: str, *allowed: Stage) -> None:
-    if state.stage not in allowed:
-        needed = " or ".join(s.value for s in allowed)
-        raise WrongStage(f"{what} is not possible: case {state.reference} is {state.stage.value} (needs {needed})")
-
-
-def _require_reasons(reasons: str, what: str) -> None:
-    check_written(reasons, "reasons", REASONS_MAX, what)
 
 
 def _check_when_in_range(when: datetime, now: datetime, what: str) -> None:
@@ -89,9 +82,9 @@ def _refer(state: CaseState, now: datetime) -> None:
 
 
 def check_consent(state: CaseState, request: ConsentRequest) -> None:
-    _authorize(state, Act.RECORD_CONSENT, request.actor)
+    authorize_act(state, Act.RECORD_CONSENT, request.actor)
     check_text(request.note, "the note", EVIDENCE_MAX)
-    _require_stage(state, "recording consent to referral", Stage.OUTSIDE_NRM)
+    require_stage(state, "recording consent to referral", Stage.OUTSIDE_NRM)
 
 
 def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> list[Message]:
@@ -105,32 +98,24 @@ def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> l
 
 
 def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: str, pending: Stage) -> None:
-    _authorize(state, act, request.actor)
-    _require_stage(state, what, pending)
-    _require_reasons(request.reasons, what)
+    authorize_act(state, act, request.actor)
+    require_stage(state, what, pending)
+    require_reasons(request.reasons, what)
     check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
-    if request.informed_in and not LANGUAGE.match(request.informed_in):
-        raise InvalidRequest(f"informed_in {quote(request.informed_in)} is not a language code (e.g. en, ro, uk)")
+    check_language(request.informed_in)
 
 
 def _record_decision(state: CaseState, act: Act, request: DecisionRequest, now: datetime) -> None:
-    state.decisions.append(
-        DecisionRecord(
-            act=act.value,
-            outcome=request.outcome.value,
-            actor=request.actor,
-            at=now,
-            reasons=request.reasons.strip(),
-            evidence=request.evidence.strip(),
-            informed_in=request.informed_in or state.referral.language,
-        )
+    record(
+        state,
+        act,
+        request.outcome.value,
+        request.actor,
+        now,
+        reasons=request.reasons.strip(),
+        evidence=request.evidence.strip(),
+        informed_in=request.informed_in,
     )
-
-
-def _fulfil(state: CaseState, kind: ObligationKind, actor: Actor, now: datetime) -> None:
-    ob = state.obligations[kind.value]
-    ob.fulfilled_at = now
-    ob.fulfilled_by = actor
 
 
 def check_stage1(state: CaseState, request: DecisionRequest) -> None:
@@ -139,38 +124,13 @@ def check_stage1(state: CaseState, request: DecisionRequest) -> None:
 
 def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:
     _record_decision(state, Act.STAGE1_DECISION, request, now)
-    _fulfil(state, ObligationKind.STAGE1_DECISION, request.actor, now)
+    fulfil(state, open_decision(state, ObligationKind.STAGE1_DECISION).id, request.actor, now)
     if request.outcome is Outcome.NEGATIVE:
         state.stage = Stage.STAGE1_NEGATIVE
+        appeals.open_challenge(state, 1, now)
         return [decision_letter(state)]
-    state.stage = Stage.PRESUMED_VICTIM
-    state.removal_suspended = True
-    end = now + state.policy.rr.period
-    state.rr = RecoveryReflection(start=now, end=end)
-    state.obligations[ObligationKind.STAGE2_DECISION.value] = new_obligation(
-        ObligationKind.STAGE2_DECISION, Role.COMPETENT_AUTHORITY, start=now, due=end
-    )
-    return [decision_letter(state), *_owe_provisions(state, now)]
-
-
-def _owe(state: CaseState, ob: Obligation, now: datetime) -> list[Message]:
-    """Add the obligation; an assessment is requested from its assessor at once."""
-    state.obligations[ob.id] = ob
-    if not ob.kind.is_assessment:
-        return []
-    ob.requested_at = now
-    return [assessment_needed(state, ob)]
-
-
-def _owe_provisions(state: CaseState, now: datetime) -> list[Message]:
-    owed = state.policy.provisions_for(is_child=state.is_child, unaccompanied=state.referral.unaccompanied)
-    return [
-        message
-        for item, within in owed
-        for message in _owe(
-            state, new_obligation(item.kind, item.owner, start=now, due=now + within, waivable=item.waivable), now
-        )
-    ]
+    provisions = presume_victim(state, now)
+    return [decision_letter(state), *provisions]
 
 
 def check_stage2(state: CaseState, request: DecisionRequest) -> None:
@@ -179,15 +139,20 @@ def check_stage2(state: CaseState, request: DecisionRequest) -> None:
 
 def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:
     _record_decision(state, Act.STAGE2_DECISION, request, now)
-    _fulfil(state, ObligationKind.STAGE2_DECISION, request.actor, now)
-    state.stage = Stage.CONFIRMED_VICTIM if request.outcome is Outcome.POSITIVE else Stage.STAGE2_NEGATIVE
+    fulfil(state, open_decision(state, ObligationKind.STAGE2_DECISION).id, request.actor, now)
+    if request.outcome is Outcome.POSITIVE:
+        state.stage = Stage.CONFIRMED_VICTIM
+        state.challenge = None
+        return [decision_letter(state)]
+    state.stage = Stage.STAGE2_NEGATIVE
+    appeals.open_challenge(state, 2, now)
     return [decision_letter(state)]
 
 
 def check_extend_rr(state: CaseState, request: ExtendRRRequest) -> None:
-    _authorize(state, Act.EXTEND_RR, request.actor)
-    _require_stage(state, "extending the R&R period", Stage.PRESUMED_VICTIM)
-    _require_reasons(request.reasons, "an R&R extension")
+    authorize_act(state, Act.EXTEND_RR, request.actor)
+    require_stage(state, "extending the R&R period", Stage.PRESUMED_VICTIM)
+    require_reasons(request.reasons, "an R&R extension")
     if (request.new_end is None) == (request.extend_by is None):
         raise InvalidRequest("an R&R extension needs either a new end date or a duration to extend by, not both")
     if request.new_end is not None and request.new_end.tzinfo is None:
@@ -230,7 +195,7 @@ def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -
         )
     )
     rr.end = new_end
-    move_due(state.obligations[ObligationKind.STAGE2_DECISION.value], new_end, from_time=now)
+    move_due(open_decision(state, ObligationKind.STAGE2_DECISION), new_end, from_time=now)
     return []
 
 
@@ -274,8 +239,9 @@ def _check_when(ob: Obligation, when: datetime, now: datetime, what: str) -> Non
 
 def check_provide(state: CaseState, request: ProvideRequest, now: datetime) -> None:
     ob = _owed(state, request.kind)
-    if ob.kind.is_decision:
-        raise InvalidRequest(f"{ob.kind.value} is recorded by a decision: use `nrm case decide`")
+    if ob.kind.recorded_by:
+        by = "a decision" if ob.kind.is_decision else "an act of its own"
+        raise InvalidRequest(f"{ob.kind.value} is recorded by {by}: use `{ob.kind.recorded_by}`")
     if ob.kind.is_assessment:
         raise InvalidRequest(f"{ob.kind.value} is an assessment: record its result with `nrm case assess`")
     _check_owner(ob, request.actor, Act.PROVIDE)
@@ -299,6 +265,7 @@ def apply_provide(state: CaseState, request: ProvideRequest, now: datetime) -> l
     ob.recorded_at = now
     ob.waived = bool(reason)
     ob.evidence = reason or request.evidence.strip()
+    appeals.release_removal(state)
     return []
 
 
@@ -342,7 +309,7 @@ def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> lis
     review = new_obligation(
         ob.kind, ob.owner_role, start=now, due=result.next_review, ob_id=f"{ob.kind.value}#{number}"
     )
-    messages = _owe(state, review, now)
+    messages = owe(state, review, now)
     state.assessments.append(
         AssessmentRecord(
             kind=ob.kind,

@@ -29,12 +29,16 @@ from domain.referral import Referral, check_detection_date
 from domain.repeats import AlreadyApplied
 from domain.requests import (
     ActRequest,
+    AppealRequest,
     AssessRequest,
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    JudgmentRequest,
     OpenCase,
     ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
@@ -233,6 +237,27 @@ class NrmClient:
     async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> ActResult:
         """Record an assessment's result; its date of next review becomes the next obligation."""
         return await self._update(reference, CaseWorkflow.assess, request, request_id)
+
+    async def request_reconsideration(
+        self, reference: str, request: ReconsiderationRequest, request_id: str | None = None
+    ) -> ActResult:
+        """Ask the review panel to reconsider the case's negative decision (within its window, or after it on new
+        evidence where the policy allows it)."""
+        return await self._update(reference, CaseWorkflow.request_reconsideration, request, request_id)
+
+    async def record_review(self, reference: str, request: ReviewRequest, request_id: str | None = None) -> ActResult:
+        """The review panel's decision: upheld or overturned."""
+        return await self._update(reference, CaseWorkflow.record_review, request, request_id)
+
+    async def lodge_appeal(self, reference: str, request: AppealRequest, request_id: str | None = None) -> ActResult:
+        """Lodge a judicial appeal against the negative decision, within the policy's window."""
+        return await self._update(reference, CaseWorkflow.lodge_appeal, request, request_id)
+
+    async def record_judgment(
+        self, reference: str, request: JudgmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The court's judgment on the appeal: dismissed, allowed or remitted."""
+        return await self._update(reference, CaseWorkflow.record_judgment, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

@@ -29,6 +29,8 @@ def show_case(console: Console, status: CaseStatus) -> None:
             console.print(
                 f"  extended {_t(ext.at)} by {who}: {_t(ext.previous_end)} -> {_t(ext.new_end)}; {ext.reasons}"
             )
+    if status.pending:
+        console.print(f"pending: {status.pending.text} (next: {status.pending.waiting_for})")
     if status.next_deadline:
         nd = status.next_deadline
         console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")

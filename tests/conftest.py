@@ -40,6 +40,8 @@ TEST_ACTORS = [
     "support_provider:sp-1",
     "child_protection:cp-1",
     "guardian_advocate:ga-1",
+    "legal_representative:lr-1",
+    "review_panel:rp-1",
 ]
 
 

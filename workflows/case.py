@@ -26,18 +26,22 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import repeats, transitions
+    from domain import appeals, repeats, transitions
     from domain.case import Obligation
     from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
         ActRequest,
+        AppealRequest,
         AssessRequest,
         ConsentRequest,
         DecisionRequest,
         ExtendRRRequest,
+        JudgmentRequest,
         OpenCase,
         ProvideRequest,
+        ReconsiderationRequest,
+        ReviewRequest,
     )
     from domain.roles import Act
     from domain.status import ActResult, CaseStatus, act_result, case_status
@@ -140,6 +144,43 @@ class CaseWorkflow:
             Act.RECORD_ASSESSMENT, request, lambda: transitions.check_assess(self.state, request, workflow.now())
         )
 
+    @workflow.update(name=Act.REQUEST_RECONSIDERATION.value)
+    def request_reconsideration(self, request: ReconsiderationRequest) -> ActResult:
+        messages = appeals.apply_reconsideration(self.state, request, workflow.now())
+        return self._apply(Act.REQUEST_RECONSIDERATION, request, messages)
+
+    @request_reconsideration.validator
+    def _check_reconsideration(self, request: ReconsiderationRequest) -> None:
+        self._check(
+            Act.REQUEST_RECONSIDERATION,
+            request,
+            lambda: appeals.check_reconsideration(self.state, request, workflow.now()),
+        )
+
+    @workflow.update(name=Act.RECORD_REVIEW.value)
+    def record_review(self, request: ReviewRequest) -> ActResult:
+        return self._apply(Act.RECORD_REVIEW, request, appeals.apply_review(self.state, request, workflow.now()))
+
+    @record_review.validator
+    def _check_review(self, request: ReviewRequest) -> None:
+        self._check(Act.RECORD_REVIEW, request, lambda: appeals.check_review(self.state, request))
+
+    @workflow.update(name=Act.LODGE_APPEAL.value)
+    def lodge_appeal(self, request: AppealRequest) -> ActResult:
+        return self._apply(Act.LODGE_APPEAL, request, appeals.apply_appeal(self.state, request, workflow.now()))
+
+    @lodge_appeal.validator
+    def _check_appeal(self, request: AppealRequest) -> None:
+        self._check(Act.LODGE_APPEAL, request, lambda: appeals.check_appeal(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_JUDGMENT.value)
+    def record_judgment(self, request: JudgmentRequest) -> ActResult:
+        return self._apply(Act.RECORD_JUDGMENT, request, appeals.apply_judgment(self.state, request, workflow.now()))
+
+    @record_judgment.validator
+    def _check_judgment(self, request: JudgmentRequest) -> None:
+        self._check(Act.RECORD_JUDGMENT, request, lambda: appeals.check_judgment(self.state, request, workflow.now()))
+
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
         repeats.check_repeat(self.state, act, request)
@@ -189,6 +230,8 @@ class CaseWorkflow:
         if alerts:
             workflow.logger.warning("deadline missed", extra={"case": self.state.reference, "deadline": ob.kind.value})
         self._queue(alerts)
+        if appeals.window_closed(self.state, ob.id, workflow.now()):  # a window closed unused: the next step follows
+            self._changed = True
 
     async def _arrived(self, when: datetime, stale: Callable[[], bool], summary: str) -> bool:
         """Wait for `when` with a durable timer named by `summary` ("<obligation id> due|reminder", read by the audit);

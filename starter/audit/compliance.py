@@ -4,7 +4,9 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews); adding a
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
+reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
+final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by its timers) but no rule
 covers yet is still checked, against the due times the case itself scheduled, and says so.
 """
@@ -18,7 +20,9 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.case import ObligationKind, Outcome
+from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.requests import DecisionRequest, JudgmentRequest, ReviewRequest
+from domain.roles import Act as ActName
 from domain.times import measured, spoken
 from starter.audit.facts import Alert, CaseFacts, case_facts
 from starter.audit.history import AuditEvent
@@ -205,6 +209,165 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     return tracks
 
 
+def _first_after(facts: CaseFacts, act: ActName, at: datetime) -> datetime | None:
+    return next((a.at for a in facts.acts_named(act) if a.at >= at), None)
+
+
+def _negative_decisions(facts: CaseFacts) -> list[tuple[datetime, int]]:
+    return sorted(
+        (a.at, stage)
+        for stage, name in ((1, ActName.STAGE1_DECISION), (2, ActName.STAGE2_DECISION))
+        for a in facts.acts_named(name)
+        if DecisionRequest.model_validate(a.request).outcome is Outcome.NEGATIVE
+    )
+
+
+def _appeal_windows(facts: CaseFacts) -> list[tuple[datetime, str]]:
+    """When a window to lodge an appeal opened: an upheld reconsideration, a dismissed appeal with a level left."""
+    rules = facts.policy.appeals
+    if not rules.has_appeal:
+        return []
+    opened = [
+        (a.at, "reconsideration upheld")
+        for a in facts.acts_named(ActName.RECORD_REVIEW)
+        if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD
+    ]
+    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
+        lodged = sum(1 for x in facts.acts_named(ActName.LODGE_APPEAL) if x.at <= a.at)
+        judged = JudgmentRequest.model_validate(a.request)
+        if judged.outcome is JudgmentOutcome.DISMISSED and lodged < rules.appeal_levels:
+            opened.append((a.at, "appeal dismissed, a further level open"))
+    return sorted(opened)
+
+
+def reconsideration_request_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """The window a negative decision opens to request reconsideration (an obligation of the person's advocate)."""
+    within = facts.policy.appeals.reconsideration_window
+    return [
+        single_window(
+            ObligationKind.RECONSIDERATION_REQUEST.value,
+            "reconsideration requested within the window a negative decision opens",
+            Window(at, at + within, f"negative Stage {stage} decision; {spoken(within)}"),
+            _first_after(facts, ActName.REQUEST_RECONSIDERATION, at),
+            as_of,
+        )
+        for at, stage in _negative_decisions(facts)
+    ]
+
+
+def reconsideration_review_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """The review panel decides within the policy's time of each request."""
+    within = facts.policy.appeals.review_due
+    return [
+        single_window(
+            ObligationKind.RECONSIDERATION_REVIEW.value,
+            "review panel's decision within the policy's limit after a request",
+            Window(a.at, a.at + within, f"reconsideration requested; {spoken(within)}"),
+            _first_after(facts, ActName.RECORD_REVIEW, a.at),
+            as_of,
+        )
+        for a in facts.acts_named(ActName.REQUEST_RECONSIDERATION)
+    ]
+
+
+def appeal_lodging_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    within = facts.policy.appeals.appeal_window
+    if within is None:
+        return []
+    return [
+        single_window(
+            ObligationKind.APPEAL_LODGING.value,
+            "appeal lodged within the window after an upheld reconsideration",
+            Window(at, at + within, f"{why}; {spoken(within)}"),
+            _first_after(facts, ActName.LODGE_APPEAL, at),
+            as_of,
+        )
+        for at, why in _appeal_windows(facts)
+    ]
+
+
+def _final_negative_at(facts: CaseFacts, as_of: datetime) -> tuple[datetime, str] | None:
+    """When the negative decision first became final: a window closed unused, an upheld reconsideration where
+    the policy has no appeal, or the last level of appeal dismissed."""
+    rules = facts.policy.appeals
+    moments = [
+        (t.windows[0].due, "window closed unused")
+        for t in (*reconsideration_request_tracks(facts, as_of), *appeal_lodging_tracks(facts, as_of))
+        if t.lapses and (t.done_at is None or t.done_at > t.windows[0].due)
+    ]
+    if not rules.has_appeal:
+        moments += [
+            (a.at, "reconsideration upheld, no appeal")
+            for a in facts.acts_named(ActName.RECORD_REVIEW)
+            if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD
+        ]
+    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
+        lodged = sum(1 for x in facts.acts_named(ActName.LODGE_APPEAL) if x.at <= a.at)
+        if (
+            JudgmentRequest.model_validate(a.request).outcome is JudgmentOutcome.DISMISSED
+            and lodged >= rules.appeal_levels
+        ):
+            moments.append((a.at, "last appeal dismissed"))
+    return min(moments, default=None)
+
+
+def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A final negative owes a vulnerability assessment and an onward referral (support never just stops)."""
+    final = _final_negative_at(facts, as_of)
+    if final is None:
+        return []
+    at, why = final
+    within = facts.policy.appeals.final_support_due
+    tracks = []
+    for kind in (ObligationKind.VULNERABILITY_ASSESSMENT, ObligationKind.ONWARD_REFERRAL):
+        done = [f for f in facts.fulfilments(kind.value) if f.recorded_at >= at]
+        tracks.append(
+            single_window(
+                kind.value,
+                f"{_words(kind.value)} within the policy's limit after a final negative",
+                Window(at, at + within, f"final negative ({why}); {spoken(within)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+    return tracks
+
+
+def remitted_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A stage the court remitted is decided again: Stage 1 within the policy's Stage 1 time, Stage 2 within
+    `stage2_redecision_due`, counted from the judgment's recording."""
+    negatives = _negative_decisions(facts)
+    tracks = []
+    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
+        if JudgmentRequest.model_validate(a.request).outcome is not JudgmentOutcome.REMITTED:
+            continue
+        stage = next((st for at, st in reversed(negatives) if at <= a.at), 1)
+        if stage == 1:
+            kind, act, within = ObligationKind.STAGE1_DECISION, ActName.STAGE1_DECISION, _stage1_limit(facts)
+        else:
+            kind, act, within = ObligationKind.STAGE2_DECISION, ActName.STAGE2_DECISION, _redecision(facts)
+        tracks.append(
+            single_window(
+                kind.value,
+                f"Stage {stage} decided again within the policy's limit after the court remitted it",
+                Window(a.at, a.at + within, f"remitted by the court; {spoken(within)}"),
+                _first_after(facts, act, a.at),
+                as_of,
+                name=f"{kind.value}.remitted",
+            )
+        )
+    return tracks
+
+
+def _stage1_limit(facts: CaseFacts) -> timedelta:
+    rules = facts.policy.stage1
+    return rules.due_child if facts.is_child else rules.due_adult
+
+
+def _redecision(facts: CaseFacts) -> timedelta:
+    return facts.policy.appeals.stage2_redecision_due
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
@@ -217,6 +380,11 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_tracks),
     DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
     DeadlineRule("provisions", provision_tracks),
+    DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
+    DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
+    DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),
+    DeadlineRule("final_negative_support", final_support_tracks),
+    DeadlineRule("remitted_decision", remitted_tracks),
 )
 
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from domain.requests import JudgmentRequest, ReviewRequest
+from domain.roles import Act as ActName
 from starter.audit import disclosure
 from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = (
-    "outcomes of reconsideration and appeal, returns and re-trafficking: nrmflow does not record these acts yet"
-)
+NOT_COVERED = "returns and re-trafficking: nrmflow does not record these acts yet"
 
 
 class CaseRecord(BaseModel):
@@ -39,6 +39,8 @@ class CaseRecord(BaseModel):
     stage1_outcome: str
     stage2_outcome: str
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
+    reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
+    appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -65,10 +67,27 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
             else "not applicable"
         ),
         rr_extensions=["manual"] * len(facts.extensions) + ["automatic"] * auto,
+        reconsideration_outcomes=_outcomes(
+            facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
+        ),
+        appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
     )
+
+
+def _outcomes(
+    facts: CaseFacts,
+    asked: ActName,
+    decided: ActName,
+    request: type[ReviewRequest] | type[JudgmentRequest],
+    none: str,
+) -> list[str]:
+    """The outcome of each request (a reconsideration, an appeal), "pending" while one awaits its decision."""
+    outcomes = [request.model_validate(a.request).outcome.value for a in facts.acts_named(decided)]
+    pending = len(facts.acts_named(asked)) - len(outcomes)
+    return outcomes + ["pending"] * max(pending, 0) or [none]
 
 
 @dataclass
@@ -123,6 +142,8 @@ _DIMENSIONS = (
     "stage1_outcome",
     "stage2_outcome",
     "rr_extensions",
+    "reconsideration_outcomes",
+    "appeal_outcomes",
 )
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
@@ -132,6 +153,10 @@ def population(rule: str) -> str:
     """Whom a deadline row counts: rows differ, so their totals differ and must not be read as the same persons."""
     if rule == "provisions":
         return "persons whose case owed no provision (all not applicable)"
+    if rule == "final_negative_support":
+        return "persons whose negative decision was not final (all not applicable)"
+    if rule == "remitted_decision":
+        return "persons whose case no court remitted (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")

@@ -12,15 +12,19 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from domain.case import Outcome
+from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
 from domain.referral import Exploitation, Sex
 from domain.requests import (
+    AppealRequest,
     AssessmentResult,
     AssessRequest,
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    JudgmentRequest,
     ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
 )
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
@@ -227,6 +231,89 @@ async def case_assess(
         raise invalid_input(exc, "assessment result") from None
     request = AssessRequest(actor=actor(actor_), kind=kind, result=outcome)
     await _carry_out(reference, lambda client: client.assess(reference, request, request_id), as_json)
+
+
+@app.command("reconsider")
+@runs
+async def case_reconsider(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the decision should be reconsidered (required).")] = "",
+    evidence: Annotated[str, typer.Option(help="Summary of the evidence offered.")] = "",
+    new_evidence: Annotated[
+        bool, typer.Option("--new-evidence", help="After the window closed: the request rests on new evidence.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Request reconsideration of a negative Stage 1 or Stage 2 decision by the review panel."""
+    request = ReconsiderationRequest(actor=actor(actor_), reasons=reasons, evidence=evidence, new_evidence=new_evidence)
+    await _carry_out(reference, lambda client: client.request_reconsideration(reference, request, request_id), as_json)
+
+
+@app.command("review")
+@runs
+async def case_review(
+    reference: RefArg,
+    outcome: Annotated[ReviewOutcome, typer.Option(help="upheld or overturned")],
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Written reasons (required).")] = "",
+    evidence: Annotated[str, typer.Option(help="Summary of the evidence considered.")] = "",
+    informed_in: Annotated[
+        str, typer.Option(help="Language the person was informed in (default: the referral's).")
+    ] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the review panel's decision on a reconsideration: upheld or overturned."""
+    request = ReviewRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+    )
+    await _carry_out(reference, lambda client: client.record_review(reference, request, request_id), as_json)
+
+
+@app.command("appeal")
+@runs
+async def case_appeal(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Grounds of appeal (required).")] = "",
+    court: Annotated[str, typer.Option(help="The court it is lodged with, if known.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lodge a judicial appeal against the negative decision, within the policy's window."""
+    request = AppealRequest(actor=actor(actor_), reasons=reasons, court=court)
+    await _carry_out(reference, lambda client: client.lodge_appeal(reference, request, request_id), as_json)
+
+
+@app.command("judgment")
+@runs
+async def case_judgment(
+    reference: RefArg,
+    outcome: Annotated[JudgmentOutcome, typer.Option(help="dismissed, allowed or remitted")],
+    decided_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Date of the judgment.")],
+    actor_: AsOpt,
+    court: Annotated[str, typer.Option(help="The court that gave the judgment (required).")] = "",
+    judgment_ref: Annotated[str, typer.Option("--judgment-ref", help="The judgment's reference (required).")] = "",
+    reasons: Annotated[str, typer.Option(help="Summary of the court's reasons.")] = "",
+    informed_in: Annotated[
+        str, typer.Option(help="Language the person was informed in (default: the referral's).")
+    ] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the court's judgment on the appeal."""
+    request = JudgmentRequest(
+        actor=actor(actor_),
+        outcome=outcome,
+        court=court,
+        judgment_ref=judgment_ref,
+        decided_on=decided_on.date(),
+        reasons=reasons,
+        informed_in=informed_in,
+    )
+    await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

@@ -20,14 +20,18 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import Outcome
+from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
 from domain.requests import (
+    AppealRequest,
     AssessmentResult,
     AssessRequest,
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    JudgmentRequest,
     ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
 )
 from domain.roles import Actor, Role
 from domain.status import CaseStatus
@@ -47,6 +51,8 @@ RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
 AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-1")
 COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
+PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
+LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -153,6 +159,72 @@ async def provisions_and_assessment(nrm: NrmClient) -> str:
     return ref
 
 
+async def stage1_reconsidered_overturned(nrm: NrmClient) -> str:
+    """Negative Stage 1; the advocate requests reconsideration; the panel overturns it: R&R and provisions."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision("negative"))
+    await nrm.request_reconsideration(ref, ReconsiderationRequest(actor=SUPPORT, reasons="indicators overlooked"))
+    await nrm.record_review(
+        ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.OVERTURNED, reasons="indicators present")
+    )
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def stage2_upheld_appeal_allowed(nrm: NrmClient) -> str:
+    """Negative Stage 2 upheld by the panel; the appeal is allowed: confirmed victim."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision("negative"))
+    await nrm.request_reconsideration(ref, ReconsiderationRequest(actor=LAWYER, reasons="evidence misread"))
+    await nrm.record_review(ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.UPHELD, reasons="no new facts"))
+    await nrm.lodge_appeal(ref, AppealRequest(actor=LAWYER, reasons="error of law", court="Tribunalul X"))
+    await nrm.record_judgment(
+        ref,
+        JudgmentRequest(
+            actor=LAWYER,
+            outcome=JudgmentOutcome.ALLOWED,
+            court="Tribunalul X",
+            judgment_ref="J-1/2026",
+            decided_on=date.today(),
+        ),
+    )
+    return ref
+
+
+async def stage1_appeal_remitted(nrm: NrmClient) -> str:
+    """Negative Stage 1 upheld; the court remits it: Stage 1 is decided again (positive) within its new deadline."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision("negative"))
+    await nrm.request_reconsideration(ref, ReconsiderationRequest(actor=SUPPORT, reasons="indicators overlooked"))
+    await nrm.record_review(ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.UPHELD, reasons="no new facts"))
+    await nrm.lodge_appeal(ref, AppealRequest(actor=LAWYER, reasons="error of law"))
+    await nrm.record_judgment(
+        ref,
+        JudgmentRequest(
+            actor=COORDINATOR,
+            outcome=JudgmentOutcome.REMITTED,
+            court="Tribunalul X",
+            judgment_ref="J-2/2026",
+            decided_on=date.today(),
+        ),
+    )
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def window_lapsed_final_negative(nrm: NrmClient) -> str:
+    """Negative Stage 1, the reconsideration window lapses (reminders, escalation): final negative, whose
+    vulnerability assessment and onward referral are recorded."""
+    ref = await nrm.open_case(_referral(sex="male"), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision("negative"))
+    await _until(nrm, ref, lambda s: s.stage.value == "final_negative")
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="vulnerability_assessment", evidence="done"))
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="onward_referral", evidence="referred"))
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -161,6 +233,10 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "manual-extension": manual_extension,
     "consent-later": consent_later,
     "provisions-and-assessment": provisions_and_assessment,
+    "stage1-reconsidered-overturned": stage1_reconsidered_overturned,
+    "stage2-upheld-appeal-allowed": stage2_upheld_appeal_allowed,
+    "window-lapsed-final-negative": window_lapsed_final_negative,
+    "stage1-appeal-remitted": stage1_appeal_remitted,
 }
 
 
@@ -169,7 +245,14 @@ async def generate(directory: Path = CASES) -> None:
         old.unlink()
     with tempfile.TemporaryDirectory() as home:
         settings = settings_with_test_only_key(Path(home), task_queue=f"histories-{uuid.uuid4().hex[:8]}")
-        for actor in (RESPONDER, AUTHORITY, COORDINATOR, SUPPORT):  # every act is signed by its actor's key
+        for actor in (
+            RESPONDER,
+            AUTHORITY,
+            COORDINATOR,
+            SUPPORT,
+            PANEL,
+            LAWYER,
+        ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_binary(),

@@ -17,8 +17,19 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
+from domain.case import JudgmentOutcome, ReviewOutcome
 from domain.policy import load_policy
-from domain.requests import AssessmentResult, AssessRequest, ConsentRequest, ExtendRRRequest, ProvideRequest
+from domain.requests import (
+    AppealRequest,
+    AssessmentResult,
+    AssessRequest,
+    ConsentRequest,
+    ExtendRRRequest,
+    JudgmentRequest,
+    ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
+)
 from domain.roles import Act, Actor, Role
 from plumbing.connection import data_converter
 from plumbing.settings import Settings
@@ -78,6 +89,19 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.RECORD_ASSESSMENT.value: lambda: nrm.assess(
             ref, AssessRequest(actor=AUDITOR, kind="needs_risks_assessment", result=result)
         ),
+        Act.REQUEST_RECONSIDERATION.value: lambda: nrm.request_reconsideration(
+            ref, ReconsiderationRequest(actor=AUDITOR, reasons="r")
+        ),
+        Act.RECORD_REVIEW.value: lambda: nrm.record_review(
+            ref, ReviewRequest(actor=AUDITOR, outcome=ReviewOutcome.UPHELD, reasons="r")
+        ),
+        Act.LODGE_APPEAL.value: lambda: nrm.lodge_appeal(ref, AppealRequest(actor=AUDITOR, reasons="r")),
+        Act.RECORD_JUDGMENT.value: lambda: nrm.record_judgment(
+            ref,
+            JudgmentRequest(
+                actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
+            ),
+        ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"
@@ -102,9 +126,13 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
 
 
 async def test_timeline_and_compliance_report_exactly_the_one_known_breach(
-    nrm: NrmClient, cli_env: dict[str, str]
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY)
+    # fast.toml with a reconsideration window of days, so that the negative decision's window cannot lapse meanwhile
+    policy = tmp_path / "long-window.toml"
+    text = Path(FAST_POLICY).read_text(encoding="utf-8")
+    policy.write_text(text.replace('reconsideration_window = "PT8S"', 'reconsideration_window = "P30D"'), "utf-8")
+    ref = await nrm.open_case(adult_referral(person=PERSON), FIRST_RESPONDER, policy=str(policy))
     converter = data_converter(nrm.settings)
 
     async def escalated() -> bool:

@@ -128,6 +128,11 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
         "reasons": "indicators of forced labour",
         "evidence": "interview",
         "informed_in": "en",
+        "stage": None,
+        "late": False,
+        "court": "",
+        "judgment_ref": "",
+        "decided_on": None,
     }
 
     by = (

@@ -19,13 +19,14 @@ STEP = timedelta(seconds=6)  # tests/policies/fast.toml: rr.auto_extension_step
 
 
 NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive", "provisions-and-assessment")
+CHALLENGES = ("stage2-upheld-appeal-allowed", "window-lapsed-final-negative", "stage1-appeal-remitted")
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
 async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
     converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
-    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in NAMES}
+    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in (*NAMES, *CHALLENGES)}
 
 
 def judged(events: list[AuditEvent], after: timedelta = timedelta(0)) -> compliance.CaseCompliance:
@@ -65,7 +66,7 @@ def test_a_negative_stage1_ends_the_deadlines(histories) -> None:
 def test_unmet_provisions_are_breaches_and_escalated_while_the_given_ones_are_met(histories) -> None:
     result = judged(histories["provisions-and-assessment"])
     found = by_rule(result)
-    owed = {f.rule for f in result.findings if "." not in f.rule} - {
+    owed = {f.rule for f in result.findings if "." not in f.rule and f.status is not Status.NOT_APPLICABLE} - {
         "stage1_decision",
         "stage2_decision",
         "rr_extended_not_lapsed",
@@ -157,3 +158,33 @@ def test_every_timer_and_activity_names_what_it_is_for(histories) -> None:
         if e.event == "timer cancelled"
     }
     assert {kind.replace("_", " ") for kind in PROVIDED} <= cancelled
+
+
+def test_the_challenge_deadlines_of_a_negative_decision(histories) -> None:
+    found = by_rule(judged(histories["stage2-upheld-appeal-allowed"]))
+    for rule in ("reconsideration_request", "reconsideration_review", "appeal_lodging"):
+        assert found[rule].status is Status.MET, rule
+    assert found["final_negative_support"].status is Status.NOT_APPLICABLE
+    lapsed = by_rule(judged(histories["window-lapsed-final-negative"]))
+    assert lapsed["reconsideration_request"].status is Status.BREACHED  # the window closed unused
+    assert lapsed["reconsideration_request.escalation"].status is Status.MET
+    for rule in ("vulnerability_assessment", "onward_referral"):
+        assert lapsed[rule].status is Status.MET, rule
+
+
+def test_statistics_count_reconsiderations_and_appeals_by_outcome(histories) -> None:
+    def outcomes(name: str) -> tuple[list[str], list[str]]:
+        r = stats.record(case_facts(histories[name]), max(e.at for e in histories[name]))
+        return r.reconsideration_outcomes, r.appeal_outcomes
+
+    assert outcomes("stage2-upheld-appeal-allowed") == (["upheld"], ["allowed"])
+    assert outcomes("window-lapsed-final-negative") == (["not requested"], ["not lodged"])
+
+
+def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
+    found = by_rule(judged(histories["stage1-appeal-remitted"]))
+    assert found["stage1_decision.remitted"].status is Status.MET
+    assert found["stage1_decision"].status is Status.MET  # the first decision, within its time of referral
+    assert (
+        found["appeal_lodging"].status is Status.MET and found["final_negative_support"].status is Status.NOT_APPLICABLE
+    )

@@ -57,11 +57,13 @@ def test_a_positive_stage1_starts_rr_and_stage2_is_due_at_its_end() -> None:
     assert nxt is not None and nxt.due_at == DECIDED + timedelta(hours=48)  # the immediate provisions come first
 
 
-def test_a_negative_stage1_opens_no_rr_and_no_stage2() -> None:
+def test_a_negative_stage1_opens_no_rr_and_no_stage2_but_a_reconsideration_window() -> None:
     state = opened()
     transitions.apply_stage1(state, decision("negative"), DECIDED)
-    assert state.stage is Stage.STAGE1_NEGATIVE and state.rr is None
-    assert list(state.obligations) == [STAGE1] and state.next_deadline() is None
+    assert state.stage is Stage.STAGE1_NEGATIVE and state.rr is None and state.removal_suspended
+    assert list(state.obligations) == [STAGE1, "reconsideration_request"]
+    nxt = state.next_deadline()
+    assert nxt is not None and nxt.due_at == DECIDED + timedelta(days=30) and nxt.owner_role.value == "support_provider"
 
 
 def test_reminders_fall_at_the_policy_fractions_of_the_window() -> None:

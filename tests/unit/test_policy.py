@@ -136,7 +136,8 @@ def test_a_policy_is_also_found_by_path_and_hashed_by_content(tmp_path: Path) ->
             'to_role = "coordinator"',
             'to_role = "mayor"',
             "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator',"
-            " 'auditor', 'support_provider', 'child_protection' or 'guardian_advocate'",
+            " 'auditor', 'support_provider', 'child_protection', 'guardian_advocate', 'legal_representative'"
+            " or 'review_panel'",
         ),
         (
             'due_adult = "P5D"',

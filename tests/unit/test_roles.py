@@ -11,6 +11,7 @@ from domain.roles import Act, Actor, Role, allowed_roles, authorize
 
 FR, CA, CO, AU = Role.FIRST_RESPONDER, Role.COMPETENT_AUTHORITY, Role.COORDINATOR, Role.AUDITOR
 STAFF = set(Role) - {AU}  # provide / assess: any staff role here; the case then checks the obligation's owner
+CHALLENGERS = STAFF - {CA, Role.REVIEW_PANEL}  # the widest set; each policy narrows it (domain.appeals)
 
 # (act, delegated) -> the roles that may perform it
 EXPECTED = {
@@ -30,6 +31,14 @@ EXPECTED = {
     (Act.PROVIDE, True): STAFF,
     (Act.RECORD_ASSESSMENT, False): STAFF,
     (Act.RECORD_ASSESSMENT, True): STAFF,
+    (Act.REQUEST_RECONSIDERATION, False): CHALLENGERS,
+    (Act.REQUEST_RECONSIDERATION, True): CHALLENGERS,
+    (Act.RECORD_REVIEW, False): {Role.REVIEW_PANEL},
+    (Act.RECORD_REVIEW, True): {Role.REVIEW_PANEL},
+    (Act.LODGE_APPEAL, False): CHALLENGERS,
+    (Act.LODGE_APPEAL, True): CHALLENGERS,
+    (Act.RECORD_JUDGMENT, False): {CO, Role.LEGAL_REPRESENTATIVE},
+    (Act.RECORD_JUDGMENT, True): {CO, Role.LEGAL_REPRESENTATIVE},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -40,6 +49,10 @@ DESCRIPTIONS = {
     Act.EXPORT_PERSONAL_DATA: "export the person's data",
     Act.PROVIDE: "record a provision",
     Act.RECORD_ASSESSMENT: "record an assessment",
+    Act.REQUEST_RECONSIDERATION: "request reconsideration",
+    Act.RECORD_REVIEW: "record a review panel's decision",
+    Act.LODGE_APPEAL: "lodge an appeal",
+    Act.RECORD_JUDGMENT: "record a court's judgment",
 }
 
 
@@ -83,7 +96,7 @@ def test_actor_parses_role_and_id() -> None:
         (
             "judge:j-1",
             "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
-            "support_provider, child_protection, guardian_advocate",
+            "support_provider, child_protection, guardian_advocate, legal_representative, review_panel",
         ),
         ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
     ],

@@ -12,11 +12,12 @@ import pytest
 from jinja2 import UndefinedError
 
 from activities.templates import NAMES, TEMPLATE_DIR, languages, render
-from domain.case import ObligationKind, Outcome
+from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.deadlines import Alert, AlertKind
 from domain.kinds import ASSESSMENT_KINDS
 from domain.notices import (
     AssessmentNeeded,
+    DecisionKind,
     DecisionLetter,
     DeliveryFailed,
     Digest,
@@ -45,6 +46,7 @@ def test_every_language_labels_every_kind_role_right_and_outcome(lang: str) -> N
     assert set(own["roles"]) == {r.value for r in Role}
     assert set(own["rights_text"]) == {r.value for r in Right}
     assert set(own["outcomes"]) == {o.value for o in Outcome}
+    assert set(own["findings"]) == {o.value for o in (*ReviewOutcome, *JudgmentOutcome)}
 
 
 def alerts() -> list[Alert]:
@@ -84,6 +86,38 @@ def letters() -> list[DecisionLetter]:
                 reasons="the reasons given",
                 rights=rights_after(outcome, stage),
                 rr_end=T0 + timedelta(days=90) if stage == 1 else None,
+                rights_until=T0 + timedelta(days=30) if outcome is Outcome.NEGATIVE else None,
+            )
+        )
+    findings = [(DecisionKind.REVIEW, f, Role.REVIEW_PANEL) for f in ReviewOutcome] + [
+        (DecisionKind.JUDGMENT, f, who)
+        for f in JudgmentOutcome
+        for who in (Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE)
+    ]
+    positive = {ReviewOutcome.OVERTURNED, JudgmentOutcome.ALLOWED}
+    for (kind, finding, who), stage, to_guardian in itertools.product(findings, (1, 2), (False, True)):
+        outcome = Outcome.POSITIVE if finding in positive else Outcome.NEGATIVE
+        out.append(
+            DecisionLetter(
+                key=f"{REF}/letter/2",
+                reference=REF,
+                recipients=Recipients(addresses=["someone@example.org"]),
+                language="en",
+                to_guardian=to_guardian,
+                by_hand=False,
+                stage=stage,
+                outcome=outcome,
+                decided_at=T0,
+                reasons="the panel's reasons" if kind is DecisionKind.REVIEW else "",
+                rights=[Right.APPEAL, Right.LEGAL_ADVICE] if outcome is Outcome.NEGATIVE else [Right.LEGAL_ADVICE],
+                rr_end=T0 + timedelta(days=90) if stage == 1 and outcome is Outcome.POSITIVE else None,
+                decision=kind,
+                decided_by=who,
+                finding=finding.value,
+                court="Tribunalul X" if kind is DecisionKind.JUDGMENT else "",
+                judgment_ref="J-1/2026" if kind is DecisionKind.JUDGMENT else "",
+                rights_until=T0 + timedelta(days=30) if finding is ReviewOutcome.UPHELD else None,
+                redecision_due=T0 + timedelta(days=5) if finding is JudgmentOutcome.REMITTED else None,
             )
         )
     return out
@@ -147,6 +181,22 @@ def test_a_letter_carries_the_reasons_and_each_right_in_the_language() -> None:
     body = render("decision_letter", "ro", negative.model_dump(mode="json")).body
     assert "the reasons given" in body and "tutorele copilului" in body
     assert "reexaminată" in body and "instanță" in body and "consiliere juridică" in body
+
+
+def test_review_and_judgment_letters_name_who_decided_and_what_follows() -> None:
+    by_finding = {(n.decision, n.finding, n.stage, n.decided_by): n for n in letters() if not n.to_guardian}
+    upheld = by_finding[DecisionKind.REVIEW, "upheld", 2, Role.REVIEW_PANEL]
+    text = render("decision_letter", "en", upheld.model_dump(mode="json"))
+    assert "reconsideration of Stage 2 (upheld)" in text.subject
+    assert "the review panel reconsidered the negative Stage 2 decision" in text.body
+    assert "appeal against this decision" in text.body and "This is possible until 2026-04-01" in text.body
+    remitted = by_finding[DecisionKind.JUDGMENT, "remitted", 1, Role.LEGAL_REPRESENTATIVE]
+    text = render("decision_letter", "ro", remitted.model_dump(mode="json"))
+    assert "reprezentantul legal a înregistrat hotărârea instanței Tribunalul X (referința J-1/2026)" in text.body
+    assert "decide din nou etapa 1 până la 2026-03-07" in text.body
+    allowed = by_finding[DecisionKind.JUDGMENT, "allowed", 1, Role.COORDINATOR]
+    text = render("decision_letter", "en", allowed.model_dump(mode="json"))
+    assert "the appeal is allowed" in text.body and "presumed victim" in text.body
 
 
 def test_an_unshipped_language_falls_back_to_english_and_a_regional_one_to_its_base() -> None:
