@@ -26,10 +26,11 @@ from domain.requests import (
     ReconsiderationRequest,
     ReviewRequest,
 )
+from domain.status import ActResult
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
-from starter.cli.common import AsOpt, JsonOpt, RefArg, RequestIdOpt, actor, data_file, emit, out, runs, settings
+from starter.cli.common import AsOpt, JsonOpt, RefArg, RequestIdOpt, actor, data_file, emit, err, out, runs, settings
 from starter.client import NrmClient, invalid_input
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
@@ -41,11 +42,17 @@ async def _client() -> NrmClient:
     return await NrmClient.connect(settings())
 
 
-async def _carry_out(reference: str, act: Callable[[NrmClient], Awaitable[Any]], as_json: bool) -> None:
+async def _carry_out(reference: str, act: Callable[[NrmClient], Awaitable[ActResult]], as_json: bool) -> None:
     """Carry out an act, then show the whole case as it now stands (an act itself returns it in brief)."""
     client = await _client()
-    await act(client)
-    status = await client.status(reference)
+    result = await act(client)
+    status = (await client.status(reference)).model_copy(update={"repeated": result.repeated})
+    if status.repeated:  # the caller learns that this call carried nothing out (its JSON says `repeated`)
+        err.print(
+            "repeat: this act was carried out earlier under its request id; nothing was done again",
+            markup=False,
+            highlight=False,
+        )
     emit(as_json, status, lambda: render.show_case(out, status))
 
 

@@ -119,6 +119,26 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
         )
     ]
     assert consented["stage"] == "stage1_pending" and consented["decisions"][0]["act"] == "record_consent"
+    assert s1["repeated"] is False
+    again = await run_nrm(
+        "case",
+        "decide",
+        "stage1",
+        ref,
+        "--outcome",
+        "positive",
+        "--reasons",
+        "indicators of forced labour",
+        "--evidence",
+        "interview",
+        "--request-id",
+        "cli-s1",
+        "--json",
+        *CA,
+        env=env,
+    )
+    assert again.json()["repeated"] is True and len(again.json()["decisions"]) == 1
+    assert again.err.strip() == "repeat: this act was carried out earlier under its request id; nothing was done again"
     assert s1["stage"] == "presumed_victim" and days(s1["rr"]["start"], s1["rr"]["end"]) == 90
     assert s1["decisions"][0] | {"at": None} == {
         "act": "stage1_decision",
