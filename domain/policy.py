@@ -43,6 +43,14 @@ class Stage1Rules(_Section):
         return self
 
 
+class Stage2Rules(_Section):
+    """`negative_before_rr_end`: whether a negative conclusive decision may come before the R&R period ends (it cuts
+    the person's recovery short; the handbook has it correspond with the end, L6770-6774). A positive one may come
+    earlier, and the R&R period still runs to its end."""
+
+    negative_before_rr_end: bool = False
+
+
 class RecoveryReflectionRules(_Section):
     period: timedelta
     auto_extension_step: timedelta
@@ -215,6 +223,7 @@ class Policy(BaseModel):
     provisions: ProvisionRules = Field(default_factory=ProvisionRules)
     assessments: tuple[AssessmentRules, ...] = ()
     appeals: AppealRules = Field(default_factory=AppealRules)
+    stage2: Stage2Rules = Field(default_factory=Stage2Rules)
     source_sha256: str = ""
 
     @model_validator(mode="after")

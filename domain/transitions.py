@@ -133,8 +133,19 @@ def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> l
     return [decision_letter(state), *provisions]
 
 
-def check_stage2(state: CaseState, request: DecisionRequest) -> None:
+def check_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> None:
     _check_decision(state, Act.STAGE2_DECISION, request, "a Stage 2 decision", Stage.PRESUMED_VICTIM)
+    rr = state.rr
+    if (
+        request.outcome is Outcome.NEGATIVE
+        and rr is not None
+        and now < rr.end
+        and not state.policy.stage2.negative_before_rr_end
+    ):
+        raise InvalidRequest(
+            f"a negative Stage 2 decision before the R&R period ends ({rr.end:%Y-%m-%d %H:%M} UTC) would cut the "
+            f"person's recovery short; policy {state.policy.label} does not allow it (a positive one may come now)"
+        )
 
 
 def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:

@@ -114,7 +114,7 @@ class CaseWorkflow:
 
     @decide_stage2.validator
     def _check_stage2(self, request: DecisionRequest) -> None:
-        self._check(Act.STAGE2_DECISION, request, lambda: transitions.check_stage2(self.state, request))
+        self._check(Act.STAGE2_DECISION, request, lambda: transitions.check_stage2(self.state, request, workflow.now()))
 
     @workflow.update(name=Act.EXTEND_RR.value)
     def extend_rr(self, request: ExtendRRRequest) -> ActResult:

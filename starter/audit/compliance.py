@@ -547,6 +547,49 @@ def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Findi
 RR_CONTINUITY = "rr_extended_not_lapsed"  # a rule every case is judged by, like DEADLINE_RULES
 
 
+STAGE2_POLICY_LIMIT = "stage2_decision.policy_limit"  # judged for every case, like RR_CONTINUITY
+
+
+def stage2_policy_limit_finding(facts: CaseFacts, as_of: datetime) -> Finding:
+    """Stage 2 against the policy's fixed limit after a positive Stage 1: an extension moves the case's working due
+    time but not this one (an authority cannot extend its own deadline silently). A decision after it is late, with
+    the recorded extensions and their reasons shown as its stated justification."""
+    rule = STAGE2_POLICY_LIMIT
+    title = "Stage 2 decision within the policy's limit after a positive Stage 1 (extensions do not move it)"
+    stage1 = facts.stage1
+    if stage1 is None or stage1.outcome is not Outcome.POSITIVE:
+        return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE, detail="no positive Stage 1")
+    due = stage1.at + facts.policy.rr.period
+    done = facts.stage2.at if facts.stage2 else None
+    if (done or as_of) <= due:
+        status = Status.MET if done else Status.PENDING
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=status,
+            due_at=due,
+            done_at=done,
+            detail=f"due {due:%Y-%m-%d %H:%M:%S} UTC, {spoken(facts.policy.rr.period)} after Stage 1",
+        )
+    delay = (done or as_of) - due
+    stated = [
+        f"{e.request.actor} on {e.at:%Y-%m-%d}: {e.request.reasons}"
+        for e in facts.extensions
+        if e.at <= (done or as_of)
+    ]
+    state = f"decided {measured(delay)} late" if done else f"still open, {measured(delay)} past it"
+    justification = "; ".join(stated) if stated else "none recorded (only automatic extensions)"
+    return Finding(
+        rule=rule,
+        deadline=title,
+        status=Status.BREACHED,
+        due_at=due,
+        done_at=done,
+        delay=delay,
+        detail=f"due {due:%Y-%m-%d %H:%M:%S} UTC; {state}; stated justification: {justification}",
+    )
+
+
 def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
     """Each time the R&R period ended with Stage 2 pending, the case must have gone on to the extended end:
     proven by a Stage 2 due timer started then for the new end (the period never just lapses)."""
@@ -612,6 +655,7 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
         ]
     stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
     findings.append(rr_continuity_finding(stage2, facts, as_of))
+    findings.append(stage2_policy_limit_finding(facts, as_of))
     return CaseCompliance(
         reference=facts.reference,
         policy=facts.policy.label,

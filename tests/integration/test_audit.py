@@ -337,3 +337,23 @@ async def test_a_case_that_continued_as_new_is_audited_across_its_runs(settings:
     kinds = [e.event for e in tl.entries]
     assert kinds.count("history continues") == 1 and kinds.count("R&R period extended") == extensions + 1
     assert kinds.count("case opened") == 1
+
+
+async def test_stage2_after_the_policy_limit_is_late_whatever_the_authority_extended(nrm: NrmClient) -> None:
+    """The competent authority extends the R&R period, then decides after the fixed limit: the case's working due
+    time moved (no escalation), but the audit reports the decision late, with the extension as its justification."""
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)  # R&R 8 s
+    stage1 = await nrm.decide_stage1(ref, decision())
+    assert stage1.rr is not None
+    await nrm.extend_rr(
+        ref, ExtendRRRequest(actor=AUTHORITY, reasons="medical treatment ongoing", extend_by=timedelta(seconds=30))
+    )
+    await asyncio.sleep((stage1.rr.end - datetime.now(UTC)).total_seconds() + 1)
+    await nrm.decide_stage2(ref, decision())
+    events = await decode_case(await fetch_case(nrm.client, ref), nrm.client.data_converter)
+    found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
+    assert found["stage2_decision"].status is Status.MET  # by the working due time the extension set
+    limit = found["stage2_decision.policy_limit"]
+    assert limit.status is Status.BREACHED and limit.due_at == stage1.rr.end
+    assert "stated justification: competent_authority:ca-1 on " in limit.detail
+    assert limit.detail.endswith(": medical treatment ongoing")

@@ -258,3 +258,18 @@ async def test_a_refused_referral_starts_no_case(nrm: NrmClient) -> None:
         return [w.id async for w in nrm.client.list_workflows(query)]
 
     assert await eventually(started_since) == [f"case-{marker}"]
+
+
+async def test_a_negative_stage2_before_the_rr_period_ends_is_refused(nrm: NrmClient) -> None:
+    """It would cut the person's recovery short: the OSCE model does not allow it; a positive one may come at once."""
+    ref = await open_case(nrm)
+    status = await nrm.decide_stage1(ref, decision())
+    assert status.rr is not None
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.decide_stage2(ref, decision("negative")),
+        f"a negative Stage 2 decision before the R&R period ends ({status.rr.end:%Y-%m-%d %H:%M} UTC) would cut the "
+        "person's recovery short; policy osce-model@2024.1 does not allow it (a positive one may come now)",
+    )
+    assert (await nrm.decide_stage2(ref, decision())).stage is Stage.CONFIRMED_VICTIM
