@@ -93,8 +93,8 @@ async def test_a_server_without_nrmflows_search_attributes(cli_env: dict[str, st
     finally:
         await bare.shutdown()
     assert run.error_line(UNAVAILABLE) == (
-        "error: the server has no search attribute NrmNextDeadline: start it with nrmflow's search attributes (as "
-        "`nrm up` does) or register them with `temporal operator search-attribute create`"
+        "error: the server has no search attribute NrmNextDeadline: register nrmflow's search attributes with "
+        "`nrm setup` (`nrm up` starts its server with them)"
     )
 
 
