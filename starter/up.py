@@ -96,14 +96,10 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     if ensure_key_file(settings):
         log.info("created payload encryption key file", path=str(settings.key_path))
     db = db or settings.home / "temporal.db"
+    namespace = settings.temporal_namespace or DEFAULT_NAMESPACE  # TEMPORAL_NAMESPACE, not a profile's: our server
     settings = settings.model_copy(
-        update={
-            "temporal_address": f"127.0.0.1:{port}",
-            "temporal_namespace": settings.temporal_namespace or DEFAULT_NAMESPACE,
-            "ui_port": ui_port,
-        }
+        update={"temporal_address": f"127.0.0.1:{port}", "temporal_namespace": namespace, "ui_port": ui_port}
     )
-    namespace = settings.temporal_namespace or DEFAULT_NAMESPACE
     codec_url = f"http://127.0.0.1:{settings.codec_port}"
     codec = await start_codec_server(
         build_codec_app(
