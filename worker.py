@@ -1,7 +1,7 @@
 """The nrmflow worker: the case workflows and their activities (one plugin, workflows.plugin) on one task queue.
 
-`python worker.py` and `nrm worker` run it against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE; `nrm up` runs it beside
-the embedded dev server.
+`python worker.py` and `nrm worker` run it against the namespace of the Temporal connection settings (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, a `temporal.toml` profile: plumbing.connection); `nrm up` runs it beside the embedded dev server.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from activities.channels import Channel, MaildirChannel, SmtpChannel, SmtpConfig, WebhookChannel, WebhookConfig
 from activities.digest import DigestActivities
 from activities.notifications import NotificationActivities
+from plumbing import search_attributes
 from plumbing.actor_directory import ActorDirectoryFollower
-from plumbing.connection import Unavailable, connect, data_converter
+from plumbing.connection import ConnectionConfigError, Unavailable, connect, data_converter
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
 from workflows.plugin import nrm_plugin
@@ -108,8 +109,10 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then stop gracefully: polling ends, running tasks finish (Worker.shutdown)."""
-    client = client or await connect(settings)  # refuses a namespace that does not exist
+    """Run until SIGTERM or SIGINT, then stop gracefully: polling ends, running tasks finish (Worker.shutdown).
+    Refuses to start (Unavailable) on a namespace that does not exist or lacks one of nrmflow's search attributes."""
+    client = client or await connect(settings)
+    await search_attributes.require(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -118,8 +121,8 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
         async with build_worker(client, settings):
             log.info(
                 "worker started",
-                address=settings.temporal_address,
-                namespace=settings.temporal_namespace,
+                address=client.service_client.config.target_host,
+                namespace=client.namespace,
                 task_queue=settings.task_queue,
             )
             await stop.wait()
@@ -131,7 +134,8 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
 
 
 def main() -> None:
-    """`python worker.py`: like `nrm worker`, one `error:` line and exit 5 when Temporal cannot be used."""
+    """`python worker.py`: like `nrm worker`, one `error:` line and exit 5 when Temporal cannot be used (2 when the
+    connection settings cannot be)."""
     from plumbing.exit import ExitCode, leave
 
     settings = Settings()
@@ -141,6 +145,9 @@ def main() -> None:
     except Unavailable as exc:
         sys.stderr.write(f"error: {exc}\n")
         leave(ExitCode.UNAVAILABLE)
+    except ConnectionConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        leave(ExitCode.BAD_INPUT)
     leave(ExitCode.OK)
 
 

@@ -1,4 +1,6 @@
-"""Settings from the environment (NRM_*, TEMPORAL_*) or a `.env` file; defaults are the embedded set-up."""
+"""Settings from the environment (NRM_*, TEMPORAL_ADDRESS/NAMESPACE) or a `.env` file; defaults are the embedded
+set-up. The rest of the connection (profiles, API key, TLS) is Temporal's own environment configuration, read by
+plumbing.connection."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from policies import POLICY_DIR
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NRM_", env_file=".env", extra="ignore")
 
-    temporal_address: str = Field("localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
-    temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
+    # None: from the Temporal environment configuration (plumbing.connection), as the `temporal` CLI reads it
+    temporal_address: str | None = Field(None, validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
+    temporal_namespace: str | None = Field(None, validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     task_queue: str = "nrm-cases"
     act_retry_for: timedelta = timedelta(seconds=60)  # the client library retries an act this long while it cannot land
     deployment_name: str | None = None  # Worker Versioning (with build_id); off on the embedded server

@@ -43,8 +43,9 @@ from domain.requests import (
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus
 from domain.text import field_problems
+from plumbing import search_attributes
 from plumbing.codec import UnknownKey
-from plumbing.connection import Unavailable, connect
+from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
 from plumbing.visibility import CaseList, running_cases_query, soonest_cases
@@ -118,7 +119,7 @@ class NrmClient:
             client = await connect(settings)
         except Unavailable as exc:
             raise Unreachable(str(exc)) from None
-        except PrivateFileError as exc:
+        except (PrivateFileError, ConnectionConfigError) as exc:
             raise BadInput(str(exc)) from None
         return cls(client, settings)
 
@@ -140,6 +141,10 @@ class NrmClient:
             check_detection_date(referral, datetime.now(UTC).date())
         except DomainError as exc:
             raise Refused(str(exc)) from None
+        try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
+            await search_attributes.require(self.client)
+        except Unavailable as exc:
+            raise Unreachable(str(exc)) from None
         reference = new_reference()
         await self.client.start_workflow(
             CaseWorkflow.run,

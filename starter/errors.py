@@ -62,8 +62,7 @@ def from_server(exc: RPCError, reference: str | None = None) -> NrmError:
         return Unreachable(f"Temporal did not answer: {exc.message}")
     if missing := _MISSING_ATTRIBUTE.search(exc.message):
         return Unreachable(
-            f"the server has no search attribute {missing[1]}: start it with nrmflow's search "
-            "attributes (as `nrm up` does) or register them with `temporal operator search-attribute "
-            "create`"
+            f"the server has no search attribute {missing[1]}: register nrmflow's search attributes with "
+            "`nrm setup` (`nrm up` starts its server with them)"
         )
     return NrmError(f"the server refused the request: {exc.message}")

@@ -13,6 +13,7 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
@@ -44,14 +45,18 @@ def digest_schedule(settings: Settings) -> Schedule:
 
 
 async def apply_schedules(client: Client, settings: Settings) -> dict[str, str]:
-    """Create each schedule, or bring an existing one up to the settings; returns id -> "created"/"updated"."""
+    """Create each schedule, or bring an existing one up to the settings (keeping whether it is paused, and the
+    pause's note); returns id -> "created"/"updated"."""
     wanted = digest_schedule(settings)
     try:
         await client.create_schedule(DIGEST_SCHEDULE_ID, wanted)
         return {DIGEST_SCHEDULE_ID: "created"}
     except ScheduleAlreadyRunningError:
 
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        def replace(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            # an operator's pause, and its note, are the operator's: re-applying the settings keeps them
+            state = current.description.schedule.state
+            wanted.state = ScheduleState(paused=state.paused, note=state.note)
             return ScheduleUpdate(schedule=wanted)
 
         await client.get_schedule_handle(DIGEST_SCHEDULE_ID).update(replace)

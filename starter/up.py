@@ -17,7 +17,7 @@ import structlog
 from temporalio.client import Client
 
 from plumbing.codec import EncryptionCodec, KeyRing
-from plumbing.connection import connect
+from plumbing.connection import DEFAULT_NAMESPACE, connect
 from plumbing.search_attributes import dev_server_flags
 from plumbing.settings import Settings
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
@@ -74,10 +74,12 @@ def ensure_key_file(settings: Settings) -> bool:
 
 
 async def wait_for_server(settings: Settings, timeout: timedelta) -> Client:
+    """A client on the embedded server: its address and namespace alone, whatever connection profile, API key or
+    TLS the environment names for the `temporal` CLI (they are for a cluster, not this server)."""
     deadline = asyncio.get_running_loop().time() + timeout.total_seconds()
     while True:
         try:
-            return await connect(settings)
+            return await connect(settings, environment=False)
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 raise
@@ -94,7 +96,10 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     if ensure_key_file(settings):
         log.info("created payload encryption key file", path=str(settings.key_path))
     db = db or settings.home / "temporal.db"
-    settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}", "ui_port": ui_port})
+    namespace = settings.temporal_namespace or DEFAULT_NAMESPACE  # TEMPORAL_NAMESPACE, not a profile's: our server
+    settings = settings.model_copy(
+        update={"temporal_address": f"127.0.0.1:{port}", "temporal_namespace": namespace, "ui_port": ui_port}
+    )
     codec_url = f"http://127.0.0.1:{settings.codec_port}"
     codec = await start_codec_server(
         build_codec_app(
@@ -105,7 +110,7 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     )
     server_log = (settings.home / "temporal.log").open("ab")
     server = await asyncio.create_subprocess_exec(
-        *dev_server_command(db, port, ui_port, settings.temporal_namespace, headless, codec_url),
+        *dev_server_command(db, port, ui_port, namespace, headless, codec_url),
         stdout=server_log,
         stderr=server_log,
         start_new_session=True,
@@ -117,9 +122,9 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     try:
         client = await wait_for_server(settings, timedelta(seconds=30))
         await set_namespace_retention(client, settings.retention)
-        print(f"Temporal server  {settings.temporal_address} (namespace {settings.temporal_namespace}, db {db})")
+        print(f"Temporal server  {settings.temporal_address} (namespace {namespace}, db {db})")
         if not headless:
-            print(f"Web UI           http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows")
+            print(f"Web UI           http://127.0.0.1:{ui_port}/namespaces/{namespace}/workflows")
         token_from = "NRM_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
         print(f"Codec server     {codec_url} (bearer token in {token_from}; browser sign-in at {codec_url}/login)")
         print(f"Outbox (Maildir) {settings.outbox_path}")

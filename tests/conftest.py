@@ -105,6 +105,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env.update(
         {
             "TEMPORAL_ADDRESS": settings.temporal_address,
+            "TEMPORAL_CONFIG_FILE": str(settings.home / "no-temporal.toml"),  # not the user's temporal.toml profiles
             "NRM_HOME": str(settings.home),
             "NRM_TASK_QUEUE": settings.task_queue,
             "COLUMNS": "200",

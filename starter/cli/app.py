@@ -40,6 +40,7 @@ app.command("up")(stack.up)
 app.command("worker")(stack.worker)
 app.command("codec-server")(stack.codec_server)
 app.command("retention")(stack.retention)
+app.command("setup")(stack.setup)
 
 
 @app.callback()

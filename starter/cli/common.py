@@ -24,7 +24,7 @@ from temporalio.service import RPCError
 
 from domain.errors import DomainError
 from domain.roles import Actor
-from plumbing.connection import Unavailable
+from plumbing.connection import ConnectionConfigError, Unavailable
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
@@ -120,7 +120,7 @@ def as_error(exc: BaseException) -> NrmError:
         return BadInput(str(exc))
     if isinstance(exc, NrmError):
         return exc
-    if isinstance(exc, (DomainError, PrivateFileError)):
+    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError)):
         return BadInput(str(exc))
     if isinstance(exc, Unavailable):
         return Unreachable(str(exc))

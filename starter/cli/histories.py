@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from plumbing.connection import target
 from plumbing.settings import Settings
 from starter.audit.history import CaseHistory, case_ids, fetch_case, load_path
 from starter.cli.common import err, settings
@@ -27,11 +28,10 @@ class Source:
 
     @property
     def describes(self) -> str:
-        return (
-            str(self.from_file)
-            if self.from_file
-            else f"{self.settings.temporal_address} namespace {self.settings.temporal_namespace}"
-        )
+        if self.from_file:
+            return str(self.from_file)
+        address, namespace = target(self.settings)
+        return f"{address} namespace {namespace}"
 
     async def cases(self) -> AsyncIterator[CaseHistory]:
         if self.from_file is not None:

@@ -1,5 +1,5 @@
-"""The commands that run nrmflow's servers and set its namespace up: `nrm up`, `nrm worker`, `nrm codec-server`
-and `nrm retention`. They log at NRM_LOG_LEVEL, where the other commands log warnings only."""
+"""The commands that run nrmflow's servers and set its namespace up: `nrm up`, `nrm worker`, `nrm codec-server`,
+`nrm setup` and `nrm retention`. They log at NRM_LOG_LEVEL, where the other commands log warnings only."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ async def up(
 
 @runs
 async def worker(as_json: JsonOpt = False) -> None:
-    """Run only the worker, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (e.g. a real cluster); SIGTERM or Ctrl-C
-    stops it gracefully."""
+    """Run only the worker, against the Temporal connection settings (TEMPORAL_ADDRESS, a temporal.toml profile...;
+    e.g. a real cluster set up by `nrm setup`); SIGTERM or Ctrl-C stops it gracefully."""
     from worker import run_worker
 
     await run_worker(_logged())
@@ -88,3 +88,45 @@ async def retention(
             f"namespace {client.client.namespace}: closed cases are deleted {current.days} days after they close"
         ),
     )
+
+
+@runs
+async def setup(
+    cloud: Annotated[
+        bool,
+        typer.Option(
+            "--cloud",
+            help="Temporal Cloud: print the `tcld` commands for the search attributes and retention, then check.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Prepare the namespace of an existing cluster: nrmflow's search attributes, the daily digest schedule and the
+    retention (NRM_RETENTION); safe to repeat."""
+    from starter.namespace import setup as run_setup
+    from starter.namespace import setup_cloud
+
+    client = await NrmClient.connect(settings())
+    report = await (setup_cloud if cloud else run_setup)(client.client, client.settings)
+
+    def human() -> None:
+        out.print(f"namespace {report.namespace} on {report.address}", markup=False, highlight=False)
+        if report.tcld:
+            out.print("Run (tcld login first):", markup=False, highlight=False)
+            for command in report.tcld:
+                out.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)
+        for name, state in report.search_attributes.items():
+            out.print(f"search attribute {name}: {state}", markup=False, highlight=False)
+        for sid, what in report.schedules.items():
+            out.print(f"schedule {sid}: {what}", markup=False, highlight=False)
+        out.print(f"retention: {report.retention_days} days", markup=False, highlight=False)
+        if report.missing:
+            out.print(
+                f"still missing: {', '.join(report.missing)}: run the commands above, then `nrm setup --cloud` again",
+                markup=False,
+                highlight=False,
+            )
+        else:
+            out.print("ready: workers may start and cases be opened", markup=False, highlight=False)
+
+    emit(as_json, report.as_dict(), human)

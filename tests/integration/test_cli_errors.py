@@ -33,11 +33,13 @@ async def test_bad_settings_name_the_variable_and_exit_2(cli_env: dict[str, str]
         run_nrm("policies", "list", env=cli_env | {"NRM_SMTP_PORT": "abc"}),
         run_nrm("policies", "list", env=cli_env | {"NRM_DIGEST_HOUR": "25"}),
         run_nrm("schedules", "apply", env=cli_env | {"NRM_DIGEST_TIMEZONE": "Europe/Bucharestt"}),
+        run_nrm("setup", env=cli_env | {"NRM_DIGEST_TIMEZONE": "Europe/Bucharestt"}),  # refused before the server
     )
     assert [r.error_line(BAD_INPUT) for r in runs] == [
         "error: invalid setting NRM_LOG_FORMAT: Input should be 'console' or 'json'",
         "error: invalid setting NRM_SMTP_PORT: Input should be a valid integer, unable to parse string as an integer",
         "error: invalid setting NRM_DIGEST_HOUR: Input should be less than or equal to 23",
+        "error: invalid setting NRM_DIGEST_TIMEZONE: not a time zone of the IANA database (e.g. Europe/Bucharest, UTC)",
         "error: invalid setting NRM_DIGEST_TIMEZONE: not a time zone of the IANA database (e.g. Europe/Bucharest, UTC)",
     ]
 
@@ -93,8 +95,8 @@ async def test_a_server_without_nrmflows_search_attributes(cli_env: dict[str, st
     finally:
         await bare.shutdown()
     assert run.error_line(UNAVAILABLE) == (
-        "error: the server has no search attribute NrmNextDeadline: start it with nrmflow's search attributes (as "
-        "`nrm up` does) or register them with `temporal operator search-attribute create`"
+        "error: the server has no search attribute NrmNextDeadline: register nrmflow's search attributes with "
+        "`nrm setup` (`nrm up` starts its server with them)"
     )
 
 
