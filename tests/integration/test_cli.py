@@ -195,22 +195,16 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
     assert row["stage"] == "presumed_victim" and row["is_child"] is False and row["next_deadline"]
     assert outside in [r["reference"] for r in soon]  # Stage 1 due 5 days after consent
 
+    early = await run_nrm(
+        "case", "decide", "stage2", ref, "--outcome", "negative", "--reasons", "not established", *CA, env=env
+    )
+    assert early.error_line(3).startswith("error: a negative Stage 2 decision before the R&R period ends (")
     s2 = (
         await run_nrm(
-            "case",
-            "decide",
-            "stage2",
-            ref,
-            "--outcome",
-            "negative",
-            "--reasons",
-            "not established",
-            "--json",
-            *CA,
-            env=env,
+            "case", "decide", "stage2", ref, "--outcome", "positive", "--reasons", "established", "--json", *CA, env=env
         )
     ).json()
-    assert s2["stage"] == "stage2_negative"
+    assert s2["stage"] == "confirmed_victim"
     assert [d["act"] for d in s2["decisions"]] == ["stage1_decision", "stage2_decision"]
 
 
