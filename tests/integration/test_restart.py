@@ -30,6 +30,14 @@ async def test_case_continues_after_the_server_restarts(settings: Settings, tmp_
             return s if s.rr and s.rr.extensions else None
 
         status = await eventually(auto_extended, timeout=30)
+
+        async def escalated() -> bool:  # recorded with the extension, delivered just after it
+            return any(
+                m["X-NRM-Alert"] == f"{ref}/stage2_decision/v0/escalation"
+                for m in outbox_messages(own.outbox_path, ref)
+            )
+
+        await eventually(escalated, timeout=20)
     assert status.stage is Stage.PRESUMED_VICTIM and status.removal_suspended
     [ext] = status.rr.extensions
     assert ext.automatic and ext.previous_end == end
