@@ -328,3 +328,36 @@ def test_every_new_text_has_its_limit_and_no_hiding_characters() -> None:
         "the judgment reference contains a control or direction-changing character (U+001B); remove it",
         InvalidRequest,
     )
+
+
+def test_an_appeal_may_be_lodged_directly_where_the_policy_allows_it() -> None:
+    direct = OSCE.model_copy(update={"appeals": OSCE.appeals.model_copy(update={"appeal_directly": True})})
+    state = negative(policy=direct)
+    lodged = DECIDED + timedelta(days=1)
+    appeals.check_appeal(state, AppealRequest(actor=LAWYER, reasons="straight to court"), lodged)
+    appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="straight to court"), lodged)
+    assert state.challenge is not None and state.challenge.phase is ChallengePhase.APPEAL
+    appeals.apply_judgment(state, judgment("allowed"), lodged + timedelta(days=1))
+    assert state.stage is Stage.PRESUMED_VICTIM and state.removal_suspended
+    refused(  # without the policy's leave, an appeal waits for an upheld reconsideration
+        lambda: appeals.check_appeal(negative(), AppealRequest(actor=LAWYER, reasons="x"), lodged),
+        "an appeal is not possible: case NRM-0000-0001 is stage1_negative, reconsideration window open "
+        "(needs appeal window open)",
+        WrongStage,
+    )
+
+
+def test_a_second_level_of_appeal_follows_a_dismissal_where_the_policy_has_one() -> None:
+    two = OSCE.model_copy(update={"appeals": OSCE.appeals.model_copy(update={"appeal_levels": 2})})
+    state = negative(policy=two)
+    reconsidered(state)
+    appeals.apply_review(state, review("upheld"), DECIDED + timedelta(days=2))
+    appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="first level"), DECIDED + timedelta(days=3))
+    appeals.apply_judgment(state, judgment("dismissed"), DECIDED + timedelta(days=4))
+    assert state.stage is not Stage.FINAL_NEGATIVE and state.removal_suspended
+    assert state.challenge is not None and state.challenge.phase is ChallengePhase.APPEAL_WINDOW
+    onward = DECIDED + timedelta(days=5)
+    appeals.check_appeal(state, AppealRequest(actor=LAWYER, reasons="onward appeal"), onward)
+    appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="onward appeal"), onward)
+    appeals.apply_judgment(state, judgment("dismissed"), onward + timedelta(days=1))
+    assert state.stage is Stage.FINAL_NEGATIVE and state.challenge.appeals_lodged == 2
