@@ -178,8 +178,13 @@ def apply_review(state: CaseState, request: ReviewRequest, now: datetime) -> lis
     fulfil(state, _current(state, challenge).id, request.actor, now)
     if request.outcome is ReviewOutcome.OVERTURNED:
         return _overturned(state, challenge, now)
+    return _appeal_or_final(state, challenge, now)
+
+
+def _appeal_or_final(state: CaseState, challenge: Challenge, now: datetime) -> list[Message]:
+    """After an upheld review or a dismissed appeal: the next level's window while the policy has one, else final."""
     appeals = state.policy.appeals
-    if appeals.has_appeal and appeals.appeal_window is not None:
+    if challenge.appeals_lodged < appeals.appeal_levels and appeals.appeal_window is not None:
         _open_appeal_window(state, challenge, appeals.appeal_window, now)
     else:
         _final_negative(state, challenge, now)
@@ -326,12 +331,7 @@ def apply_judgment(state: CaseState, request: JudgmentRequest, now: datetime) ->
     if request.outcome is JudgmentOutcome.REMITTED:
         _remit(state, challenge, now)
         return [decision_letter(state)]
-    appeals = state.policy.appeals
-    if challenge.appeals_lodged < appeals.appeal_levels and appeals.appeal_window is not None:
-        _open_appeal_window(state, challenge, appeals.appeal_window, now)
-    else:
-        _final_negative(state, challenge, now)
-    return [decision_letter(state)]
+    return _appeal_or_final(state, challenge, now)
 
 
 def _remit(state: CaseState, challenge: Challenge, now: datetime) -> None:

@@ -30,7 +30,22 @@ from domain.status import ActResult
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
-from starter.cli.common import AsOpt, JsonOpt, RefArg, RequestIdOpt, actor, data_file, emit, err, out, runs, settings
+from starter.cli.common import (
+    AsOpt,
+    EvidenceOpt,
+    InformedInOpt,
+    JsonOpt,
+    ReasonsOpt,
+    RefArg,
+    RequestIdOpt,
+    actor,
+    data_file,
+    emit,
+    err,
+    out,
+    runs,
+    settings,
+)
 from starter.client import NrmClient, invalid_input
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
@@ -119,11 +134,9 @@ async def case_decide(
     reference: RefArg,
     outcome: Annotated[Outcome, typer.Option(help="positive or negative")],
     actor_: AsOpt,
-    reasons: Annotated[str, typer.Option(help="Written reasons (required).")] = "",
-    evidence: Annotated[str, typer.Option(help="Summary of the evidence considered.")] = "",
-    informed_in: Annotated[
-        str, typer.Option(help="Language the person was informed in (default: the referral's).")
-    ] = "",
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    informed_in: InformedInOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -264,11 +277,9 @@ async def case_review(
     reference: RefArg,
     outcome: Annotated[ReviewOutcome, typer.Option(help="upheld or overturned")],
     actor_: AsOpt,
-    reasons: Annotated[str, typer.Option(help="Written reasons (required).")] = "",
-    evidence: Annotated[str, typer.Option(help="Summary of the evidence considered.")] = "",
-    informed_in: Annotated[
-        str, typer.Option(help="Language the person was informed in (default: the referral's).")
-    ] = "",
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    informed_in: InformedInOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -304,9 +315,7 @@ async def case_judgment(
     court: Annotated[str, typer.Option(help="The court that gave the judgment (required).")] = "",
     judgment_ref: Annotated[str, typer.Option("--judgment-ref", help="The judgment's reference (required).")] = "",
     reasons: Annotated[str, typer.Option(help="Summary of the court's reasons.")] = "",
-    informed_in: Annotated[
-        str, typer.Option(help="Language the person was informed in (default: the referral's).")
-    ] = "",
+    informed_in: InformedInOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -42,6 +42,9 @@ RequestIdOpt = Annotated[
     str | None, typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")
 ]
 RefArg = Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")]
+ReasonsOpt = Annotated[str, typer.Option(help="Written reasons (required).")]
+EvidenceOpt = Annotated[str, typer.Option(help="Summary of the evidence considered.")]
+InformedInOpt = Annotated[str, typer.Option(help="Language the person was informed in (default: the referral's).")]
 
 
 @dataclass
