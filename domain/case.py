@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.kinds import ObligationKind
 from domain.policy import Policy
 from domain.referral import Referral
@@ -58,6 +59,15 @@ class Challenge(BaseModel):
     obligation_id: str | None = None  # the window or review now running, if any
     appeals_lodged: int = 0
     window_lapsed: bool = False  # the reconsideration window closed unused (a late request needs new evidence)
+
+
+class AgeStatus(str, enum.Enum):
+    """Whether the person is taken to be a child. A disputed age is a child's until a final adult finding."""
+
+    UNDISPUTED = "undisputed"  # as the referral said
+    DISPUTED = "disputed"  # treated as a child; an age assessment (and any challenge of it) is pending
+    CHILD = "child"  # final finding: a child (or inconclusive, which counts as a child)
+    ADULT = "adult"  # final finding: an adult; the adult rules apply from then on
 
 
 class Outcome(str, enum.Enum):
@@ -179,6 +189,8 @@ class CaseState(BaseModel):
     assessments: list[AssessmentRecord] = Field(default_factory=list)
     delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
     act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
+    age_status: AgeStatus = AgeStatus.UNDISPUTED
+    consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -187,6 +199,14 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
+
+    @property
+    def age_settled(self) -> bool:
+        return self.age_status is not AgeStatus.DISPUTED
+
+    def consents_to(self, purpose: ConsentPurpose) -> bool:
+        """False once the person has withdrawn consent for `purpose` (a withdrawal is not taken back by a later act)."""
+        return all(w.purpose is not purpose for w in self.consent_withdrawals)
 
     def open_obligation(self, kind: ObligationKind) -> Obligation | None:
         return next((o for o in self.open_obligations if o.kind is kind), None)
