@@ -2,11 +2,11 @@
 
 A case's path is a series of steps (opening it, then each act). After each step the case lists its open
 obligations: those that closed and those that opened say what the baseline's matching step closes and opens,
-with the same due delay and the same reminder fractions, hence the same timers and the same reminder and
-escalation activities. The activities an act starts at once (letters, assessment requests) are counted in the
-case's history, step by step, and the baseline's step runs as many. With `--baseline-upserts` it also makes as
-many search-attribute upserts as the case's step (the visibility writes by which coordinators find cases), so
-that the engine's own cost of that feature is on both sides.
+with the same due delay and the same reminder fractions, hence the same wakeups of the one alarm and the same
+reminder and escalation activities. The activities an act starts at once (letters, assessment requests) are
+counted in the case's history, step by step, and the baseline's step runs as many. With `--baseline-upserts` it
+also makes as many search-attribute upserts as the case's step (the visibility writes by which coordinators find
+cases), so that the engine's own cost of that feature is on both sides.
 """
 
 from __future__ import annotations

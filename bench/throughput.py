@@ -49,6 +49,9 @@ def _ratios(n: dict[str, Any], b: dict[str, Any]) -> dict[str, float | None]:
         },
         "first_update_p50": report.ratio(n["first_update_latency_ms"]["p50"], b["first_update_latency_ms"]["p50"]),
         "events_per_case": report.ratio(n["history"]["events_per_case"], b["history"]["events_per_case"]),
+        "billable_actions_per_case": report.ratio(
+            n["history"]["billable_actions_per_case"], b["history"]["billable_actions_per_case"]
+        ),
         "worker_peak_rss": report.ratio(n["worker_peak_rss_bytes"], b["worker_peak_rss_bytes"]),
         "db_bytes_per_case": report.ratio(n["db_bytes_per_case"], b["db_bytes_per_case"]),
         **{
@@ -80,6 +83,12 @@ def _table(n: dict[str, Any], b: dict[str, Any], r: dict[str, Any]) -> None:
             n["history"]["events_per_case"],
             b["history"]["events_per_case"],
             r["events_per_case"],
+        ),
+        (
+            "billable actions per case",
+            n["history"]["billable_actions_per_case"],
+            b["history"]["billable_actions_per_case"],
+            r["billable_actions_per_case"],
         ),
         (
             "worker peak RSS (MiB)",

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from temporalio.api.common.v1 import SearchAttributes
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.converter import default as default_converter
 
 from domain.case import Obligation
 from plumbing.connection import Unavailable
@@ -133,6 +135,15 @@ def parse_open_deadlines(entries: Sequence[str] | None) -> list[tuple[str, datet
     """The (kind, due) pairs of an NrmOpenDeadlines value, soonest first."""
     pairs = [(kind, datetime.fromisoformat(due)) for kind, _, due in (e.partition("@") for e in entries or ())]
     return sorted(pairs, key=lambda p: p[1])
+
+
+def upserted_open_deadlines(attributes: SearchAttributes) -> list[tuple[str, datetime]] | None:
+    """The open deadlines that one upsert of a case's search attributes set (empty when it unset them), or None
+    when it left them as they were: the history's record of every deadline the case set, moved or closed."""
+    if OPEN_DEADLINES.name not in attributes.indexed_fields:
+        return None
+    value = default_converter().payload_converter.from_payload(attributes.indexed_fields[OPEN_DEADLINES.name])
+    return parse_open_deadlines(value if isinstance(value, list) else None)
 
 
 def dev_server_flags() -> list[str]:

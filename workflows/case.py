@@ -2,10 +2,10 @@
 
 Every human act is an Update named by its `Act`. Its validator refuses what the rules refuse (domain.transitions),
 so a refused act writes nothing to history; before it, workflows.actor_check verifies the act's signed actor
-assertion. A handler applies the act and queues the messages it causes; the main loop sends them and watches
-every open obligation with durable timers: one for its due time (so the history shows exactly the deadline the
-policy set) and one for its reminders. When a deadline moves, the obligation's version changes and its watchers
-stop; the loop starts new ones. No timer ever waits for a delivery.
+assertion. A handler applies the act and queues the messages it causes; the main loop sends them and keeps one
+durable alarm for the nearest reminder or due time of all the case's obligations (domain.alarms): when an act
+moves or ends that wakeup, the alarm moves with it. The deadlines themselves are in the history as the case's
+NrmOpenDeadlines search attribute, upserted whenever they change. No timer ever waits for a delivery.
 
 Versioning (README "Versioning"): until the first release this code carries no patches. With Worker Versioning on,
 runs are pinned to the build that started them (worker.deployment) and a stage change is where a case moves to a
@@ -26,9 +26,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import appeals, repeats, transitions
-    from domain.case import Obligation
-    from domain.deadlines import Alert, deadline_passed, pending_reminders, record_reminder, reminder_alert
+    from domain import alarms, appeals, repeats, transitions
+    from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
         ActRequest,
@@ -59,8 +58,9 @@ class CaseWorkflow:
         self._stage_at_start = self.state.stage
         self._outbox: list[Message] = []
         self._changed = True
-        self._watching: dict[str, tuple[int, asyncio.Task[None]]] = {}
-        self._published: dict[str, Any] = {}
+        self._alarm: tuple[datetime, asyncio.Task[None]] | None = None  # when it rings, and its task
+        # what the search attributes already say (a continued run inherits them): upserted only when one changes
+        self._published: dict[str, Any] = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
         self._sending = 0
 
     @workflow.run
@@ -69,7 +69,7 @@ class CaseWorkflow:
         while True:
             self._dispatch()
             self._publish_search_attributes()
-            self._start_watchers()
+            self._set_alarm()
             self._changed = False
             await workflow.wait_condition(lambda: self._changed or self._ready_to_continue())
             if self._ready_to_continue():
@@ -199,51 +199,32 @@ class CaseWorkflow:
     def status(self) -> CaseStatus:
         return case_status(self.state, workflow.now())
 
-    # ---- timers ------------------------------------------------------------------------------------------
+    # ---- the alarm ---------------------------------------------------------------------------------------
 
-    def _start_watchers(self) -> None:
-        for ob in self.state.open_obligations:
-            running = self._watching.get(ob.id)
-            if running is None or running[0] != ob.version:
-                self._watching[ob.id] = (ob.version, asyncio.create_task(self._watch(ob, ob.version)))
-
-    async def _watch(self, ob: Obligation, version: int) -> None:
-        def stale() -> bool:
-            return ob.version != version or not ob.is_open
-
-        await asyncio.gather(self._remind(ob, stale), self._expire(ob, stale))
-
-    async def _remind(self, ob: Obligation, stale: Callable[[], bool]) -> None:
-        """Each reminder the policy owes is sent once its time has come, late if the task that notices runs late
-        (after the deadline, beside the escalation): the audit owes every one of them too."""
-        for at in pending_reminders(ob, self.state.policy):
-            if not await self._arrived(at, stale, f"{ob.id} reminder"):
-                return
-            alert = reminder_alert(self.state, ob, at)
-            record_reminder(ob, at)
-            self._queue([alert])
-
-    async def _expire(self, ob: Obligation, stale: Callable[[], bool]) -> None:
-        if not await self._arrived(ob.due_at, stale, f"{ob.id} due"):
+    def _set_alarm(self) -> None:
+        """Keep one timer for the nearest wakeup (domain.alarms); move it only when that time changes."""
+        nxt = alarms.next_wakeup(self.state)
+        running = self._alarm
+        if running is not None and nxt is not None and running[0] == nxt.at:
             return
-        alerts = deadline_passed(self.state, ob.id, workflow.now())
-        if alerts:
-            workflow.logger.warning("deadline missed", extra={"case": self.state.reference, "deadline": ob.kind.value})
-        self._queue(alerts)
-        if appeals.window_closed(self.state, ob.id, workflow.now()):  # a window closed unused: the next step follows
-            self._changed = True
+        if running is not None:
+            running[1].cancel()
+        self._alarm = (nxt.at, asyncio.create_task(self._ring(nxt))) if nxt else None
 
-    async def _arrived(self, when: datetime, stale: Callable[[], bool], summary: str) -> bool:
-        """Wait for `when` with a durable timer named by `summary` ("<obligation id> due|reminder", read by the audit);
-        False if the obligation changed or closed first."""
-        delay = when - workflow.now()
+    async def _ring(self, wakeup: alarms.Wakeup) -> None:
+        """Sleep until `wakeup` with a durable timer named by its summary ("<obligation id> due|reminder", read by
+        the audit), then carry out everything whose time has come."""
+        delay = wakeup.at - workflow.now()
         if delay > timedelta(0):
-            try:
-                await workflow.wait_condition(stale, timeout=delay, timeout_summary=summary)
-                return False
-            except TimeoutError:
-                pass
-        return not stale()
+            await workflow.sleep(delay, summary=wakeup.summary)
+        self._alarm = None
+        messages = alarms.ring(self.state, workflow.now())
+        for m in messages:
+            if isinstance(m, Alert) and m.kind is AlertKind.ESCALATION:
+                extra = {"case": self.state.reference, "deadline": m.obligation_kind.value}
+                workflow.logger.warning("deadline missed", extra=extra)
+        self._queue(messages)
+        self._changed = True
 
     # ---- messages ----------------------------------------------------------------------------------------
 
@@ -290,10 +271,7 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
             sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset(),
         ]
-        changed = [u for u in wanted if self._published.get(u.key.name, _UNSET) != u.value]
+        changed = [u for u in wanted if self._published.get(u.key.name) != u.value]  # absent is unset
         if changed:
             workflow.upsert_search_attributes(changed)
             self._published.update({u.key.name: u.value for u in changed})
-
-
-_UNSET = object()

@@ -7,8 +7,8 @@ reminders sent at the policy's fractions of each window, an escalation for every
 period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
 reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
 final negative owes; adding a
-deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by its timers) but no rule
-covers yet is still checked, against the due times the case itself scheduled, and says so.
+deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
+published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class Window:
 
 @dataclass
 class Track:
-    kind: str  # the obligation kind, as the case's timers and alerts name it
+    kind: str  # the obligation kind, as the case's deadlines and alerts name it
     title: str
     windows: list[Window]
     done_at: datetime | None
@@ -388,21 +388,20 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
 )
 
 
-def observed_tracks(facts: CaseFacts, covered: set[str]) -> list[Track]:
-    """Deadline kinds the case set timers for that no rule covers: checked against the case's own due times."""
+def observed_tracks(facts: CaseFacts, covered: set[str], as_of: datetime) -> list[Track]:
+    """Deadline kinds the case published that no rule covers: checked against the case's own due times."""
     tracks: list[Track] = []
-    due_timers = [t for t in facts.timers if t.purpose == "due" and t.kind]
-    for kind in dict.fromkeys(t.kind for t in due_timers if t.kind not in covered):
-        dues = [t for t in due_timers if t.kind == kind]
+    for kind in dict.fromkeys(d.kind for d in facts.deadlines if d.kind not in covered):
+        dues = facts.deadlines_of(kind)
         last = dues[-1]
-        done_at = last.canceled_at if last.canceled_at and not last.fired_at else None
+        done_at = last.ended_at if last.ended_at and not last.passed_by(last.ended_at) else None
         tracks.append(
             Track(
                 kind,
-                f"{_words(kind)} (due times as the case scheduled them; no rule of its own yet)",
-                [Window(t.started_at, t.fires_at, "scheduled by the case") for t in dues],
+                f"{_words(kind)} (due times as the case published them; no rule of its own yet)",
+                [Window(d.set_at, d.due, "published by the case") for d in dues],
                 done_at,
-                [t.fires_at for t in dues if t.fired_at],
+                [d.due for d in dues if d.passed_by(as_of)],
             )
         )
     return tracks
@@ -592,7 +591,7 @@ def stage2_policy_limit_finding(facts: CaseFacts, as_of: datetime) -> Finding:
 
 def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetime) -> Finding:
     """Each time the R&R period ended with Stage 2 pending, the case must have gone on to the extended end:
-    proven by a Stage 2 due timer started then for the new end (the period never just lapses)."""
+    proven by the Stage 2 deadline the case published then for the new end (the period never just lapses)."""
     rule, title = RR_CONTINUITY, "R&R period extended rather than lapsed while Stage 2 is pending"
     if stage2 is None or not stage2.lapses:
         return Finding(
@@ -602,10 +601,10 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
             detail="the R&R period never ended with Stage 2 pending",
         )
     step = facts.policy.rr.auto_extension_step
-    dues = [t for t in facts.timers if t.kind == stage2.kind and t.purpose == "due"]
+    dues = facts.deadlines_of(stage2.kind)
     for lapse in stage2.lapses:
         new_end = lapse + step
-        if any(t.started_at >= lapse - TOLERANCE and abs(t.fires_at - new_end) <= TOLERANCE for t in dues):
+        if any(d.set_at >= lapse - TOLERANCE and abs(d.due - new_end) <= TOLERANCE for d in dues):
             continue
         if as_of - lapse < GRACE:
             return Finding(
@@ -646,7 +645,7 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
                 )
             )
         tracks += found
-    tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES})
+    tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES}, as_of)
     for track in tracks:
         findings += [
             deadline_finding(track, as_of),

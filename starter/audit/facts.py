@@ -1,7 +1,7 @@
 """The facts of one case that deadlines and statistics are computed from, read off its decoded history.
 
 Only acts that the case accepted and completed count; alerts are the `send_alert` activities the case scheduled,
-with whether they were delivered; timers are paired start-to-end.
+with whether they were delivered; the deadlines the case published are paired set-to-end.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starter.audit.history import (
     ActivityOutcome,
     ActivityScheduled,
     AuditEvent,
-    TimerEvent,
+    DeadlinesPublished,
     opened,
 )
 
@@ -68,14 +68,18 @@ class Alert:
 
 
 @dataclass
-class Timer:
-    started_at: datetime
-    fires_at: datetime
-    obligation: str  # the obligation's id (its kind, or "<kind>#<n>" for a review)
+class Deadline:
+    """A deadline the case published: from when (`set_at`) to when it left the list (`ended_at`: done, moved or
+    lapsed), None while it is still open."""
+
     kind: str
-    purpose: str  # due | reminder
-    fired_at: datetime | None = None
-    canceled_at: datetime | None = None
+    due: datetime
+    set_at: datetime
+    ended_at: datetime | None = None
+
+    def passed_by(self, as_of: datetime) -> bool:
+        """Its due time came while it was still listed: the deadline passed unmet."""
+        return self.due <= as_of and (self.ended_at is None or self.ended_at >= self.due)
 
 
 @dataclass
@@ -85,7 +89,10 @@ class CaseFacts:
     opened_at: datetime
     acts: list[Act] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
-    timers: list[Timer] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    def deadlines_of(self, kind: str) -> list[Deadline]:
+        return [d for d in self.deadlines if d.kind == kind]
 
     @property
     def policy(self) -> Policy:
@@ -146,7 +153,7 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
     facts = CaseFacts(start.request.reference, start.request, start.at)
     accepted: dict[str, ActAccepted] = {}
     alerts: dict[int, Alert] = {}
-    timers: dict[str, Timer] = {}
+    listed: dict[tuple[str, datetime], Deadline] = {}
     for event in events:
         match event:
             case ActAccepted():
@@ -166,12 +173,12 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
             case ActivityOutcome() if event.scheduled_id in alerts:
                 alert = alerts[event.scheduled_id]
                 alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how
-            case TimerEvent(what="started"):
-                timer = Timer(event.at, event.fires_at, event.obligation, event.kind, event.purpose)
-                timers[event.timer_id] = timer
-                facts.timers.append(timer)
-            case TimerEvent(what="fired") if event.timer_id in timers:
-                timers[event.timer_id].fired_at = event.at
-            case TimerEvent(what="canceled") if event.timer_id in timers:
-                timers[event.timer_id].canceled_at = event.at
+            case DeadlinesPublished():
+                now = set(event.deadlines)
+                for gone in set(listed) - now:
+                    listed.pop(gone).ended_at = event.at
+                for kind, due in event.deadlines:
+                    if (kind, due) not in listed:
+                        listed[kind, due] = Deadline(kind, due, event.at)
+                        facts.deadlines.append(listed[kind, due])
     return facts

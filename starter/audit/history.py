@@ -30,6 +30,7 @@ from domain.errors import DomainError
 from domain.reference import check_reference, workflow_id
 from domain.requests import OpenCase
 from plumbing.codec import UnknownKey
+from plumbing.search_attributes import upserted_open_deadlines
 from starter.client import NrmError, UnknownCase
 
 CASE_QUERY = "WorkflowType = 'CaseWorkflow'"
@@ -181,8 +182,9 @@ class ActCompleted:
 
 @dataclass(frozen=True)
 class TimerEvent:
-    """A durable timer of the case, named by its summary ("<obligation id> due|reminder"): `purpose` "due" (the
-    obligation's due time) or "reminder". `timer_id` is unique within the case (the run's number and its own id)."""
+    """The case's alarm, named by its summary ("<obligation id> due|reminder") for the wakeup it was set for:
+    `purpose` "due" (the obligation's due time) or "reminder". `timer_id` is unique within the case (the run's
+    number and its own id)."""
 
     at: datetime
     what: str  # started | fired | canceled
@@ -200,6 +202,15 @@ def timer_name(summary: str) -> tuple[str, str]:
     """(obligation id, purpose) from a timer's summary; a timer without one (not the case's) names nothing."""
     obligation, _, purpose = summary.rpartition(" ")
     return (obligation, purpose) if obligation else ("", summary)
+
+
+@dataclass(frozen=True)
+class DeadlinesPublished:
+    """The case's open deadlines as it published them (kind, due), soonest first: every set, moved or closed
+    deadline is one of these in the history, whatever timer the case happened to be waiting on."""
+
+    at: datetime
+    deadlines: tuple[tuple[str, datetime], ...]
 
 
 @dataclass(frozen=True)
@@ -233,7 +244,15 @@ class RunEnded:
 
 
 AuditEvent = (
-    CaseOpened | ActAccepted | ActCompleted | TimerEvent | ActivityScheduled | ActivityOutcome | TaskFailed | RunEnded
+    CaseOpened
+    | ActAccepted
+    | ActCompleted
+    | TimerEvent
+    | DeadlinesPublished
+    | ActivityScheduled
+    | ActivityOutcome
+    | TaskFailed
+    | RunEnded
 )
 
 _T = EventType
@@ -340,6 +359,10 @@ class _Decoder:
             if timer_of is None:
                 return TimerEvent(at, what, f"{self.run}:{ended.timer_id}", "", "", at)
             return replace(timer_of, at=at, what=what)
+        if t == _T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            upserted = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            deadlines = upserted_open_deadlines(upserted)
+            return None if deadlines is None else DeadlinesPublished(at, tuple(deadlines))
         if t == _T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
             args = await self.values(scheduled.input.payloads)

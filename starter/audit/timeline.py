@@ -25,6 +25,7 @@ from starter.audit.history import (
     ActivityScheduled,
     AuditEvent,
     CaseOpened,
+    DeadlinesPublished,
     RunEnded,
     TaskFailed,
     TimerEvent,
@@ -148,20 +149,12 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     )
 
 
-def _timer(event: TimerEvent, passed: bool) -> Entry:
-    """`passed`: this obligation's previous deadline passed unmet, so a new due timer means the case moved it on."""
+def _alarm(event: TimerEvent) -> Entry:
+    """The case's one alarm: set for its nearest wakeup, rung, or moved because that wakeup changed."""
     name, purpose = _words(event.obligation) or "a timer", event.purpose
     if event.what == "started":
-        if purpose == "due" and passed:
-            return Entry(
-                at=event.at,
-                event="deadline moved after it passed",
-                summary=f"{name} now due {utc_seconds(event.fires_at)} (for Stage 2: the R&R period extended "
-                "automatically, removal stays suspended)",
-            )
-        what = "deadline set" if purpose == "due" else "reminder set"
         return Entry(
-            at=event.at, event=what, summary=f"{name} {purpose} at {utc_seconds(event.fires_at)} (durable timer)"
+            at=event.at, event="alarm set", summary=f"{name} {purpose} at {utc_seconds(event.fires_at)} (durable timer)"
         )
     if event.what == "fired":
         if purpose == "due":
@@ -173,9 +166,32 @@ def _timer(event: TimerEvent, passed: bool) -> Entry:
         return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(
         at=event.at,
-        event="timer cancelled",
-        summary=f"{name} {purpose} at {utc_seconds(event.fires_at)}: the duty was done or its due time moved",
+        event="alarm moved",
+        summary=f"{name} {purpose} at {utc_seconds(event.fires_at)}: the duty was done or its time moved",
     )
+
+
+def _deadlines(event: DeadlinesPublished, before: set[tuple[str, datetime]]) -> list[Entry]:
+    """A deadline the case newly published: set, or moved (after it passed: for Stage 2, the R&R extended)."""
+    entries: list[Entry] = []
+    for kind, due in event.deadlines:
+        if (kind, due) in before:
+            continue
+        earlier = [d for k, d in before if k == kind]
+        name, when = _words(kind), utc_seconds(due)
+        if any(d <= event.at for d in earlier):
+            entries.append(
+                Entry(
+                    at=event.at,
+                    event="deadline moved after it passed",
+                    summary=f"{name} now due {when} (for Stage 2: the R&R period extended automatically, removal "
+                    "stays suspended)",
+                )
+            )
+        else:
+            what = "deadline moved" if earlier else "deadline set"
+            entries.append(Entry(at=event.at, event=what, summary=f"{name} due at {when}"))
+    return entries
 
 
 def _recipients(value: Any) -> str:
@@ -214,7 +230,7 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
     accepted: dict[str, ActAccepted] = {}
     done: set[str] = set()
     scheduled: dict[int, ActivityScheduled] = {}
-    passed: dict[str, bool] = {}
+    published: set[tuple[str, datetime]] = set()
     first: CaseOpened | None = None
     for event in events:
         match event:
@@ -227,9 +243,10 @@ def build(events: list[AuditEvent], *, runs: int, prepared_by: str, prepared_at:
                 done.add(event.update_id)
                 entries.append(_act(accepted[event.update_id], event))
             case TimerEvent():
-                entries.append(_timer(event, passed.get(event.obligation, False)))
-                if event.purpose == "due":
-                    passed[event.obligation] = event.what == "fired"
+                entries.append(_alarm(event))
+            case DeadlinesPublished():
+                entries += _deadlines(event, published)
+                published = set(event.deadlines)
             case ActivityScheduled():
                 scheduled[event.scheduled_id] = event
                 entries.append(_notification(event))

@@ -16,6 +16,7 @@ from domain.case import Outcome
 from domain.reference import workflow_id
 from domain.requests import DecisionRequest
 from domain.roles import Actor, Role
+from plumbing.search_attributes import upserted_open_deadlines
 
 FIRST_RESPONDER = Actor(role=Role.FIRST_RESPONDER, id="fr-1")
 AUTHORITY = Actor(role=Role.COMPETENT_AUTHORITY, id="ca-1")
@@ -80,6 +81,18 @@ async def timer_offsets(client: Client, reference: str, origin: datetime | None)
     deadline counts from its event, whenever the task that started its timer ran."""
     assert origin is not None
     return sorted(round((t - origin).total_seconds(), 3) for t in await timer_fire_times(client, reference))
+
+
+async def published_deadlines(client: Client, reference: str) -> list[list[tuple[str, datetime]]]:
+    """Each set of open deadlines (kind, due) the case published in its history, in order."""
+    published = []
+    for event in await history_events(client, reference):
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            attributes = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            deadlines = upserted_open_deadlines(attributes)
+            if deadlines is not None:
+                published.append(deadlines)
+    return published
 
 
 def outbox_messages(outbox: Path, reference: str) -> list[Message]:

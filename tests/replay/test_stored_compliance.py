@@ -3,7 +3,9 @@ breaches and delays of each scripted path are known, so the results are exact (n
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from temporalio.converter import DataConverter
@@ -12,7 +14,7 @@ from plumbing.connection import data_converter
 from starter.audit import compliance, stats, timeline
 from starter.audit.compliance import Status
 from starter.audit.facts import case_facts
-from starter.audit.history import AuditEvent, TimerEvent, decode_case, load_path
+from starter.audit.history import AuditEvent, DeadlinesPublished, TimerEvent, decode_case, load_path
 from tests.histories.testkey import CASES, settings_with_test_only_key
 
 STEP = timedelta(seconds=6)  # tests/policies/fast.toml: rr.auto_extension_step
@@ -82,18 +84,15 @@ def test_unmet_provisions_are_breaches_and_escalated_while_the_given_ones_are_me
 
 
 def test_an_rr_period_without_the_extension_in_the_history_is_reported_as_lapsed(histories) -> None:
-    """A workflow bug that let the R&R period lapse cannot hide: drop the case's own extension timers."""
+    """A workflow bug that let the R&R period lapse cannot hide: drop the Stage 2 deadline the case published for
+    its second automatic extension."""
     history = histories["rr-auto-extension"]
     second_extension = history[0].at + timedelta(seconds=12)
     events = [
-        e
+        replace(e, deadlines=tuple(d for d in e.deadlines if d[0] != "stage2_decision"))
+        if isinstance(e, DeadlinesPublished) and e.at > second_extension
+        else e
         for e in history
-        if not (
-            isinstance(e, TimerEvent)
-            and e.what == "started"
-            and (e.obligation, e.purpose) == ("stage2_decision", "due")
-            and e.at > second_extension
-        )
     ]
     found = by_rule(judged(events, after=compliance.GRACE))
     assert found["rr_extended_not_lapsed"].status is Status.BREACHED
@@ -131,33 +130,41 @@ def test_statistics_suppress_small_cells_and_their_complement(histories) -> None
     assert result.persons == 4
 
 
-def test_every_timer_and_activity_names_what_it_is_for(histories) -> None:
-    """Each timer's summary names its obligation and purpose; each escalation is for a due timer that fired; the
-    Stage 2 due timers (the first and one per automatic extension) are named exactly; and the timeline says so."""
+def test_every_alarm_and_deadline_names_what_it_is_for(histories) -> None:
+    """The case keeps one alarm at a time, each named by the obligation and purpose it was set for; every
+    escalation is for a deadline that passed; the Stage 2 deadline is published anew for each automatic extension;
+    and the timeline says so."""
     for name, events in histories.items():
         timers = [e for e in events if isinstance(e, TimerEvent)]
         assert all(t.obligation and t.purpose in ("due", "reminder") for t in timers), name
-        fired = {t.kind for t in timers if t.purpose == "due" and t.what == "fired"}
-        escalations = [a.obligation_kind for a in case_facts(events).alerts if a.kind == "escalation"]
-        assert set(escalations) <= fired, name
+        running = 0
+        for t in timers:
+            running += 1 if t.what == "started" else -1
+            assert running <= 1, f"{name}: two alarms at once"
+        facts = case_facts(events)
+        end = max(e.at for e in events)
+        passed = {d.kind for d in facts.deadlines if d.passed_by(end)}
+        escalations = [a.obligation_kind for a in facts.alerts if a.kind == "escalation"]
+        assert set(escalations) <= passed, name
     events = histories["rr-auto-extension"]
-    lapses = [a.obligation_kind for a in case_facts(events).alerts if a.kind == "escalation"].count("stage2_decision")
-    due = [e for e in events if isinstance(e, TimerEvent) and e.what == "started" and e.purpose == "due"]
-    assert lapses == 2 and sum(t.obligation == "stage2_decision" for t in due) == 1 + lapses
+    facts = case_facts(events)
+    lapses = [a.obligation_kind for a in facts.alerts if a.kind == "escalation"].count("stage2_decision")
+    stage2 = facts.deadlines_of("stage2_decision")
+    assert lapses == 2 and len(stage2) == 1 + lapses
+    assert [b.due - a.due for a, b in pairwise(stage2)] == [STEP, STEP]
     tl = timeline.build(events, runs=1, prepared_by="auditor:au-1", prepared_at=max(e.at for e in events))
     assert any(e.event == "deadline set" and e.summary.startswith("stage2 decision due at") for e in tl.entries)
-    assert any(e.event == "reminder set" and e.summary.startswith("stage2 decision reminder at") for e in tl.entries)
-    cancelled = {
-        e.summary.split(" due at ")[0]
-        for e in timeline.build(
-            histories["provisions-and-assessment"],
-            runs=1,
-            prepared_by="auditor:au-1",
-            prepared_at=max(e.at for e in histories["provisions-and-assessment"]),
-        ).entries
-        if e.event == "timer cancelled"
-    }
-    assert {kind.replace("_", " ") for kind in PROVIDED} <= cancelled
+    assert sum(e.event == "deadline moved after it passed" for e in tl.entries) == lapses
+    assert any(e.event == "alarm set" and e.summary.startswith("stage2 decision reminder at") for e in tl.entries)
+    assert any(e.event == "deadline passed" and e.summary.startswith("stage2 decision") for e in tl.entries)
+
+
+def test_an_alarm_moves_when_the_duty_it_waits_for_is_done(histories) -> None:
+    events = histories["provisions-and-assessment"]
+    tl = timeline.build(events, runs=1, prepared_by="auditor:au-1", prepared_at=max(e.at for e in events))
+    assert any(e.event == "alarm moved" for e in tl.entries)
+    timers = [e for e in events if isinstance(e, TimerEvent)]
+    assert sum(t.what == "canceled" for t in timers) < sum(t.what == "fired" for t in timers)
 
 
 def test_the_challenge_deadlines_of_a_negative_decision(histories) -> None:

@@ -3,12 +3,10 @@ registered under the same workflow name, to prove that replaying the stored hist
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.case import Obligation
+    from domain.deadlines import reminder_times
     from domain.requests import OpenCase
     from workflows.case import CaseWorkflow
 
@@ -19,5 +17,8 @@ class CaseWorkflowWithoutReminders(CaseWorkflow):
     async def run(self, request: OpenCase) -> None:
         await super().run(request)
 
-    async def _remind(self, ob: Obligation, stale: Callable[[], bool]) -> None:
-        return None
+    def _set_alarm(self) -> None:
+        """Takes every reminder as sent already, so the alarm only ever waits for due times."""
+        for ob in self.state.open_obligations:
+            ob.reminders_sent = reminder_times(ob, self.state.policy)
+        super()._set_alarm()
