@@ -2,7 +2,9 @@
 review panel, then a judicial appeal, then a final negative that still owes support.
 
 A negative decision opens a window (an obligation of the person's advocate, with reminders and an escalation) in
-which an allowed role may request reconsideration; after it closes unused, only a request on new evidence is
+which an allowed role may request reconsideration; where the policy has the review panel confirm negative
+decisions of that stage first, the decision is provisional (no letter, no window) until the panel upholds it,
+and one it sets aside takes the positive path; after it closes unused, only a request on new evidence is
 accepted, where the policy allows it, and recorded late. The panel decides within its own deadline: overturned
 takes the positive path of the stage (a presumed victim from the panel's decision, or a confirmed victim); upheld
 opens a window to lodge an appeal, or is final where the policy has no appeal. A judgment allowed is as
@@ -20,6 +22,7 @@ from domain.case import (
     CaseState,
     Challenge,
     ChallengePhase,
+    DecisionRecord,
     JudgmentOutcome,
     Obligation,
     ObligationKind,
@@ -55,14 +58,34 @@ def _window(state: CaseState, kind: ObligationKind, within: timedelta, now: date
     return ob
 
 
-def open_challenge(state: CaseState, stage: int, now: datetime) -> None:
-    """A negative decision of `stage` was just recorded: the reconsideration window opens, removal stays
-    suspended."""
+def open_challenge(state: CaseState, stage: int, now: datetime) -> list[Message]:
+    """A negative decision of `stage` was just recorded; removal stays suspended. It is issued (its letter sent,
+    the reconsideration window open) unless the policy has the review panel confirm it first."""
     state.removal_suspended = True
+    if stage in state.policy.appeals.panel_confirms:
+        review = _panel_review(state, now)
+        state.challenge = Challenge(
+            stage=stage, phase=ChallengePhase.PANEL_CONFIRMATION, since=now, obligation_id=review.id
+        )
+        return []
+    _issue(state, stage, now)
+    return [decision_letter(state)]
+
+
+def _issue(state: CaseState, stage: int, now: datetime) -> None:
     ob = _window(state, ObligationKind.RECONSIDERATION_REQUEST, state.policy.appeals.reconsideration_window, now)
     state.challenge = Challenge(
         stage=stage, phase=ChallengePhase.RECONSIDERATION_WINDOW, since=now, obligation_id=ob.id
     )
+
+
+def _panel_review(state: CaseState, now: datetime) -> Obligation:
+    """The review panel owes its decision within the policy's time."""
+    kind = ObligationKind.RECONSIDERATION_REVIEW
+    due = now + state.policy.appeals.review_due
+    review = new_obligation(kind, Role.REVIEW_PANEL, start=now, due=due, ob_id=state.next_obligation_id(kind))
+    owe(state, review, now)
+    return review
 
 
 def _challenge(state: CaseState, what: str, *phases: ChallengePhase) -> Challenge:
@@ -137,15 +160,7 @@ def apply_reconsideration(state: CaseState, request: ReconsiderationRequest, now
     if challenge.phase is ChallengePhase.FINAL:
         state.stage = Stage.STAGE1_NEGATIVE if challenge.stage == 1 else Stage.STAGE2_NEGATIVE
         state.removal_suspended = True
-    kind = ObligationKind.RECONSIDERATION_REVIEW
-    review = new_obligation(
-        kind,
-        Role.REVIEW_PANEL,
-        start=now,
-        due=now + state.policy.appeals.review_due,
-        ob_id=state.next_obligation_id(kind),
-    )
-    owe(state, review, now)
+    review = _panel_review(state, now)
     challenge.phase = ChallengePhase.RECONSIDERATION
     challenge.since = now
     challenge.obligation_id = review.id
@@ -155,7 +170,7 @@ def apply_reconsideration(state: CaseState, request: ReconsiderationRequest, now
 def check_review(state: CaseState, request: ReviewRequest) -> None:
     what = "a review panel's decision"
     authorize_act(state, Act.RECORD_REVIEW, request.actor)
-    _challenge(state, what, ChallengePhase.RECONSIDERATION)
+    _challenge(state, what, ChallengePhase.RECONSIDERATION, ChallengePhase.PANEL_CONFIRMATION)
     require_reasons(request.reasons, what)
     check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
     check_language(request.informed_in)
@@ -178,7 +193,15 @@ def apply_review(state: CaseState, request: ReviewRequest, now: datetime) -> lis
     fulfil(state, _current(state, challenge).id, request.actor, now)
     if request.outcome is ReviewOutcome.OVERTURNED:
         return _overturned(state, challenge, now)
+    if challenge.phase is ChallengePhase.PANEL_CONFIRMATION:  # confirmed: the negative decision is issued now
+        _issue(state, challenge.stage, now)
+        return [decision_letter(state, of=_stage_decision(state, challenge.stage))]
     return _appeal_or_final(state, challenge, now)
+
+
+def _stage_decision(state: CaseState, stage: int) -> DecisionRecord:
+    act = (Act.STAGE1_DECISION if stage == 1 else Act.STAGE2_DECISION).value
+    return next(d for d in reversed(state.decisions) if d.act == act)
 
 
 def _appeal_or_final(state: CaseState, challenge: Challenge, now: datetime) -> list[Message]:

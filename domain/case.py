@@ -43,6 +43,7 @@ class JudgmentOutcome(str, enum.Enum):
 class ChallengePhase(str, enum.Enum):
     """Where the challenge of a negative decision stands (domain.appeals)."""
 
+    PANEL_CONFIRMATION = "provisional until the review panel confirms it"  # not issued yet (policy panel_confirms)
     RECONSIDERATION_WINDOW = "reconsideration window open"
     RECONSIDERATION = "reconsideration pending"  # requested; the review panel decides
     APPEAL_WINDOW = "appeal window open"

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from domain.case import CaseState, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
+from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
 from domain.roles import Act, Role
 
@@ -144,10 +144,11 @@ _DECISION_KINDS = {
 _POSITIVE_FINDINGS = {"positive", "overturned", "allowed"}
 
 
-def decision_letter(state: CaseState) -> DecisionLetter:
-    """The letter for the case's latest decision (after the act has changed the case), in the language the person
-    was informed in. A review or judgment letter says what it found and what the person may do next."""
-    decision = state.decisions[-1]
+def decision_letter(state: CaseState, of: DecisionRecord | None = None) -> DecisionLetter:
+    """The letter for the case's latest decision (after the act has changed the case), or for the decision `of`
+    (a provisional one the review panel has just confirmed), in the language the person was informed in. A review
+    or judgment letter says what it found and what the person may do next."""
+    decision = of or state.decisions[-1]
     kind = _DECISION_KINDS[decision.act]
     challenge = state.challenge
     if kind is DecisionKind.STAGE:

@@ -178,6 +178,9 @@ class AppealRules(_Section):
     challenged_by_child: tuple[Role, ...] = (*_CHALLENGERS, Role.GUARDIAN_ADVOCATE)
     window_owner_adult: Role = Role.SUPPORT_PROVIDER  # the adult's independent advocate
     window_owner_child: Role = Role.GUARDIAN_ADVOCATE
+    # stages whose negative decision the review panel confirms before it is issued (the UK's independent
+    # multi-agency panel for every negative conclusive decision): provisional until then, no letter, no window yet
+    panel_confirms: tuple[int, ...] = ()
 
     _check = field_validator("reconsideration_window", "review_due", "stage2_redecision_due", "final_support_due")(
         _positive
@@ -187,6 +190,13 @@ class AppealRules(_Section):
     @classmethod
     def _window_positive(cls, value: timedelta | None) -> timedelta | None:
         return value if value is None else _positive(value)
+
+    @field_validator("panel_confirms")
+    @classmethod
+    def _stages(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if bad := sorted(str(s) for s in value if s not in (1, 2)):
+            raise ValueError(f"panel_confirms names stages 1 and 2 only, not {', '.join(bad)}")
+        return value
 
     @field_validator("challenged_by", "challenged_by_child")
     @classmethod

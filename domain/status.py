@@ -142,6 +142,32 @@ def _brief(state: CaseState, now: datetime) -> dict[str, object]:
     }
 
 
+class PendingChallenge(str, enum.Enum):
+    """What `nrm cases list --pending` looks for: a negative decision the panel has yet to confirm, a
+    reconsideration possible or under way, or an appeal."""
+
+    PANEL = "panel"
+    RECONSIDERATION = "reconsideration"
+    APPEAL = "appeal"
+
+    @property
+    def phases(self) -> tuple[str, ...]:
+        """The `pending_phase` keywords it stands for (for a reconsideration or an appeal: its window open, or
+        requested / lodged)."""
+        if self is PendingChallenge.PANEL:
+            return (ChallengePhase.PANEL_CONFIRMATION.name.lower(),)
+        return (f"{self.value}_window", self.value)
+
+
+def pending_phase(state: CaseState) -> str | None:
+    """The challenge under way or possible, as a keyword (`reconsideration_window`, `reconsideration`,
+    `appeal_window`, `appeal`), for lists of cases; None when nothing is pending."""
+    challenge = state.challenge
+    if challenge is None or challenge.phase is ChallengePhase.FINAL:
+        return None
+    return challenge.phase.name.lower()
+
+
 def pending(state: CaseState) -> Pending | None:
     challenge = state.challenge
     if challenge is None or challenge.phase is ChallengePhase.FINAL:
@@ -151,6 +177,7 @@ def pending(state: CaseState) -> Pending | None:
     waiting_for = ob.owner_role.value if ob is not None else "court"
     decision = f"the negative Stage {challenge.stage} decision"
     text = {
+        ChallengePhase.PANEL_CONFIRMATION: f"{decision} is provisional: the review panel confirms or sets it aside",
         ChallengePhase.RECONSIDERATION_WINDOW: f"reconsideration of {decision} may be requested",
         ChallengePhase.RECONSIDERATION: f"the review panel reconsiders {decision}",
         ChallengePhase.APPEAL_WINDOW: f"an appeal against {decision} may be lodged",

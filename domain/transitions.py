@@ -127,8 +127,7 @@ def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> l
     fulfil(state, open_decision(state, ObligationKind.STAGE1_DECISION).id, request.actor, now)
     if request.outcome is Outcome.NEGATIVE:
         state.stage = Stage.STAGE1_NEGATIVE
-        appeals.open_challenge(state, 1, now)
-        return [decision_letter(state)]
+        return appeals.open_challenge(state, 1, now)
     provisions = presume_victim(state, now)
     return [decision_letter(state), *provisions]
 
@@ -156,8 +155,7 @@ def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> l
         state.challenge = None
         return [decision_letter(state)]
     state.stage = Stage.STAGE2_NEGATIVE
-    appeals.open_challenge(state, 2, now)
-    return [decision_letter(state)]
+    return appeals.open_challenge(state, 2, now)
 
 
 def check_extend_rr(state: CaseState, request: ExtendRRRequest) -> None:

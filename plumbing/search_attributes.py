@@ -29,7 +29,10 @@ BREACH_COUNT = SearchAttributeKey.for_int("NrmBreachCount")
 # each overdue or soon-due obligation from one visibility query, without decrypting any case.
 OPEN_DEADLINES = SearchAttributeKey.for_keyword_list("NrmOpenDeadlines")
 
-ALL = (STAGE, JURISDICTION, IS_CHILD, NEXT_DEADLINE, NEXT_DEADLINE_KIND, BREACH_COUNT, OPEN_DEADLINES)
+# What a negative decision left pending (domain.status.pending_phase): reconsideration_window, reconsideration,
+# appeal_window or appeal; unset when nothing is.
+PENDING = SearchAttributeKey.for_keyword("NrmPending")
+ALL = (STAGE, JURISDICTION, IS_CHILD, NEXT_DEADLINE, NEXT_DEADLINE_KIND, BREACH_COUNT, OPEN_DEADLINES, PENDING)
 
 _CLI_TYPES = {
     "TEXT": "Text",

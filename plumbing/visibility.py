@@ -12,7 +12,7 @@ only a few more than N cases are due by it, and lists just those. Counting is ch
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
@@ -49,6 +49,7 @@ class CaseSummary(BaseModel):
     breaches: int
     open_deadlines: list[tuple[str, datetime]]  # (kind, due), soonest first
     overdue: list[str]  # kinds of the open obligations already past their due time
+    pending: str | None = None  # what a negative decision left pending (domain.status.pending_phase)
 
 
 def _value(fields: Mapping[str, Payload], name: str) -> object:
@@ -78,6 +79,7 @@ def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
         breaches=breaches if isinstance(breaches, int) else 0,
         open_deadlines=open_deadlines,
         overdue=[kind for kind, due in open_deadlines if due <= now],
+        pending=_text(fields, sa.PENDING.name),
     )
 
 
@@ -95,9 +97,14 @@ def soonest_first(rows: Iterable[CaseSummary]) -> list[CaseSummary]:
 
 
 def running_cases_query(
-    *, stage: Stage | None = None, due_before: datetime | None = None, child: bool | None = None
+    *,
+    stage: Stage | None = None,
+    due_before: datetime | None = None,
+    child: bool | None = None,
+    pending: Sequence[str] = (),
 ) -> str:
-    """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult."""
+    """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult,
+    what a negative decision left pending (any of `pending`)."""
     clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
     if stage is not None:
         clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
@@ -105,6 +112,9 @@ def running_cases_query(
         clauses.append(_due_by(due_before))
     if child is not None:
         clauses.append(f"{sa.IS_CHILD.name} = {str(child).lower()}")
+    if pending:
+        listed = ", ".join(f"'{p}'" for p in pending)
+        clauses.append(f"{sa.PENDING.name} IN ({listed})")
     return " AND ".join(clauses)
 
 

@@ -41,7 +41,7 @@ from domain.requests import (
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
-from domain.status import ActResult, CaseStatus
+from domain.status import ActResult, CaseStatus, PendingChallenge
 from domain.text import field_problems
 from plumbing import search_attributes
 from plumbing.codec import UnknownKey
@@ -301,12 +301,14 @@ class NrmClient:
         due_within: timedelta | None = None,
         overdue: bool = False,
         child: bool | None = None,
+        pending: PendingChallenge | None = None,
         limit: int | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
         deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match."""
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
-        query = running_cases_query(stage=stage, due_before=due_before, child=child)
+        phases = pending.phases if pending else ()
+        query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases)
         with self._server_errors():
             return await soonest_cases(self.client, query, now, limit)

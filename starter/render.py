@@ -79,7 +79,8 @@ def show_case(console: Console, status: CaseStatus) -> None:
 def list_cases(console: Console, rows: CaseList) -> None:
     title = f"{len(rows):,} case(s)" if len(rows) == rows.total else f"{len(rows):,} of {rows.total:,} cases"
     table = Table(title=f"{title}, soonest deadline first", title_justify="left")
-    for col in ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue"):
+    columns = ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue", "pending")
+    for col in columns:
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -91,5 +92,6 @@ def list_cases(console: Console, rows: CaseList) -> None:
             _t(r.next_deadline),
             str(r.breaches),
             ", ".join(r.overdue) or "-",
+            (r.pending or "-").replace("_", " "),
         )
     console.print(table)

@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewRequest,
     )
     from domain.roles import Act
-    from domain.status import ActResult, CaseStatus, act_result, case_status
+    from domain.status import ActResult, CaseStatus, act_result, case_status, pending_phase
     from plumbing import search_attributes as sa
     from workflows.delivery import deliver
 
@@ -262,6 +262,7 @@ class CaseWorkflow:
     def _publish_search_attributes(self) -> None:
         nxt = self.state.next_deadline()
         entries = sa.open_deadline_entries(self.state.open_obligations)
+        phase = pending_phase(self.state)
         wanted: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self.state.stage.value),
             sa.JURISDICTION.value_set(self.state.policy.jurisdiction),
@@ -270,6 +271,7 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
             sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset(),
+            sa.PENDING.value_set(phase) if phase else sa.PENDING.value_unset(),
         ]
         changed = [u for u in wanted if self._published.get(u.key.name) != u.value]  # absent is unset
         if changed:

@@ -24,7 +24,7 @@ from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.requests import DecisionRequest, JudgmentRequest, ReviewRequest
 from domain.roles import Act as ActName
 from domain.times import measured, spoken
-from starter.audit.facts import Alert, CaseFacts, case_facts
+from starter.audit.facts import Act, Alert, CaseFacts, case_facts
 from starter.audit.history import AuditEvent
 
 TOLERANCE = timedelta(seconds=1)  # clock slack between the case's computed times and the server's
@@ -222,15 +222,41 @@ def _negative_decisions(facts: CaseFacts) -> list[tuple[datetime, int]]:
     )
 
 
+def _confirmations(facts: CaseFacts) -> list[tuple[datetime, int, Act | None]]:
+    """Each negative decision the policy has the review panel confirm before it is issued, with the panel's
+    decision on it (the first review after it), if recorded yet."""
+    rules = facts.policy.appeals
+    reviews = facts.acts_named(ActName.RECORD_REVIEW)
+    return [
+        (at, stage, next((r for r in reviews if r.at >= at), None))
+        for at, stage in _negative_decisions(facts)
+        if stage in rules.panel_confirms
+    ]
+
+
+def _issued_negatives(facts: CaseFacts) -> list[tuple[datetime, int, str]]:
+    """When each negative decision was issued (its rights began): at once, or when the panel upheld it."""
+    provisional = {at for at, _, _ in _confirmations(facts)}
+    issued = [(at, stage, f"negative Stage {stage} decision") for at, stage in _negative_decisions(facts)]
+    issued = [i for i in issued if i[0] not in provisional]
+    issued += [
+        (review.at, stage, f"negative Stage {stage} decision confirmed by the review panel")
+        for _, stage, review in _confirmations(facts)
+        if review is not None and ReviewRequest.model_validate(review.request).outcome is ReviewOutcome.UPHELD
+    ]
+    return sorted(issued)
+
+
 def _appeal_windows(facts: CaseFacts) -> list[tuple[datetime, str]]:
     """When a window to lodge an appeal opened: an upheld reconsideration, a dismissed appeal with a level left."""
     rules = facts.policy.appeals
     if not rules.has_appeal:
         return []
+    confirming = {review.at for _, _, review in _confirmations(facts) if review is not None}
     opened = [
         (a.at, "reconsideration upheld")
         for a in facts.acts_named(ActName.RECORD_REVIEW)
-        if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD
+        if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD and a.at not in confirming
     ]
     for a in facts.acts_named(ActName.RECORD_JUDGMENT):
         lodged = sum(1 for x in facts.acts_named(ActName.LODGE_APPEAL) if x.at <= a.at)
@@ -247,26 +273,29 @@ def reconsideration_request_tracks(facts: CaseFacts, as_of: datetime) -> list[Tr
         single_window(
             ObligationKind.RECONSIDERATION_REQUEST.value,
             "reconsideration requested within the window a negative decision opens",
-            Window(at, at + within, f"negative Stage {stage} decision; {spoken(within)}"),
+            Window(at, at + within, f"{why}; {spoken(within)}"),
             _first_after(facts, ActName.REQUEST_RECONSIDERATION, at),
             as_of,
         )
-        for at, stage in _negative_decisions(facts)
+        for at, _, why in _issued_negatives(facts)
     ]
 
 
 def reconsideration_review_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
-    """The review panel decides within the policy's time of each request."""
+    """The review panel decides within the policy's time of each request, and of each negative decision that the
+    policy has it confirm before it is issued."""
     within = facts.policy.appeals.review_due
+    starts = [(a.at, "reconsideration requested") for a in facts.acts_named(ActName.REQUEST_RECONSIDERATION)]
+    starts += [(at, f"negative Stage {stage} decision, provisional") for at, stage, _ in _confirmations(facts)]
     return [
         single_window(
             ObligationKind.RECONSIDERATION_REVIEW.value,
-            "review panel's decision within the policy's limit after a request",
-            Window(a.at, a.at + within, f"reconsideration requested; {spoken(within)}"),
-            _first_after(facts, ActName.RECORD_REVIEW, a.at),
+            "review panel's decision within the policy's limit after a request or a provisional negative",
+            Window(at, at + within, f"{why}; {spoken(within)}"),
+            _first_after(facts, ActName.RECORD_REVIEW, at),
             as_of,
         )
-        for a in facts.acts_named(ActName.REQUEST_RECONSIDERATION)
+        for at, why in sorted(starts)
     ]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from domain.case import Stage
+from domain.status import PendingChallenge
 from domain.times import parse_duration
 from starter import render
 from starter.cli.common import JsonOpt, emit, note, out, runs, settings
@@ -25,6 +26,10 @@ async def cases_list(
     due_within: Annotated[str | None, typer.Option(help="Next deadline within this period: 7d, 48h...")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose next deadline has passed.")] = False,
     child: Annotated[bool | None, typer.Option("--child/--adult", help="Only children / only adults.")] = None,
+    pending: Annotated[
+        PendingChallenge | None,
+        typer.Option(help="Only cases where a reconsideration or an appeal is possible or under way."),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option(help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)
     ] = None,
@@ -45,6 +50,7 @@ async def cases_list(
         due_within=within,
         overdue=overdue,
         child=child,
+        pending=pending,
         limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
     )
     emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))

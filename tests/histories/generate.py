@@ -44,6 +44,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
+from tests.policies import panel_confirming
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -214,6 +215,18 @@ async def stage1_appeal_remitted(nrm: NrmClient) -> str:
     return ref
 
 
+async def stage2_panel_confirmed(nrm: NrmClient) -> str:
+    """Negative Stage 2 under a policy whose review panel confirms it before it is issued: provisional, then
+    upheld by the panel and issued with its reconsideration window; the window closes unused: final negative."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=panel_confirming(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision("negative"))
+    await nrm.record_review(ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.UPHELD, reasons="confirmed"))
+    await _until(nrm, ref, lambda s: s.stage.value == "final_negative")
+    return ref
+
+
 async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     """Negative Stage 1, the reconsideration window lapses (reminders, escalation): final negative, whose
     vulnerability assessment and onward referral are recorded."""
@@ -237,6 +250,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "stage2-upheld-appeal-allowed": stage2_upheld_appeal_allowed,
     "window-lapsed-final-negative": window_lapsed_final_negative,
     "stage1-appeal-remitted": stage1_appeal_remitted,
+    "stage2-panel-confirmed": stage2_panel_confirmed,
 }
 
 

@@ -26,9 +26,11 @@ from tests.integration.helpers import (
     child_referral,
     decision,
     outbox_messages,
+    settled,
 )
 from tests.integration.nrm_cli import run_nrm
 from tests.integration.test_rejections import refused
+from tests.policies import panel_confirming
 
 ADVOCATE = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
@@ -92,13 +94,17 @@ async def test_negative_stage1_reconsidered_and_overturned_starts_rr_and_provisi
     )
 
 
-async def _letter(nrm: NrmClient, ref: str, text: str) -> bool:
-    bodies = [
-        m.get_payload(decode=True).decode()
+def _letters(nrm: NrmClient, ref: str) -> list[str]:
+    """The case's decision letters in the outbox, oldest first, their whitespace folded."""
+    return [
+        " ".join(m.get_payload(decode=True).decode().split())
         for m in outbox_messages(nrm.settings.outbox_path, ref)
         if m["X-NRM-Kind"] == "decision_letter"
     ]
-    return any(text in " ".join(body.split()) for body in bodies)
+
+
+async def _letter(nrm: NrmClient, ref: str, text: str) -> bool:
+    return any(text in body for body in _letters(nrm, ref))
 
 
 async def test_negative_stage2_upheld_then_appeal_allowed_confirms(nrm: NrmClient) -> None:
@@ -127,6 +133,37 @@ async def test_negative_stage2_upheld_then_appeal_allowed_confirms(nrm: NrmClien
         ),
         timeout=10,
     )
+
+
+async def test_a_negative_stage2_is_provisional_until_the_panel_confirms_it(nrm: NrmClient, tmp_path: Path) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=panel_confirming(tmp_path))
+    await nrm.decide_stage1(ref, decision())
+    result = await nrm.decide_stage2(ref, decision("negative", reasons="not on the balance of probabilities"))
+    assert result.stage is Stage.STAGE2_NEGATIVE and result.removal_suspended
+    assert result.pending is not None and result.pending.phase is ChallengePhase.PANEL_CONFIRMATION
+    assert result.pending.waiting_for == "review_panel" and "reconsideration_request" not in open_kinds(result)
+    await refused(
+        nrm,
+        ref,
+        lambda: nrm.request_reconsideration(ref, ask()),
+        f"a reconsideration request is not possible: case {ref} is stage2_negative, provisional until the review "
+        "panel confirms it (needs reconsideration window open or final)",
+    )
+    await settled(nrm.client, ref)
+    assert len(_letters(nrm, ref)) == 1  # Stage 1's: a provisional Stage 2 sends none
+
+    result = await nrm.record_review(ref, review("upheld"))
+    assert result.pending is not None and result.pending.phase is ChallengePhase.RECONSIDERATION_WINDOW
+    assert "reconsideration_request" in open_kinds(result)
+
+    async def two_letters() -> list[str] | None:
+        return letters if len(letters := _letters(nrm, ref)) == 2 else None
+
+    [_, issued] = await eventually(two_letters, timeout=10)
+    assert "a luat o decizie negativă de etapa 2 (definitivă)" in issued  # issued now, by who decided it
+    assert "not on the balance of probabilities" in issued
+    status = await nrm.status(ref)
+    assert [d.act for d in status.decisions][-2:] == ["stage2_decision", "record_review"]
 
 
 async def test_remitted_owes_a_new_stage1_decision(nrm: NrmClient) -> None:
@@ -186,7 +223,8 @@ async def test_refusals_change_nothing(nrm: NrmClient) -> None:
         nrm,
         ref,
         lambda: nrm.record_review(ref, review("upheld")),
-        f"a review panel's decision is not possible: {window_open} (needs reconsideration pending)",
+        f"a review panel's decision is not possible: {window_open} (needs reconsideration pending or provisional "
+        "until the review panel confirms it)",
     )
     await refused(
         nrm,
@@ -266,10 +304,17 @@ async def test_a_closed_window_refuses_a_request_without_new_evidence(nrm: NrmCl
     assert status.decisions[-1].late and status.decisions[-1].outcome == "requested late, on new evidence"
 
 
+async def _listed_as_pending(cli_env: dict[str, str], ref: str, pending: str, phase: str) -> bool:
+    """`nrm cases list --pending PENDING` lists the case, in that phase (visibility follows a moment later)."""
+    listed = await run_nrm("cases", "list", "--pending", pending, "--all", "--json", env=cli_env)
+    return any(row["reference"] == ref and row["pending"] == phase for row in listed.json())
+
+
 async def test_the_commands(cli_env: dict[str, str], nrm: NrmClient) -> None:
     ref = await negative_case(nrm, 1, policy=None)
     shown = await run_nrm("case", "show", ref, env=cli_env)
     assert "pending: reconsideration of the negative Stage 1 decision may be requested until" in shown.out
+    await eventually(lambda: _listed_as_pending(cli_env, ref, "reconsideration", "reconsideration_window"), timeout=10)
     refusal = await run_nrm("case", "reconsider", ref, "--as", "review_panel:rp-1", env=cli_env)
     assert refusal.error_line(3) == (
         "error: role review_panel may not request reconsideration; allowed: coordinator, first_responder, "
@@ -290,6 +335,8 @@ async def test_the_commands(cli_env: dict[str, str], nrm: NrmClient) -> None:
         env=cli_env,
     )  # fmt: skip
     assert done.json()["pending"]["waiting_for"] == "court"
+    await eventually(lambda: _listed_as_pending(cli_env, ref, "appeal", "appeal"), timeout=10)
+    assert not await _listed_as_pending(cli_env, ref, "reconsideration", "appeal")
     today = date.today().isoformat()
     missing = await run_nrm(
         "case", "judgment", ref, "--outcome", "dismissed", "--court", "Tribunalul X", "--decided-on", today,

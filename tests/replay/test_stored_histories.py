@@ -47,7 +47,9 @@ async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_dive
     diverged = [o for o in outcomes.values() if not o.faithful]
     assert len(diverged) >= 3  # every path in which a reminder timer ran
     for o in diverged:
-        assert "Nondeterminism" in o.divergence and "Timer" in o.divergence, o.divergence
+        # the SDK names a command it did not expect, or a timer whose cancellation meets the history's firing
+        found = "Nondeterminism" in o.divergence or "Fatal error in workflow machines" in o.divergence
+        assert found and "Timer" in o.divergence, o.divergence
         assert "\n" not in o.divergence
 
 

@@ -242,7 +242,7 @@ def test_refusals() -> None:
     refused(
         lambda: appeals.check_review(state, review("upheld")),
         "a review panel's decision is not possible: case NRM-0000-0001 is stage1_negative, reconsideration window "
-        "open (needs reconsideration pending)",
+        "open (needs reconsideration pending or provisional until the review panel confirms it)",
         WrongStage,
     )
     refused(
@@ -361,3 +361,63 @@ def test_a_second_level_of_appeal_follows_a_dismissal_where_the_policy_has_one()
     appeals.apply_appeal(state, AppealRequest(actor=LAWYER, reasons="onward appeal"), onward)
     appeals.apply_judgment(state, judgment("dismissed"), onward + timedelta(days=1))
     assert state.stage is Stage.FINAL_NEGATIVE and state.challenge.appeals_lodged == 2
+
+
+PANEL_CONFIRMS = OSCE.model_copy(update={"appeals": OSCE.appeals.model_copy(update={"panel_confirms": (2,)})})
+
+
+def test_a_negative_stage2_the_panel_must_confirm_is_provisional_no_letter_no_window() -> None:
+    state = opened(policy=PANEL_CONFIRMS)
+    transitions.apply_stage1(state, decision(), T0)
+    messages = transitions.apply_stage2(state, decision("negative"), DECIDED)
+    assert messages == [] and state.removal_suspended  # not issued: nothing sent to the person yet
+    assert state.challenge is not None and state.challenge.phase is ChallengePhase.PANEL_CONFIRMATION
+    review_ob = state.obligations["reconsideration_review"]
+    assert (review_ob.owner_role, review_ob.due_at) == (Role.REVIEW_PANEL, DECIDED + OSCE.appeals.review_due)
+    assert "reconsideration_request" not in state.obligations
+    status = case_status(state, DECIDED)
+    assert status.pending is not None and status.pending.waiting_for == "review_panel"
+    assert status.pending.text.startswith("the negative Stage 2 decision is provisional: the review panel confirms")
+    refused(
+        lambda: appeals.check_reconsideration(state, ask(), DECIDED),
+        f"a reconsideration request is not possible: case {state.reference} is stage2_negative, provisional until "
+        "the review panel confirms it (needs reconsideration window open or final)",
+        WrongStage,
+    )
+
+
+def test_the_panel_confirms_a_provisional_negative_and_only_then_is_it_issued_with_its_rights() -> None:
+    state = opened(policy=PANEL_CONFIRMS)
+    transitions.apply_stage1(state, decision(), T0)
+    transitions.apply_stage2(state, decision("negative", reasons="not on the balance of probabilities"), DECIDED)
+    at = DECIDED + timedelta(days=3)
+    appeals.check_review(state, review("upheld"))
+    [letter] = appeals.apply_review(state, review("upheld"), at)
+    assert isinstance(letter, DecisionLetter)
+    assert (letter.stage, letter.outcome.value, letter.decided_by) == (2, "negative", Role.COMPETENT_AUTHORITY)
+    assert letter.reasons == "not on the balance of probabilities" and letter.finding == ""
+    assert letter.rights[0] is Right.RECONSIDERATION and letter.rights_until == at + WINDOW  # rights from issue
+    assert state.challenge is not None and state.challenge.phase is ChallengePhase.RECONSIDERATION_WINDOW
+    reconsidered(state, at + timedelta(days=1))  # the person may still ask for reconsideration
+    assert state.challenge.phase is ChallengePhase.RECONSIDERATION
+    assert state.obligations["reconsideration_review#2"].owner_role is Role.REVIEW_PANEL
+
+
+def test_the_panel_sets_a_provisional_negative_aside() -> None:
+    state = opened(policy=PANEL_CONFIRMS)
+    transitions.apply_stage1(state, decision(), T0)
+    transitions.apply_stage2(state, decision("negative"), DECIDED)
+    [letter] = appeals.apply_review(state, review("overturned"), DECIDED + timedelta(days=1))
+    assert state.stage is Stage.CONFIRMED_VICTIM and state.challenge is None
+    assert isinstance(letter, DecisionLetter) and letter.finding == "overturned"
+
+
+def test_a_negative_stage1_is_issued_at_once_where_the_panel_confirms_stage2_only() -> None:
+    state = opened(policy=PANEL_CONFIRMS)
+    [letter] = transitions.apply_stage1(state, decision("negative"), DECIDED)
+    assert isinstance(letter, DecisionLetter) and state.challenge.phase is ChallengePhase.RECONSIDERATION_WINDOW
+
+
+def test_panel_confirms_names_stages() -> None:
+    with pytest.raises(ValueError, match="panel_confirms names stages 1 and 2 only, not 3"):
+        OSCE.appeals.model_validate({**OSCE.appeals.model_dump(), "panel_confirms": [3]})

@@ -1,0 +1,18 @@
+"""The seconds-scale test policies: fast.toml, and variants of it written where a test needs one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FAST = Path(__file__).with_name("fast.toml")
+
+
+def panel_confirming(directory: Path) -> str:
+    """fast.toml where the review panel confirms every negative Stage 2 before it is issued (the UK's panel)."""
+    text = FAST.read_text(encoding="utf-8")
+    text = text.replace('name = "fast"', 'name = "fast-panel"').replace(
+        "[appeals]\n", "[appeals]\npanel_confirms = [2]\n"
+    )
+    path = directory / "fast-panel.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
