@@ -21,7 +21,12 @@ STEP = timedelta(seconds=6)  # tests/policies/fast.toml: rr.auto_extension_step
 
 
 NAMES = ("rr-auto-extension", "manual-extension", "negative-stage1", "child-positive", "provisions-and-assessment")
-CHALLENGES = ("stage2-upheld-appeal-allowed", "window-lapsed-final-negative", "stage1-appeal-remitted")
+CHALLENGES = (
+    "stage2-upheld-appeal-allowed",
+    "window-lapsed-final-negative",
+    "stage1-appeal-remitted",
+    "stage2-panel-confirmed",
+)
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
@@ -195,3 +200,12 @@ def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
     assert (
         found["appeal_lodging"].status is Status.MET and found["final_negative_support"].status is Status.NOT_APPLICABLE
     )
+
+
+def test_a_provisional_negative_is_judged_from_when_the_panel_confirmed_it(histories) -> None:
+    events = histories["stage2-panel-confirmed"]
+    found = by_rule(judged(events))
+    assert found["reconsideration_review"].status is Status.MET  # the panel's confirmation, in time
+    window = found["reconsideration_request"]  # opened by the confirmation, then closed unused
+    assert window.status is Status.BREACHED and "confirmed by the review panel" in window.detail
+    assert found["appeal_lodging"].status is Status.NOT_APPLICABLE  # a confirmation opens no appeal window
