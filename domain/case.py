@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.kinds import ObligationKind
+from domain.permit_records import Permit
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor, Role
@@ -102,6 +103,7 @@ class Obligation(BaseModel):
     recorded_at: datetime | None = None  # when the fulfilment was recorded in the case
     requested_at: datetime | None = None  # assessments: when the request went to the assessor
     lapsed: bool = False  # a window that closed unused: no longer open, never fulfilled
+    notify: list[Role] = Field(default_factory=list)  # told of its reminders and escalation besides the owner
 
     @property
     def is_open(self) -> bool:
@@ -192,6 +194,7 @@ class CaseState(BaseModel):
     act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
+    permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
 
     @property
     def open_obligations(self) -> list[Obligation]:

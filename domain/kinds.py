@@ -36,6 +36,10 @@ class ObligationKind(str, enum.Enum):
     # owed once a negative decision is final (support never just stops)
     VULNERABILITY_ASSESSMENT = "vulnerability_assessment"
     ONWARD_REFERRAL = "onward_referral"  # referral to support services outside the NRM
+    # residence permits (domain.permits): decided by the immigration authority
+    RESIDENCE_PERMIT = "residence_permit"  # owed with a positive Stage 2
+    INTERIM_PERMIT = "interim_permit"  # owed when Stage 2 is overdue at the end of the R&R period
+    PERMIT_RENEWAL = "permit_renewal"  # the renewal of a permit, decided before it expires
 
     @property
     def is_decision(self) -> bool:
@@ -71,4 +75,10 @@ RECORDED_BY = {
     ObligationKind.RECONSIDERATION_REQUEST: "nrm case reconsider",
     ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
     ObligationKind.APPEAL_LODGING: "nrm case appeal",
+    ObligationKind.RESIDENCE_PERMIT: "nrm case permit",
+    ObligationKind.INTERIM_PERMIT: "nrm case permit",
+    ObligationKind.PERMIT_RENEWAL: "nrm case permit",
 }
+PERMIT_KINDS = frozenset(
+    {ObligationKind.RESIDENCE_PERMIT, ObligationKind.INTERIM_PERMIT, ObligationKind.PERMIT_RENEWAL}
+)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.roles import Act, Role
 
 
@@ -66,6 +67,27 @@ class DecisionLetter(BaseModel):
     redecision_due: datetime | None = None  # remitted: the stage is decided again by then
 
 
+class PermitLetter(BaseModel):
+    """The immigration authority's decision on a permit, to the person (a child's to the guardian), in writing
+    with reasons; a refusal says how to challenge it."""
+
+    template: Literal["permit_letter"] = "permit_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    action: PermitAction
+    permit: PermitType
+    renewal: bool  # the decision on renewing a permit held (not on granting one)
+    grounds: list[PermitGround]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    decided_at: datetime
+    reasons: str
+
+
 class AssessmentNeeded(BaseModel):
     """An assessment request: what is needed, for which case, by when, and how the result comes back."""
 
@@ -109,8 +131,10 @@ class Digest(BaseModel):
     rows: list[DigestRow]
 
 
-Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
-Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
+Notice = Annotated[
+    DecisionLetter | PermitLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")
+]
+Message = Alert | DecisionLetter | PermitLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

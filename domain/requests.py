@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.case import CaseState, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -119,5 +120,19 @@ class JudgmentRequest(ActRequest):
     court: str = ""
     judgment_ref: str = ""
     decided_on: date
+    reasons: str = ""
+    informed_in: str = ""
+
+
+class PermitRequest(ActRequest):
+    """The immigration authority's decision on a permit: grant an owed one (`permit` says which when both are
+    owed), renew the current one, or refuse either with reasons. `valid_from` defaults to now."""
+
+    action: PermitAction
+    permit: PermitType | None = None
+    grounds: list[PermitGround] = Field(default_factory=list, max_length=3)
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    document: str = ""  # reference of the permit document, kept in the encrypted case state
     reasons: str = ""
     informed_in: str = ""

@@ -21,6 +21,7 @@ class Role(str, enum.Enum):
     GUARDIAN_ADVOCATE = "guardian_advocate"  # every child's guardian advocate; receives a child's letters
     LEGAL_REPRESENTATIVE = "legal_representative"  # the person's lawyer
     REVIEW_PANEL = "review_panel"  # the multidisciplinary panel that reconsiders a negative decision
+    IMMIGRATION_AUTHORITY = "immigration_authority"  # grants, renews and refuses residence permits
 
 
 class Act(str, enum.Enum):
@@ -39,6 +40,7 @@ class Act(str, enum.Enum):
     RECORD_REVIEW = "record_review"  # the review panel's outcome: upheld or overturned
     LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
+    PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -88,9 +90,11 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.PERMIT_DECISION: "decide on a residence permit",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
+_DECIDERS = frozenset({Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY})  # never challengers
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
@@ -102,10 +106,11 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PROVIDE: _STAFF,
     Act.RECORD_ASSESSMENT: _STAFF,
     # the widest set; each policy names the roles that may challenge a decision (domain.appeals narrows to them)
-    Act.REQUEST_RECONSIDERATION: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.REQUEST_RECONSIDERATION: _STAFF - _DECIDERS,
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
-    Act.LODGE_APPEAL: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.LODGE_APPEAL: _STAFF - _DECIDERS,
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
+    Act.PERMIT_DECISION: frozenset({Role.IMMIGRATION_AUTHORITY}),
 }
 
 

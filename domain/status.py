@@ -18,6 +18,8 @@ from domain.case import (
     Stage,
 )
 from domain.deadlines import reminder_times
+from domain.holds import Hold, holds
+from domain.permit_records import Permit
 from domain.policy import Policy
 
 
@@ -92,6 +94,8 @@ class CaseStatus(ActResult):
     decisions: list[DecisionRecord]
     assessments: list[AssessmentRecord] = []
     delivery_failures: list[DeliveryFailure] = []
+    holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
+    permits: list[Permit] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -213,4 +217,6 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         decisions=state.decisions,
         assessments=state.assessments,
         delivery_failures=state.delivery_failures,
+        holds=holds(state, now),
+        permits=state.permits,
     )

@@ -36,6 +36,7 @@ from domain.requests import (
     ExtendRRRequest,
     JudgmentRequest,
     OpenCase,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -263,6 +264,10 @@ class NrmClient:
     ) -> ActResult:
         """The court's judgment on the appeal: dismissed, allowed or remitted."""
         return await self._update(reference, CaseWorkflow.record_judgment, request, request_id)
+
+    async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
+        """The immigration authority grants an owed permit, renews the current one, or refuses either."""
+        return await self._update(reference, CaseWorkflow.permit_decision, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

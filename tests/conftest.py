@@ -42,6 +42,7 @@ TEST_ACTORS = [
     "guardian_advocate:ga-1",
     "legal_representative:lr-1",
     "review_panel:rp-1",
+    "immigration_authority:ia-1",
 ]
 
 

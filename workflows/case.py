@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import alarms, appeals, repeats, transitions
+    from domain import alarms, appeals, permits, repeats, transitions
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ExtendRRRequest,
         JudgmentRequest,
         OpenCase,
+        PermitRequest,
         ProvideRequest,
         ReconsiderationRequest,
         ReviewRequest,
@@ -180,6 +181,14 @@ class CaseWorkflow:
     @record_judgment.validator
     def _check_judgment(self, request: JudgmentRequest) -> None:
         self._check(Act.RECORD_JUDGMENT, request, lambda: appeals.check_judgment(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.PERMIT_DECISION.value)
+    def permit_decision(self, request: PermitRequest) -> ActResult:
+        return self._apply(Act.PERMIT_DECISION, request, permits.apply_permit(self.state, request, workflow.now()))
+
+    @permit_decision.validator
+    def _check_permit(self, request: PermitRequest) -> None:
+        self._check(Act.PERMIT_DECISION, request, lambda: permits.check_permit(self.state, request, workflow.now()))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""

@@ -14,14 +14,17 @@ published) but no rule covers yet is still checked, against the due times the ca
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
 from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
-from domain.requests import DecisionRequest, JudgmentRequest, ReviewRequest
+from domain.deadlines import reminder_schedule
+from domain.permit_records import PermitAction, PermitType
+from domain.policy import Policy
+from domain.requests import DecisionRequest, JudgmentRequest, PermitRequest, ReviewRequest
 from domain.roles import Act as ActName
 from domain.times import measured, spoken
 from starter.audit.facts import Act, Alert, CaseFacts, case_facts
@@ -397,6 +400,95 @@ def _redecision(facts: CaseFacts) -> timedelta:
     return facts.policy.appeals.stage2_redecision_due
 
 
+def _confirmed_victim_at(facts: CaseFacts) -> list[datetime]:
+    """When the case became a confirmed victim: a positive Stage 2, or a negative Stage 2 overturned or allowed."""
+    moments = [
+        a.at
+        for a in facts.acts_named(ActName.STAGE2_DECISION)
+        if DecisionRequest.model_validate(a.request).outcome is Outcome.POSITIVE
+    ]
+    negatives = _negative_decisions(facts)
+    for name, positive in ((ActName.RECORD_REVIEW, "overturned"), (ActName.RECORD_JUDGMENT, "allowed")):
+        for a in facts.acts_named(name):
+            if (
+                a.request.get("outcome") == positive
+                and next((st for at, st in reversed(negatives) if at <= a.at), 1) == 2
+            ):
+                moments.append(a.at)
+    return sorted(moments)
+
+
+def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A residence permit decided within the policy's limit of the conclusive positive; an interim permit within its
+    limit of Stage 2 falling overdue at the end of the R&R period (once, and only before a conclusive positive);
+    each permit's renewal decided by its expiry (its validities are the windows; a refused renewal, or the residence
+    permit superseding an interim one, ends the track)."""
+    rules = facts.policy.permits
+    if rules is None:
+        return []
+    confirmed = _confirmed_victim_at(facts)
+    owed: dict[PermitType, tuple[datetime, timedelta, str]] = {}
+    if confirmed:
+        owed[PermitType.RESIDENCE] = (confirmed[0], rules.issue_within, "conclusive positive")
+    stage2 = stage2_track(facts, as_of)
+    if stage2 is not None and stage2.lapses and (not confirmed or stage2.lapses[0] < confirmed[0]):
+        owed[PermitType.INTERIM] = (stage2.lapses[0], rules.interim_within, "Stage 2 overdue at the end of the R&R")
+    decided: dict[PermitType, datetime] = {}
+    renewals: list[Track] = []
+    held: tuple[PermitType, Track] | None = None
+    for a in facts.acts_named(ActName.PERMIT_DECISION):
+        request = PermitRequest.model_validate(a.request)
+        awaiting = [t for t in (PermitType.RESIDENCE, PermitType.INTERIM) if t in owed and owed[t][0] <= a.at]
+        awaiting = [t for t in awaiting if t not in decided and request.permit in (None, t)]
+        if request.action is not PermitAction.RENEW and awaiting:  # decides an owed permit (the case's own order)
+            kind = awaiting[0]
+            decided[kind] = a.at
+            if kind is PermitType.RESIDENCE and PermitType.INTERIM in owed:
+                decided.setdefault(PermitType.INTERIM, a.at)  # superseded
+            if held is not None and kind is PermitType.RESIDENCE:
+                _end_renewal(held[1], a.at)
+                held = None
+            if request.action is PermitAction.GRANT and request.valid_until is not None:
+                track = Track(
+                    ObligationKind.PERMIT_RENEWAL.value,
+                    f"renewal of the {kind.value} permit decided by its expiry",
+                    [Window(a.at, request.valid_until, f"{kind.value} permit granted")],
+                    None,
+                    [],
+                    name=f"{ObligationKind.PERMIT_RENEWAL.value}.{kind.value}",
+                )
+                renewals.append(track)
+                held = (kind, track)
+        elif held is not None and request.permit in (None, held[0]):  # decides the renewal of the permit held
+            track = held[1]
+            if request.action is PermitAction.RENEW and request.valid_until is not None:
+                if track.windows[-1].due < a.at:
+                    track.lapses.append(track.windows[-1].due)
+                track.windows.append(Window(a.at, request.valid_until, "renewed"))
+            else:
+                _end_renewal(track, a.at)
+                held = None
+    if held is not None and held[1].windows[-1].due <= as_of:
+        held[1].lapses.append(held[1].windows[-1].due)
+    tracks = [
+        single_window(
+            (ObligationKind.RESIDENCE_PERMIT if kind is PermitType.RESIDENCE else ObligationKind.INTERIM_PERMIT).value,
+            f"{kind.value} permit decided within the policy's limit ({why})",
+            Window(since, since + within, f"{why}; {spoken(within)}"),
+            decided.get(kind),
+            as_of,
+        )
+        for kind, (since, within, why) in owed.items()
+    ]
+    return tracks + renewals
+
+
+def _end_renewal(track: Track, at: datetime) -> None:
+    if track.windows[-1].due < at:
+        track.lapses.append(track.windows[-1].due)
+    track.done_at = at
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
@@ -414,6 +506,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),
     DeadlineRule("final_negative_support", final_support_tracks),
     DeadlineRule("remitted_decision", remitted_tracks),
+    DeadlineRule("permits", permit_tracks),
 )
 
 
@@ -479,7 +572,9 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
     )
 
 
-def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetime) -> list[datetime]:
+def _expected_reminders(track: Track, policy: Policy, as_of: datetime) -> list[datetime]:
+    """When the owner was to be reminded in each window (domain.deadlines.reminder_schedule), up to its end."""
+    kind = ObligationKind(track.kind)
     times: list[datetime] = []
     for i, w in enumerate(track.windows):
         closes = [w.due, as_of]
@@ -487,7 +582,7 @@ def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetim
             closes.append(track.windows[i + 1].start)
         if track.done_at is not None:
             closes.append(track.done_at)
-        times += [t for f in fractions if (t := w.start + (w.due - w.start) * f) < min(closes)]
+        times += [t for t in reminder_schedule(kind, w.start, w.due, policy) if t < min(closes)]
     return times
 
 
@@ -547,17 +642,15 @@ def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what:
 
 
 def reminders_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
-    expected = _expected_reminders(track, facts.policy.reminders.at_fractions, as_of)
+    expected = _expected_reminders(track, facts.policy, as_of)
     alerts = [a for a in facts.alerts if a.kind == "reminder" and a.obligation_kind == track.kind]
-    return _match(
-        expected,
-        alerts,
-        as_of,
-        "reminder",
-        f"{track.name}.reminders",
-        f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
-        f"of each {_words(track.kind)} window",
-    )
+    permits = facts.policy.permits
+    if track.kind == ObligationKind.PERMIT_RENEWAL.value and permits is not None:
+        when = f"{', '.join(spoken(b) for b in permits.renewal_reminders)} before the permit expires"
+    else:
+        fractions = ", ".join(f"{f:.0%}" for f in facts.policy.reminders.at_fractions)
+        when = f"at {fractions} of each {_words(track.kind)} window"
+    return _match(expected, alerts, as_of, "reminder", f"{track.name}.reminders", f"reminders to the owner {when}")
 
 
 def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:

@@ -80,6 +80,7 @@ _ACT_TITLES = {
     Act.EXTEND_RR.value: "R&R period extended",
     Act.PROVIDE.value: "provision recorded",
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
+    Act.PERMIT_DECISION.value: "permit decision",
 }
 
 
@@ -126,6 +127,10 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         parts.append(f"completed {utc_seconds(done_at)}; next review by {utc_seconds(review)}")
         if assessment.get("document"):
             parts.append(f"document {assessment['document']}")
+    if request.get("action"):  # a permit decision: its document's number stays in the case, not in the timeline
+        parts.append(" ".join(filter(None, [request["action"], request.get("permit") or ""])))
+        if request.get("valid_until"):
+            parts.append(f"valid until {utc_seconds(request['valid_until'])}")
     if request.get("informed_in"):
         parts.append(f"person informed in {request['informed_in']}")
     result = completed.result if completed and isinstance(completed.result, dict) else {}

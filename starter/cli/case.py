@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import Exploitation, Sex
 from domain.requests import (
     AppealRequest,
@@ -22,6 +23,7 @@ from domain.requests import (
     DecisionRequest,
     ExtendRRRequest,
     JudgmentRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -330,6 +332,59 @@ async def case_judgment(
         informed_in=informed_in,
     )
     await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
+
+
+@app.command("permit")
+@runs
+async def case_permit(
+    action: Annotated[PermitAction, typer.Argument(help="grant, renew or refuse")],
+    reference: RefArg,
+    actor_: AsOpt,
+    permit: Annotated[
+        PermitType | None, typer.Option(help="residence or interim, when both are owed (default: the one owed).")
+    ] = None,
+    ground: Annotated[
+        list[PermitGround] | None,
+        typer.Option("--ground", help="Grounds of a grant (repeat): personal_situation, cooperation, best_interests."),
+    ] = None,
+    valid_from: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid from (default now)."),
+    ] = None,
+    valid_until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid until (grant and renew)."),
+    ] = None,
+    document: Annotated[str, typer.Option(help="The permit document's reference (kept encrypted).")] = "",
+    reasons: Annotated[str, typer.Option(help="Written reasons (required to refuse).")] = "",
+    informed_in: InformedInOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The immigration authority's decision on a residence or interim permit: grant, renew or refuse."""
+    try:
+        request = PermitRequest(
+            actor=actor(actor_),
+            action=action,
+            permit=permit,
+            grounds=ground or [],
+            valid_from=as_utc(valid_from) if valid_from else None,
+            valid_until=as_utc(valid_until) if valid_until else None,
+            document=document,
+            reasons=reasons,
+            informed_in=informed_in,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "permit decision") from None
+    await _carry_out(reference, lambda client: client.permit_decision(reference, request, request_id), as_json)
+
+
+@app.command("holds")
+@runs
+async def case_holds(reference: RefArg, as_json: JsonOpt = False) -> None:
+    """Why removal is barred: each hold with its source, and whether it also stops a voluntary departure."""
+    status = await (await _client()).status(reference)
+    emit(as_json, [h.model_dump(mode="json") for h in status.holds], lambda: render.show_holds(out, status))
 
 
 @app.command("personal-data")

@@ -21,6 +21,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.permit_records import PermitAction, PermitGround
 from domain.requests import (
     AppealRequest,
     AssessmentResult,
@@ -29,6 +30,7 @@ from domain.requests import (
     DecisionRequest,
     ExtendRRRequest,
     JudgmentRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -44,7 +46,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming
+from tests.policies import panel_confirming, with_permits
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -54,6 +56,7 @@ COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
+IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -238,6 +241,34 @@ async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     return ref
 
 
+async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
+    """Stage 2 overdue at the end of the R&R: an interim permit owed and granted; a positive Stage 2 owes the
+    residence permit, which supersedes it; renewal reminders before expiry; renewed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: any(d.kind == "interim_permit" for d in s.open_deadlines))
+    soon = datetime.now(UTC)
+    grounds = [PermitGround.PERSONAL_SITUATION]
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(
+            actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=soon + timedelta(minutes=5)
+        ),
+    )
+    await nrm.decide_stage2(ref, _decision())
+    until = datetime.now(UTC) + timedelta(seconds=22)
+    await nrm.permit_decision(
+        ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=until)
+    )
+    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() - 4)  # both renewal reminders sent
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(actor=IMMIGRATION, action=PermitAction.RENEW, valid_until=until + timedelta(minutes=5)),
+    )
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -251,6 +282,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "window-lapsed-final-negative": window_lapsed_final_negative,
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
+    "permits-interim-residence-renewal": permits_interim_residence_renewal,
 }
 
 
@@ -266,6 +298,7 @@ async def generate(directory: Path = CASES) -> None:
             SUPPORT,
             PANEL,
             LAWYER,
+            IMMIGRATION,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
 from domain.case import JudgmentOutcome, ReviewOutcome
+from domain.permit_records import PermitAction
 from domain.policy import load_policy
 from domain.requests import (
     AppealRequest,
@@ -26,6 +27,7 @@ from domain.requests import (
     ConsentRequest,
     ExtendRRRequest,
     JudgmentRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -101,6 +103,9 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
             JudgmentRequest(
                 actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
             ),
+        ),
+        Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
+            ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
         ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (

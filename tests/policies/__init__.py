@@ -16,3 +16,16 @@ def panel_confirming(directory: Path) -> str:
     path = directory / "fast-panel.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def with_permits(directory: Path) -> str:
+    """fast.toml with residence permits tracked on a seconds scale: decided within 6 s, valid at least 20 s,
+    renewal reminders 12 s and 6 s before expiry."""
+    text = FAST.read_text(encoding="utf-8").replace('name = "fast"', 'name = "fast-permits"')
+    text += (
+        '\n[permits]\nissue_within = "PT6S"\ninterim_within = "PT6S"\nmin_duration = "PT20S"\n'
+        'interim_min_duration = "PT20S"\nrenewal_reminders = ["PT12S", "PT6S"]\n'
+    )
+    path = directory / "fast-permits.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)

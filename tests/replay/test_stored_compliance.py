@@ -27,13 +27,15 @@ CHALLENGES = (
     "stage1-appeal-remitted",
     "stage2-panel-confirmed",
 )
+PERMITS = "permits-interim-residence-renewal"
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
 async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
     converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
-    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in (*NAMES, *CHALLENGES)}
+    names = (*NAMES, *CHALLENGES, PERMITS)
+    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in names}
 
 
 def judged(events: list[AuditEvent], after: timedelta = timedelta(0)) -> compliance.CaseCompliance:
@@ -209,3 +211,17 @@ def test_a_provisional_negative_is_judged_from_when_the_panel_confirmed_it(histo
     window = found["reconsideration_request"]  # opened by the confirmation, then closed unused
     assert window.status is Status.BREACHED and "confirmed by the review panel" in window.detail
     assert found["appeal_lodging"].status is Status.NOT_APPLICABLE  # a confirmation opens no appeal window
+
+
+def test_permits_are_judged_by_their_own_rules(histories) -> None:
+    """The interim permit owed when Stage 2 fell overdue, the residence permit after the positive Stage 2 (which
+    supersedes it), and the renewal reminded at the policy's times before expiry, then renewed."""
+    found = by_rule(judged(histories[PERMITS]))
+    assert found["interim_permit"].status is Status.MET
+    assert found["residence_permit"].status is Status.MET
+    assert found["permit_renewal.interim"].status is Status.MET  # superseded by the residence permit
+    assert found["permit_renewal.residence"].status is Status.PENDING  # renewed: the next expiry is minutes away
+    reminders = found["permit_renewal.residence.reminders"]
+    assert reminders.status is Status.MET and reminders.detail.startswith("2 of 2 reminder(s) sent")
+    assert "12 seconds, 6 seconds before the permit expires" in reminders.deadline
+    assert found["stage2_decision"].status is Status.BREACHED  # the lapse that owed the interim permit

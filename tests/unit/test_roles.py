@@ -11,7 +11,8 @@ from domain.roles import Act, Actor, Role, allowed_roles, authorize
 
 FR, CA, CO, AU = Role.FIRST_RESPONDER, Role.COMPETENT_AUTHORITY, Role.COORDINATOR, Role.AUDITOR
 STAFF = set(Role) - {AU}  # provide / assess: any staff role here; the case then checks the obligation's owner
-CHALLENGERS = STAFF - {CA, Role.REVIEW_PANEL}  # the widest set; each policy narrows it (domain.appeals)
+IA = Role.IMMIGRATION_AUTHORITY
+CHALLENGERS = STAFF - {CA, Role.REVIEW_PANEL, IA}  # the widest set; each policy narrows it (domain.appeals)
 
 # (act, delegated) -> the roles that may perform it
 EXPECTED = {
@@ -39,6 +40,8 @@ EXPECTED = {
     (Act.LODGE_APPEAL, True): CHALLENGERS,
     (Act.RECORD_JUDGMENT, False): {CO, Role.LEGAL_REPRESENTATIVE},
     (Act.RECORD_JUDGMENT, True): {CO, Role.LEGAL_REPRESENTATIVE},
+    (Act.PERMIT_DECISION, False): {IA},
+    (Act.PERMIT_DECISION, True): {IA},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -53,6 +56,7 @@ DESCRIPTIONS = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.PERMIT_DECISION: "decide on a residence permit",
 }
 
 
@@ -96,7 +100,8 @@ def test_actor_parses_role_and_id() -> None:
         (
             "judge:j-1",
             "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
-            "support_provider, child_protection, guardian_advocate, legal_representative, review_panel",
+            "support_provider, child_protection, guardian_advocate, legal_representative, review_panel, "
+            "immigration_authority",
         ),
         ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
     ],

@@ -22,10 +22,12 @@ from domain.notices import (
     DeliveryFailed,
     Digest,
     DigestRow,
+    PermitLetter,
     Recipients,
     Right,
     rights_after,
 )
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.roles import Role
 from tests.unit.builders import T0
 
@@ -153,7 +155,49 @@ def notices() -> list[Any]:
         Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
         for r in (rows, [])
     ]
-    return [*letters(), *requests, failure, *digests]
+    return [*letters(), *permit_letters(), *requests, failure, *digests]
+
+
+def permit_letters() -> list[PermitLetter]:
+    """Every permit decision: granted, renewed or refused, interim or residence, to the person or a guardian."""
+    return [
+        PermitLetter(
+            key=f"{REF}/letter/4-permit_decision",
+            reference=REF,
+            recipients=Recipients(roles=[Role.SUPPORT_PROVIDER])
+            if by_hand
+            else Recipients(addresses=["p@example.org"]),
+            language="en",
+            to_guardian=to_guardian,
+            by_hand=by_hand,
+            action=action,
+            permit=kind,
+            renewal=renewal,
+            grounds=[]
+            if action is PermitAction.REFUSE
+            else [PermitGround.PERSONAL_SITUATION, PermitGround.COOPERATION],
+            valid_from=None if action is PermitAction.REFUSE and not renewal else T0,
+            valid_until=None if action is PermitAction.REFUSE and not renewal else T0 + timedelta(days=365),
+            decided_at=T0,
+            reasons="the authority's reasons" if action is PermitAction.REFUSE else "",
+        )
+        for action, kind, to_guardian, by_hand in itertools.product(
+            PermitAction, PermitType, (False, True), (False, True)
+        )
+        for renewal in ((True,) if action is PermitAction.RENEW else (False, True))
+    ]
+
+
+def test_a_permit_letter_says_what_was_decided_until_when_and_why() -> None:
+    granted = next(n for n in permit_letters() if n.action is PermitAction.GRANT and n.permit is PermitType.INTERIM)
+    text = render("permit_letter", "en", granted.model_dump(mode="json"))
+    assert "granted" in text.subject and "interim permit" in text.subject
+    assert "your personal situation and your cooperation with the authorities" in text.body
+    assert "while the conclusive (Stage 2) decision is still awaited" in text.body
+    refused = next(n for n in permit_letters() if n.action is PermitAction.REFUSE and n.renewal and n.to_guardian)
+    text = render("permit_letter", "ro", refused.model_dump(mode="json"))
+    assert "the authority's reasons" in text.body and "Puteți contesta această decizie" in text.body
+    assert "rămâne valabil" in text.body
 
 
 def cases() -> list[tuple[str, dict[str, Any]]]:
