@@ -418,14 +418,22 @@ def _confirmed_victim_at(facts: CaseFacts) -> list[datetime]:
     return sorted(moments)
 
 
-def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
-    """A residence permit decided within the policy's limit of the conclusive positive; an interim permit within its
-    limit of Stage 2 falling overdue at the end of the R&R period (once, and only before a conclusive positive);
-    each permit's renewal decided by its expiry (its validities are the windows; a refused renewal, or the residence
-    permit superseding an interim one, ends the track)."""
+@dataclass(frozen=True)
+class PermitAct:
+    """A permit decision as the history shows it: `decides` the owed permit it granted or refused, or None when it
+    decided the renewal of the permit held."""
+
+    at: datetime
+    request: PermitRequest
+    decides: PermitType | None
+
+
+def _owed_permits(facts: CaseFacts, as_of: datetime) -> dict[PermitType, tuple[datetime, timedelta, str]]:
+    """Each permit the case came to owe: since when, within what, and why. The interim one once, when Stage 2 first
+    fell overdue at the end of the R&R period before any conclusive positive."""
     rules = facts.policy.permits
     if rules is None:
-        return []
+        return {}
     confirmed = _confirmed_victim_at(facts)
     owed: dict[PermitType, tuple[datetime, timedelta, str]] = {}
     if confirmed:
@@ -433,40 +441,65 @@ def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     stage2 = stage2_track(facts, as_of)
     if stage2 is not None and stage2.lapses and (not confirmed or stage2.lapses[0] < confirmed[0]):
         owed[PermitType.INTERIM] = (stage2.lapses[0], rules.interim_within, "Stage 2 overdue at the end of the R&R")
+    return owed
+
+
+def permit_acts(facts: CaseFacts, as_of: datetime) -> list[PermitAct]:
+    """Which decision each permit act was, in the case's own order: a grant or refusal decides an owed permit
+    (the one named, else the residence permit before the interim one) while one awaits its decision."""
+    owed = _owed_permits(facts, as_of)
+    decided: set[PermitType] = set()
+    acts = []
+    for a in facts.acts_named(ActName.PERMIT_DECISION):
+        request = PermitRequest.model_validate(a.request)
+        awaiting = [
+            t
+            for t in (PermitType.RESIDENCE, PermitType.INTERIM)
+            if t in owed and owed[t][0] <= a.at and t not in decided and request.permit in (None, t)
+        ]
+        decides = awaiting[0] if awaiting and request.action is not PermitAction.RENEW else None
+        if decides is not None:
+            decided |= {decides, PermitType.INTERIM} if decides is PermitType.RESIDENCE else {decides}
+        acts.append(PermitAct(a.at, request, decides))
+    return acts
+
+
+def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A residence permit decided within the policy's limit of the conclusive positive; an interim permit within its
+    limit of Stage 2 falling overdue at the end of the R&R period; each permit's renewal decided by its expiry (its
+    validities are the windows; a refused renewal, or the residence permit superseding an interim one, ends it)."""
+    owed = _owed_permits(facts, as_of)
     decided: dict[PermitType, datetime] = {}
     renewals: list[Track] = []
     held: tuple[PermitType, Track] | None = None
-    for a in facts.acts_named(ActName.PERMIT_DECISION):
-        request = PermitRequest.model_validate(a.request)
-        awaiting = [t for t in (PermitType.RESIDENCE, PermitType.INTERIM) if t in owed and owed[t][0] <= a.at]
-        awaiting = [t for t in awaiting if t not in decided and request.permit in (None, t)]
-        if request.action is not PermitAction.RENEW and awaiting:  # decides an owed permit (the case's own order)
-            kind = awaiting[0]
-            decided[kind] = a.at
+    for act in permit_acts(facts, as_of):
+        request, kind = act.request, act.decides
+        if kind is not None:
+            decided[kind] = act.at
             if kind is PermitType.RESIDENCE and PermitType.INTERIM in owed:
-                decided.setdefault(PermitType.INTERIM, a.at)  # superseded
+                decided.setdefault(PermitType.INTERIM, act.at)  # superseded before it was decided
             if held is not None and kind is PermitType.RESIDENCE:
-                _end_renewal(held[1], a.at)
+                _end_renewal(held[1], act.at)
                 held = None
             if request.action is PermitAction.GRANT and request.valid_until is not None:
                 track = Track(
                     ObligationKind.PERMIT_RENEWAL.value,
                     f"renewal of the {kind.value} permit decided by its expiry",
-                    [Window(a.at, request.valid_until, f"{kind.value} permit granted")],
+                    [Window(act.at, request.valid_until, f"{kind.value} permit granted")],
                     None,
                     [],
                     name=f"{ObligationKind.PERMIT_RENEWAL.value}.{kind.value}",
                 )
                 renewals.append(track)
                 held = (kind, track)
-        elif held is not None and request.permit in (None, held[0]):  # decides the renewal of the permit held
+        elif held is not None and request.permit in (None, held[0]):
             track = held[1]
             if request.action is PermitAction.RENEW and request.valid_until is not None:
-                if track.windows[-1].due < a.at:
+                if track.windows[-1].due < act.at:
                     track.lapses.append(track.windows[-1].due)
-                track.windows.append(Window(a.at, request.valid_until, "renewed"))
+                track.windows.append(Window(act.at, request.valid_until, "renewed"))
             else:
-                _end_renewal(track, a.at)
+                _end_renewal(track, act.at)
                 held = None
     if held is not None and held[1].windows[-1].due <= as_of:
         held[1].lapses.append(held[1].windows[-1].due)

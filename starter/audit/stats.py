@@ -17,10 +17,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from domain.permit_records import PermitAction
 from domain.requests import JudgmentRequest, ReviewRequest
 from domain.roles import Act as ActName
 from starter.audit import disclosure
-from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
+from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
@@ -41,6 +42,7 @@ class CaseRecord(BaseModel):
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
+    permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -71,6 +73,7 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
             facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
         ),
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
+        permits=_permits(facts, as_of),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
@@ -88,6 +91,20 @@ def _outcomes(
     outcomes = [request.model_validate(a.request).outcome.value for a in facts.acts_named(decided)]
     pending = len(facts.acts_named(asked)) - len(outcomes)
     return outcomes + ["pending"] * max(pending, 0) or [none]
+
+
+def _permits(facts: CaseFacts, as_of: datetime) -> list[str]:
+    """Each permit decision of the case: the grounds of each grant, refusals, renewals and refused renewals."""
+    found: list[str] = []
+    for act in permit_acts(facts, as_of):
+        action = act.request.action
+        if act.decides is not None and action is PermitAction.GRANT:
+            found += [f"{act.decides.value} granted: {g.value}" for g in act.request.grounds]
+        elif act.decides is not None:
+            found.append(f"{act.decides.value} refused")
+        else:
+            found.append("renewed" if action is PermitAction.RENEW else "renewal refused")
+    return found or ["none"]
 
 
 @dataclass
@@ -144,6 +161,7 @@ _DIMENSIONS = (
     "rr_extensions",
     "reconsideration_outcomes",
     "appeal_outcomes",
+    "permits",
 )
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
@@ -157,6 +175,8 @@ def population(rule: str) -> str:
         return "persons whose negative decision was not final (all not applicable)"
     if rule == "remitted_decision":
         return "persons whose case no court remitted (all not applicable)"
+    if rule == "permits":
+        return "persons whose case owed no permit (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")

@@ -195,6 +195,14 @@ def test_statistics_count_reconsiderations_and_appeals_by_outcome(histories) -> 
     assert outcomes("window-lapsed-final-negative") == (["not requested"], ["not lodged"])
 
 
+def test_statistics_count_permits_by_type_and_grounds(histories) -> None:
+    events = histories[PERMITS]
+    record = stats.record(case_facts(events), max(e.at for e in events))
+    assert record.permits == ["interim granted: personal_situation", "residence granted: personal_situation", "renewed"]
+    other = histories["window-lapsed-final-negative"]
+    assert stats.record(case_facts(other), max(e.at for e in other)).permits == ["none"]
+
+
 def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
     found = by_rule(judged(histories["stage1-appeal-remitted"]))
     assert found["stage1_decision.remitted"].status is Status.MET
