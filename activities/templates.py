@@ -24,6 +24,7 @@ NAMES = (
     "escalation",
     "decision_letter",
     "permit_letter",
+    "return_letter",
     "assessment_request",
     "delivery_failure",
     "digest",

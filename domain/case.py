@@ -17,6 +17,7 @@ from domain.kinds import ObligationKind
 from domain.permit_records import Permit
 from domain.policy import Policy
 from domain.referral import Referral
+from domain.return_records import VoluntaryReturn
 from domain.roles import Actor, Role
 
 
@@ -195,6 +196,7 @@ class CaseState(BaseModel):
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
     permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
+    returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
 
     @property
     def open_obligations(self) -> list[Obligation]:

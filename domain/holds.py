@@ -26,6 +26,9 @@ class HoldKind(str, enum.Enum):
     AGE = "age_not_settled"  # an age dispute without a final finding: treated as a child
     BEST_INTERESTS = "best_interests_pending"  # a child: no best-interests assessment recorded yet
     PERMIT = "permit"  # a residence or interim permit valid, or owed
+    RETURN_RISK = "return_risk"  # the pre-return risk assessment found a risk (non-refoulement)
+    TRAVEL_DOCUMENTS = "no_travel_documents"  # a planned return without travel documents
+    CARE_ARRANGEMENTS = "care_not_confirmed"  # a child's return without confirmed care arrangements
 
 
 class Hold(BaseModel):
@@ -94,7 +97,14 @@ def holds(state: CaseState, now: datetime) -> list[Hold]:
             )
         )
     found += _permit_holds(state, now)
+    found += _return_holds(state)
     return found
+
+
+def departure_holds(state: CaseState, now: datetime) -> list[Hold]:
+    """The holds that also stop a voluntary departure (checked when a return is planned, at the planned time, and
+    at the departure itself)."""
+    return [h for h in holds(state, now) if h.blocks_departure]
 
 
 def _treated_as_child(state: CaseState) -> bool:
@@ -132,4 +142,42 @@ def _permit_holds(state: CaseState, now: datetime) -> list[Hold]:
                     blocks_departure=False,
                 )
             )
+    return found
+
+
+def _return_holds(state: CaseState) -> list[Hold]:
+    """A risk found by the latest pre-return risk assessment; for a planned return, no travel documents yet and,
+    for a child, care arrangements in the country of return not confirmed."""
+    latest = state.returns[-1] if state.returns else None
+    if latest is None:
+        return []
+    found: list[Hold] = []
+    if latest.risk_found:
+        found.append(
+            Hold(
+                kind=HoldKind.RETURN_RISK,
+                text="the pre-return risk assessment found a risk (non-refoulement): no return",
+                source=latest.assessment_id,
+                blocks_departure=True,
+            )
+        )
+    plan = latest.plan if latest.in_progress else None
+    if plan is not None and not plan.travel_documents:
+        found.append(
+            Hold(
+                kind=HoldKind.TRAVEL_DOCUMENTS,
+                text="no travel documents yet",
+                source=plan.departure_id,
+                blocks_departure=True,
+            )
+        )
+    if plan is not None and _treated_as_child(state) and not plan.care_confirmed:
+        found.append(
+            Hold(
+                kind=HoldKind.CARE_ARRANGEMENTS,
+                text="a child: care arrangements in the country of return are not confirmed",
+                source=plan.departure_id,
+                blocks_departure=True,
+            )
+        )
     return found

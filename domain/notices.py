@@ -88,6 +88,33 @@ class PermitLetter(BaseModel):
     reasons: str
 
 
+class ReturnEvent(str, enum.Enum):
+    REQUESTED = "requested"  # the person's decision recorded: the risk assessment comes first
+    RISK_FOUND = "risk_found"  # no return: protection goes on
+    PLANNED = "planned"
+    STOPPED = "stopped"  # holds found at the planned departure: the plan is stopped
+
+
+class ReturnLetter(BaseModel):
+    """Each decision about a person's voluntary return, to the person (a child's to the guardian) in writing, with
+    its reasons and the person's right to change their mind; one letter per person, never collective."""
+
+    template: Literal["return_letter"] = "return_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    event: ReturnEvent
+    decided_at: datetime
+    departure_at: datetime | None = None
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    reasons: list[str] = Field(default_factory=list)  # the holds that stopped it, or the assessment's finding
+
+
 class AssessmentNeeded(BaseModel):
     """An assessment request: what is needed, for which case, by when, and how the result comes back."""
 
@@ -132,9 +159,10 @@ class Digest(BaseModel):
 
 
 Notice = Annotated[
-    DecisionLetter | PermitLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")
+    DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | Digest,
+    Field(discriminator="template"),
 ]
-Message = Alert | DecisionLetter | PermitLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
+Message = Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed  # a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

@@ -259,6 +259,35 @@ class PermitRules(_Section):
         return self.grounds_child if is_child else self.grounds
 
 
+class ReturnRules(_Section):
+    """Voluntary return (Guiding Principles, 001 L478-535, L850-858): the pre-return risk assessment within
+    `assessment_within` of the request (by `assessed_by`, with the person), the plan within `plan_within` of a clear
+    assessment (no undue delay), reintegration check-ins by `checked_in_by` at the intervals `check_in_every`
+    (the last repeated: monthly for 3 months, then quarterly, IOM practice) for at least `monitoring_at_least`
+    (ideally a year, L856-857), a child until adulthood."""
+
+    assessment_within: timedelta = timedelta(days=14)
+    assessed_by: Role = Role.SUPPORT_PROVIDER
+    plan_within: timedelta = timedelta(days=14)
+    check_in_every: tuple[timedelta, ...] = (
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=90),
+    )
+    checked_in_by: Role = Role.RECEIVING_SUPPORT
+    monitoring_at_least: timedelta = timedelta(days=365)
+
+    _check = field_validator("assessment_within", "plan_within", "monitoring_at_least")(_positive)
+
+    @field_validator("check_in_every")
+    @classmethod
+    def _intervals(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if not value or any(v <= timedelta(0) for v in value):
+            raise ValueError("at least one interval, each a positive duration")
+        return value
+
+
 class Policy(BaseModel):
     """One jurisdiction's rules. Stage 2 is due at the end of the R&R period that a positive Stage 1 opens."""
 
@@ -278,6 +307,7 @@ class Policy(BaseModel):
     appeals: AppealRules = Field(default_factory=AppealRules)
     stage2: Stage2Rules = Field(default_factory=Stage2Rules)
     permits: PermitRules | None = None  # absent: the jurisdiction's permits are not tracked in the case
+    returns: ReturnRules | None = None  # absent: voluntary returns are not tracked in the case
     source_sha256: str = ""
 
     @model_validator(mode="after")

@@ -136,3 +136,46 @@ class PermitRequest(ActRequest):
     document: str = ""  # reference of the permit document, kept in the encrypted case state
     reasons: str = ""
     informed_in: str = ""
+
+
+class ReturnRequest(ActRequest):
+    """The person's informed decision to return: when they took it, the time they were given, the legal advice,
+    that they were told every option (return, remain, a third country) and, for a child, that the child and the
+    guardian were informed and consulted. `monitoring`: the person wants reintegration monitoring."""
+
+    decided_on: date
+    reflection_days: int = Field(default=0, ge=0, le=365)
+    legal_advice: str = ""
+    destination: str = ""  # ISO 3166 country code
+    informed_of_options: bool = False
+    guardian_consulted: bool = False
+    monitoring: bool = True
+
+
+class ReturnAssessmentRequest(ActRequest):
+    """The pre-return risk assessment's result, made with the person and covering the family."""
+
+    risk_found: bool
+    summary: str = ""
+    covers_family: bool = False
+
+
+class ReturnPlanRequest(ActRequest):
+    departure_at: AwareDatetime
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    travel_documents: bool = False
+    care_confirmed: bool = False  # a child: care arrangements in the country of return confirmed
+    coordinate: bool = False  # contact the receiving country (needs consent to data sharing)
+
+
+class DepartureRequest(ActRequest):
+    departed_at: AwareDatetime | None = None
+    note: str = ""
+
+
+class CheckInRequest(ActRequest):
+    when: AwareDatetime | None = None
+    summary: str = ""
+    retrafficking: bool = False  # a re-trafficking indicator seen: protection re-opens

@@ -22,6 +22,7 @@ class Role(str, enum.Enum):
     LEGAL_REPRESENTATIVE = "legal_representative"  # the person's lawyer
     REVIEW_PANEL = "review_panel"  # the multidisciplinary panel that reconsiders a negative decision
     IMMIGRATION_AUTHORITY = "immigration_authority"  # grants, renews and refuses residence permits
+    RECEIVING_SUPPORT = "receiving_support_provider"  # support in the country of return: reintegration check-ins
 
 
 class Act(str, enum.Enum):
@@ -41,6 +42,11 @@ class Act(str, enum.Enum):
     LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
     PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
+    REQUEST_RETURN = "request_return"  # the person's informed decision to return (domain.returns)
+    ASSESS_RETURN = "assess_return"  # the pre-return risk assessment's result
+    PLAN_RETURN = "plan_return"
+    RECORD_DEPARTURE = "record_departure"
+    RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -91,10 +97,18 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
     Act.PERMIT_DECISION: "decide on a residence permit",
+    Act.REQUEST_RETURN: "record a voluntary return request",
+    Act.ASSESS_RETURN: "record a pre-return risk assessment",
+    Act.PLAN_RETURN: "plan a return",
+    Act.RECORD_DEPARTURE: "record a departure",
+    Act.RECORD_CHECK_IN: "record a reintegration check-in",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
-_DECIDERS = frozenset({Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY})  # never challengers
+# who decides, and the receiving side abroad: never a challenger of a decision
+_NOT_CHALLENGERS = frozenset(
+    {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY, Role.RECEIVING_SUPPORT}
+)
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
@@ -106,11 +120,18 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PROVIDE: _STAFF,
     Act.RECORD_ASSESSMENT: _STAFF,
     # the widest set; each policy names the roles that may challenge a decision (domain.appeals narrows to them)
-    Act.REQUEST_RECONSIDERATION: _STAFF - _DECIDERS,
+    Act.REQUEST_RECONSIDERATION: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
-    Act.LODGE_APPEAL: _STAFF - _DECIDERS,
+    Act.LODGE_APPEAL: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
     Act.PERMIT_DECISION: frozenset({Role.IMMIGRATION_AUTHORITY}),
+    Act.REQUEST_RETURN: frozenset(
+        {Role.SUPPORT_PROVIDER, Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE, Role.GUARDIAN_ADVOCATE}
+    ),
+    Act.ASSESS_RETURN: frozenset({Role.SUPPORT_PROVIDER, Role.COORDINATOR}),  # the case checks who owes it
+    Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
+    Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
+    Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
 }
 
 

@@ -21,6 +21,7 @@ from domain.deadlines import reminder_times
 from domain.holds import Hold, holds
 from domain.permit_records import Permit
 from domain.policy import Policy
+from domain.return_records import VoluntaryReturn
 
 
 class DeadlineState(str, enum.Enum):
@@ -96,6 +97,7 @@ class CaseStatus(ActResult):
     delivery_failures: list[DeliveryFailure] = []
     holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
     permits: list[Permit] = []
+    returns: list[VoluntaryReturn] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -219,4 +221,5 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         delivery_failures=state.delivery_failures,
         holds=holds(state, now),
         permits=state.permits,
+        returns=state.returns,
     )

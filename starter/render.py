@@ -47,6 +47,11 @@ def show_case(console: Console, status: CaseStatus) -> None:
             f"{p.type.value} permit: {_t(p.valid_from)} -> {_t(p.valid_until)} on "
             f"{', '.join(g.value for g in p.grounds)}; {len(p.renewals)} renewal(s){ended}"
         )
+    for r in status.returns:
+        when = f"; departure planned {_t(r.plan.departure_at)}" if r.plan else ""
+        left = f"; departed {_t(r.departed_at)}" if r.departed_at else ""
+        ended = f"; {r.ended_why}" if r.ended_why else ""
+        console.print(f"voluntary return {r.number}: {r.phase.value}{when}{left}{ended}", markup=False)
     if status.next_deadline:
         nd = status.next_deadline
         console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")

@@ -43,6 +43,7 @@ TEST_ACTORS = [
     "legal_representative:lr-1",
     "review_panel:rp-1",
     "immigration_authority:ia-1",
+    "receiving_support_provider:rs-1",
 ]
 
 

@@ -23,8 +23,19 @@ from pydantic import BaseModel
 from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.deadlines import reminder_schedule
 from domain.permit_records import PermitAction, PermitType
-from domain.policy import Policy
-from domain.requests import DecisionRequest, JudgmentRequest, PermitRequest, ReviewRequest
+from domain.policy import Policy, ReturnRules
+from domain.requests import (
+    CheckInRequest,
+    DecisionRequest,
+    DepartureRequest,
+    JudgmentRequest,
+    PermitRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
+    ReviewRequest,
+)
+from domain.returns import monitoring_end
 from domain.roles import Act as ActName
 from domain.times import measured, spoken
 from starter.audit.facts import Act, Alert, CaseFacts, case_facts
@@ -522,6 +533,109 @@ def _end_renewal(track: Track, at: datetime) -> None:
     track.done_at = at
 
 
+def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each voluntary return: the pre-return risk assessment within its limit of the request; after a clear one the
+    plan without undue delay; each planned departure carried out by its time, replaced by a new plan before it, or
+    stopped at its time by a hold with the person told why (a return letter then, not a breach); then each
+    reintegration check-in by its time, counted as the case counts them, while monitoring lasts."""
+    rules = facts.policy.returns
+    if rules is None:
+        return []
+    requests = facts.acts_named(ActName.REQUEST_RETURN)
+    stops = [
+        letter.at
+        for letter in facts.letters
+        if letter.template == "return_letter" and letter.content.get("event") == "stopped"
+    ]
+    tracks: list[Track] = []
+    for n, asked in enumerate(requests):
+        until = requests[n + 1].at if n + 1 < len(requests) else None
+        assessed = facts.acts_between(ActName.ASSESS_RETURN, asked.at, until)
+        tracks.append(
+            single_window(
+                ObligationKind.PRE_RETURN_RISK_ASSESSMENT.value,
+                "pre-return risk assessment within the policy's limit of the person's request",
+                Window(
+                    asked.at, asked.at + rules.assessment_within, f"return requested; {spoken(rules.assessment_within)}"
+                ),
+                assessed[0].at if assessed else None,
+                as_of,
+            )
+        )
+        if not assessed or ReturnAssessmentRequest.model_validate(assessed[0].request).risk_found:
+            continue
+        clear = assessed[0].at
+        plans = facts.acts_between(ActName.PLAN_RETURN, clear, until)
+        tracks.append(
+            single_window(
+                ObligationKind.RETURN_PLAN.value,
+                "return planned without undue delay after a clear risk assessment",
+                Window(clear, clear + rules.plan_within, f"no risk found; {spoken(rules.plan_within)}"),
+                plans[0].at if plans else None,
+                as_of,
+            )
+        )
+        departed: Act | None = None
+        for i, plan in enumerate(plans):
+            following = plans[i + 1].at if i + 1 < len(plans) else until
+            due = ReturnPlanRequest.model_validate(plan.request).departure_at
+            left = next(iter(facts.acts_between(ActName.RECORD_DEPARTURE, plan.at, following)), None)
+            stopped = next((t for t in stops if t >= due - TOLERANCE and (following is None or t < following)), None)
+            done = (
+                left.at
+                if left
+                else min(stopped, due)
+                if stopped
+                else following
+                if following and following < due
+                else None
+            )
+            departed = departed or left
+            tracks.append(
+                single_window(
+                    ObligationKind.RETURN_DEPARTURE.value,
+                    "departure as planned (or replaced, or stopped at its time by a hold, the person told why)",
+                    Window(plan.at, due, "return planned" if left or not stopped else "stopped at its time by a hold"),
+                    done,
+                    as_of,
+                )
+            )
+        if departed is not None and ReturnRequest.model_validate(asked.request).monitoring:
+            check_ins = facts.acts_between(ActName.RECORD_CHECK_IN, departed.at, until)
+            tracks += _check_in_tracks(facts, rules, departed, check_ins, as_of)
+    return tracks
+
+
+def _check_in_tracks(
+    facts: CaseFacts, rules: ReturnRules, departed: Act, check_ins: list[Act], as_of: datetime
+) -> list[Track]:
+    """The check-ins the schedule owes after a departure: each due an interval after the last one's due time,
+    owed from when the last was recorded; monitoring ends after its period or at a re-trafficking indicator."""
+    left = DepartureRequest.model_validate(departed.request).departed_at or departed.at
+    end = monitoring_end(facts.opening.referral, left, rules)
+    tracks: list[Track] = []
+    due, owed_from = left, departed.at
+    for k in range(MAX_LAPSES):
+        due += rules.check_in_every[min(k, len(rules.check_in_every) - 1)]
+        if due > end:
+            break
+        done = check_ins[k] if k < len(check_ins) else None
+        request = CheckInRequest.model_validate(done.request) if done else None
+        tracks.append(
+            single_window(
+                ObligationKind.REINTEGRATION_CHECK_IN.value,
+                "reintegration check-in by its time (monthly, then quarterly, while monitoring lasts)",
+                Window(owed_from, due, f"check-in {k + 1} after the departure"),
+                (request.when or done.at) if done and request else None,
+                as_of,
+            )
+        )
+        if done is None or (request is not None and request.retrafficking):
+            break
+        owed_from = done.at
+    return tracks
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
@@ -540,6 +654,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("final_negative_support", final_support_tracks),
     DeadlineRule("remitted_decision", remitted_tracks),
     DeadlineRule("permits", permit_tracks),
+    DeadlineRule("voluntary_return", return_tracks),
 )
 
 

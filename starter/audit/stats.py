@@ -18,14 +18,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from domain.permit_records import PermitAction
-from domain.requests import JudgmentRequest, ReviewRequest
+from domain.requests import CheckInRequest, JudgmentRequest, ReturnAssessmentRequest, ReviewRequest
 from domain.roles import Act as ActName
 from starter.audit import disclosure
 from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = "returns and re-trafficking: nrmflow does not record these acts yet"
+NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link cases yet"
 
 
 class CaseRecord(BaseModel):
@@ -43,6 +43,7 @@ class CaseRecord(BaseModel):
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
     permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
+    returns: list[str] = ["none"]  # each voluntary return's outcome so far
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -74,6 +75,7 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         ),
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
         permits=_permits(facts, as_of),
+        returns=_returns(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
@@ -104,6 +106,27 @@ def _permits(facts: CaseFacts, as_of: datetime) -> list[str]:
             found.append(f"{act.decides.value} refused")
         else:
             found.append("renewed" if action is PermitAction.RENEW else "renewal refused")
+    return found or ["none"]
+
+
+def _returns(facts: CaseFacts) -> list[str]:
+    """Each voluntary return's outcome: back to protection (a risk found), departed (and a re-trafficking indicator
+    seen at a check-in after it), or in progress."""
+    requests = facts.acts_named(ActName.REQUEST_RETURN)
+    found: list[str] = []
+    for n, asked in enumerate(requests):
+        until = requests[n + 1].at if n + 1 < len(requests) else None
+        assessed = facts.acts_between(ActName.ASSESS_RETURN, asked.at, until)
+        if any(ReturnAssessmentRequest.model_validate(a.request).risk_found for a in assessed):
+            found.append("back to protection (risk found)")
+        elif departed := facts.acts_between(ActName.RECORD_DEPARTURE, asked.at, until):
+            seen = any(
+                CheckInRequest.model_validate(a.request).retrafficking
+                for a in facts.acts_between(ActName.RECORD_CHECK_IN, departed[0].at, until)
+            )
+            found.append("departed; re-trafficking indicator after return" if seen else "departed")
+        else:
+            found.append("in progress")
     return found or ["none"]
 
 
@@ -162,6 +185,7 @@ _DIMENSIONS = (
     "reconsideration_outcomes",
     "appeal_outcomes",
     "permits",
+    "returns",
 )
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}

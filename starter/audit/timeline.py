@@ -81,6 +81,11 @@ _ACT_TITLES = {
     Act.PROVIDE.value: "provision recorded",
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
     Act.PERMIT_DECISION.value: "permit decision",
+    Act.REQUEST_RETURN.value: "voluntary return requested by the person",
+    Act.ASSESS_RETURN.value: "pre-return risk assessment recorded",
+    Act.PLAN_RETURN.value: "return planned",
+    Act.RECORD_DEPARTURE.value: "departure recorded",
+    Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
 }
 
 
@@ -131,6 +136,12 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         parts.append(" ".join(filter(None, [request["action"], request.get("permit") or ""])))
         if request.get("valid_until"):
             parts.append(f"valid until {utc_seconds(request['valid_until'])}")
+    if "risk_found" in request:  # a pre-return risk assessment
+        parts.append("risk found: no return" if request["risk_found"] else "no risk found")
+    if request.get("departure_at"):
+        parts.append(f"departure planned {utc_seconds(request['departure_at'])}")
+    if request.get("retrafficking"):
+        parts.append("re-trafficking indicator: protection re-opens")
     if request.get("informed_in"):
         parts.append(f"person informed in {request['informed_in']}")
     result = completed.result if completed and isinstance(completed.result, dict) else {}

@@ -19,13 +19,18 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     ConsentRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
     JudgmentRequest,
     PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.status import ActResult
@@ -127,6 +132,11 @@ async def case_open(
 class StageName(str, Enum):
     stage1 = "stage1"
     stage2 = "stage2"
+
+
+class RiskFinding(str, Enum):
+    found = "found"
+    none = "none"
 
 
 @app.command("decide")
@@ -385,6 +395,150 @@ async def case_holds(reference: RefArg, as_json: JsonOpt = False) -> None:
     """Why removal is barred: each hold with its source, and whether it also stops a voluntary departure."""
     status = await (await _client()).status(reference)
     emit(as_json, [h.model_dump(mode="json") for h in status.holds], lambda: render.show_holds(out, status))
+
+
+returns = typer.Typer(
+    help="A voluntary return at the person's own request: risk assessment, plan, departure, check-ins.",
+    no_args_is_help=True,
+)
+app.add_typer(returns, name="return")
+
+
+@returns.command("request")
+@runs
+async def return_request(
+    reference: RefArg,
+    actor_: AsOpt,
+    decided_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="When the person decided.")],
+    destination: Annotated[str, typer.Option(help="Country of return, ISO 3166 code (e.g. RO).")],
+    legal_advice: Annotated[str, typer.Option(help="The legal advice given before the decision (required).")] = "",
+    reflection_days: Annotated[int, typer.Option(help="Days the person was given to decide.")] = 0,
+    informed_of_options: Annotated[
+        bool, typer.Option("--informed-of-options", help="Told every option: return, remain, a third country.")
+    ] = False,
+    guardian_consulted: Annotated[
+        bool, typer.Option("--guardian-consulted", help="A child: the child and the guardian informed and consulted.")
+    ] = False,
+    no_monitoring: Annotated[
+        bool, typer.Option("--no-monitoring", help="The person does not want reintegration monitoring.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the person's informed decision to return voluntarily; the pre-return risk assessment is owed."""
+    request = ReturnRequest(
+        actor=actor(actor_),
+        decided_on=decided_on.date(),
+        destination=destination,
+        legal_advice=legal_advice,
+        reflection_days=reflection_days,
+        informed_of_options=informed_of_options,
+        guardian_consulted=guardian_consulted,
+        monitoring=not no_monitoring,
+    )
+    await _carry_out(reference, lambda client: client.request_return(reference, request, request_id), as_json)
+
+
+@returns.command("assess")
+@runs
+async def return_assess(
+    reference: RefArg,
+    actor_: AsOpt,
+    risk: Annotated[RiskFinding, typer.Option(help="found or none")],
+    summary: Annotated[str, typer.Option(help="What the assessment found (required).")] = "",
+    covers_family: Annotated[
+        bool, typer.Option("--covers-family", help="The family's safety and any part in the trafficking assessed.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the pre-return risk assessment made with the person: a risk found keeps them in protection."""
+    request = ReturnAssessmentRequest(
+        actor=actor(actor_), risk_found=risk is RiskFinding.found, summary=summary, covers_family=covers_family
+    )
+    await _carry_out(reference, lambda client: client.assess_return(reference, request, request_id), as_json)
+
+
+@returns.command("plan")
+@runs
+async def return_plan(
+    reference: RefArg,
+    actor_: AsOpt,
+    departure: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Planned departure (time with zone)."),
+    ],
+    reception: Annotated[str, typer.Option(help="Who receives the person, and how (required).")] = "",
+    route: Annotated[str, typer.Option(help="The route.")] = "",
+    escort: Annotated[str, typer.Option(help="The escort, if any.")] = "",
+    travel_documents: Annotated[
+        bool, typer.Option("--travel-documents", help="The person holds travel documents.")
+    ] = False,
+    care_confirmed: Annotated[
+        bool, typer.Option("--care-confirmed", help="A child: care arrangements in the country of return confirmed.")
+    ] = False,
+    coordinate: Annotated[
+        bool, typer.Option("--coordinate", help="Contact the receiving country (needs consent to data sharing).")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the departure: refused, naming each hold, while any hold applies; checked again at the planned time."""
+    try:
+        request = ReturnPlanRequest(
+            actor=actor(actor_),
+            departure_at=as_utc(departure),
+            reception=reception,
+            route=route,
+            escort=escort,
+            travel_documents=travel_documents,
+            care_confirmed=care_confirmed,
+            coordinate=coordinate,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "return plan") from None
+    await _carry_out(reference, lambda client: client.plan_return(reference, request, request_id), as_json)
+
+
+@returns.command("depart")
+@runs
+async def return_depart(
+    reference: RefArg,
+    actor_: AsOpt,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Route and escort as they were.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the departure (refused, naming each hold, while any applies); monitoring starts if the person wants it."""
+    request = DepartureRequest(actor=actor(actor_), departed_at=as_utc(at) if at else None, note=note)
+    await _carry_out(reference, lambda client: client.record_departure(reference, request, request_id), as_json)
+
+
+@returns.command("check-in")
+@runs
+async def return_check_in(
+    reference: RefArg,
+    actor_: AsOpt,
+    summary: Annotated[str, typer.Option(help="How the person is doing (required).")] = "",
+    retrafficking: Annotated[
+        bool, typer.Option("--retrafficking", help="A re-trafficking indicator was seen: protection re-opens.")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a reintegration check-in by the support provider in the country of return."""
+    request = CheckInRequest(
+        actor=actor(actor_), summary=summary, retrafficking=retrafficking, when=as_utc(at) if at else None
+    )
+    await _carry_out(reference, lambda client: client.record_check_in(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

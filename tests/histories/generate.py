@@ -26,13 +26,18 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     ConsentRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
     JudgmentRequest,
     PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Actor, Role
@@ -46,7 +51,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming, with_permits
+from tests.policies import panel_confirming, with_permits, with_returns
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -57,6 +62,7 @@ SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
 IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
+ABROAD = Actor(role=Role.RECEIVING_SUPPORT, id="rs-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -269,6 +275,36 @@ async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
     return ref
 
 
+async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
+    """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
+    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    decided = datetime.now(UTC).date()
+    await nrm.request_return(
+        ref,
+        ReturnRequest(
+            actor=SUPPORT, decided_on=decided, destination="RO", legal_advice="explained", informed_of_options=True
+        ),
+    )
+    await nrm.assess_return(
+        ref, ReturnAssessmentRequest(actor=SUPPORT, risk_found=False, summary="family safe", covers_family=True)
+    )
+    first = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=first, reception="IOM"))
+    await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
+    second = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(
+        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
+    )
+    await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
+    await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
+    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -283,6 +319,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
     "permits-interim-residence-renewal": permits_interim_residence_renewal,
+    "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
 }
 
 
@@ -299,6 +336,7 @@ async def generate(directory: Path = CASES) -> None:
             PANEL,
             LAWYER,
             IMMIGRATION,
+            ABROAD,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

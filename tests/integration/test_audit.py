@@ -24,12 +24,17 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     ConsentRequest,
+    DepartureRequest,
     ExtendRRRequest,
     JudgmentRequest,
     PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, Role
@@ -107,6 +112,17 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
             ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
         ),
+        Act.REQUEST_RETURN.value: lambda: nrm.request_return(
+            ref, ReturnRequest(actor=AUDITOR, decided_on=now.date(), legal_advice="a", destination="RO")
+        ),
+        Act.ASSESS_RETURN.value: lambda: nrm.assess_return(
+            ref, ReturnAssessmentRequest(actor=AUDITOR, risk_found=False, summary="s", covers_family=True)
+        ),
+        Act.PLAN_RETURN.value: lambda: nrm.plan_return(
+            ref, ReturnPlanRequest(actor=AUDITOR, departure_at=now + timedelta(days=9), reception="r")
+        ),
+        Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
+        Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"

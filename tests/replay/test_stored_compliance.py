@@ -28,13 +28,14 @@ CHALLENGES = (
     "stage2-panel-confirmed",
 )
 PERMITS = "permits-interim-residence-renewal"
+RETURN = "return-stopped-then-departed-monitored"
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
 async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
     converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
-    names = (*NAMES, *CHALLENGES, PERMITS)
+    names = (*NAMES, *CHALLENGES, PERMITS, RETURN)
     return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in names}
 
 
@@ -203,6 +204,13 @@ def test_statistics_count_permits_by_type_and_grounds(histories) -> None:
     assert stats.record(case_facts(other), max(e.at for e in other)).permits == ["none"]
 
 
+def test_statistics_count_returns_by_outcome(histories) -> None:
+    events = histories[RETURN]
+    assert stats.record(case_facts(events), max(e.at for e in events)).returns == ["departed"]
+    other = histories[PERMITS]
+    assert stats.record(case_facts(other), max(e.at for e in other)).returns == ["none"]
+
+
 def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
     found = by_rule(judged(histories["stage1-appeal-remitted"]))
     assert found["stage1_decision.remitted"].status is Status.MET
@@ -233,3 +241,15 @@ def test_permits_are_judged_by_their_own_rules(histories) -> None:
     assert reminders.status is Status.MET and reminders.detail.startswith("2 of 2 reminder(s) sent")
     assert "12 seconds, 6 seconds before the permit expires" in reminders.deadline
     assert found["stage2_decision"].status is Status.BREACHED  # the lapse that owed the interim permit
+
+
+def test_a_return_stopped_by_a_hold_at_its_planned_time_is_no_breach_and_a_missed_check_in_is(histories) -> None:
+    result = judged(histories[RETURN])
+    departures = [f for f in result.findings if f.rule == "return_departure"]
+    assert [f.status for f in departures] == [Status.MET, Status.MET]
+    assert departures[0].detail.startswith("stopped at its time by a hold")
+    check_ins = [f for f in result.findings if f.rule == "reintegration_check_in"]
+    assert [f.status for f in check_ins] == [Status.MET, Status.BREACHED]
+    found = by_rule(result)
+    assert found["pre_return_risk_assessment"].status is Status.MET and found["return_plan"].status is Status.MET
+    assert found["reintegration_check_in.escalation"].status is Status.MET

@@ -24,6 +24,8 @@ from domain.notices import (
     DigestRow,
     PermitLetter,
     Recipients,
+    ReturnEvent,
+    ReturnLetter,
     Right,
     rights_after,
 )
@@ -155,7 +157,37 @@ def notices() -> list[Any]:
         Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
         for r in (rows, [])
     ]
-    return [*letters(), *permit_letters(), *requests, failure, *digests]
+    return [*letters(), *permit_letters(), *return_letters(), *requests, failure, *digests]
+
+
+def return_letters() -> list[ReturnLetter]:
+    """Each event of a voluntary return, to the person or a guardian, by post or by hand."""
+    return [
+        ReturnLetter(
+            key=f"{REF}/return-1/{event.value}-0",
+            reference=REF,
+            recipients=Recipients(roles=[Role.SUPPORT_PROVIDER])
+            if by_hand
+            else Recipients(addresses=["p@example.org"]),
+            language="en",
+            to_guardian=to_guardian,
+            by_hand=by_hand,
+            event=event,
+            decided_at=T0,
+            departure_at=T0 + timedelta(days=10) if event in (ReturnEvent.PLANNED, ReturnEvent.STOPPED) else None,
+            route="by air" if event is ReturnEvent.PLANNED else "",
+            reception="IOM office at arrival" if event is ReturnEvent.PLANNED else "",
+            reasons=["no travel documents yet"] if event is ReturnEvent.STOPPED else [],
+        )
+        for event, to_guardian, by_hand in itertools.product(ReturnEvent, (False, True), (False, True))
+    ]
+
+
+def test_a_stopped_return_says_why_and_that_the_decision_stays_the_persons() -> None:
+    stopped = next(n for n in return_letters() if n.event is ReturnEvent.STOPPED and not n.to_guardian)
+    text = render("return_letter", "en", stopped.model_dump(mode="json"))
+    assert "stopped" in text.subject and "- no travel documents yet" in text.body
+    assert "it can be changed at any time before departure" in text.body
 
 
 def permit_letters() -> list[PermitLetter]:
