@@ -35,6 +35,9 @@ class Listed:
 COMMANDS: dict[str, Listed] = {
     "case": Listed("starter.cli.case", "app", "Open a case and record what happens in it."),
     "cases": Listed("starter.cli.cases", "app", "Find cases."),
+    "batch": Listed(
+        "starter.cli.batch", "batch", "Carry out a file of acts (JSON Lines), each once, through one connection."
+    ),
     "audit": Listed(
         "starter.cli.audit", "app", "Auditors: replay, export and verify histories; timelines; deadline compliance."
     ),

@@ -144,12 +144,17 @@ def as_error(exc: BaseException) -> NrmError:
     return NrmError(f"internal error: {type(exc).__name__}{at} (a bug; --debug or NRM_DEBUG=1 shows the traceback)")
 
 
+def one_line(error: NrmError) -> str:
+    """An error's message as one printable line, whatever it quotes."""
+    return "".join(c if c.isprintable() else " " for c in str(error))
+
+
 def report(exc: BaseException, *, as_json: bool, debug: bool) -> int:
     """Tell the error on stderr (the traceback first, with --debug); returns the exit code."""
     error = as_error(exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    message = "".join(c if c.isprintable() else " " for c in str(error))  # one line, whatever it quotes
+    message = one_line(error)
     if as_json:
         sys.stderr.write(
             json.dumps({"error": message, "kind": error.kind, "exit_code": int(error.exit_code)}, ensure_ascii=False)

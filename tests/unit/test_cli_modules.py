@@ -19,7 +19,7 @@ from starter.cli import app, common
 from workflows.case import CaseWorkflow
 
 CLI = Path(common.__file__).parent
-SHARED = {"common", "histories"}
+SHARED = {"common", "histories", "bulk"}
 
 
 def cli_imports() -> dict[str, set[str]]:
@@ -70,7 +70,7 @@ def test_imports_run_from_app_to_groups_to_the_shared_modules() -> None:
     assert {listed.module.removeprefix("starter.cli.") for listed in app.COMMANDS.values()} == groups
     for group in groups:
         assert graph[group] <= SHARED, f"{group} imports {graph[group] - SHARED}"
-    assert graph["common"] == set() and graph["histories"] == {"common"}
+    assert graph["common"] == set() and graph["histories"] == {"common"} and graph["bulk"] == {"common"}
     assert graph["__init__"] == {"app"}  # only when main() runs
 
 
