@@ -1,0 +1,148 @@
+"""`python -m bench.batch --acts N`: acts per second through `nrm batch`, against the baseline's raw update rate.
+
+What a script that records many acts gets: N cases are opened beforehand (untimed), then one JSON Lines file of N
+Stage 1 decisions, one per case, each with its request id, is carried out by `nrm batch FILE --concurrency C` as a
+process of its own, timed from its start to its end (interpreter start, imports and connection included). The
+baseline side (bench.phase, each side on its own server with its own worker) starts N baseline workflows and sends
+each the same step as a raw Update from this process at the same concurrency (bench/baseline.py: the same
+activities and alarm work a Stage 1 decision makes a case do). The two run in alternating rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from bench import report
+from bench.baseline import BaselineWorkflow
+from bench.drive import AUTHORITY, Timings, open_case, run_many
+from bench.phase import Side, sides
+from bench.plan import BaselineAct, BaselineStatus
+from bench.run import comparison_parser, main, out, progress_console, where
+from starter.client import NrmClient
+
+NRM = str(Path(sys.executable).parent / "nrm")
+
+
+def _acts_file(path: Path, references: list[str]) -> None:
+    with path.open("w") as f:
+        for ref in references:
+            line = {
+                "act": "decide",
+                "stage": "stage1",
+                "reference": ref,
+                "outcome": "positive",
+                "reasons": "bench: indicators present",
+                "evidence": "bench interview",
+                "as": f"{AUTHORITY.role.value}:{AUTHORITY.id}",
+                "request-id": f"bench-{ref}",
+            }
+            f.write(json.dumps(line) + "\n")
+
+
+def _environment(side: Side) -> dict[str, str]:
+    """The side's home and server, no user settings; the code of this checkout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
+    return {
+        **env,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "NRM_HOME": str(side.site.settings.home),
+        "NRM_TASK_QUEUE": side.site.settings.task_queue,
+        "TEMPORAL_ADDRESS": side.site.settings.temporal_address,
+        "TEMPORAL_CONFIG_FILE": str(side.site.settings.home / "no-temporal.toml"),
+    }
+
+
+async def _batch_round(side: Side, policy: str, count: int, concurrency: int, scratch: Path) -> float:
+    """Open `count` cases, then decide them all with one `nrm batch`; its wall seconds."""
+    nrm = NrmClient(side.site.client, side.site.settings)
+    references, _ = await run_many(
+        "nrmflow cases to decide", count, concurrency, lambda: open_case(nrm, policy, Timings()), progress_console
+    )
+    acts = scratch / f"acts-{uuid.uuid4().hex[:8]}.jsonl"
+    _acts_file(acts, references)
+    began = perf_counter()
+    run = subprocess.run(
+        [NRM, "batch", str(acts), "--concurrency", str(concurrency), "--json"],
+        env=_environment(side),
+        capture_output=True,
+        text=True,
+    )
+    wall = perf_counter() - began
+    summary = json.loads(run.stdout) if run.stdout else {}
+    if run.returncode != 0 or summary.get("done") != count:
+        raise RuntimeError(f"nrm batch exited {run.returncode}: {run.stderr.strip()[-500:]}")
+    return wall
+
+
+async def _baseline_round(side: Side, plan: list[BaselineAct], count: int, concurrency: int) -> float:
+    """Start `count` baseline workflows, then send each the step of a Stage 1 decision; the updates' wall seconds."""
+    client, queue = side.site.client, side.site.settings.task_queue
+
+    async def start() -> WorkflowHandle[Any, Any]:
+        return await client.start_workflow(
+            BaselineWorkflow.run, plan[0], id=f"baseline-{uuid.uuid4().hex}", task_queue=queue
+        )
+
+    handles, _ = await run_many("baseline workflows", count, concurrency, start, progress_console)
+
+    async def update() -> BaselineStatus:
+        return await handles.pop().execute_update(BaselineWorkflow.act, plan[1], result_type=BaselineStatus)
+
+    _, wall = await run_many("baseline updates", count, concurrency, update, progress_console)
+    return wall
+
+
+async def batch(args: argparse.Namespace, scratch: Path) -> Path:
+    machine = report.machine()
+    seconds = {"nrmflow": 0.0, "baseline": 0.0}
+    async with sides(args, scratch) as (nrmflow, baseline, plan):
+        rounds = max(1, min(args.rounds, args.acts))
+        for r in range(rounds):
+            count = args.acts * (r + 1) // rounds - args.acts * r // rounds
+            for side in (nrmflow, baseline) if r % 2 == 0 else (baseline, nrmflow):
+                if side is nrmflow:
+                    seconds["nrmflow"] += await _batch_round(side, args.policy, count, args.concurrency, scratch)
+                else:
+                    seconds["baseline"] += await _baseline_round(side, plan, count, args.concurrency)
+    rate = {side: round(args.acts / s, 2) for side, s in seconds.items()}
+    ratio = report.ratio(rate["nrmflow"], rate["baseline"])
+    report.table(
+        "batch",
+        ("", "nrm batch", "baseline raw updates", "ratio"),
+        [("updates per second", rate["nrmflow"], rate["baseline"], ratio)],
+        out,
+    )
+    parameters = {
+        "acts": args.acts,
+        "concurrency": args.concurrency,
+        "rounds": rounds,
+        "policy": Path(args.policy).name,
+        "baseline_upserts": args.baseline_upserts,
+        "address": where(args),
+    }
+    figures = {
+        "nrmflow": {"updates_per_second": rate["nrmflow"], "seconds": round(seconds["nrmflow"], 3)},
+        "baseline": {"updates_per_second": rate["baseline"], "seconds": round(seconds["baseline"], 3)},
+        "ratios": {"updates_per_second": ratio},
+    }
+    return report.write("batch", machine, parameters, figures, args.out)
+
+
+def cli() -> None:
+    p = comparison_parser("bench.batch", __doc__.splitlines()[0])
+    p.add_argument("--acts", type=int, default=500, help="acts in the batch (one Stage 1 decision per case)")
+    main(batch, p.parse_args())
+
+
+if __name__ == "__main__":
+    cli()
