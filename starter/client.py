@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -311,9 +311,11 @@ class NrmClient:
         child: bool | None = None,
         pending: PendingChallenge | None = None,
         limit: int | None = None,
+        listed: Callable[[int, int], None] | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
-        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match."""
+        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match.
+        `listed(n, total)` follows a whole listing row by row."""
         from plumbing.visibility import running_cases_query, soonest_cases
 
         now = datetime.now(UTC)
@@ -321,4 +323,4 @@ class NrmClient:
         phases = pending.phases if pending else ()
         query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases)
         with self._server_errors():
-            return await soonest_cases(self.client, query, now, limit)
+            return await soonest_cases(self.client, query, now, limit, listed=listed)

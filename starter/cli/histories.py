@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from plumbing.connection import target
 from plumbing.settings import Settings
@@ -33,21 +33,31 @@ class Source:
         address, namespace = target(self.settings)
         return f"{address} namespace {namespace}"
 
-    async def cases(self) -> AsyncIterator[CaseHistory]:
+    async def cases(self, doing: str = "reading histories") -> AsyncIterator[CaseHistory]:
+        """The histories one by one, behind a progress bar on stderr (on a terminal) that says what is `doing`."""
+        if self.reference is not None:
+            yield await fetch_case((await NrmClient.connect(self.settings)).client, self.reference)
+            return
         if self.from_file is not None:
-            for case in load_path(self.from_file):
-                yield case
+            cases = load_path(self.from_file)
+            with _progress() as progress:
+                task = progress.add_task(doing, total=len(cases))
+                for case in cases:
+                    yield case
+                    progress.advance(task)
             return
         client = (await NrmClient.connect(self.settings)).client
-        if self.reference is not None:
-            yield await fetch_case(client, self.reference)
-            return
         ids = await case_ids(client, self.query)
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-            task = progress.add_task("reading histories", total=len(ids))
+        with _progress() as progress:
+            task = progress.add_task(doing, total=len(ids))
             for wid in ids:
                 yield await fetch_case(client, wid)
                 progress.advance(task)
+
+
+def _progress() -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
 
 
 def now() -> datetime:
