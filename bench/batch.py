@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from time import perf_counter
@@ -28,9 +26,8 @@ from bench.drive import AUTHORITY, Timings, open_case, run_many
 from bench.phase import Side, sides
 from bench.plan import BaselineAct, BaselineStatus
 from bench.run import comparison_parser, main, out, progress_console, where
+from bench.server import NRM
 from starter.client import NrmClient
-
-NRM = str(Path(sys.executable).parent / "nrm")
 
 
 def _acts_file(path: Path, references: list[str]) -> None:
@@ -49,19 +46,6 @@ def _acts_file(path: Path, references: list[str]) -> None:
             f.write(json.dumps(line) + "\n")
 
 
-def _environment(side: Side) -> dict[str, str]:
-    """The side's home and server, no user settings; the code of this checkout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_"))}
-    return {
-        **env,
-        "PYTHONPATH": str(Path(__file__).parents[1]),
-        "NRM_HOME": str(side.site.settings.home),
-        "NRM_TASK_QUEUE": side.site.settings.task_queue,
-        "TEMPORAL_ADDRESS": side.site.settings.temporal_address,
-        "TEMPORAL_CONFIG_FILE": str(side.site.settings.home / "no-temporal.toml"),
-    }
-
-
 async def _batch_round(side: Side, policy: str, count: int, concurrency: int, scratch: Path) -> float:
     """Open `count` cases, then decide them all with one `nrm batch`; its wall seconds."""
     nrm = NrmClient(side.site.client, side.site.settings)
@@ -73,7 +57,7 @@ async def _batch_round(side: Side, policy: str, count: int, concurrency: int, sc
     began = perf_counter()
     run = subprocess.run(
         [NRM, "batch", str(acts), "--concurrency", str(concurrency), "--json"],
-        env=_environment(side),
+        env=side.site.cli_environment(),
         capture_output=True,
         text=True,
     )

@@ -11,11 +11,9 @@ change, in alternating rounds with this one, so that both meet the same load of 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
-import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +23,11 @@ from typing import Any
 from bench import report
 from bench.drive import AUTHORITY, Timings, open_case
 from bench.run import main, out, parser, where
-from bench.server import Site, site
+from bench.server import CODE, NRM, site
 from bench.worker_process import WorkerProcess
 from starter.client import NrmClient
 from starter.up import temporal_binary
 
-NRM = str(Path(sys.executable).parent / "nrm")
 COMMANDS = ("temporal --help", "nrm --help", "nrm policies list", "nrm case show", "nrm case decide")
 
 
@@ -61,19 +58,6 @@ def _argv(command: str, reference: str) -> list[str]:
     ]
 
 
-def _environment(home: Site, tree: Tree) -> dict[str, str]:
-    """The bench's home and server, no user settings, and the tree's code first."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_")) and k != "PYTHONPATH"}
-    return {
-        **env,
-        "PYTHONPATH": str(tree.path),
-        "NRM_HOME": str(home.settings.home),
-        "NRM_TASK_QUEUE": home.settings.task_queue,
-        "TEMPORAL_ADDRESS": home.settings.temporal_address,
-        "TEMPORAL_CONFIG_FILE": str(home.settings.home / "no-temporal.toml"),
-    }
-
-
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, the command and its children) of one run, which must succeed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -100,7 +84,7 @@ def _summary(walls: list[float], cpus: list[float]) -> dict[str, Any]:
 
 async def cli_latency(args: argparse.Namespace, scratch: Path) -> Path:
     machine = report.machine()
-    trees = [Tree(Path(__file__).parents[1]), *(Tree(p.resolve()) for p in args.code)]
+    trees = [Tree(CODE), *(Tree(p.resolve()) for p in args.code)]
     async with AsyncExitStack() as stack:
         home = await stack.enter_async_context(site(scratch, "cli", args.address))
         await stack.enter_async_context(WorkerProcess("nrmflow", home.settings, scratch / "worker.log"))
@@ -112,7 +96,7 @@ async def cli_latency(args: argparse.Namespace, scratch: Path) -> Path:
             # alternating rounds: this tree first in even rounds, the others first in odd ones
             order = list(enumerate(trees)) if n % 2 == 0 else list(enumerate(trees))[::-1]
             for t, tree in order:
-                env = _environment(home, tree)
+                env = home.cli_environment(tree.path)
                 for command in COMMANDS:
                     wall, cpu = _timed(_argv(command, references[n * len(trees) + t]), env)
                     if n >= args.warmup:
