@@ -61,6 +61,7 @@ async def run(
     if as_json:
         print_json({**summary, "lines": sorted(rows, key=lambda r: r["line"])})
     else:
-        note(", ".join(f"{n:,} {name}" for name, n in summary.items()) + f" ({len(rows):,} lines)")
+        lines = f"{len(rows):,} line{'' if len(rows) == 1 else 's'}"
+        note(", ".join(f"{n:,} {name}" for name, n in summary.items()) + f" ({lines})")
     if counts[Outcome.REFUSED]:
         raise typer.Exit(ExitCode.REFUSED)
