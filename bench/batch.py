@@ -5,7 +5,9 @@ Stage 1 decisions, one per case, each with its request id, is carried out by `nr
 process of its own, timed from its start to its end (interpreter start, imports and connection included). The
 baseline side (bench.phase, each side on its own server with its own worker) starts N baseline workflows and sends
 each the same step as a raw Update from this process at the same concurrency (bench/baseline.py: the same
-activities and alarm work a Stage 1 decision makes a case do). The two run in alternating rounds.
+activities and alarm work a Stage 1 decision makes a case do). Beside them, the same acts sent by the client
+library from this process (`NrmClient.decide_stage1`), which tells the command's own cost from the case's. The
+three run in alternating rounds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import subprocess
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -22,11 +25,12 @@ from temporalio.client import WorkflowHandle
 
 from bench import report
 from bench.baseline import BaselineWorkflow
-from bench.drive import AUTHORITY, Timings, open_case, run_many
+from bench.drive import AUTHORITY, Timings, decide_stage1, open_case, run_many
 from bench.phase import Side, sides
 from bench.plan import BaselineAct, BaselineStatus
 from bench.run import comparison_parser, main, out, progress_console, where
 from bench.server import NRM
+from domain.status import ActResult
 from starter.client import NrmClient
 
 
@@ -46,12 +50,28 @@ def _acts_file(path: Path, references: list[str]) -> None:
             f.write(json.dumps(line) + "\n")
 
 
-async def _batch_round(side: Side, policy: str, count: int, concurrency: int, scratch: Path) -> float:
-    """Open `count` cases, then decide them all with one `nrm batch`; its wall seconds."""
-    nrm = NrmClient(side.site.client, side.site.settings)
+async def _cases(nrm: NrmClient, policy: str, count: int, concurrency: int) -> list[str]:
     references, _ = await run_many(
         "nrmflow cases to decide", count, concurrency, lambda: open_case(nrm, policy, Timings()), progress_console
     )
+    return references
+
+
+async def _library_round(side: Side, policy: str, count: int, concurrency: int) -> float:
+    """Open `count` cases, then decide them all by the client library in this process; the acts' wall seconds."""
+    nrm = NrmClient(side.site.client, side.site.settings)
+    references = await _cases(nrm, policy, count, concurrency)
+
+    def act() -> Awaitable[ActResult]:
+        return decide_stage1(nrm, references.pop(), Timings())
+
+    _, wall = await run_many("client library acts", count, concurrency, act, progress_console)
+    return wall
+
+
+async def _batch_round(side: Side, policy: str, count: int, concurrency: int, scratch: Path) -> float:
+    """Open `count` cases, then decide them all with one `nrm batch`; its wall seconds."""
+    references = await _cases(NrmClient(side.site.client, side.site.settings), policy, count, concurrency)
     acts = scratch / f"acts-{uuid.uuid4().hex[:8]}.jsonl"
     _acts_file(acts, references)
     began = perf_counter()
@@ -88,22 +108,24 @@ async def _baseline_round(side: Side, plan: list[BaselineAct], count: int, concu
 
 async def batch(args: argparse.Namespace, scratch: Path) -> Path:
     machine = report.machine()
-    seconds = {"nrmflow": 0.0, "baseline": 0.0}
+    seconds = {"nrmflow": 0.0, "library": 0.0, "baseline": 0.0}
     async with sides(args, scratch) as (nrmflow, baseline, plan):
         rounds = max(1, min(args.rounds, args.acts))
         for r in range(rounds):
             count = args.acts * (r + 1) // rounds - args.acts * r // rounds
-            for side in (nrmflow, baseline) if r % 2 == 0 else (baseline, nrmflow):
-                if side is nrmflow:
-                    seconds["nrmflow"] += await _batch_round(side, args.policy, count, args.concurrency, scratch)
+            for kind in ("nrmflow", "library", "baseline")[:: 1 if r % 2 == 0 else -1]:
+                if kind == "nrmflow":
+                    seconds[kind] += await _batch_round(nrmflow, args.policy, count, args.concurrency, scratch)
+                elif kind == "library":
+                    seconds[kind] += await _library_round(nrmflow, args.policy, count, args.concurrency)
                 else:
-                    seconds["baseline"] += await _baseline_round(side, plan, count, args.concurrency)
-    rate = {side: round(args.acts / s, 2) for side, s in seconds.items()}
+                    seconds[kind] += await _baseline_round(baseline, plan, count, args.concurrency)
+    rate = {kind: round(args.acts / s, 2) for kind, s in seconds.items()}
     ratio = report.ratio(rate["nrmflow"], rate["baseline"])
     report.table(
         "batch",
-        ("", "nrm batch", "baseline raw updates", "ratio"),
-        [("updates per second", rate["nrmflow"], rate["baseline"], ratio)],
+        ("", "nrm batch", "client library, in process", "baseline raw updates", "nrm batch / baseline"),
+        [("updates per second", rate["nrmflow"], rate["library"], rate["baseline"], ratio)],
         out,
     )
     parameters = {
@@ -116,8 +138,13 @@ async def batch(args: argparse.Namespace, scratch: Path) -> Path:
     }
     figures = {
         "nrmflow": {"updates_per_second": rate["nrmflow"], "seconds": round(seconds["nrmflow"], 3)},
+        "library": {"updates_per_second": rate["library"], "seconds": round(seconds["library"], 3)},
         "baseline": {"updates_per_second": rate["baseline"], "seconds": round(seconds["baseline"], 3)},
-        "ratios": {"updates_per_second": ratio},
+        "ratios": {
+            "updates_per_second": ratio,
+            "batch_over_library": report.ratio(rate["nrmflow"], rate["library"]),
+            "library_over_baseline": report.ratio(rate["library"], rate["baseline"]),
+        },
     }
     return report.write("batch", machine, parameters, figures, args.out)
 
