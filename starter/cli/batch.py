@@ -9,7 +9,7 @@ import typer
 
 from starter.batch import DEFAULT_CONCURRENCY, read_acts
 from starter.cli import bulk
-from starter.cli.common import JsonOpt, actor, runs
+from starter.cli.common import ConcurrencyOpt, JsonOpt, actor, runs
 
 
 @runs
@@ -21,7 +21,7 @@ async def batch(
             "--as", envvar="NRM_ACTOR", help='Who acts where a line names no "as" (ROLE:ID).', show_default=False
         ),
     ] = None,
-    concurrency: bulk.ConcurrencyOpt = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
     as_json: JsonOpt = False,
 ) -> None:
     """Carry out a file of acts (JSON Lines), each once, through one connection.

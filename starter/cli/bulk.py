@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -17,10 +17,6 @@ from starter.batch import Done, Outcome, Planned, carry_out
 from starter.cli.common import as_error, err, note, one_line, out, print_json, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
-
-ConcurrencyOpt = Annotated[
-    int, typer.Option(min=1, max=500, help="Acts in flight at once (the acts on one case run in the file's order).")
-]
 
 
 def lines_of(path: Path) -> list[str]:

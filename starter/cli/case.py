@@ -31,9 +31,9 @@ from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
 from starter.batch import DEFAULT_CONCURRENCY, read_referrals, referral_data
-from starter.cli import bulk
 from starter.cli.common import (
     AsOpt,
+    ConcurrencyOpt,
     EvidenceOpt,
     InformedInOpt,
     JsonOpt,
@@ -109,7 +109,7 @@ async def case_open(
             "cross-border, consent, language, date-of-birth, policy); prints each row's line and reference.",
         ),
     ] = None,
-    concurrency: bulk.ConcurrencyOpt = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
@@ -128,6 +128,8 @@ async def case_open(
     if from_csv is not None:
         if file or date_of_birth or policy or any(v is not None for v in given.values()):
             raise BadInput("--from-csv takes the referrals from the file alone: give their fields as its columns")
+        from starter.cli import bulk  # its progress bar loads with the command that shows one
+
         lines = bulk.lines_of(from_csv)
         rows = read_referrals(lines, who)
         await bulk.run(

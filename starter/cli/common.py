@@ -45,6 +45,9 @@ RequestIdOpt = Annotated[
 RefArg = Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")]
 ReasonsOpt = Annotated[str, typer.Option(help="Written reasons (required).")]
 EvidenceOpt = Annotated[str, typer.Option(help="Summary of the evidence considered.")]
+ConcurrencyOpt = Annotated[  # nrm batch, nrm case open --from-csv
+    int, typer.Option(min=1, max=500, help="Acts in flight at once (the acts on one case run in the file's order).")
+]
 InformedInOpt = Annotated[str, typer.Option(help="Language the person was informed in (default: the referral's).")]
 
 
