@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from plumbing.exit import ExitCode
 from starter.batch import Done, Outcome, Planned, carry_out
-from starter.cli.common import as_error, err, note, one_line, out, print_json, settings
+from starter.cli.common import as_error, note, one_line, out, print_json, progress, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
 
@@ -38,8 +37,7 @@ async def run(
     client = await NrmClient.connect(settings())
     counts: Counter[Outcome] = Counter()
     rows: list[dict[str, Any]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+    with progress() as bar:
         task = bar.add_task(what, total=total)
         async for done in carry_out(client, items, concurrency):
             counts[done.outcome] += 1

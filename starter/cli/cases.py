@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.case import Stage
 from domain.status import PendingChallenge
 from domain.times import parse_duration
 from starter import render
-from starter.cli.common import JsonOpt, emit, err, note, out, runs, settings
+from starter.cli.common import JsonOpt, emit, note, out, progress, runs, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
 
@@ -46,9 +45,8 @@ async def cases_list(
         raise BadInput(f"--limit must be at least 1, not {limit}")
     within = parse_duration(due_within) if due_within else None
     client = await NrmClient.connect(settings())
-    columns = (TextColumn("listing cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not (all_cases and err.is_terminal)) as progress:
-        task = progress.add_task("", total=None)
+    with progress(shown=all_cases) as bar:
+        task = bar.add_task("listing cases", total=None)
         rows = await client.list_cases(
             stage=stage,
             due_within=within,
@@ -56,7 +54,7 @@ async def cases_list(
             child=child,
             pending=pending,
             limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
-            listed=lambda n, total: progress.update(task, completed=n, total=total),
+            listed=lambda n, total: bar.update(task, completed=n, total=total),
         )
     emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
     if len(rows) < rows.total:

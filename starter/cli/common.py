@@ -29,6 +29,7 @@ from plumbing.settings import Settings
 from starter.errors import BadInput, NrmError, Unreachable, from_server
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
     from temporalio.service import RPCError
 
 # to a pipe or a file, tables are as wide as their content: a script or a log gets every name whole
@@ -179,6 +180,23 @@ def emit(as_json: bool, value: Any, human: Callable[[], Any]) -> None:
         print_json(value)
     else:
         human()
+
+
+def progress(*, shown: bool = True) -> Progress:
+    """A progress bar on stderr, shown only on a terminal (and when `shown`), cleared when done: scripts and logs get
+    none. Each task's description says what it counts."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    hidden = not (shown and err.is_terminal)
+    return Progress(*columns, TimeRemainingColumn(), console=err, transient=True, disable=hidden)
 
 
 def note(text: str) -> None:

@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 from plumbing.connection import target
 from plumbing.settings import Settings
 from starter.audit.history import CaseHistory, case_ids, fetch_case, load_path
-from starter.cli.common import err, settings
+from starter.cli.common import progress, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
 
@@ -40,24 +38,19 @@ class Source:
             return
         if self.from_file is not None:
             cases = load_path(self.from_file)
-            with _progress() as progress:
-                task = progress.add_task(doing, total=len(cases))
+            with progress() as bar:
+                task = bar.add_task(doing, total=len(cases))
                 for case in cases:
                     yield case
-                    progress.advance(task)
+                    bar.advance(task)
             return
         client = (await NrmClient.connect(self.settings)).client
         ids = await case_ids(client, self.query)
-        with _progress() as progress:
-            task = progress.add_task(doing, total=len(ids))
+        with progress() as bar:
+            task = bar.add_task(doing, total=len(ids))
             for wid in ids:
                 yield await fetch_case(client, wid)
-                progress.advance(task)
-
-
-def _progress() -> Progress:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
+                bar.advance(task)
 
 
 def now() -> datetime:
