@@ -47,7 +47,9 @@ MAX_LINE_BYTES = 128 * 1024  # a line past the client's 64 KB act limit by far i
 class Outcome(str, Enum):
     DONE = "done"
     REPEATED = "repeated"  # carried out before under its request id: nothing done again
-    REFUSED = "refused"  # unusable, or refused by the case or the server: nothing written
+    # unusable, refused by the case (nothing written), or failed on the way (Temporal unreachable past the client's
+    # retries: whether it was carried out is not known, and a re-run of the file under the same request ids settles it)
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
