@@ -92,23 +92,36 @@ def test_nrm_help_lists_every_command_by_its_own_help_line() -> None:
         assert " ".join((command.help or "").split("\n\n")[0].split()) == listed.help, name
 
 
-def test_nrm_help_imports_neither_the_temporal_sdk_nor_pydantic_nor_any_command() -> None:
-    """What keeps `nrm --help` fast (README "Performance"), checked by what it imports rather than by a timing."""
+def imported_by(*args: str) -> tuple[str, set[str]]:
+    """What `nrm ARGS` prints and the modules it imported, in a fresh interpreter."""
     probe = (
         "import json, sys\n"
         "from starter.cli.app import app\n"
         "try:\n"
-        "    app(['--help'], standalone_mode=False)\n"
+        f"    app({list(args)!r}, standalone_mode=False)\n"
         "finally:\n"
-        "    sys.stdout = sys.__stderr__\n"
         "    print(json.dumps(sorted(sys.modules)), file=sys.__stderr__)\n"
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "nrmflow: National Referral Mechanism cases" in run.stdout and "setup" in run.stdout
-    loaded = set(json.loads(run.stderr.splitlines()[-1]))
+    return run.stdout, set(json.loads(run.stderr.splitlines()[-1]))
+
+
+def test_nrm_help_imports_neither_the_temporal_sdk_nor_pydantic_nor_any_command() -> None:
+    """What keeps `nrm --help` fast (README "Performance"), checked by what it imports rather than by a timing."""
+    shown, loaded = imported_by("--help")
+    assert "nrmflow: National Referral Mechanism cases" in shown and "setup" in shown
     for heavy in ("temporalio", "pydantic", "cryptography", "structlog", "domain.requests", "starter.client"):
         assert heavy not in loaded, f"nrm --help imports {heavy}"
     assert not {m for m in loaded if m.startswith("starter.cli.")} - {"starter.cli.app"}
+
+
+def test_an_act_imports_neither_the_case_workflow_nor_the_activities_nor_the_audit() -> None:
+    shown, loaded = imported_by("case", "decide", "--help")
+    assert "Record a Stage 1" in shown
+    assert "workflows.case" not in loaded and "starter.audit.history" not in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "activities"}
+    cli = {m.removeprefix("starter.cli.") for m in loaded if m.startswith("starter.cli.")}
+    assert cli == {"app", "case", "common"}
 
 
 def test_the_client_names_the_case_workflow_as_it_is_defined() -> None:
