@@ -78,10 +78,11 @@ async def _measure(histories: list[WorkflowHistory], plugin: SimplePlugin, expor
     }
 
 
-async def _measure_audit(histories: list[WorkflowHistory], converter: DataConverter) -> dict[str, Any]:
+async def _measure_audit(histories: list[WorkflowHistory], converter: DataConverter, warmup: int) -> dict[str, Any]:
     """The same histories as `nrm audit replay` replays them (starter.audit.replay: each outcome named, a
-    divergence described), in this process."""
+    divergence described), in this process, after the same warm-up as the others."""
     cases = [CaseHistory(h.workflow_id, (h,)) for h in histories]
+    _ = [o async for o in audit_replay(cases[:warmup], converter)]
     began = perf_counter()
     outcomes = [o async for o in audit_replay(cases, converter)]
     seconds = perf_counter() - began
@@ -128,7 +129,7 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
         scratch / "baseline.jsonl",
         warmup,
     )
-    audit = await _measure_audit(_load(scratch / "nrmflow.jsonl"), data_converter(n.site.settings))
+    audit = await _measure_audit(_load(scratch / "nrmflow.jsonl"), data_converter(n.site.settings), warmup)
     ratios = {
         "histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"]),
         "audit_histories_per_second": report.ratio(audit["histories_per_second"], baseline["histories_per_second"]),
