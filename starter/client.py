@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
@@ -20,7 +20,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.case import Stage
 from domain.errors import DomainError
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
@@ -47,19 +46,26 @@ from domain.requests import (
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
-from domain.status import ActResult, CaseStatus, PendingChallenge
+from domain.status import ActResult, CaseStatus
 from domain.text import field_problems
-from plumbing import search_attributes
 from plumbing.codec import UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
-from plumbing.visibility import CaseList, running_cases_query, soonest_cases
 from starter.actors import SigningInterceptor
 from starter.errors import BadInput, CheckFailed, NrmError, Refused, UnknownCase, Unreachable, from_server
-from workflows.case import CaseWorkflow
+
+if TYPE_CHECKING:
+    from domain.case import Stage
+    from domain.status import PendingChallenge
+    from plumbing.visibility import CaseList
 
 __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "UnknownCase", "Unreachable"]
+
+# The case workflow by its names (workflows.case.CaseWorkflow; each act's Update is named by its `Act` value), not by
+# its class: importing the workflow module would cost every command 0.1 s (tests/unit/test_cli_modules.py checks them)
+CASE_WORKFLOW = "CaseWorkflow"
+STATUS_QUERY = "status"
 
 ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
 ACT_RETRY_FIRST, ACT_RETRY_LONGEST = 0.2, 5.0  # seconds: backoff while the case cannot take an act for a moment
@@ -147,13 +153,15 @@ class NrmClient:
             check_detection_date(referral, datetime.now(UTC).date())
         except DomainError as exc:
             raise Refused(str(exc)) from None
+        from plumbing import search_attributes
+
         try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
             await search_attributes.require(self.client)
         except Unavailable as exc:
             raise Unreachable(str(exc)) from None
         reference = new_reference()
         await self.client.start_workflow(
-            CaseWorkflow.run,
+            CASE_WORKFLOW,
             OpenCase(reference=reference, referral=referral, policy=snapshot, opened_by=actor),
             id=workflow_id(reference),
             task_queue=self.settings.task_queue,
@@ -169,7 +177,7 @@ class NrmClient:
             raise BadInput(str(exc)) from None
         return ref, self.client.get_workflow_handle(workflow_id(ref))
 
-    async def _update(self, reference: str, update: Any, request: ActRequest, request_id: str | None) -> ActResult:
+    async def _update(self, reference: str, update: Act, request: ActRequest, request_id: str | None) -> ActResult:
         """Carry out the act; its result is the case in brief (`status` has the whole case). With a request id, a
         repeat of an act already carried out changes nothing and answers `repeated=True`; the same id given to a
         different act is refused."""
@@ -188,7 +196,7 @@ class NrmClient:
         while True:
             try:
                 with self._key_errors(ref):
-                    return await handle.execute_update(update, request, result_type=ActResult)
+                    return await handle.execute_update(update.value, request, result_type=ActResult)
             except WorkflowUpdateFailedError as exc:
                 cause = exc.cause
                 if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
@@ -230,81 +238,81 @@ class NrmClient:
             raise BadInput(f"case {ref}: {exc}" if ref else str(exc)) from None
 
     async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
+        return await self._update(reference, Act.RECORD_CONSENT, request, request_id)
 
     async def decide_stage1(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.decide_stage1, request, request_id)
+        return await self._update(reference, Act.STAGE1_DECISION, request, request_id)
 
     async def decide_stage2(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.decide_stage2, request, request_id)
+        return await self._update(reference, Act.STAGE2_DECISION, request, request_id)
 
     async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.extend_rr, request, request_id)
+        return await self._update(reference, Act.EXTEND_RR, request, request_id)
 
     async def provide(self, reference: str, request: ProvideRequest, request_id: str | None = None) -> ActResult:
         """Record a provision given (or not needed); the same request id never records twice."""
-        return await self._update(reference, CaseWorkflow.provide, request, request_id)
+        return await self._update(reference, Act.PROVIDE, request, request_id)
 
     async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> ActResult:
         """Record an assessment's result; its date of next review becomes the next obligation."""
-        return await self._update(reference, CaseWorkflow.assess, request, request_id)
+        return await self._update(reference, Act.RECORD_ASSESSMENT, request, request_id)
 
     async def request_reconsideration(
         self, reference: str, request: ReconsiderationRequest, request_id: str | None = None
     ) -> ActResult:
         """Ask the review panel to reconsider the case's negative decision (within its window, or after it on new
         evidence where the policy allows it)."""
-        return await self._update(reference, CaseWorkflow.request_reconsideration, request, request_id)
+        return await self._update(reference, Act.REQUEST_RECONSIDERATION, request, request_id)
 
     async def record_review(self, reference: str, request: ReviewRequest, request_id: str | None = None) -> ActResult:
         """The review panel's decision: upheld or overturned."""
-        return await self._update(reference, CaseWorkflow.record_review, request, request_id)
+        return await self._update(reference, Act.RECORD_REVIEW, request, request_id)
 
     async def lodge_appeal(self, reference: str, request: AppealRequest, request_id: str | None = None) -> ActResult:
         """Lodge a judicial appeal against the negative decision, within the policy's window."""
-        return await self._update(reference, CaseWorkflow.lodge_appeal, request, request_id)
+        return await self._update(reference, Act.LODGE_APPEAL, request, request_id)
 
     async def record_judgment(
         self, reference: str, request: JudgmentRequest, request_id: str | None = None
     ) -> ActResult:
         """The court's judgment on the appeal: dismissed, allowed or remitted."""
-        return await self._update(reference, CaseWorkflow.record_judgment, request, request_id)
+        return await self._update(reference, Act.RECORD_JUDGMENT, request, request_id)
 
     async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
         """The immigration authority grants an owed permit, renews the current one, or refuses either."""
-        return await self._update(reference, CaseWorkflow.permit_decision, request, request_id)
+        return await self._update(reference, Act.PERMIT_DECISION, request, request_id)
 
     async def request_return(self, reference: str, request: ReturnRequest, request_id: str | None = None) -> ActResult:
         """The person's informed decision to return: the pre-return risk assessment is owed first."""
-        return await self._update(reference, CaseWorkflow.request_return, request, request_id)
+        return await self._update(reference, Act.REQUEST_RETURN, request, request_id)
 
     async def assess_return(
         self, reference: str, request: ReturnAssessmentRequest, request_id: str | None = None
     ) -> ActResult:
         """The pre-return risk assessment's result: a risk found keeps the person in protection."""
-        return await self._update(reference, CaseWorkflow.assess_return, request, request_id)
+        return await self._update(reference, Act.ASSESS_RETURN, request, request_id)
 
     async def plan_return(self, reference: str, request: ReturnPlanRequest, request_id: str | None = None) -> ActResult:
         """Plan the departure (refused while a hold applies)."""
-        return await self._update(reference, CaseWorkflow.plan_return, request, request_id)
+        return await self._update(reference, Act.PLAN_RETURN, request, request_id)
 
     async def record_departure(
         self, reference: str, request: DepartureRequest, request_id: str | None = None
     ) -> ActResult:
         """The departure as it happened (refused while a hold applies)."""
-        return await self._update(reference, CaseWorkflow.record_departure, request, request_id)
+        return await self._update(reference, Act.RECORD_DEPARTURE, request, request_id)
 
     async def record_check_in(
         self, reference: str, request: CheckInRequest, request_id: str | None = None
     ) -> ActResult:
         """A reintegration check-in by the receiving side's support provider."""
-        return await self._update(reference, CaseWorkflow.record_check_in, request, request_id)
+        return await self._update(reference, Act.RECORD_CHECK_IN, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
             with self._server_errors(ref):
-                return await handle.query(CaseWorkflow.status)
+                return await handle.query(STATUS_QUERY, result_type=CaseStatus)
         except WorkflowQueryFailedError as exc:
             raise NrmError(f"case {ref} could not be read by the worker (its log says why): {exc}") from None
 
@@ -339,12 +347,16 @@ class NrmClient:
         child: bool | None = None,
         pending: PendingChallenge | None = None,
         limit: int | None = None,
+        listed: Callable[[int, int], None] | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
-        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match."""
+        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match.
+        `listed(n, total)` follows a whole listing row by row."""
+        from plumbing.visibility import running_cases_query, soonest_cases
+
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         phases = pending.phases if pending else ()
         query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases)
         with self._server_errors():
-            return await soonest_cases(self.client, query, now, limit)
+            return await soonest_cases(self.client, query, now, limit, listed=listed)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -37,8 +37,10 @@ from domain.status import ActResult
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
+from starter.batch import DEFAULT_CONCURRENCY, read_referrals, referral_data
 from starter.cli.common import (
     AsOpt,
+    ConcurrencyOpt,
     EvidenceOpt,
     InformedInOpt,
     JsonOpt,
@@ -54,6 +56,7 @@ from starter.cli.common import (
     settings,
 )
 from starter.client import NrmClient, invalid_input
+from starter.errors import BadInput
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
@@ -104,12 +107,21 @@ async def case_open(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-csv",
+            help="Open a case for each row of this CSV file (- for standard input), whose header names these options "
+            "without -- (first-responder, detected-on, child, age-disputed, sex, exploitation with ; between types, "
+            "cross-border, consent, language, date-of-birth, policy); prints each row's line and reference.",
+        ),
+    ] = None,
+    concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
     who = actor(actor_)
-    data: dict[str, Any] = data_file(file, "referral") if file else {}
-    flags = {
+    given = {
         "first_responder_id": first_responder,
         "declared_child": child,
         "age_disputed": age_disputed,
@@ -120,11 +132,19 @@ async def case_open(
         "exploitation_types": [e.value for e in exploitation] if exploitation else None,
         "detected_on": detected_on.date() if detected_on else None,
     }
-    data.update({k: v for k, v in flags.items() if v is not None})
-    data.setdefault("first_responder_id", who.id)
-    data.setdefault("detected_on", datetime.now(UTC).date().isoformat())
-    if date_of_birth:
-        data.setdefault("person", {})["date_of_birth"] = date_of_birth.date().isoformat()
+    if from_csv is not None:
+        if file or date_of_birth or policy or any(v is not None for v in given.values()):
+            raise BadInput("--from-csv takes the referrals from the file alone: give their fields as its columns")
+        from starter.cli import bulk  # its progress bar loads with the command that shows one
+
+        lines = bulk.lines_of(from_csv)
+        rows = read_referrals(lines, who)
+        await bulk.run(
+            rows, total=max(len(lines) - 1, 0), concurrency=concurrency, as_json=as_json, what="cases", opens=True
+        )
+        return
+    base = data_file(file, "referral") if file else {}
+    data = referral_data(base, given, who, date_of_birth.date().isoformat() if date_of_birth else None)
     reference = await (await _client()).open_case(data, who, policy=policy)
     emit(as_json, {"reference": reference}, lambda: out.print(reference))
 
