@@ -25,6 +25,7 @@ from temporalio.service import RPCError
 from domain.errors import DomainError
 from domain.roles import Actor
 from plumbing.connection import ConnectionConfigError, Unavailable
+from plumbing.health import BindTaken
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
@@ -123,7 +124,7 @@ def as_error(exc: BaseException) -> NrmError:
         return BadInput(str(exc))
     if isinstance(exc, NrmError):
         return exc
-    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError)):
+    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError, BindTaken)):
         return BadInput(str(exc))
     if isinstance(exc, Unavailable):
         return Unreachable(str(exc))

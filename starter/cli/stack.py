@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -39,13 +40,28 @@ async def up(
     await run_up(current, port=port, ui_port=ui_port or current.ui_port, db=db, headless=headless)
 
 
+class WorkerRole(str, Enum):
+    ALL = "all"
+    CASES = "cases"
+    DELIVERY = "delivery"
+
+
 @runs
-async def worker(as_json: JsonOpt = False) -> None:
+async def worker(
+    role: Annotated[
+        WorkerRole,
+        typer.Option(
+            help="cases: the workflows (NRM_TASK_QUEUE); delivery: the notification activities "
+            "(NRM_DELIVERY_TASK_QUEUE); all: both in this process."
+        ),
+    ] = WorkerRole.ALL,
+    as_json: JsonOpt = False,
+) -> None:
     """Run only the worker, against the Temporal connection settings (TEMPORAL_ADDRESS, a temporal.toml profile...;
     e.g. a real cluster set up by `nrm setup`); SIGTERM or Ctrl-C stops it gracefully."""
     from worker import run_worker
 
-    await run_worker(_logged())
+    await run_worker(_logged(), role=role.value)
 
 
 @runs
@@ -60,7 +76,7 @@ async def codec_server(
     current = _logged()
     listen = port or current.codec_port
     app = build_codec_app(
-        EncryptionCodec(KeyRing.load(current.key_path)), codec_token(current, create=True), current.web_ui_origin
+        EncryptionCodec(KeyRing.configured(current)), codec_token(current, create=True), current.web_ui_origin
     )
     runner = await start_codec_server(app, host, listen)
     out.print(f"codec server on http://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
