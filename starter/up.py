@@ -103,7 +103,7 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
     codec_url = f"http://127.0.0.1:{settings.codec_port}"
     codec = await start_codec_server(
         build_codec_app(
-            EncryptionCodec(KeyRing.load(settings.key_path)), codec_token(settings, create=True), settings.web_ui_origin
+            EncryptionCodec(KeyRing.configured(settings)), codec_token(settings, create=True), settings.web_ui_origin
         ),
         "127.0.0.1",
         settings.codec_port,
