@@ -1,0 +1,146 @@
+"""Workers that scale out (README "Production"): `nrm worker --role cases` and `nrm worker --role delivery` in
+separate processes carry a case path, its letters delivered by the delivery process from the delivery queue; a
+delivery worker stopped by SIGTERM finishes the delivery it is in, and what falls due while it is away waits on its
+queue until one is back. Each process answers /healthz and /readyz, and is not ready from the moment it stops."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from faults.smtp_server import SmtpServer
+from plumbing.settings import Settings
+from starter.client import NrmClient
+from tests.conftest import eventually
+from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
+from tests.integration.workers import running, start_worker
+from workflows.delivery import DELIVERY_ACTIVITIES
+
+LETTER = "decision_letter"
+
+
+@pytest.fixture
+def queue(settings: Settings) -> str:
+    return f"{settings.task_queue}-roles"
+
+
+@pytest.fixture
+def role_env(cli_env: dict[str, str], smtp_server: SmtpServer, queue: str) -> dict[str, str]:
+    return cli_env | {
+        "NRM_TASK_QUEUE": queue,
+        "NRM_NOTIFY_CHANNEL": "smtp",
+        "NRM_SMTP_HOST": "127.0.0.1",
+        "NRM_SMTP_PORT": str(smtp_server.port),
+        "NRM_SMTP_TIMEOUT": "30",
+    }
+
+
+@pytest.fixture
+def nrm_on_queue(temporal_env: WorkflowEnvironment, settings: Settings, queue: str) -> NrmClient:
+    return NrmClient(temporal_env.client, settings.model_copy(update={"task_queue": queue}))
+
+
+async def letters(smtp_server: SmtpServer, reference: str) -> int:
+    return sum(1 for m in smtp_server.recorder.for_case(reference) if m["X-NRM-Kind"] == LETTER)
+
+
+async def delivery_identities(temporal_env: WorkflowEnvironment, reference: str, queue: str) -> set[str]:
+    """Who took the case's delivery activities, each of which was scheduled on the delivery queue."""
+    events = await history_events(temporal_env.client, reference)
+    scheduled = {
+        e.event_id: e.activity_task_scheduled_event_attributes
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    deliveries = {i for i, a in scheduled.items() if a.activity_type.name in DELIVERY_ACTIVITIES}
+    assert deliveries and all(scheduled[i].task_queue.name == f"{queue}-delivery" for i in deliveries)
+    return {
+        e.activity_task_started_event_attributes.identity
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and e.activity_task_started_event_attributes.scheduled_event_id in deliveries
+    }
+
+
+async def test_cases_and_delivery_workers_in_separate_processes_finish_a_case_path(
+    nrm_on_queue: NrmClient,
+    temporal_env: WorkflowEnvironment,
+    smtp_server: SmtpServer,
+    role_env: dict[str, str],
+    queue: str,
+    tmp_path: Path,
+    finish: list[str],
+) -> None:
+    async with running("cases", role_env, tmp_path / "cases.log") as cases:
+        delivery = await start_worker("delivery", role_env, tmp_path / "delivery.log")
+        assert await cases.probe("/healthz") == 200 and await delivery.probe("/healthz") == 200
+        ref = await nrm_on_queue.open_case(adult_referral(), FIRST_RESPONDER)
+        finish.append(ref)
+        await nrm_on_queue.decide_stage1(ref, decision())
+        await eventually(lambda: letters(smtp_server, ref), timeout=30)
+        await settled(temporal_env.client, ref)
+        assert {i.split("@")[0] for i in await delivery_identities(temporal_env, ref, queue)} == {
+            str(delivery.process.pid)
+        }
+
+        # the delivery worker stops (SIGTERM, idle): the case goes on, its Stage 2 letter waits on the queue
+        assert await delivery.terminate() == 0
+        status = await nrm_on_queue.decide_stage2(ref, decision())
+        assert status.stage.value == "confirmed_victim"
+        await asyncio.sleep(3)
+        assert await letters(smtp_server, ref) == 1
+        back = await start_worker("delivery", role_env, tmp_path / "delivery-again.log")
+        await eventually(lambda: _equals(letters(smtp_server, ref), 2), timeout=30)
+        assert await back.terminate() == 0
+        assert await cases.terminate() == 0
+        assert "Traceback" not in (tmp_path / "cases.log").read_text()
+
+
+async def test_sigterm_to_the_delivery_worker_mid_delivery_lets_the_delivery_finish_once(
+    nrm_on_queue: NrmClient,
+    temporal_env: WorkflowEnvironment,
+    smtp_server: SmtpServer,
+    role_env: dict[str, str],
+    tmp_path: Path,
+    finish: list[str],
+) -> None:
+    mail = smtp_server.recorder
+    async with (
+        running("cases", role_env, tmp_path / "cases.log"),
+        running("delivery", role_env, tmp_path / "delivery.log") as delivery,
+    ):
+        ref = await nrm_on_queue.open_case(adult_referral(), FIRST_RESPONDER)
+        finish.append(ref)
+        mail.hold_data(LETTER)  # the receiver takes the letter and holds its answer: the delivery is under way
+        try:
+            await nrm_on_queue.decide_stage1(ref, decision())
+            assert await asyncio.to_thread(mail.holding.wait, 30)
+            stopping = asyncio.create_task(delivery.terminate())
+            await eventually(lambda: _equals(delivery.probe("/readyz"), 503), timeout=5)  # stopping: not ready
+            await asyncio.sleep(1)
+        finally:
+            mail.release_data()
+        assert await stopping == 0  # exited once the delivery it was in had finished
+        await settled(temporal_env.client, ref)
+    assert await letters(smtp_server, ref) == 1
+    events = await history_events(temporal_env.client, ref)
+    [letter] = [
+        e.activity_task_started_event_attributes
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and any(
+            s.event_id == e.activity_task_started_event_attributes.scheduled_event_id
+            and s.activity_task_scheduled_event_attributes.activity_type.name == "send_notice"
+            for s in events
+        )
+    ]
+    assert letter.attempt == 1  # finished by the worker that was stopping, not retried by another
+    assert any(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
+
+
+async def _equals(value, expected) -> bool:
+    return (await value) == expected

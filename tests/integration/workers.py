@@ -1,0 +1,74 @@
+"""`nrm worker --role ...` as a process of its own, as an operator runs it, with its health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.integration.nrm_cli import NRM, free_port
+
+
+@dataclass
+class WorkerProcess:
+    process: asyncio.subprocess.Process
+    health: str  # http://127.0.0.1:PORT
+    log: Path
+
+    async def probe(self, path: str) -> int:
+        """The status /healthz or /readyz answers; 0 when nothing answers."""
+        try:
+            async with httpx.AsyncClient(timeout=2) as http:
+                return (await http.get(f"{self.health}{path}")).status_code
+        except httpx.HTTPError:
+            return 0
+
+    async def ready(self, timeout: float = 30) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await self.probe("/readyz") != 200:
+            if self.process.returncode is not None:
+                raise AssertionError(f"worker exited {self.process.returncode}: {self.log.read_text()[-2000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"worker not ready within {timeout}s: {self.log.read_text()[-2000:]}")
+            await asyncio.sleep(0.2)
+
+    async def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM, then the exit code once it has stopped."""
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+
+async def start_worker(role: str, env: dict[str, str], log: Path, *extra: str) -> WorkerProcess:
+    health = free_port()
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            NRM,
+            "worker",
+            "--role",
+            role,
+            *extra,
+            env=env | {"NRM_HEALTH_BIND": f"127.0.0.1:{health}"},
+            cwd=env["NRM_HOME"],
+            stdout=out,
+            stderr=out,
+        )
+    worker = WorkerProcess(process, f"http://127.0.0.1:{health}", log)
+    await worker.ready()
+    return worker
+
+
+@asynccontextmanager
+async def running(role: str, env: dict[str, str], log: Path) -> AsyncIterator[WorkerProcess]:
+    """A worker process for the block; killed at the end if the block did not stop it."""
+    worker = await start_worker(role, env, log)
+    try:
+        yield worker
+    finally:
+        if worker.process.returncode is None:
+            worker.process.kill()
+            await worker.process.wait()
