@@ -17,6 +17,7 @@ from workflows.actor_check import ActorCheckInterceptor
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryQueue
 from workflows.digest import DigestWorkflow
+from workflows.metrics import CaseMetrics
 
 WORKFLOWS = (CaseWorkflow, DigestWorkflow)
 # acts are verified with Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
@@ -39,7 +40,8 @@ def nrm_plugin(
     """`directory` is the worker's actor directory; `run_context` wraps the worker's run (following that file);
     `delivery_queue` is where the workflows schedule deliveries (workflows.delivery.DeliveryQueue; default their
     own queue); `workflows` differ only where a test replays a variant."""
-    interceptors: list[Any] = [ActorCheckInterceptor(directory)]
+    # outermost first: the metrics count the actor check's refusals too
+    interceptors: list[Any] = [CaseMetrics(), ActorCheckInterceptor(directory)]
     if delivery_queue is not None:
         interceptors.append(DeliveryQueue(delivery_queue))
     return SimplePlugin(
