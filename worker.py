@@ -32,7 +32,7 @@ from plumbing.connection import ConnectionConfigError, Unavailable, connect, dat
 from plumbing.health import BindTaken, health_app, serve
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
-from plumbing.telemetry import OpenCasesGauge, metrics_runtime
+from plumbing.telemetry import OpenCasesGauge, Tracing, TracingUnavailable, metrics_runtime
 from workflows.plugin import nrm_plugin
 
 log = structlog.get_logger(__name__)
@@ -190,7 +190,8 @@ async def run_worker(settings: Settings, client: Client | None = None, role: Rol
     (Worker.shutdown). Refuses to start (Unavailable) on a namespace that does not exist or lacks one of nrmflow's
     search attributes."""
     runtime = metrics_runtime(settings) if client is None else None
-    client = client or await connect(settings, runtime=runtime)
+    tracing = Tracing(settings)
+    client = client or await connect(settings, runtime=runtime, interceptors=tracing.interceptors)
     await search_attributes.require(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -208,17 +209,18 @@ async def run_worker(settings: Settings, client: Client | None = None, role: Rol
                 address=client.service_client.config.target_host,
                 namespace=client.namespace,
                 role=role,
-                task_queues=queues,
+                task_queues=",".join(queues),
             )
             await stop.wait()
             workers.stopping = True
-            log.info("worker stopping", task_queues=queues)
+            log.info("worker stopping", task_queues=",".join(queues))
     finally:
         if gauge is not None:
             gauge.cancel()
+        tracing.shutdown()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-    log.info("worker stopped", task_queues=queues)
+    log.info("worker stopped", task_queues=",".join(queues))
 
 
 def main() -> None:
@@ -237,7 +239,7 @@ def main() -> None:
     except Unavailable as exc:
         sys.stderr.write(f"error: {exc}\n")
         leave(ExitCode.UNAVAILABLE)
-    except (ConnectionConfigError, BindTaken) as exc:
+    except (ConnectionConfigError, BindTaken, TracingUnavailable) as exc:
         sys.stderr.write(f"error: {exc}\n")
         leave(ExitCode.BAD_INPUT)
     leave(ExitCode.OK)

