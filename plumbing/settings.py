@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     codec_ui_origin: str | None = None  # the one origin given CORS headers; default the embedded Web UI's
     codec_tls_cert: Path | None = None  # with codec_tls_key: the codec server serves HTTPS (PEM chain, PEM key)
     codec_tls_key: Path | None = None
+    codec_cross_site: bool = False  # the Web UI is on another site: its cookie is SameSite=None; Secure (https only)
+    codec_oidc_issuer: str | None = None  # with codec_oidc_jwks_url: accept the Web UI's forwarded access token
+    codec_oidc_jwks_url: str | None = None  # the identity provider's signing keys (JWKS)
+    codec_oidc_audience: str | None = None  # the `aud` the token must name, if set
     retention: timedelta = timedelta(days=365)  # closed cases are deleted this long after closing (namespace)
     actors_file: Path | None = None  # the actor directory (public keys, roles); default NRM_HOME/actors.json
     assertion_max_age: timedelta = timedelta(minutes=5)  # a signed act must reach its case within this time

@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from domain.times import parse_duration
-from plumbing.codec import EncryptionCodec, KeyRing
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
 from starter.cli.common import JsonOpt, emit, out, runs, settings
@@ -70,16 +69,16 @@ async def codec_server(
     port: Annotated[int | None, typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token."""
-    from starter.codec_server import build_codec_app, codec_token, start_codec_server  # aiohttp: 0.1 s a start
+    """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token (or the Web
+    UI's access token, NRM_CODEC_OIDC_*); over https with NRM_CODEC_TLS_CERT and NRM_CODEC_TLS_KEY."""
+    from starter.codec_server import codec_app, start_codec_server, tls_context  # aiohttp: 0.1 s a start
 
     current = _logged()
     listen = port or current.codec_port
-    app = build_codec_app(
-        EncryptionCodec(KeyRing.configured(current)), codec_token(current, create=True), current.web_ui_origin
-    )
-    runner = await start_codec_server(app, host, listen)
-    out.print(f"codec server on http://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
+    tls = tls_context(current)
+    runner = await start_codec_server(codec_app(current), host, listen, tls)
+    scheme = "https" if tls else "http"
+    out.print(f"codec server on {scheme}://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
     try:
         await asyncio.Event().wait()
     finally:
