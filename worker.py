@@ -139,8 +139,12 @@ class Workers:
 
     async def __aenter__(self) -> Workers:
         self._stack = AsyncExitStack()
-        for w in self.workers:
-            await self._stack.enter_async_context(w)
+        try:
+            for w in self.workers:
+                await self._stack.enter_async_context(w)
+        except BaseException:
+            await self._stack.aclose()  # the ones already started stop again
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -212,8 +216,7 @@ async def run_worker(settings: Settings, client: Client | None = None, role: Rol
                 task_queues=",".join(queues),
             )
             await stop.wait()
-            workers.stopping = True
-            log.info("worker stopping", task_queues=",".join(queues))
+            log.info("worker stopping", task_queues=",".join(queues))  # not ready from here on (Workers.__aexit__)
     finally:
         if gauge is not None:
             gauge.cancel()

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     health_bind: str | None = None  # HOST:PORT of /healthz and /readyz, e.g. 127.0.0.1:8081; off when unset
     metrics_bind: str | None = None  # HOST:PORT of Prometheus /metrics, e.g. 0.0.0.0:9464; off when unset
     open_cases_refresh: timedelta = timedelta(seconds=60)  # how often the cases worker counts open cases by stage
-    otlp_endpoint: str | None = None  # OpenTelemetry traces to this OTLP/gRPC collector; off when unset
+    otlp_endpoint: str | None = None  # OpenTelemetry traces to this collector (OTLP/HTTP base URL); off when unset
 
     # notifications (README "Obligations and notifications")
     notify_channel: Literal["maildir", "smtp", "webhook"] = "maildir"
