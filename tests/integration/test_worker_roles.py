@@ -1,7 +1,8 @@
 """Workers that scale out (README "Production"): `nrm worker --role cases` and `nrm worker --role delivery` in
 separate processes carry a case path, its letters delivered by the delivery process from the delivery queue; a
 delivery worker stopped by SIGTERM finishes the delivery it is in, and what falls due while it is away waits on its
-queue until one is back. Each process answers /healthz and /readyz, and is not ready from the moment it stops."""
+queue until one is back. Each process answers /healthz and /readyz: not ready before it polls, from the moment it
+stops, and while Temporal does not answer."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from faults.smtp_server import SmtpServer
 from plumbing.settings import Settings
 from starter.client import NrmClient
 from tests.conftest import eventually
+from tests.devserver import address, start_dev_server
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
-from tests.integration.workers import running, start_worker
+from tests.integration.nrm_cli import free_port
+from tests.integration.workers import Health, running, start_worker
+from worker import build_worker, health_endpoint
 from workflows.delivery import DELIVERY_ACTIVITIES
 
 LETTER = "decision_letter"
@@ -144,3 +148,21 @@ async def test_sigterm_to_the_delivery_worker_mid_delivery_lets_the_delivery_fin
 
 async def _equals(value, expected) -> bool:
     return (await value) == expected
+
+
+async def test_readiness_ends_when_temporal_stops_answering(settings: Settings) -> None:
+    env = await start_dev_server(settings)
+    health = free_port()
+    own = settings.model_copy(update={"temporal_address": address(env), "health_bind": f"127.0.0.1:{health}"})
+    workers = build_worker(env.client, own, "delivery")
+    probe = Health(f"http://127.0.0.1:{health}")
+    async with health_endpoint(own, workers):
+        assert await probe.probe("/readyz") == 503  # not polling yet
+        async with workers:
+            assert await eventually(lambda: _equals(probe.probe("/readyz"), 200), timeout=10)
+            assert await probe.probe("/healthz") == 200
+            await env.shutdown()
+            assert await eventually(
+                lambda: _equals(probe.answer("/readyz"), (503, "not ready: Temporal does not answer\n"))
+            )
+            assert await probe.probe("/healthz") == 200  # alive all the same: a restart would not help

@@ -15,18 +15,26 @@ from tests.integration.nrm_cli import NRM, free_port
 
 
 @dataclass
-class WorkerProcess:
-    process: asyncio.subprocess.Process
-    health: str  # http://127.0.0.1:PORT
-    log: Path
+class Health:
+    url: str  # http://127.0.0.1:PORT of NRM_HEALTH_BIND
+
+    async def answer(self, path: str) -> tuple[int, str]:
+        """What /healthz or /readyz answers; (0, "") when nothing answers."""
+        try:
+            async with httpx.AsyncClient(timeout=5) as http:
+                response = await http.get(f"{self.url}{path}")
+                return response.status_code, response.text
+        except httpx.HTTPError:
+            return 0, ""
 
     async def probe(self, path: str) -> int:
-        """The status /healthz or /readyz answers; 0 when nothing answers."""
-        try:
-            async with httpx.AsyncClient(timeout=2) as http:
-                return (await http.get(f"{self.health}{path}")).status_code
-        except httpx.HTTPError:
-            return 0
+        return (await self.answer(path))[0]
+
+
+@dataclass
+class WorkerProcess(Health):
+    process: asyncio.subprocess.Process
+    log: Path
 
     async def ready(self, timeout: float = 30) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -57,7 +65,7 @@ async def start_worker(role: str, env: dict[str, str], log: Path, *extra: str) -
             stdout=out,
             stderr=out,
         )
-    worker = WorkerProcess(process, f"http://127.0.0.1:{health}", log)
+    worker = WorkerProcess(f"http://127.0.0.1:{health}", process, log)
     await worker.ready()
     return worker
 
