@@ -29,9 +29,9 @@ from activities.notifications import NotificationActivities
 from plumbing import search_attributes
 from plumbing.actor_directory import ActorDirectoryFollower
 from plumbing.connection import ConnectionConfigError, Unavailable, connect, data_converter
-from plumbing.health import BindTaken, health_app, serve
+from plumbing.health import Readiness, health_app, serve
 from plumbing.logs import configure_logging
-from plumbing.settings import Settings
+from plumbing.settings import BindTaken, Settings
 from plumbing.telemetry import OpenCasesGauge, Tracing, TracingUnavailable, metrics_runtime
 from workflows.plugin import nrm_plugin
 
@@ -178,11 +178,11 @@ def build_worker(client: Client, settings: Settings, role: Role = "all") -> Work
 
 
 @asynccontextmanager
-async def health_endpoint(settings: Settings, workers: Workers) -> AsyncIterator[None]:
+async def health_endpoint(settings: Settings, readiness: Readiness) -> AsyncIterator[None]:
     if settings.health_bind is None:
         yield
         return
-    runner = await serve(health_app(workers.ready), settings.health_bind, "NRM_HEALTH_BIND")
+    runner = await serve(health_app(readiness), settings.health_bind, "NRM_HEALTH_BIND")
     try:
         yield
     finally:
@@ -192,38 +192,44 @@ async def health_endpoint(settings: Settings, workers: Workers) -> AsyncIterator
 async def run_worker(settings: Settings, client: Client | None = None, role: Role = "all") -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully: readiness ends, polling ends, running tasks finish
     (Worker.shutdown). Refuses to start (Unavailable) on a namespace that does not exist or lacks one of nrmflow's
-    search attributes."""
+    search attributes, and (BindTaken) when its health or metrics address is taken."""
     runtime = metrics_runtime(settings) if client is None else None
     tracing = Tracing(settings)
     client = client or await connect(settings, runtime=runtime, interceptors=tracing.interceptors)
     await search_attributes.require(client)
+    workers: Workers | None = None
+
+    async def readiness() -> str | None:
+        return "starting" if workers is None else await workers.ready()
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    workers = build_worker(client, settings, role)
     gauge = None
-    if runtime is not None and role in ("all", "cases"):
-        gauge = asyncio.create_task(OpenCasesGauge(client, runtime, settings).run())
-    queues = workers.task_queues
     try:
-        async with health_endpoint(settings, workers), workers:
-            log.info(
-                "worker started",
-                address=client.service_client.config.target_host,
-                namespace=client.namespace,
-                role=role,
-                task_queues=",".join(queues),
-            )
-            await stop.wait()
-            log.info("worker stopping", task_queues=",".join(queues))  # not ready from here on (Workers.__aexit__)
+        async with health_endpoint(settings, readiness):
+            workers = build_worker(client, settings, role)
+            if runtime is not None and role in ("all", "cases"):
+                gauge = asyncio.create_task(OpenCasesGauge(client, runtime, settings).run())
+            queues = ",".join(workers.task_queues)
+            async with workers:
+                log.info(
+                    "worker started",
+                    address=client.service_client.config.target_host,
+                    namespace=client.namespace,
+                    role=role,
+                    task_queues=queues,
+                )
+                await stop.wait()
+                log.info("worker stopping", task_queues=queues)  # not ready from here on (Workers.__aexit__)
+            log.info("worker stopped", task_queues=queues)
     finally:
         if gauge is not None:
             gauge.cancel()
         tracing.shutdown()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-    log.info("worker stopped", task_queues=",".join(queues))
 
 
 def main() -> None:

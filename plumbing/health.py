@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from plumbing.settings import split_bind
+from plumbing.settings import BindTaken, split_bind
 
 Readiness = Callable[[], Awaitable[str | None]]  # None when ready, else why not (no personal data)
 
@@ -28,10 +28,6 @@ def health_app(readiness: Readiness) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
-
-
-class BindTaken(ValueError):
-    """Another process holds the address the settings name."""
 
 
 async def serve(app: web.Application, bind: str, what: str) -> web.AppRunner:

@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from policies import POLICY_DIR
 
 
+class BindTaken(ValueError):
+    """Another process holds the address a setting names (NRM_HEALTH_BIND, NRM_METRICS_BIND)."""
+
+
 def split_bind(bind: str) -> tuple[str, int]:
     """`HOST:PORT` (NRM_HEALTH_BIND, NRM_METRICS_BIND) as a host and a port."""
     host, _, port = bind.rpartition(":")

@@ -27,7 +27,7 @@ from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from domain.case import Stage
-from plumbing.settings import Settings, split_bind
+from plumbing.settings import BindTaken, Settings, split_bind
 from plumbing.visibility import count_cases, running_cases_query
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,14 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
         return None
     host, port = split_bind(settings.metrics_bind)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind, counters_total_suffix=True)))
+    try:
+        return Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind, counters_total_suffix=True))
+        )
+    except ValueError as exc:  # the SDK's core says so in its message only
+        if "in use" in str(exc):
+            raise BindTaken(f"{settings.metrics_bind} is taken by another process (NRM_METRICS_BIND)") from None
+        raise
 
 
 class TracingUnavailable(ValueError):

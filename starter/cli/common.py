@@ -25,10 +25,9 @@ from temporalio.service import RPCError
 from domain.errors import DomainError
 from domain.roles import Actor
 from plumbing.connection import ConnectionConfigError, Unavailable
-from plumbing.health import BindTaken
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
-from plumbing.settings import Settings
+from plumbing.settings import BindTaken, Settings
 from plumbing.telemetry import TracingUnavailable
 from starter.errors import BadInput, NrmError, Unreachable, from_server
 

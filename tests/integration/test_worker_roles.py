@@ -7,6 +7,7 @@ stops, and while Temporal does not answer."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,17 +15,19 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from faults.smtp_server import SmtpServer
+from plumbing.exit import ExitCode
 from plumbing.settings import Settings
 from starter.client import NrmClient
 from tests.conftest import eventually
 from tests.devserver import address, start_dev_server
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
-from tests.integration.nrm_cli import free_port
+from tests.integration.nrm_cli import free_port, run_nrm
 from tests.integration.workers import Health, running, start_worker
 from worker import build_worker, health_endpoint
 from workflows.delivery import DELIVERY_ACTIVITIES
 
 LETTER = "decision_letter"
+BAD_INPUT = ExitCode.BAD_INPUT
 
 
 @pytest.fixture
@@ -156,7 +159,7 @@ async def test_readiness_ends_when_temporal_stops_answering(settings: Settings) 
     own = settings.model_copy(update={"temporal_address": address(env), "health_bind": f"127.0.0.1:{health}"})
     workers = build_worker(env.client, own, "delivery")
     probe = Health(f"http://127.0.0.1:{health}")
-    async with health_endpoint(own, workers):
+    async with health_endpoint(own, workers.ready):
         assert await probe.probe("/readyz") == 503  # not polling yet
         async with workers:
             assert await eventually(lambda: _equals(probe.probe("/readyz"), 200), timeout=10)
@@ -166,3 +169,19 @@ async def test_readiness_ends_when_temporal_stops_answering(settings: Settings) 
                 lambda: _equals(probe.answer("/readyz"), (503, "not ready: Temporal does not answer\n"))
             )
             assert await probe.probe("/healthz") == 200  # alive all the same: a restart would not help
+
+
+async def test_a_taken_or_malformed_health_or_metrics_address_is_one_error_line(cli_env: dict[str, str]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = f"127.0.0.1:{holder.getsockname()[1]}"
+        health, metrics, malformed = await asyncio.gather(
+            run_nrm("worker", env=cli_env | {"NRM_HEALTH_BIND": taken}),
+            run_nrm("worker", "--role", "delivery", env=cli_env | {"NRM_METRICS_BIND": taken}),
+            run_nrm("worker", env=cli_env | {"NRM_HEALTH_BIND": "8081"}),
+        )
+    assert health.error_line(BAD_INPUT) == f"error: {taken} is taken by another process (NRM_HEALTH_BIND)"
+    assert metrics.error_line(BAD_INPUT) == f"error: {taken} is taken by another process (NRM_METRICS_BIND)"
+    assert malformed.error_line(BAD_INPUT).startswith("error: invalid setting NRM_HEALTH_BIND: ")
+    assert "HOST:PORT" in malformed.err
