@@ -18,9 +18,17 @@ from faults.smtp_server import SmtpServer
 from plumbing.exit import ExitCode
 from plumbing.settings import Settings
 from starter.client import NrmClient
+from starter.up import temporal_binary
 from tests.conftest import eventually
 from tests.devserver import address, start_dev_server
-from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, history_events, settled
+from tests.integration.helpers import (
+    FIRST_RESPONDER,
+    adult_referral,
+    decision,
+    history_events,
+    outbox_messages,
+    settled,
+)
 from tests.integration.nrm_cli import free_port, run_nrm
 from tests.integration.workers import Health, running, start_worker
 from worker import build_worker, health_endpoint
@@ -185,3 +193,42 @@ async def test_a_taken_or_malformed_health_or_metrics_address_is_one_error_line(
     assert metrics.error_line(BAD_INPUT) == f"error: {taken} is taken by another process (NRM_METRICS_BIND)"
     assert malformed.error_line(BAD_INPUT).startswith("error: invalid setting NRM_HEALTH_BIND: ")
     assert "HOST:PORT" in malformed.err
+
+
+async def test_versioned_cases_workers_with_an_unversioned_delivery_worker(settings: Settings, tmp_path: Path) -> None:
+    """README "Upgrading": cases workers on a Worker Deployment version, delivery workers unversioned on their own
+    queue: a pinned case's deliveries still reach the delivery worker."""
+    env = await start_dev_server(settings)
+    own = settings.model_copy(
+        update={
+            "temporal_address": address(env),
+            "deployment_name": "nrmflow",
+            "build_id": "b1",
+            "outbox": tmp_path / "outbox",
+        }
+    )
+    try:
+        async with build_worker(env.client, own, "cases"), build_worker(env.client, own, "delivery"):
+            cli = [temporal_binary(), "worker", "deployment", "set-current-version", "--address", address(env)]
+            cli += ["--deployment-name", "nrmflow", "--build-id", "b1", "--yes"]
+            for _ in range(50):  # the deployment exists once the versioned worker has polled
+                quiet = asyncio.subprocess.DEVNULL
+                done = await asyncio.create_subprocess_exec(*cli, stdout=quiet, stderr=quiet)
+                if await done.wait() == 0:
+                    break
+                await asyncio.sleep(0.2)
+            else:
+                raise AssertionError("the deployment version could not be made current")
+            nrm = NrmClient(env.client, own)
+            ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+            await nrm.decide_stage1(ref, decision())
+
+            async def delivered() -> bool:
+                return bool(outbox_messages(own.outbox_path, ref))
+
+            await eventually(delivered, timeout=30)
+            described = await env.client.get_workflow_handle(f"case-{ref}").describe()
+            versioning = described.raw_description.workflow_execution_info.versioning_info
+            assert versioning.deployment_version.build_id == "b1", versioning  # the case is on the versioned build
+    finally:
+        await env.shutdown()
