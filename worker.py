@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from temporalio.client import Client
@@ -93,14 +93,20 @@ def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
-def cases_worker(client: Client, settings: Settings) -> Worker:
-    """The workflows and the digest's query on NRM_TASK_QUEUE; deliveries are scheduled on the delivery queue."""
+def delivery_activities(settings: Settings) -> list[Callable[..., Any]]:
+    notifications = notification_activities(settings)
+    return [notifications.send_alert, notifications.send_notice, notifications.request_assessment]
+
+
+def cases_worker(client: Client, settings: Settings, *, with_delivery: bool = False) -> Worker:
+    """The workflows and the digest's query on NRM_TASK_QUEUE; deliveries are scheduled on the delivery queue, which
+    this worker serves too when `with_delivery` (both queues one: the SDK may then start a delivery eagerly)."""
     digest = DigestActivities(client)
     actors = ActorDirectoryFollower(settings)
     plugin = nrm_plugin(
         client.data_converter,
         directory=actors.current,
-        activities=[digest.collect_due_obligations],
+        activities=[digest.collect_due_obligations, *(delivery_activities(settings) if with_delivery else [])],
         run_context=actors.following,
         delivery_queue=settings.delivery_queue,
     )
@@ -109,18 +115,17 @@ def cases_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         plugins=[plugin],
         deployment_config=deployment(settings),
-        graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        graceful_shutdown_timeout=SHUTDOWN_GRACE,  # on SIGTERM, running tasks get this long to finish
     )
 
 
 def delivery_worker(client: Client, settings: Settings) -> Worker:
     """The notification activities on NRM_DELIVERY_TASK_QUEUE: only they need the channels' settings and secrets.
     No workflow runs here, so the worker needs no deployment version (versioning pins workflows, not activities)."""
-    notifications = notification_activities(settings)
     return Worker(
         client,
         task_queue=settings.delivery_queue,
-        activities=[notifications.send_alert, notifications.send_notice, notifications.request_assessment],
+        activities=delivery_activities(settings),
         graceful_shutdown_timeout=SHUTDOWN_GRACE,  # on SIGTERM, running deliveries get this long to finish
     )
 
@@ -169,6 +174,8 @@ def build_worker(client: Client, settings: Settings, role: Role = "all") -> Work
     config = client.config()
     config["data_converter"] = data_converter(settings, worker=True)
     client = Client(**config)
+    if role == "all" and settings.delivery_queue == settings.task_queue:  # one queue: one worker serves it
+        return Workers(client, [cases_worker(client, settings, with_delivery=True)])
     workers = []
     if role in ("all", "cases"):
         workers.append(cases_worker(client, settings))

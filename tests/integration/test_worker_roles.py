@@ -232,3 +232,30 @@ async def test_versioned_cases_workers_with_an_unversioned_delivery_worker(setti
             assert versioning.deployment_version.build_id == "b1", versioning  # the case is on the versioned build
     finally:
         await env.shutdown()
+
+
+async def test_one_queue_for_cases_and_delivery_is_served_by_one_worker(
+    temporal_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, finish: list[str]
+) -> None:
+    """NRM_DELIVERY_TASK_QUEUE = NRM_TASK_QUEUE: `--role all` runs a single worker for both."""
+    one = f"{settings.task_queue}-one"
+    own = settings.model_copy(update={"task_queue": one, "delivery_task_queue": one, "outbox": tmp_path / "outbox"})
+    workers = build_worker(temporal_env.client, own)
+    assert workers.task_queues == [one]
+    async with workers:
+        nrm = NrmClient(temporal_env.client, own)
+        ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+        finish.append(ref)
+        await nrm.decide_stage1(ref, decision())
+
+        async def delivered() -> bool:
+            return bool(outbox_messages(own.outbox_path, ref))
+
+        await eventually(delivered, timeout=30)
+    events = await history_events(temporal_env.client, ref)
+    queues = {
+        e.activity_task_scheduled_event_attributes.task_queue.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    assert queues == {one}
