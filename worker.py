@@ -31,6 +31,7 @@ from plumbing.actor_directory import ActorDirectoryFollower
 from plumbing.connection import ConnectionConfigError, Unavailable, connect, data_converter
 from plumbing.health import Readiness, health_app, serve
 from plumbing.logs import configure_logging
+from plumbing.private_files import PrivateFileError
 from plumbing.settings import BindTaken, Settings
 from plumbing.telemetry import OpenCasesGauge, Tracing, TracingUnavailable, metrics_runtime
 from workflows.plugin import nrm_plugin
@@ -241,7 +242,7 @@ async def run_worker(settings: Settings, client: Client | None = None, role: Rol
 
 def main() -> None:
     """`python worker.py [ROLE]`: like `nrm worker`, one `error:` line and exit 5 when Temporal cannot be used (2 when
-    the connection settings cannot be)."""
+    the settings, a secret file or an address cannot be)."""
     from plumbing.exit import ExitCode, leave
 
     settings = Settings()
@@ -255,7 +256,7 @@ def main() -> None:
     except Unavailable as exc:
         sys.stderr.write(f"error: {exc}\n")
         leave(ExitCode.UNAVAILABLE)
-    except (ConnectionConfigError, BindTaken, TracingUnavailable) as exc:
+    except (ConnectionConfigError, BindTaken, TracingUnavailable, PrivateFileError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         leave(ExitCode.BAD_INPUT)
     leave(ExitCode.OK)
