@@ -17,7 +17,7 @@ from plumbing.settings import Settings
 from starter.client import NrmClient
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, settled
 from tests.integration.nrm_cli import free_port
-from tests.integration.workers import start_worker
+from tests.integration.workers import running
 
 NAME = "Qxzv Sentinelname-TR4C"
 REASONS = "Sentinelreason-T7 told by the person"
@@ -68,16 +68,16 @@ async def test_the_worker_exports_traces_of_a_case_to_the_collector(
     received, endpoint = collector
     queue = f"{settings.task_queue}-tracing"
     env = cli_env | {"NRM_TASK_QUEUE": queue, "NRM_OUTBOX": str(tmp_path / "outbox"), "NRM_OTLP_ENDPOINT": endpoint}
-    worker = await start_worker("all", env, tmp_path / "worker.log")
-    nrm = NrmClient(temporal_env.client, settings.model_copy(update={"task_queue": queue}))
-    referral = adult_referral(person={"name": NAME, "date_of_birth": date(1931, 7, 29).isoformat()})
-    ref = await nrm.open_case(referral, FIRST_RESPONDER)
-    finish.append(ref)
-    await nrm.decide_stage1(ref, decision(reasons=REASONS))
-    await settled(temporal_env.client, ref)
-    assert await worker.terminate() == 0  # a graceful stop exports what is still buffered
+    async with running("all", env, tmp_path / "worker.log") as worker:
+        nrm = NrmClient(temporal_env.client, settings.model_copy(update={"task_queue": queue}))
+        referral = adult_referral(person={"name": NAME, "date_of_birth": date(1931, 7, 29).isoformat()})
+        ref = await nrm.open_case(referral, FIRST_RESPONDER)
+        finish.append(ref)
+        await nrm.decide_stage1(ref, decision(reasons=REASONS))
+        await settled(temporal_env.client, ref)
+        assert await worker.terminate() == 0  # a graceful stop exports what is still buffered
 
-    names = received.span_names()
-    assert {"RunWorkflow:CaseWorkflow", "HandleUpdate:stage1_decision", "RunActivity:send_notice"} <= names, names
-    for secret in (NAME, REASONS, "1931-07-29"):
-        assert secret.encode() not in received.raw
+        names = received.span_names()
+        assert {"RunWorkflow:CaseWorkflow", "HandleUpdate:stage1_decision", "RunActivity:send_notice"} <= names, names
+        for secret in (NAME, REASONS, "1931-07-29"):
+            assert secret.encode() not in received.raw

@@ -30,7 +30,7 @@ from tests.integration.helpers import (
     settled,
 )
 from tests.integration.nrm_cli import free_port, run_nrm
-from tests.integration.workers import Health, running, start_worker
+from tests.integration.workers import Health, running, worker_processes
 from worker import build_worker, health_endpoint
 from workflows.delivery import DELIVERY_ACTIVITIES
 
@@ -90,8 +90,9 @@ async def test_cases_and_delivery_workers_in_separate_processes_finish_a_case_pa
     tmp_path: Path,
     finish: list[str],
 ) -> None:
-    async with running("cases", role_env, tmp_path / "cases.log") as cases:
-        delivery = await start_worker("delivery", role_env, tmp_path / "delivery.log")
+    async with worker_processes() as start:
+        cases = await start("cases", role_env, tmp_path / "cases.log")
+        delivery = await start("delivery", role_env, tmp_path / "delivery.log")
         assert await cases.probe("/healthz") == 200 and await delivery.probe("/healthz") == 200
         ref = await nrm_on_queue.open_case(adult_referral(), FIRST_RESPONDER)
         finish.append(ref)
@@ -108,7 +109,7 @@ async def test_cases_and_delivery_workers_in_separate_processes_finish_a_case_pa
         assert status.stage.value == "confirmed_victim"
         await asyncio.sleep(3)
         assert await letters(smtp_server, ref) == 1
-        back = await start_worker("delivery", role_env, tmp_path / "delivery-again.log")
+        back = await start("delivery", role_env, tmp_path / "delivery-again.log")
         await eventually(lambda: _equals(letters(smtp_server, ref), 2), timeout=30)
         assert await back.terminate() == 0
         assert await cases.terminate() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +52,7 @@ class WorkerProcess(Health):
 
 
 async def start_worker(role: str, env: dict[str, str], log: Path, *extra: str) -> WorkerProcess:
+    """Started and ready; the caller stops it (or use `running` / `worker_processes`)."""
     health = free_port()
     with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
@@ -66,17 +67,38 @@ async def start_worker(role: str, env: dict[str, str], log: Path, *extra: str) -
             stderr=out,
         )
     worker = WorkerProcess(f"http://127.0.0.1:{health}", process, log)
-    await worker.ready()
+    try:
+        await worker.ready()
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
     return worker
 
 
 @asynccontextmanager
 async def running(role: str, env: dict[str, str], log: Path) -> AsyncIterator[WorkerProcess]:
     """A worker process for the block; killed at the end if the block did not stop it."""
-    worker = await start_worker(role, env, log)
+    async with worker_processes() as start:
+        yield await start(role, env, log)
+
+
+@asynccontextmanager
+async def worker_processes() -> AsyncIterator[Callable[[str, dict[str, str], Path], Awaitable[WorkerProcess]]]:
+    """`start(role, env, log)` for the block; every process it started and the block did not stop is killed at the
+    end, so that a failing test leaves no worker behind."""
+    started: list[WorkerProcess] = []
+
+    async def start(role: str, env: dict[str, str], log: Path) -> WorkerProcess:
+        worker = await start_worker(role, env, log)
+        started.append(worker)
+        return worker
+
     try:
-        yield worker
+        yield start
     finally:
-        if worker.process.returncode is None:
-            worker.process.kill()
-            await worker.process.wait()
+        for worker in started:
+            if worker.process.returncode is None:
+                worker.process.kill()
+                await worker.process.wait()
