@@ -132,6 +132,7 @@ class DecisionRecord(BaseModel):
     court: str = ""  # a judgment: the court, its reference and the date it was given
     judgment_ref: str = ""
     decided_on: date | None = None
+    child_views: str = ""  # a decision concerning a child: the child's views, as recorded with it
 
 
 class AssessmentRecord(BaseModel):
@@ -192,6 +193,7 @@ class CaseState(BaseModel):
     act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
+    golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
 
     @property
     def open_obligations(self) -> list[Obligation]:

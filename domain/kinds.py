@@ -25,6 +25,12 @@ class ObligationKind(str, enum.Enum):
     PRACTICAL_NEEDS = "practical_needs"
     ACCOMMODATION = "accommodation"
     LEGAL_ADVICE = "legal_advice"
+    # a child from entry into the NRM (domain.children): intensive supervision for the Golden Day
+    GOLDEN_DAY_PLAN = "golden_day_plan"
+    # an age dispute (domain.age): the assessment (its result an act of its own) and, after a final adult
+    # finding, the guardian advocate's handover to an independent advocate
+    AGE_ASSESSMENT = "age_assessment"
+    ADVOCATE_HANDOVER = "advocate_handover"
     # assessments (fulfilled by `nrm case assess`; each result sets the date of the next review)
     NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
     SAFETY_SUPPORT_PLAN = "safety_support_plan"
@@ -71,4 +77,5 @@ RECORDED_BY = {
     ObligationKind.RECONSIDERATION_REQUEST: "nrm case reconsider",
     ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
     ObligationKind.APPEAL_LODGING: "nrm case appeal",
+    ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
 }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
+from domain.referral import GuardianRelation
 from domain.roles import Act, Role
 
 
@@ -122,13 +123,15 @@ def rights_after(outcome: Outcome, stage: int) -> list[Right]:
 
 
 def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
-    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the
-    guardian if known, else to the guardian advocate; an adult without an address gets it from the support
-    provider by hand."""
+    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the legal
+    guardian, or to a parent only after a positive finding that the family is safe (the family may be the
+    exploiter); else to the guardian advocate. An adult without an address gets it from the support provider by
+    hand."""
     referral = state.referral
     if state.is_child:
-        if referral.guardian:
-            return Recipients(addresses=[referral.guardian.email]), referral.guardian.language, True, False
+        guardian = referral.guardian
+        if guardian and (guardian.relation is GuardianRelation.LEGAL_GUARDIAN or referral.family_safe):
+            return Recipients(addresses=[guardian.email]), guardian.language, True, False
         return Recipients(roles=[Role.GUARDIAN_ADVOCATE]), referral.language, True, True
     if referral.person.email:
         return Recipients(addresses=[referral.person.email]), referral.language, False, False

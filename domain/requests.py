@@ -44,10 +44,13 @@ class ConsentRequest(ActRequest):
 
 
 class DecisionRequest(ActRequest):
+    """`child_views`: a decision concerning a child records the child's views (domain.children)."""
+
     outcome: Outcome
     reasons: str = ""
     evidence: str = ""
     informed_in: str = ""
+    child_views: str = ""
 
 
 class ExtendRRRequest(ActRequest):

@@ -85,7 +85,10 @@ def owe(state: CaseState, ob: Obligation, now: datetime) -> list[Message]:
 
 
 def owe_provisions(state: CaseState, now: datetime) -> list[Message]:
-    owed = state.policy.provisions_for(is_child=state.is_child, unaccompanied=state.referral.unaccompanied)
+    referral = state.referral
+    owed = state.policy.provisions_for(
+        is_child=state.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    )
     return [
         message
         for item, within in owed

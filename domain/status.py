@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain.case import (
+    AgeStatus,
     AssessmentRecord,
     CaseState,
     ChallengePhase,
@@ -92,6 +93,8 @@ class CaseStatus(ActResult):
     decisions: list[DecisionRecord]
     assessments: list[AssessmentRecord] = []
     delivery_failures: list[DeliveryFailure] = []
+    age_status: AgeStatus = AgeStatus.UNDISPUTED
+    golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -213,4 +216,6 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         decisions=state.decisions,
         assessments=state.assessments,
         delivery_failures=state.delivery_failures,
+        age_status=state.age_status,
+        golden_day_until=state.golden_day_until,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from domain.case import AgeStatus
 from domain.status import CaseStatus
 from domain.times import utc as _t
 from plumbing.visibility import CaseList
@@ -29,6 +30,10 @@ def show_case(console: Console, status: CaseStatus) -> None:
             console.print(
                 f"  extended {_t(ext.at)} by {who}: {_t(ext.previous_end)} -> {_t(ext.new_end)}; {ext.reasons}"
             )
+    if status.age_status is not AgeStatus.UNDISPUTED:
+        console.print(f"age: {status.age_status.value}")
+    if status.golden_day_until:
+        console.print(f"Golden Day (intensive supervision) until {_t(status.golden_day_until)}")
     if status.pending:
         console.print(f"pending: {status.pending.text} (next: {status.pending.waiting_for})")
     if status.next_deadline:
@@ -61,7 +66,9 @@ def show_case(console: Console, status: CaseStatus) -> None:
         escalated = f"escalated to {f.escalated_to.value}" if f.escalated_to else "not escalated"
         console.print(f"[red]undeliverable[/red] {f.what} at {_t(f.at)}: {f.reason} ({escalated})")
     log = Table(title="Decisions", title_justify="left")
-    for col in ("when", "act", "outcome", "by", "reasons", "evidence", "informed in"):
+    columns = ["when", "act", "outcome", "by", "reasons", "evidence", "informed in"]
+    with_views = any(r.child_views for r in status.decisions)
+    for col in [*columns, "child's views"] if with_views else columns:
         log.add_column(col)
     for record in status.decisions:
         log.add_row(
@@ -72,6 +79,7 @@ def show_case(console: Console, status: CaseStatus) -> None:
             record.reasons,
             record.evidence,
             record.informed_in,
+            *([record.child_views] if with_views else []),
         )
     console.print(log)
 

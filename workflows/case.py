@@ -54,9 +54,12 @@ class CaseWorkflow:
     def __init__(self, request: OpenCase) -> None:
         self._request = request
         # a new case counts its deadlines from when it was opened (its start), never from when a worker first ran it
-        self.state = request.state or transitions.open_case(request, workflow.info().workflow_start_time)
-        self._stage_at_start = self.state.stage
         self._outbox: list[Message] = []
+        if request.state is not None:
+            self.state = request.state
+        else:
+            self.state, self._outbox = transitions.open_case(request, workflow.info().workflow_start_time)
+        self._stage_at_start = self.state.stage
         self._changed = True
         self._alarm: tuple[datetime, asyncio.Task[None]] | None = None  # when it rings, and its task
         # what the search attributes already say (a continued run inherits them): upserted only when one changes

@@ -4,9 +4,9 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
-reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
-final negative owes; adding a
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), what a
+child is owed from entry, the reconsideration and appeal windows, the review panel's decision, a remitted stage
+decided again and the support a final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
 published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
@@ -180,8 +180,9 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         return []
     tracks: list[Track] = []
     who = "a child" if facts.is_child else "an adult"
+    referral = facts.opening.referral
     for item, within in facts.policy.provisions_for(
-        is_child=facts.is_child, unaccompanied=facts.opening.referral.unaccompanied
+        is_child=facts.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
     ):
         kind = item.kind.value
         done = facts.fulfilments(kind)
@@ -206,6 +207,31 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                         name=f"{kind}.review",
                     )
                 )
+    return tracks
+
+
+def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """What a child case owes from entry into the NRM (the policy's `children.from_entry`: a guardian advocate, a
+    best-interests assessment, a legal guardian, the Golden Day plan), counted from the referral."""
+    start = facts.referred_at
+    if start is None or not facts.is_child:
+        return []
+    referral = facts.opening.referral
+    tracks = []
+    for item, within in facts.policy.owed_from_entry(
+        unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    ):
+        kind = item.kind.value
+        done = facts.fulfilments(kind)
+        tracks.append(
+            single_window(
+                kind,
+                f"{_words(kind)} within the policy's limit after a child's entry into the NRM",
+                Window(start, start + within, f"referral of a child; {spoken(within)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
     return tracks
 
 
@@ -409,6 +435,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_tracks),
     DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
     DeadlineRule("provisions", provision_tracks),
+    DeadlineRule("child_from_entry", child_entry_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),

@@ -50,6 +50,9 @@ from starter.client import NrmClient, invalid_input
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
+ChildViewsOpt = Annotated[
+    str, typer.Option(help="A child: the child's views on the decision (required), or why they could not be heard.")
+]
 KindArg = Annotated[str, typer.Argument(help="Obligation kind, as `nrm case show` lists it (e.g. urgent_healthcare).")]
 
 
@@ -137,12 +140,18 @@ async def case_decide(
     reasons: ReasonsOpt = "",
     evidence: EvidenceOpt = "",
     informed_in: InformedInOpt = "",
+    child_views: ChildViewsOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a Stage 1 (reasonable grounds) or Stage 2 (conclusive) decision."""
     request = DecisionRequest(
-        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+        actor=actor(actor_),
+        outcome=outcome,
+        reasons=reasons,
+        evidence=evidence,
+        informed_in=informed_in,
+        child_views=child_views,
     )
     await _carry_out(
         reference,

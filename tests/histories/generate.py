@@ -69,9 +69,16 @@ def _referral(**overrides: object) -> dict[str, object]:
     return {**data, **overrides}
 
 
-def _decision(outcome: str = "positive") -> DecisionRequest:
+CHILD_VIEWS = "heard with the guardian advocate present"
+
+
+def _decision(outcome: str = "positive", child_views: str = "") -> DecisionRequest:
     return DecisionRequest(
-        actor=AUTHORITY, outcome=Outcome(outcome), reasons="indicators present", evidence="interview record"
+        actor=AUTHORITY,
+        outcome=Outcome(outcome),
+        reasons="indicators present",
+        evidence="interview record",
+        child_views=child_views,
     )
 
 
@@ -99,9 +106,11 @@ async def child_positive(nrm: NrmClient) -> str:
         RESPONDER,
         policy=POLICY,
     )
-    await nrm.decide_stage1(ref, _decision())
+    # owed from referral; a child's Stage 1 is refused before a guardian advocate, and records the child's views
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="guardian_advocate", evidence="GA-1 allocated"))
+    await nrm.decide_stage1(ref, _decision(child_views=CHILD_VIEWS))
     await asyncio.sleep(5)  # the first Stage 2 reminder (half of the 8 s R&R period) goes out
-    await nrm.decide_stage2(ref, _decision())
+    await nrm.decide_stage2(ref, _decision(child_views=CHILD_VIEWS))
     return ref
 
 
