@@ -71,6 +71,14 @@ class AgeStatus(str, enum.Enum):
     ADULT = "adult"  # final finding: an adult; the adult rules apply from then on
 
 
+class AgeFinding(str, enum.Enum):
+    """An age assessment's result; inconclusive counts as a child (the benefit of the doubt)."""
+
+    CHILD = "child"
+    ADULT = "adult"
+    INCONCLUSIVE = "inconclusive"
+
+
 class Outcome(str, enum.Enum):
     POSITIVE = "positive"
     NEGATIVE = "negative"

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import CaseState, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, CaseState, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -124,3 +124,19 @@ class JudgmentRequest(ActRequest):
     decided_on: date
     reasons: str = ""
     informed_in: str = ""
+
+
+class AgeDisputeRequest(ActRequest):
+    """The person's age is disputed (domain.age): `reasons` says why it is in doubt."""
+
+    reasons: str = ""
+
+
+class AgeAssessmentRequest(ActRequest):
+    """The age assessment's result, recorded by the role that owes it; `child_views` as for every decision
+    concerning a child (the person is treated as one until the result)."""
+
+    outcome: AgeFinding
+    reasons: str = ""
+    evidence: str = ""
+    child_views: str = ""

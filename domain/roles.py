@@ -39,6 +39,8 @@ class Act(str, enum.Enum):
     RECORD_REVIEW = "record_review"  # the review panel's outcome: upheld or overturned
     LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
+    DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
+    RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -88,6 +90,8 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -106,6 +110,8 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
     Act.LODGE_APPEAL: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
+    Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
+    Act.RECORD_AGE_ASSESSMENT: _STAFF,
 }
 
 

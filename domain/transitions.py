@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain import appeals, children
+from domain import age, appeals, children
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -21,10 +21,11 @@ from domain.case import (
     Stage,
 )
 from domain.deadlines import move_due, new_obligation
+from domain.entry import refer
 from domain.errors import InvalidRequest, NotAuthorized
 from domain.notices import Message, decision_letter
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
-from domain.roles import Act, Actor, Role, authorize
+from domain.roles import Act, Actor, authorize
 from domain.rules import (
     authorize_act,
     check_language,
@@ -67,17 +68,10 @@ def open_case(request: OpenCase, now: datetime) -> tuple[CaseState, list[Message
         opened_by=request.opened_by,
         stage=Stage.OUTSIDE_NRM,
     )
-    return state, (_refer(state, now) if referral.enters_nrm else [])
-
-
-def _refer(state: CaseState, now: datetime) -> list[Message]:
-    state.stage = Stage.STAGE1_PENDING
-    state.referred_at = now
-    owner = Role.COMPETENT_AUTHORITY
-    state.obligations[ObligationKind.STAGE1_DECISION.value] = new_obligation(
-        ObligationKind.STAGE1_DECISION, owner, start=now, due=now + state.stage1_due_after()
-    )
-    return children.enter_as_child(state, now) if state.is_child else []
+    messages = refer(state, now) if referral.enters_nrm else []
+    if referral.age_disputed:
+        messages += age.dispute(state, now)
+    return state, messages
 
 
 def check_consent(state: CaseState, request: ConsentRequest) -> None:
@@ -92,7 +86,7 @@ def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> l
             act=Act.RECORD_CONSENT.value, outcome="consent given", actor=request.actor, at=now, reasons=request.note
         )
     )
-    return _refer(state, now)
+    return refer(state, now)
 
 
 def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: str, pending: Stage) -> None:

@@ -29,6 +29,8 @@ from domain.referral import Referral, check_detection_date
 from domain.repeats import AlreadyApplied
 from domain.requests import (
     ActRequest,
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessRequest,
     ConsentRequest,
@@ -263,6 +265,16 @@ class NrmClient:
     ) -> ActResult:
         """The court's judgment on the appeal: dismissed, allowed or remitted."""
         return await self._update(reference, CaseWorkflow.record_judgment, request, request_id)
+
+    async def dispute_age(self, reference: str, request: AgeDisputeRequest, request_id: str | None = None) -> ActResult:
+        """The person's age is disputed: a child from now until a final adult finding; an age assessment owed."""
+        return await self._update(reference, CaseWorkflow.dispute_age, request, request_id)
+
+    async def record_age_assessment(
+        self, reference: str, request: AgeAssessmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The age assessment's result: child, adult or inconclusive (a child)."""
+        return await self._update(reference, CaseWorkflow.record_age_assessment, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

@@ -26,11 +26,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import alarms, appeals, repeats, transitions
+    from domain import age, alarms, appeals, repeats, transitions
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
         ActRequest,
+        AgeAssessmentRequest,
+        AgeDisputeRequest,
         AppealRequest,
         AssessRequest,
         ConsentRequest,
@@ -183,6 +185,25 @@ class CaseWorkflow:
     @record_judgment.validator
     def _check_judgment(self, request: JudgmentRequest) -> None:
         self._check(Act.RECORD_JUDGMENT, request, lambda: appeals.check_judgment(self.state, request, workflow.now()))
+
+    # ---- age (domain.age) ----
+
+    @workflow.update(name=Act.DISPUTE_AGE.value)
+    def dispute_age(self, request: AgeDisputeRequest) -> ActResult:
+        return self._apply(Act.DISPUTE_AGE, request, age.apply_dispute(self.state, request, workflow.now()))
+
+    @dispute_age.validator
+    def _check_dispute_age(self, request: AgeDisputeRequest) -> None:
+        self._check(Act.DISPUTE_AGE, request, lambda: age.check_dispute(self.state, request))
+
+    @workflow.update(name=Act.RECORD_AGE_ASSESSMENT.value)
+    def record_age_assessment(self, request: AgeAssessmentRequest) -> ActResult:
+        messages = age.apply_assessment(self.state, request, workflow.now())
+        return self._apply(Act.RECORD_AGE_ASSESSMENT, request, messages)
+
+    @record_age_assessment.validator
+    def _check_age_assessment(self, request: AgeAssessmentRequest) -> None:
+        self._check(Act.RECORD_AGE_ASSESSMENT, request, lambda: age.check_assessment(self.state, request))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""

@@ -5,8 +5,8 @@ snapshot in the history sets it, moved only by a recorded extension), when it wa
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
 period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), what a
-child is owed from entry, the reconsideration and appeal windows, the review panel's decision, a remitted stage
-decided again and the support a final negative owes; adding a
+child is owed from entry, an age dispute's assessment and handover, the reconsideration and appeal windows, the
+review panel's decision, a remitted stage decided again and the support a final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
 published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
-from domain.requests import DecisionRequest, JudgmentRequest, ReviewRequest
+from domain.case import AgeFinding, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.requests import AgeAssessmentRequest, DecisionRequest, JudgmentRequest, ReviewRequest
 from domain.roles import Act as ActName
 from domain.times import measured, spoken
 from starter.audit.facts import Act, Alert, CaseFacts, case_facts
@@ -210,11 +210,20 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     return tracks
 
 
+def _child_from(facts: CaseFacts) -> datetime | None:
+    """When the person came to be treated as a child: a child's referral, else the first age dispute."""
+    if facts.is_child:
+        return facts.referred_at
+    disputes = facts.acts_named(ActName.DISPUTE_AGE)
+    return disputes[0].at if disputes else None
+
+
 def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     """What a child case owes from entry into the NRM (the policy's `children.from_entry`: a guardian advocate, a
-    best-interests assessment, a legal guardian, the Golden Day plan), counted from the referral."""
-    start = facts.referred_at
-    if start is None or not facts.is_child:
+    best-interests assessment, a legal guardian, the Golden Day plan), counted from the referral or the age
+    dispute that made the person a child."""
+    start = _child_from(facts)
+    if start is None:
         return []
     referral = facts.opening.referral
     tracks = []
@@ -227,7 +236,40 @@ def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
             single_window(
                 kind,
                 f"{_words(kind)} within the policy's limit after a child's entry into the NRM",
-                Window(start, start + within, f"referral of a child; {spoken(within)}"),
+                Window(start, start + within, f"entry of a child into the NRM; {spoken(within)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+    return tracks
+
+
+def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each age dispute owes an age assessment within `age.assessment_due`; each adult finding the guardian
+    advocate's handover to an independent advocate within `age.handover_due`."""
+    rules = facts.policy.age
+    disputes = [(a.at, "age disputed") for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    if facts.opening.referral.age_disputed and facts.referred_at is not None:
+        disputes.insert(0, (facts.referred_at, "age disputed at referral"))
+    results = facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+    tracks = [
+        single_window(
+            ObligationKind.AGE_ASSESSMENT.value,
+            "age assessment within the policy's limit after an age dispute",
+            Window(at, at + rules.assessment_due, f"{why}; {spoken(rules.assessment_due)}"),
+            _first_after(facts, ActName.RECORD_AGE_ASSESSMENT, at),
+            as_of,
+        )
+        for at, why in disputes
+    ]
+    adult = [a.at for a in results if AgeAssessmentRequest.model_validate(a.request).outcome is AgeFinding.ADULT]
+    for at in adult:
+        done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
+        tracks.append(
+            single_window(
+                ObligationKind.ADVOCATE_HANDOVER.value,
+                "guardian advocate's handover to an independent advocate after an adult finding",
+                Window(at, at + rules.handover_due, f"age assessed as adult; {spoken(rules.handover_due)}"),
                 done[0].done_at if done else None,
                 as_of,
             )
@@ -436,6 +478,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
     DeadlineRule("provisions", provision_tracks),
     DeadlineRule("child_from_entry", child_entry_tracks),
+    DeadlineRule("age", age_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),

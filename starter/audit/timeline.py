@@ -80,6 +80,8 @@ _ACT_TITLES = {
     Act.EXTEND_RR.value: "R&R period extended",
     Act.PROVIDE.value: "provision recorded",
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
+    Act.DISPUTE_AGE.value: "age disputed: treated as a child",
+    Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",
 }
 
 

@@ -12,9 +12,11 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.referral import Exploitation, Sex
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
@@ -339,6 +341,39 @@ async def case_judgment(
         informed_in=informed_in,
     )
     await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
+
+
+@app.command("age-dispute")
+@runs
+async def case_age_dispute(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the age is in doubt (required).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute the person's age: a child from now until a final adult finding; an age assessment is owed."""
+    request = AgeDisputeRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.dispute_age(reference, request, request_id), as_json)
+
+
+@app.command("age-assessment")
+@runs
+async def case_age_assessment(
+    reference: RefArg,
+    outcome: Annotated[AgeFinding, typer.Option(help="child, adult or inconclusive (counts as a child)")],
+    actor_: AsOpt,
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    child_views: ChildViewsOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the age assessment's result, by the role that owes it."""
+    request = AgeAssessmentRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
+    )
+    await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

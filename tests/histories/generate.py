@@ -20,8 +20,10 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
@@ -54,6 +56,7 @@ COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
+CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -247,6 +250,24 @@ async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     return ref
 
 
+async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
+    """An adult disputed after a positive Stage 1: a child from then; inconclusive (a child); disputed again on new
+    evidence and found an adult: the guardian advocate's handover is owed."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.dispute_age(ref, AgeDisputeRequest(actor=SUPPORT, reasons="school records"))
+    finding = AgeAssessmentRequest(
+        actor=CHILD_PROTECTION, outcome=AgeFinding.INCONCLUSIVE, reasons="no documents", child_views=CHILD_VIEWS
+    )
+    await nrm.record_age_assessment(ref, finding)
+    await nrm.dispute_age(ref, AgeDisputeRequest(actor=COORDINATOR, reasons="passport found"))
+    await nrm.record_age_assessment(
+        ref, finding.model_copy(update={"outcome": AgeFinding.ADULT, "reasons": "passport"})
+    )
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -260,6 +281,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "window-lapsed-final-negative": window_lapsed_final_negative,
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
+    "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
 }
 
 
@@ -275,6 +297,7 @@ async def generate(directory: Path = CASES) -> None:
             SUPPORT,
             PANEL,
             LAWYER,
+            CHILD_PROTECTION,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

@@ -39,6 +39,10 @@ EXPECTED = {
     (Act.LODGE_APPEAL, True): CHALLENGERS,
     (Act.RECORD_JUDGMENT, False): {CO, Role.LEGAL_REPRESENTATIVE},
     (Act.RECORD_JUDGMENT, True): {CO, Role.LEGAL_REPRESENTATIVE},
+    (Act.DISPUTE_AGE, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.DISPUTE_AGE, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.RECORD_AGE_ASSESSMENT, False): STAFF,
+    (Act.RECORD_AGE_ASSESSMENT, True): STAFF,
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -53,6 +57,8 @@ DESCRIPTIONS = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
 }
 
 
