@@ -182,6 +182,18 @@ class RecoveryReflection(BaseModel):
     extensions: list[RRExtension] = Field(default_factory=list)
 
 
+class MissingReport(BaseModel):
+    """The person was reported missing (domain.lifecycle): who reported it and when, and how it ended."""
+
+    since: datetime
+    reported_by: Actor
+    note: str = ""
+    suspended_at: datetime | None = None  # an adult missing for the policy's period: the case suspended, not closed
+    found_at: datetime | None = None
+    found_by: Actor | None = None
+    found_note: str = ""
+
+
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -202,6 +214,7 @@ class CaseState(BaseModel):
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
+    missing_reports: list[MissingReport] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -210,6 +223,12 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
+
+    @property
+    def missing(self) -> MissingReport | None:
+        """The report of the person missing now, if they are."""
+        last = self.missing_reports[-1] if self.missing_reports else None
+        return last if last is not None and last.found_at is None else None
 
     @property
     def age_settled(self) -> bool:

@@ -54,7 +54,8 @@ def reminder_alert(state: CaseState, ob: Obligation, at: datetime) -> Alert:
         reference=state.reference,
         obligation_id=ob.id,
         obligation_kind=ob.kind,
-        recipients=[ob.owner_role],
+        # while the person is missing the coordinator is reminded, who knows where the search stands
+        recipients=[state.policy.escalation.to_role] if state.missing else [ob.owner_role],
         due_at=ob.due_at,
     )
 

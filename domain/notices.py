@@ -91,6 +91,24 @@ class DeliveryFailed(BaseModel):
     reason: str
 
 
+class CaseEventKind(str, enum.Enum):
+    MISSING = "missing"  # the person was reported missing (a child's: escalated at once)
+    FOUND = "found"
+    SUSPENDED = "suspended"  # an adult missing for the policy's period: the case suspended, not closed
+
+
+class CaseEvent(BaseModel):
+    """A change in the life of a case that those responsible must know of at once (domain.lifecycle)."""
+
+    template: Literal["case_event"] = "case_event"
+    key: str
+    reference: str
+    recipients: Recipients
+    event: CaseEventKind
+    at: datetime
+    is_child: bool
+
+
 class DigestRow(BaseModel):
     reference: str
     kind: str
@@ -110,8 +128,10 @@ class Digest(BaseModel):
     rows: list[DigestRow]
 
 
-Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
-Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
+Notice = Annotated[
+    DecisionLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest, Field(discriminator="template")
+]
+Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed | CaseEvent  # what a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

@@ -168,6 +168,15 @@ class AgeRules(_Section):
     _check = field_validator("assessment_due", "handover_due")(_positive)
 
 
+class MissingRules(_Section):
+    """A person reported missing (domain.lifecycle): an adult's case is suspended, never closed, once missing for
+    `adult_suspended_after`; a child's is never suspended (a missing child is escalated at once instead)."""
+
+    adult_suspended_after: timedelta = timedelta(days=30)
+
+    _check = field_validator("adult_suspended_after")(_positive)
+
+
 class AssessmentRules(_Section):
     """An assessment kind and the longest it may go unreviewed (an adult's needs and risks: at least quarterly)."""
 
@@ -265,6 +274,7 @@ class Policy(BaseModel):
     stage2: Stage2Rules = Field(default_factory=Stage2Rules)
     children: ChildRules = Field(default_factory=ChildRules)
     age: AgeRules = Field(default_factory=AgeRules)
+    missing: MissingRules = Field(default_factory=MissingRules)
     source_sha256: str = ""
 
     @model_validator(mode="after")

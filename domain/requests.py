@@ -140,3 +140,15 @@ class AgeAssessmentRequest(ActRequest):
     reasons: str = ""
     evidence: str = ""
     child_views: str = ""
+
+
+class MissingRequest(ActRequest):
+    """The person is reported missing (`note`: the circumstances, without personal data of others)."""
+
+    note: str = ""
+
+
+class FoundRequest(ActRequest):
+    """The person missing is found (or back in contact)."""
+
+    note: str = ""

@@ -41,6 +41,8 @@ class Act(str, enum.Enum):
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
     DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
     RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
+    REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
+    REPORT_FOUND = "report_found"  # the person missing is found
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -92,6 +94,8 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_JUDGMENT: "record a court's judgment",
     Act.DISPUTE_AGE: "dispute the person's age",
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -112,6 +116,8 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
     Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
     Act.RECORD_AGE_ASSESSMENT: _STAFF,
+    Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
+    Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
 }
 
 

@@ -14,6 +14,7 @@ from domain.case import (
     ChallengePhase,
     DecisionRecord,
     DeliveryFailure,
+    MissingReport,
     Obligation,
     RecoveryReflection,
     Stage,
@@ -95,6 +96,8 @@ class CaseStatus(ActResult):
     delivery_failures: list[DeliveryFailure] = []
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
+    missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
+    missing_reports: list[MissingReport] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -171,6 +174,20 @@ def pending_phase(state: CaseState) -> str | None:
     return challenge.phase.name.lower()
 
 
+class Life(str, enum.Enum):
+    """The life of a case besides its stage, for lists of cases (`nrm cases list --missing`)."""
+
+    MISSING = "missing"
+    SUSPENDED = "suspended"  # an adult missing for the policy's period: suspended, not closed
+
+
+def life(state: CaseState) -> Life | None:
+    report = state.missing
+    if report is None:
+        return None
+    return Life.SUSPENDED if report.suspended_at is not None else Life.MISSING
+
+
 def pending(state: CaseState) -> Pending | None:
     challenge = state.challenge
     if challenge is None or challenge.phase is ChallengePhase.FINAL:
@@ -218,4 +235,6 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         delivery_failures=state.delivery_failures,
         age_status=state.age_status,
         golden_day_until=state.golden_day_until,
+        missing=state.missing,
+        missing_reports=state.missing_reports,
     )

@@ -50,6 +50,7 @@ class CaseSummary(BaseModel):
     open_deadlines: list[tuple[str, datetime]]  # (kind, due), soonest first
     overdue: list[str]  # kinds of the open obligations already past their due time
     pending: str | None = None  # what a negative decision left pending (domain.status.pending_phase)
+    life: str | None = None  # missing, suspended (domain.status.life)
 
 
 def _value(fields: Mapping[str, Payload], name: str) -> object:
@@ -80,6 +81,7 @@ def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
         open_deadlines=open_deadlines,
         overdue=[kind for kind, due in open_deadlines if due <= now],
         pending=_text(fields, sa.PENDING.name),
+        life=_text(fields, sa.LIFE.name),
     )
 
 
@@ -102,9 +104,10 @@ def running_cases_query(
     due_before: datetime | None = None,
     child: bool | None = None,
     pending: Sequence[str] = (),
+    life: Sequence[str] = (),
 ) -> str:
     """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult,
-    what a negative decision left pending (any of `pending`)."""
+    what a negative decision left pending (any of `pending`), the life of the case (any of `life`: missing...)."""
     clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
     if stage is not None:
         clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
@@ -115,6 +118,9 @@ def running_cases_query(
     if pending:
         listed = ", ".join(f"'{p}'" for p in pending)
         clauses.append(f"{sa.PENDING.name} IN ({listed})")
+    if life:
+        listed = ", ".join(f"'{c}'" for c in life)
+        clauses.append(f"{sa.LIFE.name} IN ({listed})")
     return " AND ".join(clauses)
 
 

@@ -36,14 +36,16 @@ from domain.requests import (
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     OpenCase,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
-from domain.status import ActResult, CaseStatus, PendingChallenge
+from domain.status import ActResult, CaseStatus, Life, PendingChallenge
 from domain.text import field_problems
 from plumbing import search_attributes
 from plumbing.codec import UnknownKey
@@ -276,6 +278,14 @@ class NrmClient:
         """The age assessment's result: child, adult or inconclusive (a child)."""
         return await self._update(reference, CaseWorkflow.record_age_assessment, request, request_id)
 
+    async def report_missing(self, reference: str, request: MissingRequest, request_id: str | None = None) -> ActResult:
+        """The person is missing: a child's case escalates at once; reminders go to the coordinator meanwhile."""
+        return await self._update(reference, CaseWorkflow.report_missing, request, request_id)
+
+    async def report_found(self, reference: str, request: FoundRequest, request_id: str | None = None) -> ActResult:
+        """The person missing is found: the case resumes (a suspension ends)."""
+        return await self._update(reference, CaseWorkflow.report_found, request, request_id)
+
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
@@ -314,13 +324,16 @@ class NrmClient:
         overdue: bool = False,
         child: bool | None = None,
         pending: PendingChallenge | None = None,
+        missing: bool = False,
         limit: int | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
-        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match."""
+        deadline already past; missing = the person missing (the case suspended or not). With a `limit`, the `limit`
+        cases due soonest; `.total` counts all that match."""
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         phases = pending.phases if pending else ()
-        query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases)
+        life = [c.value for c in Life] if missing else []
+        query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases, life=life)
         with self._server_errors():
             return await soonest_cases(self.client, query, now, limit)

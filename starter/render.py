@@ -32,6 +32,11 @@ def show_case(console: Console, status: CaseStatus) -> None:
             )
     if status.age_status is not AgeStatus.UNDISPUTED:
         console.print(f"age: {status.age_status.value}")
+    if status.missing:
+        suspended = f"; case suspended {_t(status.missing.suspended_at)}" if status.missing.suspended_at else ""
+        console.print(
+            f"[red]missing[/red] since {_t(status.missing.since)} (reported by {status.missing.reported_by}){suspended}"
+        )
     if status.golden_day_until:
         console.print(f"Golden Day (intensive supervision) until {_t(status.golden_day_until)}")
     if status.pending:
@@ -87,7 +92,18 @@ def show_case(console: Console, status: CaseStatus) -> None:
 def list_cases(console: Console, rows: CaseList) -> None:
     title = f"{len(rows):,} case(s)" if len(rows) == rows.total else f"{len(rows):,} of {rows.total:,} cases"
     table = Table(title=f"{title}, soonest deadline first", title_justify="left")
-    columns = ("reference", "stage", "jurisdiction", "child", "next deadline", "due", "breaches", "overdue", "pending")
+    columns = (
+        "reference",
+        "stage",
+        "jurisdiction",
+        "child",
+        "next deadline",
+        "due",
+        "breaches",
+        "overdue",
+        "pending",
+        "missing",
+    )
     for col in columns:
         table.add_column(col)
     for r in rows:
@@ -101,5 +117,6 @@ def list_cases(console: Console, rows: CaseList) -> None:
             str(r.breaches),
             ", ".join(r.overdue) or "-",
             (r.pending or "-").replace("_", " "),
+            r.life or "-",
         )
     console.print(table)

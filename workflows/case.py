@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import age, alarms, appeals, repeats, transitions
+    from domain import age, alarms, appeals, lifecycle, repeats, transitions
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
@@ -38,14 +38,16 @@ with workflow.unsafe.imports_passed_through():
         ConsentRequest,
         DecisionRequest,
         ExtendRRRequest,
+        FoundRequest,
         JudgmentRequest,
+        MissingRequest,
         OpenCase,
         ProvideRequest,
         ReconsiderationRequest,
         ReviewRequest,
     )
     from domain.roles import Act
-    from domain.status import ActResult, CaseStatus, act_result, case_status, pending_phase
+    from domain.status import ActResult, CaseStatus, act_result, case_status, life, pending_phase
     from plumbing import search_attributes as sa
     from workflows.delivery import deliver
 
@@ -205,6 +207,24 @@ class CaseWorkflow:
     def _check_age_assessment(self, request: AgeAssessmentRequest) -> None:
         self._check(Act.RECORD_AGE_ASSESSMENT, request, lambda: age.check_assessment(self.state, request))
 
+    # ---- missing and found (domain.lifecycle) ----
+
+    @workflow.update(name=Act.REPORT_MISSING.value)
+    def report_missing(self, request: MissingRequest) -> ActResult:
+        return self._apply(Act.REPORT_MISSING, request, lifecycle.apply_missing(self.state, request, workflow.now()))
+
+    @report_missing.validator
+    def _check_missing(self, request: MissingRequest) -> None:
+        self._check(Act.REPORT_MISSING, request, lambda: lifecycle.check_missing(self.state, request))
+
+    @workflow.update(name=Act.REPORT_FOUND.value)
+    def report_found(self, request: FoundRequest) -> ActResult:
+        return self._apply(Act.REPORT_FOUND, request, lifecycle.apply_found(self.state, request, workflow.now()))
+
+    @report_found.validator
+    def _check_found(self, request: FoundRequest) -> None:
+        self._check(Act.REPORT_FOUND, request, lambda: lifecycle.check_found(self.state, request))
+
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
         repeats.check_repeat(self.state, act, request)
@@ -287,6 +307,7 @@ class CaseWorkflow:
         nxt = self.state.next_deadline()
         entries = sa.open_deadline_entries(self.state.open_obligations)
         phase = pending_phase(self.state)
+        condition = life(self.state)
         wanted: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self.state.stage.value),
             sa.JURISDICTION.value_set(self.state.policy.jurisdiction),
@@ -296,6 +317,7 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
             sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset(),
             sa.PENDING.value_set(phase) if phase else sa.PENDING.value_unset(),
+            sa.LIFE.value_set(condition.value) if condition else sa.LIFE.value_unset(),
         ]
         changed = [u for u in wanted if self._published.get(u.key.name) != u.value]  # absent is unset
         if changed:

@@ -82,6 +82,8 @@ _ACT_TITLES = {
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
     Act.DISPUTE_AGE.value: "age disputed: treated as a child",
     Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",
+    Act.REPORT_MISSING.value: "reported missing",
+    Act.REPORT_FOUND.value: "reported found",
 }
 
 
@@ -165,6 +167,10 @@ def _alarm(event: TimerEvent) -> Entry:
                 event="deadline passed",
                 summary=f"{name} was due {utc_seconds(event.fires_at)} and is still open: breach recorded",
             )
+        if purpose == "suspension":  # domain.alarms.MISSING
+            return Entry(
+                at=event.at, event="case suspended", summary="the adult is still missing after the policy's period"
+            )
         return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(
         at=event.at,
@@ -217,6 +223,8 @@ def _notification(event: ActivityScheduled) -> Entry:
         return Entry(at=event.at, event="activity scheduled", summary=event.activity)
     subject = message.get("obligation_kind") or (message.get("kind") if message.get("template") else None)
     parts = [_words(str(subject))] if subject else []
+    if message.get("event"):  # a case event (domain.lifecycle): missing, found, suspended
+        parts.append(f"the person {message['event']}" if message["event"] != "suspended" else "case suspended")
     if message.get("stage"):
         parts.append(f"Stage {message['stage']} {message.get('outcome', '')}".strip())
     if message.get("due_at"):

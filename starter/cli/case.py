@@ -23,7 +23,9 @@ from domain.requests import (
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -374,6 +376,34 @@ async def case_age_assessment(
         actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
     )
     await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
+
+
+@app.command("missing")
+@runs
+async def case_missing(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Circumstances (when last seen, who was told).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing: a child's case escalates at once to the coordinator and child protection."""
+    request = MissingRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_missing(reference, request, request_id), as_json)
+
+
+@app.command("found")
+@runs
+async def case_found(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Where and how the person was found or came back in contact.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing found: the case resumes."""
+    request = FoundRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

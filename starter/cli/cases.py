@@ -30,6 +30,9 @@ async def cases_list(
         PendingChallenge | None,
         typer.Option(help="Only cases where a reconsideration or an appeal is possible or under way."),
     ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Only cases whose person is missing (suspended or not).")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option(help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)
     ] = None,
@@ -51,6 +54,7 @@ async def cases_list(
         overdue=overdue,
         child=child,
         pending=pending,
+        missing=missing,
         limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
     )
     emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))

@@ -30,7 +30,9 @@ from domain.requests import (
     ConsentRequest,
     DecisionRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -268,6 +270,25 @@ async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
     return ref
 
 
+async def missing_adult_suspended_found(nrm: NrmClient) -> str:
+    """An adult reported missing: reminders to the coordinator, the case suspended after 6 s, then found."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.report_missing(ref, MissingRequest(actor=SUPPORT, note="left the shelter"))
+    await _until(nrm, ref, lambda s: s.missing is not None and s.missing.suspended_at is not None)
+    await nrm.report_found(ref, FoundRequest(actor=SUPPORT, note="back in contact"))
+    await nrm.decide_stage1(ref, _decision())
+    return ref
+
+
+async def missing_child_found(nrm: NrmClient) -> str:
+    """A child reported missing (escalated at once to the coordinator and child protection), then found."""
+    ref = await nrm.open_case(_referral(declared_child=True, consent_to_referral=None), RESPONDER, policy=POLICY)
+    await nrm.report_missing(ref, MissingRequest(actor=SUPPORT))
+    await asyncio.sleep(3)  # reminders meanwhile go to the coordinator
+    await nrm.report_found(ref, FoundRequest(actor=COORDINATOR))
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -282,6 +303,8 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
     "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
+    "missing-adult-suspended-found": missing_adult_suspended_found,
+    "missing-child-found": missing_child_found,
 }
 
 

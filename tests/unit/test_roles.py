@@ -43,6 +43,10 @@ EXPECTED = {
     (Act.DISPUTE_AGE, True): STAFF - {Role.REVIEW_PANEL},
     (Act.RECORD_AGE_ASSESSMENT, False): STAFF,
     (Act.RECORD_AGE_ASSESSMENT, True): STAFF,
+    (Act.REPORT_MISSING, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_MISSING, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, True): STAFF - {Role.REVIEW_PANEL},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -59,6 +63,8 @@ DESCRIPTIONS = {
     Act.RECORD_JUDGMENT: "record a court's judgment",
     Act.DISPUTE_AGE: "dispute the person's age",
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
 }
 
 

@@ -1,0 +1,80 @@
+"""The life of a case besides its decisions: the person missing and found.
+
+A missing child is escalated at once to the coordinator and child protection; while anyone is missing every
+obligation keeps its deadline but its reminders go to the coordinator (deadlines.reminder_alert). An adult missing
+for the policy's `missing.adult_suspended_after` has the case suspended, never closed: it resumes when found. The
+suspension is a timed event of the case's one alarm (alarms.MISSING).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.case import CaseState, MissingReport
+from domain.errors import WrongStage
+from domain.notices import CaseEvent, CaseEventKind, Message, Recipients
+from domain.requests import FoundRequest, MissingRequest
+from domain.roles import Act, Role
+from domain.rules import authorize_act
+from domain.text import EVIDENCE_MAX, check_text
+
+
+def _told(state: CaseState) -> list[Role]:
+    """Who must know at once: the coordinator, and for a child child protection too."""
+    coordinator = state.policy.escalation.to_role
+    return [coordinator, Role.CHILD_PROTECTION] if state.is_child else [coordinator]
+
+
+def _event(state: CaseState, event: CaseEventKind, at: datetime) -> CaseEvent:
+    return CaseEvent(
+        key=f"{state.reference}/missing-{len(state.missing_reports)}/{event.value}",
+        reference=state.reference,
+        recipients=Recipients(roles=_told(state)),
+        event=event,
+        at=at,
+        is_child=state.is_child,
+    )
+
+
+def check_missing(state: CaseState, request: MissingRequest) -> None:
+    authorize_act(state, Act.REPORT_MISSING, request.actor)
+    if state.missing is not None:
+        raise WrongStage(
+            f"the person in case {state.reference} is reported missing already (since "
+            f"{state.missing.since:%Y-%m-%d %H:%M} UTC); record `nrm case found` when they are found"
+        )
+    check_text(request.note, "the note", EVIDENCE_MAX)
+
+
+def apply_missing(state: CaseState, request: MissingRequest, now: datetime) -> list[Message]:
+    state.missing_reports.append(MissingReport(since=now, reported_by=request.actor, note=request.note.strip()))
+    return [_event(state, CaseEventKind.MISSING, now)]
+
+
+def check_found(state: CaseState, request: FoundRequest) -> None:
+    authorize_act(state, Act.REPORT_FOUND, request.actor)
+    if state.missing is None:
+        raise WrongStage(f"the person in case {state.reference} is not reported missing")
+    check_text(request.note, "the note", EVIDENCE_MAX)
+
+
+def apply_found(state: CaseState, request: FoundRequest, now: datetime) -> list[Message]:
+    report = state.missing
+    assert report is not None
+    report.found_at, report.found_by, report.found_note = now, request.actor, request.note.strip()
+    return [_event(state, CaseEventKind.FOUND, now)]
+
+
+def suspension_due(state: CaseState) -> datetime | None:
+    """When a missing adult's case is to be suspended, unless it is already (a child's never is)."""
+    report = state.missing
+    if report is None or report.suspended_at is not None or state.is_child:
+        return None
+    return report.since + state.policy.missing.adult_suspended_after
+
+
+def suspend(state: CaseState, at: datetime) -> list[Message]:
+    report = state.missing
+    assert report is not None
+    report.suspended_at = at
+    return [_event(state, CaseEventKind.SUSPENDED, at)]
