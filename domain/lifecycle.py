@@ -1,22 +1,29 @@
-"""The life of a case besides its decisions: the person missing and found.
+"""The life of a case besides its decisions: the person missing and found, consent withdrawn.
 
 A missing child is escalated at once to the coordinator and child protection; while anyone is missing every
 obligation keeps its deadline but its reminders go to the coordinator (deadlines.reminder_alert). An adult missing
 for the policy's `missing.adult_suspended_after` has the case suspended, never closed: it resumes when found. The
 suspension is a timed event of the case's one alarm (alarms.MISSING).
+
+Consent is withdrawn per purpose, several in one step, and never taken back by a later act. What depends on it
+stops; what protects the person stays (deadlines of support, removal suspended, the R&R period as it stands):
+without consent to data sharing no assessment request goes to another agency's system (the assessment stays owed,
+its owner reminded); without an adult's consent to referral no identification decision is made any more (the
+pending one ends unmade). A child's referral needs no consent and cannot be withdrawn.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from domain.case import CaseState, MissingReport
-from domain.errors import WrongStage
+from domain.case import CaseState, MissingReport, Stage
+from domain.consent import ConsentPurpose, ConsentWithdrawal
+from domain.errors import InvalidRequest, WrongStage
 from domain.notices import CaseEvent, CaseEventKind, Message, Recipients
-from domain.requests import FoundRequest, MissingRequest
+from domain.requests import ConsentWithdrawalRequest, FoundRequest, MissingRequest
 from domain.roles import Act, Role
 from domain.rules import authorize_act
-from domain.text import EVIDENCE_MAX, check_text
+from domain.text import EVIDENCE_MAX, REASONS_MAX, check_text
 
 
 def _told(state: CaseState) -> list[Role]:
@@ -78,3 +85,38 @@ def suspend(state: CaseState, at: datetime) -> list[Message]:
     assert report is not None
     report.suspended_at = at
     return [_event(state, CaseEventKind.SUSPENDED, at)]
+
+
+REFERRAL_WITHDRAWN = "consent to referral withdrawn: no identification decision is made"
+
+
+def check_withdrawal(state: CaseState, request: ConsentWithdrawalRequest) -> None:
+    authorize_act(state, Act.WITHDRAW_CONSENT, request.actor)
+    check_text(request.reasons, "the reasons", REASONS_MAX)
+    if len(set(request.purposes)) < len(request.purposes):
+        raise InvalidRequest("each purpose is named once")
+    if done := [p.value for p in request.purposes if not state.consents_to(p)]:
+        raise WrongStage(f"consent for {', '.join(done)} is withdrawn already in case {state.reference}")
+    if ConsentPurpose.REFERRAL in request.purposes:
+        if state.is_child:
+            raise WrongStage("a child is referred without consent: the referral of a child cannot be withdrawn")
+        if state.stage is Stage.OUTSIDE_NRM:
+            raise WrongStage(f"case {state.reference} is outside the NRM: consent to referral was never given")
+
+
+def apply_withdrawal(state: CaseState, request: ConsentWithdrawalRequest, now: datetime) -> list[Message]:
+    reasons = request.reasons.strip()
+    state.consent_withdrawals += [
+        ConsentWithdrawal(purpose=p, at=now, actor=request.actor, reasons=reasons) for p in request.purposes
+    ]
+    if ConsentPurpose.REFERRAL in request.purposes:
+        for ob in state.open_obligations:
+            if ob.kind.is_decision:  # the pending decision ends unmade; nothing else the person is owed changes
+                ob.lapsed, ob.evidence = True, REFERRAL_WITHDRAWN
+    return []
+
+
+def check_referral_consent(state: CaseState, what: str) -> None:
+    """An identification decision needs an adult's consent to referral still in force."""
+    if not state.is_child and not state.consents_to(ConsentPurpose.REFERRAL):
+        raise WrongStage(f"{what} is not possible: the person withdrew consent to referral in case {state.reference}")

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.case import AgeFinding, CaseState, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -152,3 +153,10 @@ class FoundRequest(ActRequest):
     """The person missing is found (or back in contact)."""
 
     note: str = ""
+
+
+class ConsentWithdrawalRequest(ActRequest):
+    """The person withdraws consent for one purpose or several, in one step (domain.consent)."""
+
+    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
+    reasons: str = ""

@@ -43,6 +43,7 @@ class Act(str, enum.Enum):
     RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
     REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
     REPORT_FOUND = "report_found"  # the person missing is found
+    WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -96,6 +97,7 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
     Act.REPORT_MISSING: "report the person missing",
     Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -118,6 +120,8 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.RECORD_AGE_ASSESSMENT: _STAFF,
     Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
     Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
+    # whoever the person tells: not the deciding authority nor the panel
+    Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
 }
 
 

@@ -19,6 +19,7 @@ from domain.case import (
     RecoveryReflection,
     Stage,
 )
+from domain.consent import ConsentWithdrawal
 from domain.deadlines import reminder_times
 from domain.policy import Policy
 
@@ -98,6 +99,7 @@ class CaseStatus(ActResult):
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
     missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
     missing_reports: list[MissingReport] = []
+    consent_withdrawals: list[ConsentWithdrawal] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -237,4 +239,5 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         golden_day_until=state.golden_day_until,
         missing=state.missing,
         missing_reports=state.missing_reports,
+        consent_withdrawals=state.consent_withdrawals,
     )

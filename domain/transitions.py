@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain import age, appeals, children
+from domain import age, appeals, children, lifecycle
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -92,6 +92,7 @@ def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> l
 def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: str, pending: Stage) -> None:
     authorize_act(state, act, request.actor)
     require_stage(state, what, pending)
+    lifecycle.check_referral_consent(state, what)
     require_reasons(request.reasons, what)
     check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
     check_language(request.informed_in)

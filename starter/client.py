@@ -34,6 +34,7 @@ from domain.requests import (
     AppealRequest,
     AssessRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
     ExtendRRRequest,
     FoundRequest,
@@ -285,6 +286,12 @@ class NrmClient:
     async def report_found(self, reference: str, request: FoundRequest, request_id: str | None = None) -> ActResult:
         """The person missing is found: the case resumes (a suspension ends)."""
         return await self._update(reference, CaseWorkflow.report_found, request, request_id)
+
+    async def withdraw_consent(
+        self, reference: str, request: ConsentWithdrawalRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The person withdraws consent for one or several purposes: what depends on it stops, protection stays."""
+        return await self._update(reference, CaseWorkflow.withdraw_consent, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

@@ -37,6 +37,9 @@ def show_case(console: Console, status: CaseStatus) -> None:
         console.print(
             f"[red]missing[/red] since {_t(status.missing.since)} (reported by {status.missing.reported_by}){suspended}"
         )
+    if status.consent_withdrawals:
+        withdrawn = ", ".join(f"{w.purpose.value} ({_t(w.at)})" for w in status.consent_withdrawals)
+        console.print(f"consent withdrawn: {withdrawn}")
     if status.golden_day_until:
         console.print(f"Golden Day (intensive supervision) until {_t(status.golden_day_until)}")
     if status.pending:

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         AppealRequest,
         AssessRequest,
         ConsentRequest,
+        ConsentWithdrawalRequest,
         DecisionRequest,
         ExtendRRRequest,
         FoundRequest,
@@ -224,6 +225,15 @@ class CaseWorkflow:
     @report_found.validator
     def _check_found(self, request: FoundRequest) -> None:
         self._check(Act.REPORT_FOUND, request, lambda: lifecycle.check_found(self.state, request))
+
+    @workflow.update(name=Act.WITHDRAW_CONSENT.value)
+    def withdraw_consent(self, request: ConsentWithdrawalRequest) -> ActResult:
+        messages = lifecycle.apply_withdrawal(self.state, request, workflow.now())
+        return self._apply(Act.WITHDRAW_CONSENT, request, messages)
+
+    @withdraw_consent.validator
+    def _check_withdraw_consent(self, request: ConsentWithdrawalRequest) -> None:
+        self._check(Act.WITHDRAW_CONSENT, request, lambda: lifecycle.check_withdrawal(self.state, request))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""

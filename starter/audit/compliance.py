@@ -729,11 +729,19 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
 # ---- case and aggregate -----------------------------------------------------------------------------------
 
 
+# identification decisions: judged only until an adult withdrew consent to referral (none is owed from then)
+DECISION_RULES = frozenset(
+    {ObligationKind.STAGE1_DECISION.value, ObligationKind.STAGE2_DECISION.value, "remitted_decision"}
+)
+
+
 def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
     findings: list[Finding] = []
     tracks: list[Track] = []
+    withdrawn = facts.referral_withdrawn_at
+    decisions_as_of = min(as_of, withdrawn) if withdrawn else as_of
     for rule in DEADLINE_RULES:
-        found = rule.tracks(facts, as_of)
+        found = rule.tracks(facts, decisions_as_of if rule.name in DECISION_RULES else as_of)
         if not found:
             findings.append(
                 Finding(
@@ -746,14 +754,15 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
         tracks += found
     tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES}, as_of)
     for track in tracks:
+        at = decisions_as_of if track.kind in DECISION_RULES else as_of
         findings += [
-            deadline_finding(track, as_of),
-            reminders_finding(track, facts, as_of),
-            escalation_finding(track, facts, as_of),
+            deadline_finding(track, at),
+            reminders_finding(track, facts, at),
+            escalation_finding(track, facts, at),
         ]
     stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
-    findings.append(rr_continuity_finding(stage2, facts, as_of))
-    findings.append(stage2_policy_limit_finding(facts, as_of))
+    findings.append(rr_continuity_finding(stage2, facts, decisions_as_of))
+    findings.append(stage2_policy_limit_finding(facts, decisions_as_of))
     return CaseCompliance(
         reference=facts.reference,
         policy=facts.policy.label,

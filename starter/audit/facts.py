@@ -11,8 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import Outcome
+from domain.consent import ConsentPurpose
 from domain.policy import Policy
-from domain.requests import AssessRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
+from domain.requests import (
+    AssessRequest,
+    ConsentWithdrawalRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    OpenCase,
+    ProvideRequest,
+)
 from domain.roles import Act as ActName
 from domain.roles import Actor
 from starter.audit.history import (
@@ -112,6 +120,20 @@ class CaseFacts:
             return self.opened_at
         consents = self.acts_named(ActName.RECORD_CONSENT)
         return consents[0].at if consents else None
+
+    @property
+    def referral_withdrawn_at(self) -> datetime | None:
+        """When an adult withdrew consent to referral: no identification decision is owed from then."""
+        if self.is_child:
+            return None
+        return next(
+            (
+                a.at
+                for a in self.acts_named(ActName.WITHDRAW_CONSENT)
+                if ConsentPurpose.REFERRAL in ConsentWithdrawalRequest.model_validate(a.request).purposes
+            ),
+            None,
+        )
 
     def decision(self, act: ActName) -> Decision | None:
         acts = self.acts_named(act)

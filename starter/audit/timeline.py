@@ -84,6 +84,7 @@ _ACT_TITLES = {
     Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",
     Act.REPORT_MISSING.value: "reported missing",
     Act.REPORT_FOUND.value: "reported found",
+    Act.WITHDRAW_CONSENT.value: "consent withdrawn",
 }
 
 
@@ -120,6 +121,8 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     parts: list[str] = [_words(str(request["kind"]))] if request.get("kind") else []
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
+    if request.get("purposes"):
+        parts.append("for " + ", ".join(_words(str(p)) for p in request["purposes"]))
     if request.get("when"):
         parts.append(f"done {utc_seconds(request['when'])}")
     if request.get("not_needed_reason"):

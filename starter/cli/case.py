@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
 from domain.referral import Exploitation, Sex
 from domain.requests import (
     AgeAssessmentRequest,
@@ -21,6 +22,7 @@ from domain.requests import (
     AssessmentResult,
     AssessRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
     ExtendRRRequest,
     FoundRequest,
@@ -404,6 +406,30 @@ async def case_found(
     """Report the person missing found: the case resumes."""
     request = FoundRequest(actor=actor(actor_), note=note)
     await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
+
+
+class PurposeName(str, Enum):
+    referral = "referral"
+    data_sharing = "data-sharing"
+    monitoring = "monitoring"
+
+
+@app.command("withdraw-consent")
+@runs
+async def case_withdraw_consent(
+    reference: RefArg,
+    actor_: AsOpt,
+    purpose: Annotated[
+        list[PurposeName], typer.Option(help="referral, data-sharing or monitoring (repeat for several at once).")
+    ],
+    reasons: Annotated[str, typer.Option(help="What the person said, if they said why.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that the person withdrew consent: what depends on it stops, what protects them stays."""
+    purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
+    request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
+    await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

@@ -21,6 +21,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
 from domain.requests import (
     AgeAssessmentRequest,
     AgeDisputeRequest,
@@ -28,6 +29,7 @@ from domain.requests import (
     AssessmentResult,
     AssessRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
     ExtendRRRequest,
     FoundRequest,
@@ -289,6 +291,18 @@ async def missing_child_found(nrm: NrmClient) -> str:
     return ref
 
 
+async def consent_withdrawn_per_purpose(nrm: NrmClient) -> str:
+    """Data sharing withdrawn before Stage 1 (no assessment request leaves), then referral and monitoring in one
+    step: the pending Stage 2 ends unmade, the R&R period is not extended for it, removal stays suspended."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.withdraw_consent(ref, ConsentWithdrawalRequest(actor=SUPPORT, purposes=[ConsentPurpose.DATA_SHARING]))
+    await nrm.decide_stage1(ref, _decision())
+    both = [ConsentPurpose.REFERRAL, ConsentPurpose.MONITORING]
+    await nrm.withdraw_consent(ref, ConsentWithdrawalRequest(actor=SUPPORT, purposes=both, reasons="asked"))
+    await asyncio.sleep(9)  # past the 8 s R&R period: nothing to extend it for
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -305,6 +319,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
     "missing-adult-suspended-found": missing_adult_suspended_found,
     "missing-child-found": missing_child_found,
+    "consent-withdrawn-per-purpose": consent_withdrawn_per_purpose,
 }
 
 

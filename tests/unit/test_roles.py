@@ -47,6 +47,8 @@ EXPECTED = {
     (Act.REPORT_MISSING, True): STAFF - {Role.REVIEW_PANEL},
     (Act.REPORT_FOUND, False): STAFF - {Role.REVIEW_PANEL},
     (Act.REPORT_FOUND, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.WITHDRAW_CONSENT, False): STAFF - {Role.REVIEW_PANEL, CA},
+    (Act.WITHDRAW_CONSENT, True): STAFF - {Role.REVIEW_PANEL, CA},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -65,6 +67,7 @@ DESCRIPTIONS = {
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
     Act.REPORT_MISSING: "report the person missing",
     Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
 }
 
 
