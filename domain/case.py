@@ -194,6 +194,29 @@ class MissingReport(BaseModel):
     found_note: str = ""
 
 
+class ClosureReason(str, enum.Enum):
+    FINAL_DECISIONS = "final_decisions"  # the decisions are final and nothing more is owed
+    LEFT_COUNTRY = "left_country"
+    SUPPORT_ENDED = "support_ended"
+    DECEASED = "deceased"
+    OTHER = "other"  # named in the note
+
+
+class Closure(BaseModel):
+    """The case was closed (domain.lifecycle): the workflow ended with this record; a re-opening continues it."""
+
+    at: datetime
+    by: Actor
+    reason: ClosureReason
+    note: str = ""
+
+
+class Reopening(BaseModel):
+    at: datetime
+    by: Actor
+    reasons: str
+
+
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -215,6 +238,8 @@ class CaseState(BaseModel):
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
     missing_reports: list[MissingReport] = Field(default_factory=list)
+    closures: list[Closure] = Field(default_factory=list)
+    reopenings: list[Reopening] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -229,6 +254,10 @@ class CaseState(BaseModel):
         """The report of the person missing now, if they are."""
         last = self.missing_reports[-1] if self.missing_reports else None
         return last if last is not None and last.found_at is None else None
+
+    @property
+    def is_closed(self) -> bool:
+        return len(self.closures) > len(self.reopenings)
 
     @property
     def age_settled(self) -> bool:

@@ -10,20 +10,25 @@ stops; what protects the person stays (deadlines of support, removal suspended, 
 without consent to data sharing no assessment request goes to another agency's system (the assessment stays owed,
 its owner reminded); without an adult's consent to referral no identification decision is made any more (the
 pending one ends unmade). A child's referral needs no consent and cannot be withdrawn.
+
+A case is closed with a reason (never while a challenge of a negative decision is pending): its workflow ends with
+the closing record and stays listable and auditable. Re-opened, it continues as a new run of the same workflow id
+with its state, recording who re-opened it and why.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from domain.case import CaseState, MissingReport, Stage
+from domain.case import CaseState, Closure, ClosureReason, MissingReport, Reopening, Stage
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.errors import InvalidRequest, WrongStage
 from domain.notices import CaseEvent, CaseEventKind, Message, Recipients
-from domain.requests import ConsentWithdrawalRequest, FoundRequest, MissingRequest
+from domain.requests import CloseRequest, ConsentWithdrawalRequest, FoundRequest, MissingRequest, ReopenRequest
 from domain.roles import Act, Role
-from domain.rules import authorize_act
-from domain.text import EVIDENCE_MAX, REASONS_MAX, check_text
+from domain.rules import authorize_act, record, require_reasons
+from domain.status import pending
+from domain.text import EVIDENCE_MAX, REASONS_MAX, check_text, check_written
 
 
 def _told(state: CaseState) -> list[Role]:
@@ -120,3 +125,37 @@ def check_referral_consent(state: CaseState, what: str) -> None:
     """An identification decision needs an adult's consent to referral still in force."""
     if not state.is_child and not state.consents_to(ConsentPurpose.REFERRAL):
         raise WrongStage(f"{what} is not possible: the person withdrew consent to referral in case {state.reference}")
+
+
+def check_close(state: CaseState, request: CloseRequest) -> None:
+    authorize_act(state, Act.CLOSE_CASE, request.actor)
+    if (open_challenge := pending(state)) is not None:
+        raise WrongStage(f"case {state.reference} cannot be closed while {open_challenge.text}")
+    if request.reason is ClosureReason.OTHER:
+        check_written(request.note, "the note", EVIDENCE_MAX, "closing a case for another reason")
+    check_text(request.note, "the note", EVIDENCE_MAX)
+
+
+def apply_close(state: CaseState, request: CloseRequest, now: datetime) -> list[Message]:
+    note = request.note.strip()
+    state.closures.append(Closure(at=now, by=request.actor, reason=request.reason, note=note))
+    record(state, Act.CLOSE_CASE, request.reason.value, request.actor, now, reasons=note)
+    return []
+
+
+def check_not_closed(state: CaseState) -> None:
+    if state.is_closed:
+        raise WrongStage(f"case {state.reference} is closed: re-open it first with `nrm case reopen`")
+
+
+def check_reopen(state: CaseState, request: ReopenRequest) -> None:
+    authorize_act(state, Act.REOPEN_CASE, request.actor)
+    if not state.is_closed:
+        raise WrongStage(f"case {state.reference} is open: only a closed case is re-opened")
+    require_reasons(request.reasons, "re-opening a case")
+
+
+def apply_reopen(state: CaseState, request: ReopenRequest, now: datetime) -> None:
+    reasons = request.reasons.strip()
+    state.reopenings.append(Reopening(at=now, by=request.actor, reasons=reasons))
+    record(state, Act.REOPEN_CASE, "reopened", request.actor, now, reasons=reasons)

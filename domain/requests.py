@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import AgeFinding, CaseState, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.policy import Policy
 from domain.referral import Referral
@@ -27,6 +27,7 @@ class OpenCase(BaseModel):
     policy: Policy
     opened_by: Actor
     state: CaseState | None = None
+    reopening: ReopenRequest | None = None  # a closed case re-opened: the new run records who and why
 
 
 REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$"
@@ -159,4 +160,17 @@ class ConsentWithdrawalRequest(ActRequest):
     """The person withdraws consent for one purpose or several, in one step (domain.consent)."""
 
     purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
+    reasons: str = ""
+
+
+class CloseRequest(ActRequest):
+    """Close the case (`note` says more; required for `other`)."""
+
+    reason: ClosureReason
+    note: str = ""
+
+
+class ReopenRequest(ActRequest):
+    """Re-open a closed case: it continues as a new run of the same workflow id, with its state."""
+
     reasons: str = ""

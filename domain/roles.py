@@ -24,8 +24,8 @@ class Role(str, enum.Enum):
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
-    EXPORT_PERSONAL_DATA (a read by the client library)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE and REOPEN_CASE (start the
+    workflow) and EXPORT_PERSONAL_DATA (a read by the client library)."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"
@@ -44,6 +44,8 @@ class Act(str, enum.Enum):
     REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
     REPORT_FOUND = "report_found"  # the person missing is found
     WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
+    CLOSE_CASE = "close_case"  # ends the workflow with a closing record
+    REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -98,6 +100,8 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.REPORT_MISSING: "report the person missing",
     Act.REPORT_FOUND: "report the person found",
     Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -122,6 +126,8 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
     # whoever the person tells: not the deciding authority nor the panel
     Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
+    Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
 }
 
 

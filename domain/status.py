@@ -12,11 +12,13 @@ from domain.case import (
     AssessmentRecord,
     CaseState,
     ChallengePhase,
+    Closure,
     DecisionRecord,
     DeliveryFailure,
     MissingReport,
     Obligation,
     RecoveryReflection,
+    Reopening,
     Stage,
 )
 from domain.consent import ConsentWithdrawal
@@ -80,6 +82,7 @@ class ActResult(BaseModel):
     as_of: datetime
     pending: Pending | None = None  # a challenge of a negative decision, while one is possible or under way
     repeated: bool = False  # a repeat of an act carried out earlier under its request id: no change
+    closed: bool = False  # closed (domain.lifecycle): its workflow has ended; `nrm case reopen` continues it
 
 
 class CaseStatus(ActResult):
@@ -100,6 +103,8 @@ class CaseStatus(ActResult):
     missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
     missing_reports: list[MissingReport] = []
     consent_withdrawals: list[ConsentWithdrawal] = []
+    closures: list[Closure] = []
+    reopenings: list[Reopening] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -147,6 +152,7 @@ def _brief(state: CaseState, now: datetime) -> dict[str, object]:
         "breach_count": state.breach_count,
         "as_of": now,
         "pending": pending(state),
+        "closed": state.is_closed,
     }
 
 
@@ -181,9 +187,16 @@ class Life(str, enum.Enum):
 
     MISSING = "missing"
     SUSPENDED = "suspended"  # an adult missing for the policy's period: suspended, not closed
+    CLOSED = "closed"  # the workflow ended with a closing record (domain.lifecycle); re-opened, it runs on
+
+    @classmethod
+    def missing_person(cls) -> tuple[Life, ...]:
+        return (cls.MISSING, cls.SUSPENDED)
 
 
 def life(state: CaseState) -> Life | None:
+    if state.is_closed:
+        return Life.CLOSED
     report = state.missing
     if report is None:
         return None
@@ -240,4 +253,6 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         missing=state.missing,
         missing_reports=state.missing_reports,
         consent_withdrawals=state.consent_withdrawals,
+        closures=state.closures,
+        reopenings=state.reopenings,
     )

@@ -15,12 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.case import Stage
+from domain import lifecycle
+from domain.case import CaseState, Stage
 from domain.errors import DomainError
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
@@ -33,6 +39,7 @@ from domain.requests import (
     AgeDisputeRequest,
     AppealRequest,
     AssessRequest,
+    CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
@@ -43,6 +50,7 @@ from domain.requests import (
     OpenCase,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
@@ -53,7 +61,7 @@ from plumbing.codec import UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
-from plumbing.visibility import CaseList, running_cases_query, soonest_cases
+from plumbing.visibility import CaseList, closed_cases, running_cases_query, soonest_cases
 from starter.actors import SigningInterceptor
 from starter.errors import BadInput, CheckFailed, NrmError, Refused, UnknownCase, Unreachable, from_server
 from workflows.case import CaseWorkflow
@@ -197,12 +205,24 @@ class NrmClient:
                     raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
                 maybe_carried_out = maybe_carried_out or not _refused_at_the_door(cause)
             except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    raise await self._closed_or_unknown(ref, exc) from None
                 if not _transient(exc) or waited >= self.settings.act_retry_for.total_seconds():
                     raise from_server(exc, ref) from None
                 maybe_carried_out = maybe_carried_out or not _refused_at_the_door(exc)
             await asyncio.sleep(delay)
             waited += delay
             delay = min(delay * 2, ACT_RETRY_LONGEST)
+
+    async def _closed_or_unknown(self, ref: str, exc: RPCError) -> NrmError:
+        """An act the server could not deliver: to a closed case (its workflow ended), or to no case at all."""
+        try:
+            described = await self.client.get_workflow_handle(workflow_id(ref)).describe()
+        except RPCError:
+            return from_server(exc, ref)
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            return Refused(f"case {ref} is closed: re-open it first with `nrm case reopen {ref}`")
+        return from_server(exc, ref)
 
     async def _brief(self, ref: str, *, repeated: bool) -> ActResult:
         status = await self.status(ref)
@@ -293,6 +313,48 @@ class NrmClient:
         """The person withdraws consent for one or several purposes: what depends on it stops, protection stays."""
         return await self._update(reference, CaseWorkflow.withdraw_consent, request, request_id)
 
+    async def close_case(self, reference: str, request: CloseRequest, request_id: str | None = None) -> ActResult:
+        """Close the case with a reason (refused while a challenge is pending): its workflow ends."""
+        return await self._update(reference, CaseWorkflow.close_case, request, request_id)
+
+    async def reopen_case(self, reference: str, request: ReopenRequest) -> ActResult:
+        """Start a closed case again: a new run of the same workflow id, with the closed run's state, recording who
+        re-opened it and why. An open case, or a reference never used, is refused."""
+        ref, handle = self._handle(reference)
+        with self._server_errors(ref):
+            described = await handle.describe()
+        # a case just closed may still be finishing its run (its result comes in a moment)
+        if described.status == WorkflowExecutionStatus.RUNNING and not (await self.status(ref)).closed:
+            raise Refused(f"case {ref} is open: only a closed case is re-opened")
+        with self._server_errors(ref):
+            state = await self.client.get_workflow_handle(workflow_id(ref), result_type=CaseState).result()
+        try:
+            lifecycle.check_reopen(state, request)
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
+        with self._server_errors(ref):
+            await self.client.start_workflow(
+                CaseWorkflow.run,
+                OpenCase(
+                    reference=ref,
+                    referral=state.referral,
+                    policy=state.policy,
+                    opened_by=state.opened_by,
+                    state=state,
+                    reopening=request,
+                ),
+                id=workflow_id(ref),
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        return await self._brief(ref, repeated=False)
+
+    async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
+        """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""
+        with self._server_errors():
+            return await closed_cases(self.client, datetime.now(UTC), child=child)
+
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
@@ -340,7 +402,7 @@ class NrmClient:
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         phases = pending.phases if pending else ()
-        life = [c.value for c in Life] if missing else []
+        life = [c.value for c in Life.missing_person()] if missing else []
         query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases, life=life)
         with self._server_errors():
             return await soonest_cases(self.client, query, now, limit)

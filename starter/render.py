@@ -37,6 +37,9 @@ def show_case(console: Console, status: CaseStatus) -> None:
         console.print(
             f"[red]missing[/red] since {_t(status.missing.since)} (reported by {status.missing.reported_by}){suspended}"
         )
+    if status.closed and status.closures:
+        last = status.closures[-1]
+        console.print(f"[bold]closed[/bold] {_t(last.at)} by {last.by}: {last.reason.value} {last.note}".rstrip())
     if status.consent_withdrawals:
         withdrawn = ", ".join(f"{w.purpose.value} ({_t(w.at)})" for w in status.consent_withdrawals)
         console.print(f"consent withdrawn: {withdrawn}")

@@ -27,6 +27,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
     from domain import age, alarms, appeals, lifecycle, repeats, transitions
+    from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         AgeDisputeRequest,
         AppealRequest,
         AssessRequest,
+        CloseRequest,
         ConsentRequest,
         ConsentWithdrawalRequest,
         DecisionRequest,
@@ -62,6 +64,8 @@ class CaseWorkflow:
         self._outbox: list[Message] = []
         if request.state is not None:
             self.state = request.state
+            if request.reopening is not None:  # a closed case started again: from this run's start
+                lifecycle.apply_reopen(self.state, request.reopening, workflow.info().workflow_start_time)
         else:
             self.state, self._outbox = transitions.open_case(request, workflow.info().workflow_start_time)
         self._stage_at_start = self.state.stage
@@ -72,9 +76,10 @@ class CaseWorkflow:
         self._sending = 0
 
     @workflow.run
-    async def run(self, request: OpenCase) -> None:
+    async def run(self, request: OpenCase) -> CaseState:
+        """Runs until the case is closed; its result is the closed case's state, which a re-opening continues."""
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
-        while True:
+        while not self.state.is_closed:
             self._dispatch()
             self._publish_search_attributes()
             self._set_alarm()
@@ -83,11 +88,24 @@ class CaseWorkflow:
             if self._ready_to_continue():
                 versioned = workflow.info().get_current_deployment_version() is not None
                 workflow.continue_as_new(
-                    self._request.model_copy(update={"state": self.state}),
+                    self._request.model_copy(update={"state": self.state, "reopening": None}),
                     initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE
                     if versioned
                     else None,
                 )
+
+        return await self._close()
+
+    async def _close(self) -> CaseState:
+        """End the run with the closing record: the last messages sent, the act answered, no alarm left."""
+        if self._alarm is not None:
+            self._alarm[1].cancel()
+            self._alarm = None
+        self._dispatch()
+        self._publish_search_attributes()
+        await workflow.wait_condition(lambda: self._sending == 0 and workflow.all_handlers_finished())
+        workflow.logger.info("case closed", extra={"case": self.state.reference})
+        return self.state
 
     def _ready_to_continue(self) -> bool:
         """Continue as new once nothing is in flight: when the history grows large, or at a stage change when a newer
@@ -235,9 +253,19 @@ class CaseWorkflow:
     def _check_withdraw_consent(self, request: ConsentWithdrawalRequest) -> None:
         self._check(Act.WITHDRAW_CONSENT, request, lambda: lifecycle.check_withdrawal(self.state, request))
 
+    @workflow.update(name=Act.CLOSE_CASE.value)
+    def close_case(self, request: CloseRequest) -> ActResult:
+        return self._apply(Act.CLOSE_CASE, request, lifecycle.apply_close(self.state, request, workflow.now()))
+
+    @close_case.validator
+    def _check_close(self, request: CloseRequest) -> None:
+        self._check(Act.CLOSE_CASE, request, lambda: lifecycle.check_close(self.state, request))
+
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
-        """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
+        """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed
+        case (its run ending) takes no act."""
         repeats.check_repeat(self.state, act, request)
+        lifecycle.check_not_closed(self.state)
         rules()
 
     def _apply(self, act: Act, request: ActRequest, messages: list[Message]) -> ActResult:

@@ -85,6 +85,7 @@ _ACT_TITLES = {
     Act.REPORT_MISSING.value: "reported missing",
     Act.REPORT_FOUND.value: "reported found",
     Act.WITHDRAW_CONSENT.value: "consent withdrawn",
+    Act.CLOSE_CASE.value: "case closed",
 }
 
 
@@ -94,6 +95,14 @@ def _words(kind: str) -> str:
 
 def _opened(event: CaseOpened) -> Entry:
     request = event.request
+    if request.reopening is not None:  # a closed case started again (domain.lifecycle)
+        return Entry(
+            at=event.at,
+            event="case re-opened",
+            actor=str(request.reopening.actor),
+            summary="a new run of the closed case continues it with its state",
+            reasons=request.reopening.reasons,
+        )
     if event.continued:
         return Entry(at=event.at, event="history continues", summary="a new run carries the case on (continue-as-new)")
     referral, policy = request.referral, request.policy
@@ -121,6 +130,8 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     parts: list[str] = [_words(str(request["kind"]))] if request.get("kind") else []
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
+    if accepted.name == Act.CLOSE_CASE.value:
+        parts.append(f"reason {_words(str(request.get('reason')))}")
     if request.get("purposes"):
         parts.append("for " + ", ".join(_words(str(p)) for p in request["purposes"]))
     if request.get("when"):

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.referral import Exploitation, Sex
 from domain.requests import (
@@ -21,6 +21,7 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
@@ -30,6 +31,7 @@ from domain.requests import (
     MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReviewRequest,
 )
 from domain.status import ActResult
@@ -430,6 +432,34 @@ async def case_withdraw_consent(
     purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
     request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
     await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
+
+
+@app.command("close")
+@runs
+async def case_close(
+    reference: RefArg,
+    reason: Annotated[ClosureReason, typer.Option(help="Why the case is closed.")],
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="More on the reason (required for `other`).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close the case (refused while a reconsideration or appeal is pending): its workflow ends, it stays listed."""
+    request = CloseRequest(actor=actor(actor_), reason=reason, note=note)
+    await _carry_out(reference, lambda client: client.close_case(reference, request, request_id), as_json)
+
+
+@app.command("reopen")
+@runs
+async def case_reopen(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the case is re-opened (required).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
+    request = ReopenRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
 
 
 @app.command("personal-data")

@@ -33,6 +33,9 @@ async def cases_list(
     missing: Annotated[
         bool, typer.Option("--missing", help="Only cases whose person is missing (suspended or not).")
     ] = False,
+    closed: Annotated[
+        bool, typer.Option("--closed", help="Cases closed and not re-opened, by reference (with --child/--adult).")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option(help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)
     ] = None,
@@ -48,6 +51,12 @@ async def cases_list(
         raise BadInput(f"--limit must be at least 1, not {limit}")
     within = parse_duration(due_within) if due_within else None
     client = await NrmClient.connect(settings())
+    if closed:
+        if stage or within or overdue or pending or missing:
+            raise BadInput("--closed combines with --child/--adult only")
+        rows = await client.list_closed_cases(child=child)
+        emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
+        return
     rows = await client.list_cases(
         stage=stage,
         due_within=within,

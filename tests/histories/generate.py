@@ -20,7 +20,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import AgeFinding, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.requests import (
     AgeAssessmentRequest,
@@ -28,6 +28,7 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
@@ -37,6 +38,7 @@ from domain.requests import (
     MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReviewRequest,
 )
 from domain.roles import Actor, Role
@@ -303,6 +305,23 @@ async def consent_withdrawn_per_purpose(nrm: NrmClient) -> str:
     return ref
 
 
+async def closed(nrm: NrmClient) -> str:
+    """Both stages positive, then closed: the run ends with the closing record."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    await nrm.close_case(ref, CloseRequest(actor=COORDINATOR, reason=ClosureReason.SUPPORT_ENDED, note="moved on"))
+    return ref
+
+
+async def reopened(nrm: NrmClient) -> str:
+    """Closed, then re-opened: the new run (the one stored) continues the case with its state."""
+    ref = await closed(nrm)
+    await nrm.reopen_case(ref, ReopenRequest(actor=COORDINATOR, reasons="new support needs"))
+    await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_advice", evidence="lawyer met"))
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -320,6 +339,8 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "missing-adult-suspended-found": missing_adult_suspended_found,
     "missing-child-found": missing_child_found,
     "consent-withdrawn-per-purpose": consent_withdrawn_per_purpose,
+    "closed": closed,
+    "reopened": reopened,
 }
 
 

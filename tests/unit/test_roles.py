@@ -49,6 +49,10 @@ EXPECTED = {
     (Act.REPORT_FOUND, True): STAFF - {Role.REVIEW_PANEL},
     (Act.WITHDRAW_CONSENT, False): STAFF - {Role.REVIEW_PANEL, CA},
     (Act.WITHDRAW_CONSENT, True): STAFF - {Role.REVIEW_PANEL, CA},
+    (Act.CLOSE_CASE, False): {CO},
+    (Act.CLOSE_CASE, True): {CO},
+    (Act.REOPEN_CASE, False): {CO},
+    (Act.REOPEN_CASE, True): {CO},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -68,6 +72,8 @@ DESCRIPTIONS = {
     Act.REPORT_MISSING: "report the person missing",
     Act.REPORT_FOUND: "report the person found",
     Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
 }
 
 
