@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.case import Outcome
+from domain.case import AgeFinding, Outcome
 from domain.consent import ConsentPurpose
 from domain.policy import Policy
 from domain.requests import (
+    AgeAssessmentRequest,
     AssessRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
@@ -120,6 +121,18 @@ class CaseFacts:
             return self.opened_at
         consents = self.acts_named(ActName.RECORD_CONSENT)
         return consents[0].at if consents else None
+
+    @property
+    def is_child_now(self) -> bool:
+        """As the case treats the person after its last act: an age dispute makes a child, an age assessment's
+        result settles it (inconclusive: a child)."""
+        child = self.is_child
+        for a in self.acts:
+            if a.name == ActName.DISPUTE_AGE.value:
+                child = True
+            elif a.name == ActName.RECORD_AGE_ASSESSMENT.value:
+                child = AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
+        return child
 
     @property
     def referral_withdrawn_at(self) -> datetime | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from domain.requests import JudgmentRequest, ReviewRequest
+from domain.requests import AgeAssessmentRequest, JudgmentRequest, ReviewRequest
 from domain.roles import Act as ActName
 from starter.audit import disclosure
 from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
@@ -25,6 +25,12 @@ from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
 NOT_COVERED = "returns and re-trafficking: nrmflow does not record these acts yet"
+_SEX_AGE = {
+    ("female", "adult"): "women",
+    ("male", "adult"): "men",
+    ("female", "child"): "girls",
+    ("male", "child"): "boys",
+}
 
 
 class CaseRecord(BaseModel):
@@ -41,6 +47,10 @@ class CaseRecord(BaseModel):
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
+    sex_age: str = "not stated"  # women, men, girls, boys (the ICMPD guidelines' cross of sex and age, as now)
+    age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
+    missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
+    closure: str = "open"  # or the reason it was closed
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -51,9 +61,10 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
     auto = len(track.lapses) if track else 0
+    age = "child" if facts.is_child_now else "adult"
     return CaseRecord(
         sex=referral.sex.value,
-        age_group="child" if facts.is_child else "adult",
+        age_group=age,
         exploitation_types=[e.value for e in referral.exploitation_types] or ["not stated"],
         border="cross-border" if referral.cross_border else "internal",
         referred_by=facts.opening.opened_by.role.value,
@@ -71,17 +82,36 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
             facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
         ),
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
+        sex_age=_SEX_AGE.get((referral.sex.value, age), f"{referral.sex.value} {age}"),
+        age_disputes=_outcomes(
+            facts, ActName.DISPUTE_AGE, ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest, "not disputed"
+        ),
+        missing=_missing(facts),
+        closure=_closure(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
     )
 
 
+def _missing(facts: CaseFacts) -> str:
+    reported, found = (len(facts.acts_named(a)) for a in (ActName.REPORT_MISSING, ActName.REPORT_FOUND))
+    if not reported:
+        return "never reported missing"
+    return "missing now" if reported > found else "reported missing, found"
+
+
+def _closure(facts: CaseFacts) -> str:
+    """Why the case was closed (a closing ends its run: nothing follows it in the history read), else open."""
+    closings = facts.acts_named(ActName.CLOSE_CASE)
+    return str(closings[-1].request["reason"]) if closings else "open"
+
+
 def _outcomes(
     facts: CaseFacts,
     asked: ActName,
     decided: ActName,
-    request: type[ReviewRequest] | type[JudgmentRequest],
+    request: type[ReviewRequest] | type[JudgmentRequest] | type[AgeAssessmentRequest],
     none: str,
 ) -> list[str]:
     """The outcome of each request (a reconsideration, an appeal), "pending" while one awaits its decision."""
@@ -135,6 +165,10 @@ class Statistics:
 _DIMENSIONS = (
     "sex",
     "age_group",
+    "sex_age",
+    "age_disputes",
+    "missing",
+    "closure",
     "exploitation_types",
     "border",
     "referred_by",
