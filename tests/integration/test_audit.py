@@ -17,15 +17,22 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
-from domain.case import JudgmentOutcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, ReviewOutcome
+from domain.consent import ConsentPurpose
 from domain.policy import load_policy
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -101,6 +108,18 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
             JudgmentRequest(
                 actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
             ),
+        ),
+        Act.DISPUTE_AGE.value: lambda: nrm.dispute_age(ref, AgeDisputeRequest(actor=AUDITOR, reasons="r")),
+        Act.RECORD_AGE_ASSESSMENT.value: lambda: nrm.record_age_assessment(
+            ref, AgeAssessmentRequest(actor=AUDITOR, outcome=AgeFinding.ADULT, reasons="r")
+        ),
+        Act.REPORT_MISSING.value: lambda: nrm.report_missing(ref, MissingRequest(actor=AUDITOR)),
+        Act.REPORT_FOUND.value: lambda: nrm.report_found(ref, FoundRequest(actor=AUDITOR)),
+        Act.WITHDRAW_CONSENT.value: lambda: nrm.withdraw_consent(
+            ref, ConsentWithdrawalRequest(actor=AUDITOR, purposes=[ConsentPurpose.MONITORING])
+        ),
+        Act.CLOSE_CASE.value: lambda: nrm.close_case(
+            ref, CloseRequest(actor=AUDITOR, reason=ClosureReason.SUPPORT_ENDED)
         ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
