@@ -217,6 +217,20 @@ class Reopening(BaseModel):
     reasons: str
 
 
+class LinkKind(str, enum.Enum):
+    DEPENDENT_OF = "dependent_of"  # this case is a dependent child's, of the adult victim in the linked case
+    DEPENDENT = "dependent"  # the linked case is a dependent child's of the person in this one
+
+
+class CaseLink(BaseModel):
+    """A link to another case by its pseudonymous reference (domain.links), both ways."""
+
+    kind: LinkKind
+    reference: str
+    at: datetime
+    by: Actor
+
+
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -240,6 +254,7 @@ class CaseState(BaseModel):
     missing_reports: list[MissingReport] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
     reopenings: list[Reopening] = Field(default_factory=list)
+    links: list[CaseLink] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:

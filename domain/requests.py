@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, LinkKind, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.policy import Policy
 from domain.referral import Referral
@@ -28,6 +28,7 @@ class OpenCase(BaseModel):
     opened_by: Actor
     state: CaseState | None = None
     reopening: ReopenRequest | None = None  # a closed case re-opened: the new run records who and why
+    dependent_of: str | None = None  # a dependent child's case: the reference of the adult victim's case
 
 
 REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$"
@@ -174,3 +175,10 @@ class ReopenRequest(ActRequest):
     """Re-open a closed case: it continues as a new run of the same workflow id, with its state."""
 
     reasons: str = ""
+
+
+class LinkRequest(ActRequest):
+    """Link this case to another by its reference (a dependent child's case opened for the person in this one)."""
+
+    kind: LinkKind
+    reference: str

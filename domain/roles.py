@@ -46,6 +46,7 @@ class Act(str, enum.Enum):
     WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
     CLOSE_CASE = "close_case"  # ends the workflow with a closing record
     REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
+    LINK_CASE = "link_case"  # links another case to this one (domain.links)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -102,6 +103,7 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
     Act.CLOSE_CASE: "close a case",
     Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -128,6 +130,7 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
     Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
     Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
+    Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
 }
 
 

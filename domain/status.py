@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from domain.case import (
     AgeStatus,
     AssessmentRecord,
+    CaseLink,
     CaseState,
     ChallengePhase,
     Closure,
@@ -105,6 +106,7 @@ class CaseStatus(ActResult):
     consent_withdrawals: list[ConsentWithdrawal] = []
     closures: list[Closure] = []
     reopenings: list[Reopening] = []
+    links: list[CaseLink] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -255,4 +257,5 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         consent_withdrawals=state.consent_withdrawals,
         closures=state.closures,
         reopenings=state.reopenings,
+        links=state.links,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain import age, appeals, children, lifecycle
+from domain import age, appeals, children, lifecycle, links
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -68,6 +68,8 @@ def open_case(request: OpenCase, now: datetime) -> tuple[CaseState, list[Message
         opened_by=request.opened_by,
         stage=Stage.OUTSIDE_NRM,
     )
+    if request.dependent_of is not None:
+        links.dependent_of(state, request.dependent_of, request.opened_by, now)
     messages = refer(state, now) if referral.enters_nrm else []
     if referral.age_disputed:
         messages += age.dispute(state, now)

@@ -26,8 +26,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import lifecycle
-from domain.case import CaseState, Stage
-from domain.errors import DomainError
+from domain.case import CaseState, LinkKind, Stage
+from domain.errors import DomainError, InvalidRequest
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -46,6 +46,7 @@ from domain.requests import (
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
+    LinkRequest,
     MissingRequest,
     OpenCase,
     ProvideRequest,
@@ -143,17 +144,27 @@ class NrmClient:
             raise BadInput(str(exc)) from None
 
     async def open_case(
-        self, referral: Referral | Mapping[str, Any], actor: Actor, *, policy: str | None = None
+        self,
+        referral: Referral | Mapping[str, Any],
+        actor: Actor,
+        *,
+        policy: str | None = None,
+        dependent_of: str | None = None,
     ) -> str:
-        """Start the case workflow; returns the new pseudonymous reference."""
+        """Start the case workflow; returns the new pseudonymous reference. `dependent_of`: the reference of an
+        open adult victim's case whose dependent child this referral is; the two cases are linked both ways."""
         if not isinstance(referral, Referral):
             referral = parse_referral(referral)
         snapshot = self.policy(policy)
         try:
             authorize(Act.OPEN_CASE, actor, stage1_delegated=snapshot.stage1.delegated_to_first_responders)
             check_detection_date(referral, datetime.now(UTC).date())
+            if dependent_of is not None and not referral.is_child:
+                raise InvalidRequest("a dependent's case is a child's: the referral must be of a child")
         except DomainError as exc:
             raise Refused(str(exc)) from None
+        if dependent_of is not None:
+            dependent_of = await self._open_adult_case(dependent_of)
         try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
             await search_attributes.require(self.client)
         except Unavailable as exc:
@@ -161,13 +172,29 @@ class NrmClient:
         reference = new_reference()
         await self.client.start_workflow(
             CaseWorkflow.run,
-            OpenCase(reference=reference, referral=referral, policy=snapshot, opened_by=actor),
+            OpenCase(
+                reference=reference, referral=referral, policy=snapshot, opened_by=actor, dependent_of=dependent_of
+            ),
             id=workflow_id(reference),
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+        if dependent_of is not None:  # and the adult's case links back (a signed act)
+            await self.link_case(dependent_of, LinkRequest(actor=actor, kind=LinkKind.DEPENDENT, reference=reference))
         return reference
+
+    async def _open_adult_case(self, reference: str) -> str:
+        """The reference of an open adult's case, for a dependent child's case to link to."""
+        status = await self.status(reference)
+        if status.closed or status.is_child:
+            why = "closed" if status.closed else "a child's"
+            raise Refused(f"case {status.reference} is {why}: a dependent child's case links to an open adult's case")
+        return status.reference
+
+    async def link_case(self, reference: str, request: LinkRequest, request_id: str | None = None) -> ActResult:
+        """Link another case to this one by its reference."""
+        return await self._update(reference, CaseWorkflow.link_case, request, request_id)
 
     def _handle(self, reference: str):
         try:

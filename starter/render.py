@@ -40,6 +40,11 @@ def show_case(console: Console, status: CaseStatus) -> None:
     if status.closed and status.closures:
         last = status.closures[-1]
         console.print(f"[bold]closed[/bold] {_t(last.at)} by {last.by}: {last.reason.value} {last.note}".rstrip())
+    for link in status.links:
+        what = (
+            "a dependent child's case; the adult's case:" if link.kind.value == "dependent_of" else "dependent child:"
+        )
+        console.print(f"linked: {what} {link.reference} ({_t(link.at)}, {link.by})")
     if status.consent_withdrawals:
         withdrawn = ", ".join(f"{w.purpose.value} ({_t(w.at)})" for w in status.consent_withdrawals)
         console.print(f"consent withdrawn: {withdrawn}")

@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import age, alarms, appeals, lifecycle, repeats, transitions
+    from domain import age, alarms, appeals, lifecycle, links, repeats, transitions
     from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ExtendRRRequest,
         FoundRequest,
         JudgmentRequest,
+        LinkRequest,
         MissingRequest,
         OpenCase,
         ProvideRequest,
@@ -260,6 +261,14 @@ class CaseWorkflow:
     @close_case.validator
     def _check_close(self, request: CloseRequest) -> None:
         self._check(Act.CLOSE_CASE, request, lambda: lifecycle.check_close(self.state, request))
+
+    @workflow.update(name=Act.LINK_CASE.value)
+    def link_case(self, request: LinkRequest) -> ActResult:
+        return self._apply(Act.LINK_CASE, request, links.apply_link(self.state, request, workflow.now()))
+
+    @link_case.validator
+    def _check_link(self, request: LinkRequest) -> None:
+        self._check(Act.LINK_CASE, request, lambda: links.check_link(self.state, request))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed

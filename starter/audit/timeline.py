@@ -86,6 +86,7 @@ _ACT_TITLES = {
     Act.REPORT_FOUND.value: "reported found",
     Act.WITHDRAW_CONSENT.value: "consent withdrawn",
     Act.CLOSE_CASE.value: "case closed",
+    Act.LINK_CASE.value: "case linked",
 }
 
 

@@ -108,6 +108,9 @@ async def case_open(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
+    dependent_of: Annotated[
+        str | None, typer.Option(help="A dependent child of the adult victim in this case: the cases are linked.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
@@ -129,7 +132,7 @@ async def case_open(
     data.setdefault("detected_on", datetime.now(UTC).date().isoformat())
     if date_of_birth:
         data.setdefault("person", {})["date_of_birth"] = date_of_birth.date().isoformat()
-    reference = await (await _client()).open_case(data, who, policy=policy)
+    reference = await (await _client()).open_case(data, who, policy=policy, dependent_of=dependent_of)
     emit(as_json, {"reference": reference}, lambda: out.print(reference))
 
 

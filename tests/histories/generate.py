@@ -322,6 +322,16 @@ async def reopened(nrm: NrmClient) -> str:
     return ref
 
 
+async def dependent_child_linked(nrm: NrmClient) -> str:
+    """An adult victim's case, and a dependent child's case opened for her child: the adult's case links back."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.open_case(
+        _referral(declared_child=True, consent_to_referral=None), RESPONDER, policy=POLICY, dependent_of=ref
+    )
+    await nrm.decide_stage1(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -341,6 +351,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "consent-withdrawn-per-purpose": consent_withdrawn_per_purpose,
     "closed": closed,
     "reopened": reopened,
+    "dependent-child-linked": dependent_child_linked,
 }
 
 

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
-from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, LinkKind, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.policy import load_policy
 from domain.requests import (
@@ -32,6 +32,7 @@ from domain.requests import (
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
+    LinkRequest,
     MissingRequest,
     ProvideRequest,
     ReconsiderationRequest,
@@ -120,6 +121,9 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         ),
         Act.CLOSE_CASE.value: lambda: nrm.close_case(
             ref, CloseRequest(actor=AUDITOR, reason=ClosureReason.SUPPORT_ENDED)
+        ),
+        Act.LINK_CASE.value: lambda: nrm.link_case(
+            ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (

@@ -53,6 +53,8 @@ EXPECTED = {
     (Act.CLOSE_CASE, True): {CO},
     (Act.REOPEN_CASE, False): {CO},
     (Act.REOPEN_CASE, True): {CO},
+    (Act.LINK_CASE, False): {FR, CA, CO},
+    (Act.LINK_CASE, True): {FR, CA, CO},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -74,6 +76,7 @@ DESCRIPTIONS = {
     Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
     Act.CLOSE_CASE: "close a case",
     Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 
