@@ -27,6 +27,7 @@ NAMES = (
     "return_letter",
     "assessment_request",
     "delivery_failure",
+    "case_event",
     "digest",
 )
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import appeals, permits, returns
+from domain import appeals, lifecycle, permits, returns
 from domain.case import CaseState
 from domain.deadlines import deadline_passed, pending_reminders, record_reminder, reminder_alert
 from domain.notices import Message
@@ -74,7 +74,21 @@ def _obligation_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Me
 
 
 OBLIGATIONS = Source(_obligation_wakeups, _obligation_wake)
-SOURCES: tuple[Source, ...] = (OBLIGATIONS,)
+
+SUSPENSION = "suspension"
+
+
+def _missing_wakeups(state: CaseState) -> list[Wakeup]:
+    due = lifecycle.suspension_due(state)
+    return [Wakeup(due, "missing", SUSPENSION)] if due else []
+
+
+def _missing_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Message]:
+    return lifecycle.suspend(state, wakeup.at)
+
+
+MISSING = Source(_missing_wakeups, _missing_wake)  # a missing adult's case suspended after the policy's period
+SOURCES: tuple[Source, ...] = (OBLIGATIONS, MISSING)
 
 
 def _pending(state: CaseState) -> list[tuple[Wakeup, Source]]:

@@ -62,7 +62,10 @@ def reminder_alert(state: CaseState, ob: Obligation, at: datetime) -> Alert:
         reference=state.reference,
         obligation_id=ob.id,
         obligation_kind=ob.kind,
-        recipients=list(dict.fromkeys([ob.owner_role, *ob.notify])),
+        # while the person is missing the coordinator is reminded, who knows where the search stands
+        recipients=[state.policy.escalation.to_role]
+        if state.missing
+        else list(dict.fromkeys([ob.owner_role, *ob.notify])),
         due_at=ob.due_at,
     )
 

@@ -25,6 +25,12 @@ class ObligationKind(str, enum.Enum):
     PRACTICAL_NEEDS = "practical_needs"
     ACCOMMODATION = "accommodation"
     LEGAL_ADVICE = "legal_advice"
+    # a child from entry into the NRM (domain.children): intensive supervision for the Golden Day
+    GOLDEN_DAY_PLAN = "golden_day_plan"
+    # an age dispute (domain.age): the assessment (its result an act of its own) and, after a final adult
+    # finding, the guardian advocate's handover to an independent advocate
+    AGE_ASSESSMENT = "age_assessment"
+    ADVOCATE_HANDOVER = "advocate_handover"
     # assessments (fulfilled by `nrm case assess`; each result sets the date of the next review)
     NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
     SAFETY_SUPPORT_PLAN = "safety_support_plan"
@@ -87,6 +93,7 @@ RECORDED_BY = {
     ObligationKind.RETURN_PLAN: "nrm case return plan",
     ObligationKind.RETURN_DEPARTURE: "nrm case return depart",
     ObligationKind.REINTEGRATION_CHECK_IN: "nrm case return check-in",
+    ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
 }
 PERMIT_KINDS = frozenset(
     {ObligationKind.RESIDENCE_PERMIT, ObligationKind.INTERIM_PERMIT, ObligationKind.PERMIT_RENEWAL}

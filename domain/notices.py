@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
 from domain.permit_records import PermitAction, PermitGround, PermitType
+from domain.referral import GuardianRelation
 from domain.roles import Act, Role
 
 
@@ -139,6 +140,24 @@ class DeliveryFailed(BaseModel):
     reason: str
 
 
+class CaseEventKind(str, enum.Enum):
+    MISSING = "missing"  # the person was reported missing (a child's: escalated at once)
+    FOUND = "found"
+    SUSPENDED = "suspended"  # an adult missing for the policy's period: the case suspended, not closed
+
+
+class CaseEvent(BaseModel):
+    """A change in the life of a case that those responsible must know of at once (domain.lifecycle)."""
+
+    template: Literal["case_event"] = "case_event"
+    key: str
+    reference: str
+    recipients: Recipients
+    event: CaseEventKind
+    at: datetime
+    is_child: bool
+
+
 class DigestRow(BaseModel):
     reference: str
     kind: str
@@ -159,10 +178,11 @@ class Digest(BaseModel):
 
 
 Notice = Annotated[
-    DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | Digest,
+    DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest,
     Field(discriminator="template"),
 ]
-Message = Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed  # a case sends
+# what a case sends
+Message = Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:
@@ -174,13 +194,15 @@ def rights_after(outcome: Outcome, stage: int) -> list[Right]:
 
 
 def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
-    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the
-    guardian if known, else to the guardian advocate; an adult without an address gets it from the support
-    provider by hand."""
+    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the legal
+    guardian, or to a parent only after a positive finding that the family is safe (the family may be the
+    exploiter); else to the guardian advocate. An adult without an address gets it from the support provider by
+    hand."""
     referral = state.referral
     if state.is_child:
-        if referral.guardian:
-            return Recipients(addresses=[referral.guardian.email]), referral.guardian.language, True, False
+        guardian = referral.guardian
+        if guardian and (guardian.relation is GuardianRelation.LEGAL_GUARDIAN or referral.family_safe):
+            return Recipients(addresses=[guardian.email]), guardian.language, True, False
         return Recipients(roles=[Role.GUARDIAN_ADVOCATE]), referral.language, True, True
     if referral.person.email:
         return Recipients(addresses=[referral.person.email]), referral.language, False, False

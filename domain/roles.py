@@ -26,8 +26,8 @@ class Role(str, enum.Enum):
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
-    EXPORT_PERSONAL_DATA (a read by the client library)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE and REOPEN_CASE (start the
+    workflow) and EXPORT_PERSONAL_DATA (a read by the client library)."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"
@@ -47,6 +47,14 @@ class Act(str, enum.Enum):
     PLAN_RETURN = "plan_return"
     RECORD_DEPARTURE = "record_departure"
     RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
+    DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
+    RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
+    REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
+    REPORT_FOUND = "report_found"  # the person missing is found
+    WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
+    CLOSE_CASE = "close_case"  # ends the workflow with a closing record
+    REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
+    LINK_CASE = "link_case"  # links another case to this one (domain.links)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -102,6 +110,14 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.PLAN_RETURN: "plan a return",
     Act.RECORD_DEPARTURE: "record a departure",
     Act.RECORD_CHECK_IN: "record a reintegration check-in",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -132,6 +148,15 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
     Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
     Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
+    Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
+    Act.RECORD_AGE_ASSESSMENT: _STAFF,
+    Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
+    Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
+    # whoever the person tells: not the deciding authority nor the panel
+    Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY},
+    Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
+    Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
+    Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
 }
 
 

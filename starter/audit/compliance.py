@@ -4,9 +4,9 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
-reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
-final negative owes; adding a
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), what a
+child is owed from entry, an age dispute's assessment and handover, the reconsideration and appeal windows, the
+review panel's decision, a remitted stage decided again and the support a final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
 published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.case import AgeFinding, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.deadlines import reminder_schedule
 from domain.permit_records import PermitAction, PermitType
 from domain.policy import Policy, ReturnRules
 from domain.requests import (
+    AgeAssessmentRequest,
     CheckInRequest,
     DecisionRequest,
     DepartureRequest,
@@ -194,8 +195,9 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         return []
     tracks: list[Track] = []
     who = "a child" if facts.is_child else "an adult"
+    referral = facts.opening.referral
     for item, within in facts.policy.provisions_for(
-        is_child=facts.is_child, unaccompanied=facts.opening.referral.unaccompanied
+        is_child=facts.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
     ):
         kind = item.kind.value
         done = facts.fulfilments(kind)
@@ -220,6 +222,73 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                         name=f"{kind}.review",
                     )
                 )
+    return tracks
+
+
+def _child_from(facts: CaseFacts) -> datetime | None:
+    """When the person came to be treated as a child: a child's referral, else the first age dispute."""
+    if facts.is_child:
+        return facts.referred_at
+    disputes = facts.acts_named(ActName.DISPUTE_AGE)
+    return disputes[0].at if disputes else None
+
+
+def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """What a child case owes from entry into the NRM (the policy's `children.from_entry`: a guardian advocate, a
+    best-interests assessment, a legal guardian, the Golden Day plan), counted from the referral or the age
+    dispute that made the person a child."""
+    start = _child_from(facts)
+    if start is None:
+        return []
+    referral = facts.opening.referral
+    tracks = []
+    for item, within in facts.policy.owed_from_entry(
+        unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    ):
+        kind = item.kind.value
+        done = facts.fulfilments(kind)
+        tracks.append(
+            single_window(
+                kind,
+                f"{_words(kind)} within the policy's limit after a child's entry into the NRM",
+                Window(start, start + within, f"entry of a child into the NRM; {spoken(within)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+    return tracks
+
+
+def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each age dispute owes an age assessment within `age.assessment_due`; each adult finding the guardian
+    advocate's handover to an independent advocate within `age.handover_due`."""
+    rules = facts.policy.age
+    disputes = [(a.at, "age disputed") for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    if facts.opening.referral.age_disputed and facts.referred_at is not None:
+        disputes.insert(0, (facts.referred_at, "age disputed at referral"))
+    results = facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+    tracks = [
+        single_window(
+            ObligationKind.AGE_ASSESSMENT.value,
+            "age assessment within the policy's limit after an age dispute",
+            Window(at, at + rules.assessment_due, f"{why}; {spoken(rules.assessment_due)}"),
+            _first_after(facts, ActName.RECORD_AGE_ASSESSMENT, at),
+            as_of,
+        )
+        for at, why in disputes
+    ]
+    adult = [a.at for a in results if AgeAssessmentRequest.model_validate(a.request).outcome is AgeFinding.ADULT]
+    for at in adult:
+        done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
+        tracks.append(
+            single_window(
+                ObligationKind.ADVOCATE_HANDOVER.value,
+                "guardian advocate's handover to an independent advocate after an adult finding",
+                Window(at, at + rules.handover_due, f"age assessed as adult; {spoken(rules.handover_due)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
     return tracks
 
 
@@ -648,6 +717,8 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_tracks),
     DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
     DeadlineRule("provisions", provision_tracks),
+    DeadlineRule("child_from_entry", child_entry_tracks),
+    DeadlineRule("age", age_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),
@@ -900,11 +971,19 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
 # ---- case and aggregate -----------------------------------------------------------------------------------
 
 
+# identification decisions: judged only until an adult withdrew consent to referral (none is owed from then)
+DECISION_RULES = frozenset(
+    {ObligationKind.STAGE1_DECISION.value, ObligationKind.STAGE2_DECISION.value, "remitted_decision"}
+)
+
+
 def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
     findings: list[Finding] = []
     tracks: list[Track] = []
+    withdrawn = facts.referral_withdrawn_at
+    decisions_as_of = min(as_of, withdrawn) if withdrawn else as_of
     for rule in DEADLINE_RULES:
-        found = rule.tracks(facts, as_of)
+        found = rule.tracks(facts, decisions_as_of if rule.name in DECISION_RULES else as_of)
         if not found:
             findings.append(
                 Finding(
@@ -917,14 +996,15 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
         tracks += found
     tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES}, as_of)
     for track in tracks:
+        at = decisions_as_of if track.kind in DECISION_RULES else as_of
         findings += [
-            deadline_finding(track, as_of),
-            reminders_finding(track, facts, as_of),
-            escalation_finding(track, facts, as_of),
+            deadline_finding(track, at),
+            reminders_finding(track, facts, at),
+            escalation_finding(track, facts, at),
         ]
     stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
-    findings.append(rr_continuity_finding(stage2, facts, as_of))
-    findings.append(stage2_policy_limit_finding(facts, as_of))
+    findings.append(rr_continuity_finding(stage2, facts, decisions_as_of))
+    findings.append(stage2_policy_limit_finding(facts, decisions_as_of))
     return CaseCompliance(
         reference=facts.reference,
         policy=facts.policy.label,

@@ -10,9 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.case import Outcome
+from domain.case import AgeFinding, Outcome
+from domain.consent import ConsentPurpose
 from domain.policy import Policy
-from domain.requests import AssessRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
+from domain.requests import (
+    AgeAssessmentRequest,
+    AssessRequest,
+    ConsentWithdrawalRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    OpenCase,
+    ProvideRequest,
+)
 from domain.roles import Act as ActName
 from domain.roles import Actor
 from starter.audit.history import (
@@ -127,6 +136,32 @@ class CaseFacts:
             return self.opened_at
         consents = self.acts_named(ActName.RECORD_CONSENT)
         return consents[0].at if consents else None
+
+    @property
+    def is_child_now(self) -> bool:
+        """As the case treats the person after its last act: an age dispute makes a child, an age assessment's
+        result settles it (inconclusive: a child)."""
+        child = self.is_child
+        for a in self.acts:
+            if a.name == ActName.DISPUTE_AGE.value:
+                child = True
+            elif a.name == ActName.RECORD_AGE_ASSESSMENT.value:
+                child = AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
+        return child
+
+    @property
+    def referral_withdrawn_at(self) -> datetime | None:
+        """When an adult withdrew consent to referral: no identification decision is owed from then."""
+        if self.is_child:
+            return None
+        return next(
+            (
+                a.at
+                for a in self.acts_named(ActName.WITHDRAW_CONSENT)
+                if ConsentPurpose.REFERRAL in ConsentWithdrawalRequest.model_validate(a.request).purposes
+            ),
+            None,
+        )
 
     def decision(self, act: ActName) -> Decision | None:
         acts = self.acts_named(act)

@@ -18,14 +18,26 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from domain.permit_records import PermitAction
-from domain.requests import CheckInRequest, JudgmentRequest, ReturnAssessmentRequest, ReviewRequest
+from domain.requests import (
+    AgeAssessmentRequest,
+    CheckInRequest,
+    JudgmentRequest,
+    ReturnAssessmentRequest,
+    ReviewRequest,
+)
 from domain.roles import Act as ActName
 from starter.audit import disclosure
 from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link cases yet"
+NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link such cases yet"
+_SEX_AGE = {
+    ("female", "adult"): "women",
+    ("male", "adult"): "men",
+    ("female", "child"): "girls",
+    ("male", "child"): "boys",
+}
 
 
 class CaseRecord(BaseModel):
@@ -44,6 +56,10 @@ class CaseRecord(BaseModel):
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
     permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
     returns: list[str] = ["none"]  # each voluntary return's outcome so far
+    sex_age: str = "not stated"  # women, men, girls, boys (the ICMPD guidelines' cross of sex and age, as now)
+    age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
+    missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
+    closure: str = "open"  # or the reason it was closed
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -54,9 +70,10 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
     auto = len(track.lapses) if track else 0
+    age = "child" if facts.is_child_now else "adult"
     return CaseRecord(
         sex=referral.sex.value,
-        age_group="child" if facts.is_child else "adult",
+        age_group=age,
         exploitation_types=[e.value for e in referral.exploitation_types] or ["not stated"],
         border="cross-border" if referral.cross_border else "internal",
         referred_by=facts.opening.opened_by.role.value,
@@ -76,17 +93,36 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
         permits=_permits(facts, as_of),
         returns=_returns(facts),
+        sex_age=_SEX_AGE.get((referral.sex.value, age), f"{referral.sex.value} {age}"),
+        age_disputes=_outcomes(
+            facts, ActName.DISPUTE_AGE, ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest, "not disputed"
+        ),
+        missing=_missing(facts),
+        closure=_closure(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
     )
 
 
+def _missing(facts: CaseFacts) -> str:
+    reported, found = (len(facts.acts_named(a)) for a in (ActName.REPORT_MISSING, ActName.REPORT_FOUND))
+    if not reported:
+        return "never reported missing"
+    return "missing now" if reported > found else "reported missing, found"
+
+
+def _closure(facts: CaseFacts) -> str:
+    """Why the case was closed (a closing ends its run: nothing follows it in the history read), else open."""
+    closings = facts.acts_named(ActName.CLOSE_CASE)
+    return str(closings[-1].request["reason"]) if closings else "open"
+
+
 def _outcomes(
     facts: CaseFacts,
     asked: ActName,
     decided: ActName,
-    request: type[ReviewRequest] | type[JudgmentRequest],
+    request: type[ReviewRequest] | type[JudgmentRequest] | type[AgeAssessmentRequest],
     none: str,
 ) -> list[str]:
     """The outcome of each request (a reconsideration, an appeal), "pending" while one awaits its decision."""
@@ -175,6 +211,10 @@ class Statistics:
 _DIMENSIONS = (
     "sex",
     "age_group",
+    "sex_age",
+    "age_disputes",
+    "missing",
+    "closure",
     "exploitation_types",
     "border",
     "referred_by",

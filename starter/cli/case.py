@@ -12,22 +12,30 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import Exploitation, Sex
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
     CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
     DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -60,6 +68,9 @@ from starter.errors import BadInput
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
+ChildViewsOpt = Annotated[
+    str, typer.Option(help="A child: the child's views on the decision (required), or why they could not be heard.")
+]
 KindArg = Annotated[str, typer.Argument(help="Obligation kind, as `nrm case show` lists it (e.g. urgent_healthcare).")]
 
 
@@ -117,6 +128,9 @@ async def case_open(
         ),
     ] = None,
     concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
+    dependent_of: Annotated[
+        str | None, typer.Option(help="A dependent child of the adult victim in this case: the cases are linked.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
@@ -133,7 +147,8 @@ async def case_open(
         "detected_on": detected_on.date() if detected_on else None,
     }
     if from_csv is not None:
-        if file or date_of_birth or policy or any(v is not None for v in given.values()):
+        given_any = file or date_of_birth or policy or dependent_of or any(v is not None for v in given.values())
+        if given_any:
             raise BadInput("--from-csv takes the referrals from the file alone: give their fields as its columns")
         from starter.cli import bulk  # its progress bar loads with the command that shows one
 
@@ -145,7 +160,7 @@ async def case_open(
         return
     base = data_file(file, "referral") if file else {}
     data = referral_data(base, given, who, date_of_birth.date().isoformat() if date_of_birth else None)
-    reference = await (await _client()).open_case(data, who, policy=policy)
+    reference = await (await _client()).open_case(data, who, policy=policy, dependent_of=dependent_of)
     emit(as_json, {"reference": reference}, lambda: out.print(reference))
 
 
@@ -169,12 +184,18 @@ async def case_decide(
     reasons: ReasonsOpt = "",
     evidence: EvidenceOpt = "",
     informed_in: InformedInOpt = "",
+    child_views: ChildViewsOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a Stage 1 (reasonable grounds) or Stage 2 (conclusive) decision."""
     request = DecisionRequest(
-        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+        actor=actor(actor_),
+        outcome=outcome,
+        reasons=reasons,
+        evidence=evidence,
+        informed_in=informed_in,
+        child_views=child_views,
     )
     await _carry_out(
         reference,
@@ -559,6 +580,119 @@ async def return_check_in(
         actor=actor(actor_), summary=summary, retrafficking=retrafficking, when=as_utc(at) if at else None
     )
     await _carry_out(reference, lambda client: client.record_check_in(reference, request, request_id), as_json)
+
+
+@app.command("age-dispute")
+@runs
+async def case_age_dispute(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the age is in doubt (required).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute the person's age: a child from now until a final adult finding; an age assessment is owed."""
+    request = AgeDisputeRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.dispute_age(reference, request, request_id), as_json)
+
+
+@app.command("age-assessment")
+@runs
+async def case_age_assessment(
+    reference: RefArg,
+    outcome: Annotated[AgeFinding, typer.Option(help="child, adult or inconclusive (counts as a child)")],
+    actor_: AsOpt,
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    child_views: ChildViewsOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the age assessment's result, by the role that owes it."""
+    request = AgeAssessmentRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
+    )
+    await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
+
+
+@app.command("missing")
+@runs
+async def case_missing(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Circumstances (when last seen, who was told).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing: a child's case escalates at once to the coordinator and child protection."""
+    request = MissingRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_missing(reference, request, request_id), as_json)
+
+
+@app.command("found")
+@runs
+async def case_found(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Where and how the person was found or came back in contact.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing found: the case resumes."""
+    request = FoundRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
+
+
+class PurposeName(str, Enum):
+    referral = "referral"
+    data_sharing = "data-sharing"
+    monitoring = "monitoring"
+
+
+@app.command("withdraw-consent")
+@runs
+async def case_withdraw_consent(
+    reference: RefArg,
+    actor_: AsOpt,
+    purpose: Annotated[
+        list[PurposeName], typer.Option(help="referral, data-sharing or monitoring (repeat for several at once).")
+    ],
+    reasons: Annotated[str, typer.Option(help="What the person said, if they said why.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that the person withdrew consent: what depends on it stops, what protects them stays."""
+    purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
+    request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
+    await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
+
+
+@app.command("close")
+@runs
+async def case_close(
+    reference: RefArg,
+    reason: Annotated[ClosureReason, typer.Option(help="Why the case is closed.")],
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="More on the reason (required for `other`).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close the case (refused while a reconsideration or appeal is pending): its workflow ends, it stays listed."""
+    request = CloseRequest(actor=actor(actor_), reason=reason, note=note)
+    await _carry_out(reference, lambda client: client.close_case(reference, request, request_id), as_json)
+
+
+@app.command("reopen")
+@runs
+async def case_reopen(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the case is re-opened (required).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
+    request = ReopenRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
 
 
 @app.command("personal-data")

@@ -54,6 +54,22 @@ EXPECTED = {
     (Act.RECORD_DEPARTURE, True): {CO},
     (Act.RECORD_CHECK_IN, False): {RS},
     (Act.RECORD_CHECK_IN, True): {RS},
+    (Act.DISPUTE_AGE, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.DISPUTE_AGE, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.RECORD_AGE_ASSESSMENT, False): STAFF,
+    (Act.RECORD_AGE_ASSESSMENT, True): STAFF,
+    (Act.REPORT_MISSING, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_MISSING, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.WITHDRAW_CONSENT, False): STAFF - {Role.REVIEW_PANEL, CA, IA},
+    (Act.WITHDRAW_CONSENT, True): STAFF - {Role.REVIEW_PANEL, CA, IA},
+    (Act.CLOSE_CASE, False): {CO},
+    (Act.CLOSE_CASE, True): {CO},
+    (Act.REOPEN_CASE, False): {CO},
+    (Act.REOPEN_CASE, True): {CO},
+    (Act.LINK_CASE, False): {FR, CA, CO},
+    (Act.LINK_CASE, True): {FR, CA, CO},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -74,6 +90,14 @@ DESCRIPTIONS = {
     Act.PLAN_RETURN: "plan a return",
     Act.RECORD_DEPARTURE: "record a departure",
     Act.RECORD_CHECK_IN: "record a reintegration check-in",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 

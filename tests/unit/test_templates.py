@@ -17,6 +17,8 @@ from domain.deadlines import Alert, AlertKind
 from domain.kinds import ASSESSMENT_KINDS
 from domain.notices import (
     AssessmentNeeded,
+    CaseEvent,
+    CaseEventKind,
     DecisionKind,
     DecisionLetter,
     DeliveryFailed,
@@ -157,7 +159,18 @@ def notices() -> list[Any]:
         Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
         for r in (rows, [])
     ]
-    return [*letters(), *permit_letters(), *return_letters(), *requests, failure, *digests]
+    events = [
+        CaseEvent(
+            key=f"{REF}/missing-1/{event.value}",
+            reference=REF,
+            recipients=Recipients(roles=[Role.COORDINATOR]),
+            event=event,
+            at=T0,
+            is_child=child,
+        )
+        for event, child in itertools.product(CaseEventKind, [False, True])
+    ]
+    return [*letters(), *permit_letters(), *return_letters(), *requests, failure, *events, *digests]
 
 
 def return_letters() -> list[ReturnLetter]:
@@ -286,3 +299,9 @@ def test_a_missing_key_is_an_error_not_a_blank() -> None:
     del context["due_at"]
     with pytest.raises(UndefinedError):
         render(name, "en", context)
+
+
+def test_a_missing_child_is_urgent_in_every_language() -> None:
+    child = next(n for n in notices() if isinstance(n, CaseEvent) and n.is_child and n.event is CaseEventKind.MISSING)
+    assert render("case_event", "en", child.model_dump(mode="json")).subject.startswith("URGENT: a child in case")
+    assert "protecția copilului" in render("case_event", "ro", child.model_dump(mode="json")).body
