@@ -102,7 +102,13 @@ async def connect(
             **config, data_converter=data_converter(settings), runtime=runtime, interceptors=interceptors
         )
     except RuntimeError as exc:
-        raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
+        hint = ""
+        if config.get("tls"):  # a TLS server that ends the handshake: most often a certificate it does not accept
+            hint = (
+                " (over TLS: check that the server accepts the client certificate and that the server's CA and name"
+                " are right: TEMPORAL_TLS_* or the profile's tls)"
+            )
+        raise Unavailable(f"cannot reach Temporal at {address}{hint}: {exc}") from None
     try:
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
     except RPCError as exc:
