@@ -23,6 +23,8 @@ NAMES = (
     "reminder",
     "escalation",
     "decision_letter",
+    "permit_letter",
+    "return_letter",
     "assessment_request",
     "delivery_failure",
     "case_event",

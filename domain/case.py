@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.kinds import ObligationKind
+from domain.permit_records import Permit
 from domain.policy import Policy
 from domain.referral import Referral
+from domain.return_records import VoluntaryReturn
 from domain.roles import Actor, Role
 
 
@@ -110,6 +112,7 @@ class Obligation(BaseModel):
     recorded_at: datetime | None = None  # when the fulfilment was recorded in the case
     requested_at: datetime | None = None  # assessments: when the request went to the assessor
     lapsed: bool = False  # a window that closed unused: no longer open, never fulfilled
+    notify: list[Role] = Field(default_factory=list)  # told of its reminders and escalation besides the owner
 
     @property
     def is_open(self) -> bool:
@@ -255,6 +258,8 @@ class CaseState(BaseModel):
     closures: list[Closure] = Field(default_factory=list)
     reopenings: list[Reopening] = Field(default_factory=list)
     links: list[CaseLink] = Field(default_factory=list)
+    permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
+    returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
 
     @property
     def open_obligations(self) -> list[Obligation]:

@@ -42,6 +42,15 @@ class ObligationKind(str, enum.Enum):
     # owed once a negative decision is final (support never just stops)
     VULNERABILITY_ASSESSMENT = "vulnerability_assessment"
     ONWARD_REFERRAL = "onward_referral"  # referral to support services outside the NRM
+    # residence permits (domain.permits): decided by the immigration authority
+    RESIDENCE_PERMIT = "residence_permit"  # owed with a positive Stage 2
+    INTERIM_PERMIT = "interim_permit"  # owed when Stage 2 is overdue at the end of the R&R period
+    PERMIT_RENEWAL = "permit_renewal"  # the renewal of a permit, decided before it expires
+    # voluntary return (domain.returns), only at the person's own request
+    PRE_RETURN_RISK_ASSESSMENT = "pre_return_risk_assessment"  # with the person, covering the family
+    RETURN_PLAN = "return_plan"  # the plan made without undue delay once no risk is found
+    RETURN_DEPARTURE = "return_departure"  # the departure as planned (holds checked again then)
+    REINTEGRATION_CHECK_IN = "reintegration_check_in"  # by the receiving side's support provider
 
     @property
     def is_decision(self) -> bool:
@@ -78,4 +87,14 @@ RECORDED_BY = {
     ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
     ObligationKind.APPEAL_LODGING: "nrm case appeal",
     ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
+    ObligationKind.RESIDENCE_PERMIT: "nrm case permit",
+    ObligationKind.INTERIM_PERMIT: "nrm case permit",
+    ObligationKind.PERMIT_RENEWAL: "nrm case permit",
+    ObligationKind.PRE_RETURN_RISK_ASSESSMENT: "nrm case return assess",
+    ObligationKind.RETURN_PLAN: "nrm case return plan",
+    ObligationKind.RETURN_DEPARTURE: "nrm case return depart",
+    ObligationKind.REINTEGRATION_CHECK_IN: "nrm case return check-in",
 }
+PERMIT_KINDS = frozenset(
+    {ObligationKind.RESIDENCE_PERMIT, ObligationKind.INTERIM_PERMIT, ObligationKind.PERMIT_RENEWAL}
+)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import GuardianRelation
 from domain.roles import Act, Role
 
@@ -65,6 +66,54 @@ class DecisionLetter(BaseModel):
     judgment_ref: str = ""
     rights_until: datetime | None = None  # the end of the window to use the first of the rights listed
     redecision_due: datetime | None = None  # remitted: the stage is decided again by then
+
+
+class PermitLetter(BaseModel):
+    """The immigration authority's decision on a permit, to the person (a child's to the guardian), in writing
+    with reasons; a refusal says how to challenge it."""
+
+    template: Literal["permit_letter"] = "permit_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    action: PermitAction
+    permit: PermitType
+    renewal: bool  # the decision on renewing a permit held (not on granting one)
+    grounds: list[PermitGround]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    decided_at: datetime
+    reasons: str
+
+
+class ReturnEvent(str, enum.Enum):
+    REQUESTED = "requested"  # the person's decision recorded: the risk assessment comes first
+    RISK_FOUND = "risk_found"  # no return: protection goes on
+    PLANNED = "planned"
+    STOPPED = "stopped"  # holds found at the planned departure: the plan is stopped
+
+
+class ReturnLetter(BaseModel):
+    """Each decision about a person's voluntary return, to the person (a child's to the guardian) in writing, with
+    its reasons and the person's right to change their mind; one letter per person, never collective."""
+
+    template: Literal["return_letter"] = "return_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    event: ReturnEvent
+    decided_at: datetime
+    departure_at: datetime | None = None
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    reasons: list[str] = Field(default_factory=list)  # the holds that stopped it, or the assessment's finding
 
 
 class AssessmentNeeded(BaseModel):
@@ -129,9 +178,12 @@ class Digest(BaseModel):
 
 
 Notice = Annotated[
-    DecisionLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest, Field(discriminator="template")
+    DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest,
+    Field(discriminator="template"),
 ]
-Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed | CaseEvent  # what a case sends
+Message = (
+    Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent
+)  # what a case sends
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

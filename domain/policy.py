@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.errors import PolicyError
 from domain.kinds import ASSESSMENT_KINDS, ObligationKind
+from domain.permit_records import PermitGround
 from domain.roles import Role
 
 
@@ -254,6 +255,77 @@ class AppealRules(_Section):
         return self.window_owner_child if is_child else self.window_owner_adult
 
 
+class PermitRules(_Section):
+    """Residence permits (CoE Convention Art. 14; handbook L6920-7075, L6776-6786): the immigration authority
+    decides a residence permit within `issue_within` of a positive Stage 2, so that protection has no gap, and an
+    interim permit within `interim_within` when Stage 2 is overdue at the end of the R&R period. A permit is valid
+    for at least `min_duration` (`interim_min_duration`); its renewal is decided before it expires, with reminders
+    `renewal_reminders` before expiry to the authority and the person's advocate."""
+
+    issue_within: timedelta = timedelta(days=30)
+    interim_within: timedelta = timedelta(days=7)
+    min_duration: timedelta = timedelta(days=182)  # ICMPD: at least 6 months, renewable (004 L2516-2524)
+    interim_min_duration: timedelta = timedelta(days=30)
+    renewable: bool = True
+    renewal_reminders: tuple[timedelta, ...] = (timedelta(days=60), timedelta(days=30))  # before expiry
+    grounds: tuple[PermitGround, ...] = (PermitGround.PERSONAL_SITUATION, PermitGround.COOPERATION)
+    grounds_child: tuple[PermitGround, ...] = (
+        PermitGround.BEST_INTERESTS,
+        PermitGround.PERSONAL_SITUATION,
+        PermitGround.COOPERATION,
+    )
+
+    _check = field_validator("issue_within", "interim_within", "min_duration", "interim_min_duration")(_positive)
+
+    @field_validator("renewal_reminders")
+    @classmethod
+    def _reminders_before(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if any(v <= timedelta(0) for v in value):
+            raise ValueError("each reminder is a positive duration before expiry")
+        if list(value) != sorted(set(value), reverse=True):
+            raise ValueError("reminders before expiry are listed earliest first (e.g. P60D, P30D), each once")
+        return value
+
+    @field_validator("grounds", "grounds_child")
+    @classmethod
+    def _some_grounds(cls, value: tuple[PermitGround, ...]) -> tuple[PermitGround, ...]:
+        if not value:
+            raise ValueError("at least one ground")
+        return value
+
+    def grounds_for(self, *, is_child: bool) -> tuple[PermitGround, ...]:
+        return self.grounds_child if is_child else self.grounds
+
+
+class ReturnRules(_Section):
+    """Voluntary return (Guiding Principles, 001 L478-535, L850-858): the pre-return risk assessment within
+    `assessment_within` of the request (by `assessed_by`, with the person), the plan within `plan_within` of a clear
+    assessment (no undue delay), reintegration check-ins by `checked_in_by` at the intervals `check_in_every`
+    (the last repeated: monthly for 3 months, then quarterly, IOM practice) for at least `monitoring_at_least`
+    (ideally a year, L856-857), a child until adulthood."""
+
+    assessment_within: timedelta = timedelta(days=14)
+    assessed_by: Role = Role.SUPPORT_PROVIDER
+    plan_within: timedelta = timedelta(days=14)
+    check_in_every: tuple[timedelta, ...] = (
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=90),
+    )
+    checked_in_by: Role = Role.RECEIVING_SUPPORT
+    monitoring_at_least: timedelta = timedelta(days=365)
+
+    _check = field_validator("assessment_within", "plan_within", "monitoring_at_least")(_positive)
+
+    @field_validator("check_in_every")
+    @classmethod
+    def _intervals(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if not value or any(v <= timedelta(0) for v in value):
+            raise ValueError("at least one interval, each a positive duration")
+        return value
+
+
 class Policy(BaseModel):
     """One jurisdiction's rules. Stage 2 is due at the end of the R&R period that a positive Stage 1 opens."""
 
@@ -275,6 +347,8 @@ class Policy(BaseModel):
     children: ChildRules = Field(default_factory=ChildRules)
     age: AgeRules = Field(default_factory=AgeRules)
     missing: MissingRules = Field(default_factory=MissingRules)
+    permits: PermitRules | None = None  # absent: the jurisdiction's permits are not tracked in the case
+    returns: ReturnRules | None = None  # absent: voluntary returns are not tracked in the case
     source_sha256: str = ""
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, LinkKind, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -182,3 +183,60 @@ class LinkRequest(ActRequest):
 
     kind: LinkKind
     reference: str
+
+
+class PermitRequest(ActRequest):
+    """The immigration authority's decision on a permit: grant an owed one (`permit` says which when both are
+    owed), renew the current one, or refuse either with reasons. `valid_from` defaults to now."""
+
+    action: PermitAction
+    permit: PermitType | None = None
+    grounds: list[PermitGround] = Field(default_factory=list, max_length=3)
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    document: str = ""  # reference of the permit document, kept in the encrypted case state
+    reasons: str = ""
+    informed_in: str = ""
+
+
+class ReturnRequest(ActRequest):
+    """The person's informed decision to return: when they took it, the time they were given, the legal advice,
+    that they were told every option (return, remain, a third country) and, for a child, that the child and the
+    guardian were informed and consulted. `monitoring`: the person wants reintegration monitoring."""
+
+    decided_on: date
+    reflection_days: int = Field(default=0, ge=0, le=365)
+    legal_advice: str = ""
+    destination: str = ""  # ISO 3166 country code
+    informed_of_options: bool = False
+    guardian_consulted: bool = False
+    monitoring: bool = True
+
+
+class ReturnAssessmentRequest(ActRequest):
+    """The pre-return risk assessment's result, made with the person and covering the family."""
+
+    risk_found: bool
+    summary: str = ""
+    covers_family: bool = False
+
+
+class ReturnPlanRequest(ActRequest):
+    departure_at: AwareDatetime
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    travel_documents: bool = False
+    care_confirmed: bool = False  # a child: care arrangements in the country of return confirmed
+    coordinate: bool = False  # contact the receiving country (needs consent to data sharing)
+
+
+class DepartureRequest(ActRequest):
+    departed_at: AwareDatetime | None = None
+    note: str = ""
+
+
+class CheckInRequest(ActRequest):
+    when: AwareDatetime | None = None
+    summary: str = ""
+    retrafficking: bool = False  # a re-trafficking indicator seen: protection re-opens

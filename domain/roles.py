@@ -21,6 +21,8 @@ class Role(str, enum.Enum):
     GUARDIAN_ADVOCATE = "guardian_advocate"  # every child's guardian advocate; receives a child's letters
     LEGAL_REPRESENTATIVE = "legal_representative"  # the person's lawyer
     REVIEW_PANEL = "review_panel"  # the multidisciplinary panel that reconsiders a negative decision
+    IMMIGRATION_AUTHORITY = "immigration_authority"  # grants, renews and refuses residence permits
+    RECEIVING_SUPPORT = "receiving_support_provider"  # support in the country of return: reintegration check-ins
 
 
 class Act(str, enum.Enum):
@@ -47,6 +49,12 @@ class Act(str, enum.Enum):
     CLOSE_CASE = "close_case"  # ends the workflow with a closing record
     REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
     LINK_CASE = "link_case"  # links another case to this one (domain.links)
+    PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
+    REQUEST_RETURN = "request_return"  # the person's informed decision to return (domain.returns)
+    ASSESS_RETURN = "assess_return"  # the pre-return risk assessment's result
+    PLAN_RETURN = "plan_return"
+    RECORD_DEPARTURE = "record_departure"
+    RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -104,9 +112,19 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.CLOSE_CASE: "close a case",
     Act.REOPEN_CASE: "re-open a case",
     Act.LINK_CASE: "link a case",
+    Act.PERMIT_DECISION: "decide on a residence permit",
+    Act.REQUEST_RETURN: "record a voluntary return request",
+    Act.ASSESS_RETURN: "record a pre-return risk assessment",
+    Act.PLAN_RETURN: "plan a return",
+    Act.RECORD_DEPARTURE: "record a departure",
+    Act.RECORD_CHECK_IN: "record a reintegration check-in",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
+# who decides, and the receiving side abroad: never a challenger of a decision
+_NOT_CHALLENGERS = frozenset(
+    {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY, Role.RECEIVING_SUPPORT}
+)
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
@@ -118,9 +136,9 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PROVIDE: _STAFF,
     Act.RECORD_ASSESSMENT: _STAFF,
     # the widest set; each policy names the roles that may challenge a decision (domain.appeals narrows to them)
-    Act.REQUEST_RECONSIDERATION: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.REQUEST_RECONSIDERATION: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
-    Act.LODGE_APPEAL: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.LODGE_APPEAL: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
     Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
     Act.RECORD_AGE_ASSESSMENT: _STAFF,
@@ -131,6 +149,14 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
     Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
     Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
+    Act.PERMIT_DECISION: frozenset({Role.IMMIGRATION_AUTHORITY}),
+    Act.REQUEST_RETURN: frozenset(
+        {Role.SUPPORT_PROVIDER, Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE, Role.GUARDIAN_ADVOCATE}
+    ),
+    Act.ASSESS_RETURN: frozenset({Role.SUPPORT_PROVIDER, Role.COORDINATOR}),  # the case checks who owes it
+    Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
+    Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
+    Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
 }
 
 

@@ -24,7 +24,10 @@ from domain.case import (
 )
 from domain.consent import ConsentWithdrawal
 from domain.deadlines import reminder_times
+from domain.holds import Hold, holds
+from domain.permit_records import Permit
 from domain.policy import Policy
+from domain.return_records import VoluntaryReturn
 
 
 class DeadlineState(str, enum.Enum):
@@ -107,6 +110,9 @@ class CaseStatus(ActResult):
     closures: list[Closure] = []
     reopenings: list[Reopening] = []
     links: list[CaseLink] = []
+    holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
+    permits: list[Permit] = []
+    returns: list[VoluntaryReturn] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -258,4 +264,7 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         closures=state.closures,
         reopenings=state.reopenings,
         links=state.links,
+        holds=holds(state, now),
+        permits=state.permits,
+        returns=state.returns,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain import age, appeals, children, lifecycle, links
+from domain import age, appeals, children, lifecycle, links, permits
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -150,9 +150,8 @@ def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> l
     _record_decision(state, Act.STAGE2_DECISION, request, now)
     fulfil(state, open_decision(state, ObligationKind.STAGE2_DECISION).id, request.actor, now)
     if request.outcome is Outcome.POSITIVE:
-        state.stage = Stage.CONFIRMED_VICTIM
-        state.challenge = None
-        return [decision_letter(state)]
+        owed = permits.confirm_victim(state, now)
+        return [decision_letter(state), *owed]
     state.stage = Stage.STAGE2_NEGATIVE
     return appeals.open_challenge(state, 2, now)
 

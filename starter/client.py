@@ -39,19 +39,25 @@ from domain.requests import (
     AgeDisputeRequest,
     AppealRequest,
     AssessRequest,
+    CheckInRequest,
     CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
     LinkRequest,
     MissingRequest,
     OpenCase,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
@@ -381,6 +387,36 @@ class NrmClient:
         """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""
         with self._server_errors():
             return await closed_cases(self.client, datetime.now(UTC), child=child)
+
+    async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
+        """The immigration authority grants an owed permit, renews the current one, or refuses either."""
+        return await self._update(reference, CaseWorkflow.permit_decision, request, request_id)
+
+    async def request_return(self, reference: str, request: ReturnRequest, request_id: str | None = None) -> ActResult:
+        """The person's informed decision to return: the pre-return risk assessment is owed first."""
+        return await self._update(reference, CaseWorkflow.request_return, request, request_id)
+
+    async def assess_return(
+        self, reference: str, request: ReturnAssessmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The pre-return risk assessment's result: a risk found keeps the person in protection."""
+        return await self._update(reference, CaseWorkflow.assess_return, request, request_id)
+
+    async def plan_return(self, reference: str, request: ReturnPlanRequest, request_id: str | None = None) -> ActResult:
+        """Plan the departure (refused while a hold applies)."""
+        return await self._update(reference, CaseWorkflow.plan_return, request, request_id)
+
+    async def record_departure(
+        self, reference: str, request: DepartureRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The departure as it happened (refused while a hold applies)."""
+        return await self._update(reference, CaseWorkflow.record_departure, request, request_id)
+
+    async def record_check_in(
+        self, reference: str, request: CheckInRequest, request_id: str | None = None
+    ) -> ActResult:
+        """A reintegration check-in by the receiving side's support provider."""
+        return await self._update(reference, CaseWorkflow.record_check_in, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

@@ -11,6 +11,15 @@ from domain.times import utc as _t
 from plumbing.visibility import CaseList
 
 
+def show_holds(console: Console, status: CaseStatus) -> None:
+    """Why removal is barred: each hold with its source, and whether it also stops a voluntary departure."""
+    if not status.holds:
+        console.print("holds: none")
+    for h in status.holds:
+        also = "; also stops a voluntary departure" if h.blocks_departure else ""
+        console.print(f"hold: {h.text} [{h.source}{also}]", markup=False)
+
+
 def show_case(console: Console, status: CaseStatus) -> None:
     console.print(
         f"[bold]Case {status.reference}[/bold]  stage: [bold]{status.stage.value}[/bold]"
@@ -52,6 +61,18 @@ def show_case(console: Console, status: CaseStatus) -> None:
         console.print(f"Golden Day (intensive supervision) until {_t(status.golden_day_until)}")
     if status.pending:
         console.print(f"pending: {status.pending.text} (next: {status.pending.waiting_for})")
+    show_holds(console, status)
+    for p in status.permits:
+        ended = f", ended {_t(p.ended_at)} ({p.ended_why})" if p.ended_at else ""
+        console.print(
+            f"{p.type.value} permit: {_t(p.valid_from)} -> {_t(p.valid_until)} on "
+            f"{', '.join(g.value for g in p.grounds)}; {len(p.renewals)} renewal(s){ended}"
+        )
+    for r in status.returns:
+        when = f"; departure planned {_t(r.plan.departure_at)}" if r.plan else ""
+        left = f"; departed {_t(r.departed_at)}" if r.departed_at else ""
+        ended = f"; {r.ended_why}" if r.ended_why else ""
+        console.print(f"voluntary return {r.number}: {r.phase.value}{when}{left}{ended}", markup=False)
     if status.next_deadline:
         nd = status.next_deadline
         console.print(f"next deadline: {nd.kind} due {_t(nd.due_at)} ({nd.state.value})")

@@ -35,6 +35,7 @@ from starter.audit.history import (
 )
 
 ALERT_ACTIVITY = "send_alert"
+NOTICE_ACTIVITY = "send_notice"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ class Fulfilment:
     done_at: datetime
     act: Act
     next_review: datetime | None  # an assessment sets when it must be reviewed
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A notice the case sent (a decision, permit or return letter...): when it was scheduled, and what it said."""
+
+    at: datetime
+    template: str
+    content: dict[str, Any]
 
 
 @dataclass
@@ -99,6 +109,7 @@ class CaseFacts:
     acts: list[Act] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
 
     def deadlines_of(self, kind: str) -> list[Deadline]:
         return [d for d in self.deadlines if d.kind == kind]
@@ -113,6 +124,10 @@ class CaseFacts:
 
     def acts_named(self, act: ActName) -> list[Act]:
         return [a for a in self.acts if a.name == act.value]
+
+    def acts_between(self, act: ActName, since: datetime, before: datetime | None) -> list[Act]:
+        """The acts named `act` from `since` on, and before `before` if given (e.g. the next return request)."""
+        return [a for a in self.acts_named(act) if a.at >= since and (before is None or a.at < before)]
 
     @property
     def referred_at(self) -> datetime | None:
@@ -205,6 +220,8 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
                 )
                 alerts[event.scheduled_id] = alert
                 facts.alerts.append(alert)
+            case ActivityScheduled(activity=name) if name == NOTICE_ACTIVITY:
+                facts.letters.append(Letter(event.at, str(event.input.get("template", "")), dict(event.input)))
             case ActivityOutcome() if event.scheduled_id in alerts:
                 alert = alerts[event.scheduled_id]
                 alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how

@@ -17,20 +17,27 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from domain.requests import AgeAssessmentRequest, JudgmentRequest, ReviewRequest
+from domain.permit_records import PermitAction
+from domain.requests import (
+    AgeAssessmentRequest,
+    CheckInRequest,
+    JudgmentRequest,
+    ReturnAssessmentRequest,
+    ReviewRequest,
+)
 from domain.roles import Act as ActName
 from starter.audit import disclosure
-from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
+from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = "returns and re-trafficking: nrmflow does not record these acts yet"
 _SEX_AGE = {
     ("female", "adult"): "women",
     ("male", "adult"): "men",
     ("female", "child"): "girls",
     ("male", "child"): "boys",
 }
+NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link cases yet"
 
 
 class CaseRecord(BaseModel):
@@ -51,6 +58,8 @@ class CaseRecord(BaseModel):
     age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
     missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
     closure: str = "open"  # or the reason it was closed
+    permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
+    returns: list[str] = ["none"]  # each voluntary return's outcome so far
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -88,6 +97,8 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         ),
         missing=_missing(facts),
         closure=_closure(facts),
+        permits=_permits(facts, as_of),
+        returns=_returns(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
@@ -118,6 +129,41 @@ def _outcomes(
     outcomes = [request.model_validate(a.request).outcome.value for a in facts.acts_named(decided)]
     pending = len(facts.acts_named(asked)) - len(outcomes)
     return outcomes + ["pending"] * max(pending, 0) or [none]
+
+
+def _permits(facts: CaseFacts, as_of: datetime) -> list[str]:
+    """Each permit decision of the case: the grounds of each grant, refusals, renewals and refused renewals."""
+    found: list[str] = []
+    for act in permit_acts(facts, as_of):
+        action = act.request.action
+        if act.decides is not None and action is PermitAction.GRANT:
+            found += [f"{act.decides.value} granted: {g.value}" for g in act.request.grounds]
+        elif act.decides is not None:
+            found.append(f"{act.decides.value} refused")
+        else:
+            found.append("renewed" if action is PermitAction.RENEW else "renewal refused")
+    return found or ["none"]
+
+
+def _returns(facts: CaseFacts) -> list[str]:
+    """Each voluntary return's outcome: back to protection (a risk found), departed (and a re-trafficking indicator
+    seen at a check-in after it), or in progress."""
+    requests = facts.acts_named(ActName.REQUEST_RETURN)
+    found: list[str] = []
+    for n, asked in enumerate(requests):
+        until = requests[n + 1].at if n + 1 < len(requests) else None
+        assessed = facts.acts_between(ActName.ASSESS_RETURN, asked.at, until)
+        if any(ReturnAssessmentRequest.model_validate(a.request).risk_found for a in assessed):
+            found.append("back to protection (risk found)")
+        elif departed := facts.acts_between(ActName.RECORD_DEPARTURE, asked.at, until):
+            seen = any(
+                CheckInRequest.model_validate(a.request).retrafficking
+                for a in facts.acts_between(ActName.RECORD_CHECK_IN, departed[0].at, until)
+            )
+            found.append("departed; re-trafficking indicator after return" if seen else "departed")
+        else:
+            found.append("in progress")
+    return found or ["none"]
 
 
 @dataclass
@@ -178,6 +224,8 @@ _DIMENSIONS = (
     "rr_extensions",
     "reconsideration_outcomes",
     "appeal_outcomes",
+    "permits",
+    "returns",
 )
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
@@ -191,6 +239,8 @@ def population(rule: str) -> str:
         return "persons whose negative decision was not final (all not applicable)"
     if rule == "remitted_decision":
         return "persons whose case no court remitted (all not applicable)"
+    if rule == "permits":
+        return "persons whose case owed no permit (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")

@@ -87,6 +87,12 @@ _ACT_TITLES = {
     Act.WITHDRAW_CONSENT.value: "consent withdrawn",
     Act.CLOSE_CASE.value: "case closed",
     Act.LINK_CASE.value: "case linked",
+    Act.PERMIT_DECISION.value: "permit decision",
+    Act.REQUEST_RETURN.value: "voluntary return requested by the person",
+    Act.ASSESS_RETURN.value: "pre-return risk assessment recorded",
+    Act.PLAN_RETURN.value: "return planned",
+    Act.RECORD_DEPARTURE.value: "departure recorded",
+    Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
 }
 
 
@@ -145,6 +151,16 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         parts.append(f"completed {utc_seconds(done_at)}; next review by {utc_seconds(review)}")
         if assessment.get("document"):
             parts.append(f"document {assessment['document']}")
+    if request.get("action"):  # a permit decision: its document's number stays in the case, not in the timeline
+        parts.append(" ".join(filter(None, [request["action"], request.get("permit") or ""])))
+        if request.get("valid_until"):
+            parts.append(f"valid until {utc_seconds(request['valid_until'])}")
+    if "risk_found" in request:  # a pre-return risk assessment
+        parts.append("risk found: no return" if request["risk_found"] else "no risk found")
+    if request.get("departure_at"):
+        parts.append(f"departure planned {utc_seconds(request['departure_at'])}")
+    if request.get("retrafficking"):
+        parts.append("re-trafficking indicator: protection re-opens")
     if request.get("informed_in"):
         parts.append(f"person informed in {request['informed_in']}")
     result = completed.result if completed and isinstance(completed.result, dict) else {}

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import Exploitation, Sex
 from domain.requests import (
     AgeAssessmentRequest,
@@ -21,17 +22,23 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
     MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.status import ActResult
@@ -139,6 +146,11 @@ async def case_open(
 class StageName(str, Enum):
     stage1 = "stage1"
     stage2 = "stage2"
+
+
+class RiskFinding(str, Enum):
+    found = "found"
+    none = "none"
 
 
 @app.command("decide")
@@ -463,6 +475,203 @@ async def case_reopen(
     """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
     request = ReopenRequest(actor=actor(actor_), reasons=reasons)
     await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
+
+
+@app.command("permit")
+@runs
+async def case_permit(
+    action: Annotated[PermitAction, typer.Argument(help="grant, renew or refuse")],
+    reference: RefArg,
+    actor_: AsOpt,
+    permit: Annotated[
+        PermitType | None, typer.Option(help="residence or interim, when both are owed (default: the one owed).")
+    ] = None,
+    ground: Annotated[
+        list[PermitGround] | None,
+        typer.Option("--ground", help="Grounds of a grant (repeat): personal_situation, cooperation, best_interests."),
+    ] = None,
+    valid_from: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid from (default now)."),
+    ] = None,
+    valid_until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid until (grant and renew)."),
+    ] = None,
+    document: Annotated[str, typer.Option(help="The permit document's reference (kept encrypted).")] = "",
+    reasons: Annotated[str, typer.Option(help="Written reasons (required to refuse).")] = "",
+    informed_in: InformedInOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The immigration authority's decision on a residence or interim permit: grant, renew or refuse."""
+    try:
+        request = PermitRequest(
+            actor=actor(actor_),
+            action=action,
+            permit=permit,
+            grounds=ground or [],
+            valid_from=as_utc(valid_from) if valid_from else None,
+            valid_until=as_utc(valid_until) if valid_until else None,
+            document=document,
+            reasons=reasons,
+            informed_in=informed_in,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "permit decision") from None
+    await _carry_out(reference, lambda client: client.permit_decision(reference, request, request_id), as_json)
+
+
+@app.command("holds")
+@runs
+async def case_holds(reference: RefArg, as_json: JsonOpt = False) -> None:
+    """Why removal is barred: each hold with its source, and whether it also stops a voluntary departure."""
+    status = await (await _client()).status(reference)
+    emit(as_json, [h.model_dump(mode="json") for h in status.holds], lambda: render.show_holds(out, status))
+
+
+returns = typer.Typer(
+    help="A voluntary return at the person's own request: risk assessment, plan, departure, check-ins.",
+    no_args_is_help=True,
+)
+app.add_typer(returns, name="return")
+
+
+@returns.command("request")
+@runs
+async def return_request(
+    reference: RefArg,
+    actor_: AsOpt,
+    decided_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="When the person decided.")],
+    destination: Annotated[str, typer.Option(help="Country of return, ISO 3166 code (e.g. RO).")],
+    legal_advice: Annotated[str, typer.Option(help="The legal advice given before the decision (required).")] = "",
+    reflection_days: Annotated[int, typer.Option(help="Days the person was given to decide.")] = 0,
+    informed_of_options: Annotated[
+        bool, typer.Option("--informed-of-options", help="Told every option: return, remain, a third country.")
+    ] = False,
+    guardian_consulted: Annotated[
+        bool, typer.Option("--guardian-consulted", help="A child: the child and the guardian informed and consulted.")
+    ] = False,
+    no_monitoring: Annotated[
+        bool, typer.Option("--no-monitoring", help="The person does not want reintegration monitoring.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the person's informed decision to return voluntarily; the pre-return risk assessment is owed."""
+    request = ReturnRequest(
+        actor=actor(actor_),
+        decided_on=decided_on.date(),
+        destination=destination,
+        legal_advice=legal_advice,
+        reflection_days=reflection_days,
+        informed_of_options=informed_of_options,
+        guardian_consulted=guardian_consulted,
+        monitoring=not no_monitoring,
+    )
+    await _carry_out(reference, lambda client: client.request_return(reference, request, request_id), as_json)
+
+
+@returns.command("assess")
+@runs
+async def return_assess(
+    reference: RefArg,
+    actor_: AsOpt,
+    risk: Annotated[RiskFinding, typer.Option(help="found or none")],
+    summary: Annotated[str, typer.Option(help="What the assessment found (required).")] = "",
+    covers_family: Annotated[
+        bool, typer.Option("--covers-family", help="The family's safety and any part in the trafficking assessed.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the pre-return risk assessment made with the person: a risk found keeps them in protection."""
+    request = ReturnAssessmentRequest(
+        actor=actor(actor_), risk_found=risk is RiskFinding.found, summary=summary, covers_family=covers_family
+    )
+    await _carry_out(reference, lambda client: client.assess_return(reference, request, request_id), as_json)
+
+
+@returns.command("plan")
+@runs
+async def return_plan(
+    reference: RefArg,
+    actor_: AsOpt,
+    departure: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Planned departure (time with zone)."),
+    ],
+    reception: Annotated[str, typer.Option(help="Who receives the person, and how (required).")] = "",
+    route: Annotated[str, typer.Option(help="The route.")] = "",
+    escort: Annotated[str, typer.Option(help="The escort, if any.")] = "",
+    travel_documents: Annotated[
+        bool, typer.Option("--travel-documents", help="The person holds travel documents.")
+    ] = False,
+    care_confirmed: Annotated[
+        bool, typer.Option("--care-confirmed", help="A child: care arrangements in the country of return confirmed.")
+    ] = False,
+    coordinate: Annotated[
+        bool, typer.Option("--coordinate", help="Contact the receiving country (needs consent to data sharing).")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the departure: refused, naming each hold, while any hold applies; checked again at the planned time."""
+    try:
+        request = ReturnPlanRequest(
+            actor=actor(actor_),
+            departure_at=as_utc(departure),
+            reception=reception,
+            route=route,
+            escort=escort,
+            travel_documents=travel_documents,
+            care_confirmed=care_confirmed,
+            coordinate=coordinate,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "return plan") from None
+    await _carry_out(reference, lambda client: client.plan_return(reference, request, request_id), as_json)
+
+
+@returns.command("depart")
+@runs
+async def return_depart(
+    reference: RefArg,
+    actor_: AsOpt,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Route and escort as they were.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the departure (refused, naming each hold, while any applies); monitoring starts if the person wants it."""
+    request = DepartureRequest(actor=actor(actor_), departed_at=as_utc(at) if at else None, note=note)
+    await _carry_out(reference, lambda client: client.record_departure(reference, request, request_id), as_json)
+
+
+@returns.command("check-in")
+@runs
+async def return_check_in(
+    reference: RefArg,
+    actor_: AsOpt,
+    summary: Annotated[str, typer.Option(help="How the person is doing (required).")] = "",
+    retrafficking: Annotated[
+        bool, typer.Option("--retrafficking", help="A re-trafficking indicator was seen: protection re-opens.")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a reintegration check-in by the support provider in the country of return."""
+    request = CheckInRequest(
+        actor=actor(actor_), summary=summary, retrafficking=retrafficking, when=as_utc(at) if at else None
+    )
+    await _carry_out(reference, lambda client: client.record_check_in(reference, request, request_id), as_json)
 
 
 @app.command("personal-data")

@@ -22,23 +22,30 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround
 from domain.requests import (
     AgeAssessmentRequest,
     AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
     MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Actor, Role
@@ -52,7 +59,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming
+from tests.policies import panel_confirming, with_permits, with_returns
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -63,6 +70,8 @@ SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
 CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
+IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
+ABROAD = Actor(role=Role.RECEIVING_SUPPORT, id="rs-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -332,6 +341,64 @@ async def dependent_child_linked(nrm: NrmClient) -> str:
     return ref
 
 
+async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
+    """Stage 2 overdue at the end of the R&R: an interim permit owed and granted; a positive Stage 2 owes the
+    residence permit, which supersedes it; renewal reminders before expiry; renewed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: any(d.kind == "interim_permit" for d in s.open_deadlines))
+    soon = datetime.now(UTC)
+    grounds = [PermitGround.PERSONAL_SITUATION]
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(
+            actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=soon + timedelta(minutes=5)
+        ),
+    )
+    await nrm.decide_stage2(ref, _decision())
+    until = datetime.now(UTC) + timedelta(seconds=22)
+    await nrm.permit_decision(
+        ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=until)
+    )
+    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() - 4)  # both renewal reminders sent
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(actor=IMMIGRATION, action=PermitAction.RENEW, valid_until=until + timedelta(minutes=5)),
+    )
+    return ref
+
+
+async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
+    """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
+    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    decided = datetime.now(UTC).date()
+    await nrm.request_return(
+        ref,
+        ReturnRequest(
+            actor=SUPPORT, decided_on=decided, destination="RO", legal_advice="explained", informed_of_options=True
+        ),
+    )
+    await nrm.assess_return(
+        ref, ReturnAssessmentRequest(actor=SUPPORT, risk_found=False, summary="family safe", covers_family=True)
+    )
+    first = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=first, reception="IOM"))
+    await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
+    second = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(
+        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
+    )
+    await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
+    await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
+    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -352,6 +419,8 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "closed": closed,
     "reopened": reopened,
     "dependent-child-linked": dependent_child_linked,
+    "permits-interim-residence-renewal": permits_interim_residence_renewal,
+    "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
 }
 
 
@@ -368,6 +437,8 @@ async def generate(directory: Path = CASES) -> None:
             PANEL,
             LAWYER,
             CHILD_PROTECTION,
+            IMMIGRATION,
+            ABROAD,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

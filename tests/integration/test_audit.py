@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import EventType
 
 from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, LinkKind, ReviewOutcome
 from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction
 from domain.policy import load_policy
 from domain.requests import (
     AgeAssessmentRequest,
@@ -26,16 +27,22 @@ from domain.requests import (
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
     CloseRequest,
     ConsentRequest,
     ConsentWithdrawalRequest,
+    DepartureRequest,
     ExtendRRRequest,
     FoundRequest,
     JudgmentRequest,
     LinkRequest,
     MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, Role
@@ -125,6 +132,20 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.LINK_CASE.value: lambda: nrm.link_case(
             ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
+        Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
+            ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
+        ),
+        Act.REQUEST_RETURN.value: lambda: nrm.request_return(
+            ref, ReturnRequest(actor=AUDITOR, decided_on=now.date(), legal_advice="a", destination="RO")
+        ),
+        Act.ASSESS_RETURN.value: lambda: nrm.assess_return(
+            ref, ReturnAssessmentRequest(actor=AUDITOR, risk_found=False, summary="s", covers_family=True)
+        ),
+        Act.PLAN_RETURN.value: lambda: nrm.plan_return(
+            ref, ReturnPlanRequest(actor=AUDITOR, departure_at=now + timedelta(days=9), reception="r")
+        ),
+        Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
+        Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"

@@ -136,7 +136,8 @@ NOW = DECIDED + timedelta(hours=1)
         (
             provide(K.LEGAL_ADVICE, Actor(role=Role.AUDITOR, id="au-1")),
             "role auditor may not record a provision; allowed: child_protection, competent_authority, coordinator, "
-            "first_responder, guardian_advocate, legal_representative, review_panel, support_provider",
+            "first_responder, guardian_advocate, immigration_authority, legal_representative, "
+            "receiving_support_provider, review_panel, support_provider",
         ),
         (
             provide(K.LEGAL_ADVICE, when=NOW + timedelta(minutes=5)),
