@@ -6,6 +6,8 @@ bench actors (bench.drive.bench_actor) registered with their signing keys, the o
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +29,9 @@ from plumbing.settings import Settings
 from starter.actors import add_actor
 from starter.up import temporal_binary, wait_for_server
 
+CODE = Path(__file__).parents[1]  # this checkout
+NRM = str(Path(sys.executable).parent / "nrm")  # the console script, which runs the code on its PYTHONPATH
+
 
 @dataclass
 class Site:
@@ -35,6 +40,19 @@ class Site:
     db: Path | None  # the server's SQLite file, when the benchmark started the server
     server: psutil.Process | None  # and its process
     env: WorkflowEnvironment | None = None
+
+    def cli_environment(self, code: Path = CODE) -> dict[str, str]:
+        """For an `nrm` subprocess: this site's home, server and task queue, no user settings (NRM_*, TEMPORAL_*,
+        temporal.toml), and the `code` of a checkout first on PYTHONPATH."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NRM_", "TEMPORAL_")) and k != "PYTHONPATH"}
+        return {
+            **env,
+            "PYTHONPATH": str(code),
+            "NRM_HOME": str(self.settings.home),
+            "NRM_TASK_QUEUE": self.settings.task_queue,
+            "TEMPORAL_ADDRESS": self.settings.temporal_address,
+            "TEMPORAL_CONFIG_FILE": str(self.settings.home / "no-temporal.toml"),
+        }
 
     def db_bytes(self) -> int | None:
         return self.db.stat().st_size if self.db else None

@@ -253,13 +253,13 @@ class CaseState(BaseModel):
     act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
+    permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
+    returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
     missing_reports: list[MissingReport] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
     reopenings: list[Reopening] = Field(default_factory=list)
     links: list[CaseLink] = Field(default_factory=list)
-    permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
-    returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
 
     @property
     def open_obligations(self) -> list[Obligation]:

@@ -86,7 +86,6 @@ RECORDED_BY = {
     ObligationKind.RECONSIDERATION_REQUEST: "nrm case reconsider",
     ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
     ObligationKind.APPEAL_LODGING: "nrm case appeal",
-    ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
     ObligationKind.RESIDENCE_PERMIT: "nrm case permit",
     ObligationKind.INTERIM_PERMIT: "nrm case permit",
     ObligationKind.PERMIT_RENEWAL: "nrm case permit",
@@ -94,6 +93,7 @@ RECORDED_BY = {
     ObligationKind.RETURN_PLAN: "nrm case return plan",
     ObligationKind.RETURN_DEPARTURE: "nrm case return depart",
     ObligationKind.REINTEGRATION_CHECK_IN: "nrm case return check-in",
+    ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
 }
 PERMIT_KINDS = frozenset(
     {ObligationKind.RESIDENCE_PERMIT, ObligationKind.INTERIM_PERMIT, ObligationKind.PERMIT_RENEWAL}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import returns
 from domain.case import CaseState, Closure, ClosureReason, MissingReport, Reopening, Stage
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.errors import InvalidRequest, WrongStage
@@ -118,6 +119,8 @@ def apply_withdrawal(state: CaseState, request: ConsentWithdrawalRequest, now: d
         for ob in state.open_obligations:
             if ob.kind.is_decision:  # the pending decision ends unmade; nothing else the person is owed changes
                 ob.lapsed, ob.evidence = True, REFERRAL_WITHDRAWN
+    for purpose in request.purposes:
+        returns.consent_withdrawn(state, purpose, now)  # monitoring after a return stops in the same step
     return []
 
 
@@ -131,6 +134,11 @@ def check_close(state: CaseState, request: CloseRequest) -> None:
     authorize_act(state, Act.CLOSE_CASE, request.actor)
     if (open_challenge := pending(state)) is not None:
         raise WrongStage(f"case {state.reference} cannot be closed while {open_challenge.text}")
+    if (voluntary_return := returns.current(state)) is not None:
+        raise WrongStage(
+            f"case {state.reference} cannot be closed while its voluntary return is {voluntary_return.phase.value} "
+            "(monitoring ends by its schedule or when the person withdraws consent to it)"
+        )
     if request.reason is ClosureReason.OTHER:
         check_written(request.note, "the note", EVIDENCE_MAX, "closing a case for another reason")
     check_text(request.note, "the note", EVIDENCE_MAX)

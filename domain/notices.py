@@ -181,9 +181,8 @@ Notice = Annotated[
     DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest,
     Field(discriminator="template"),
 ]
-Message = (
-    Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent
-)  # what a case sends
+# what a case sends
+Message = Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:

@@ -344,11 +344,11 @@ class Policy(BaseModel):
     assessments: tuple[AssessmentRules, ...] = ()
     appeals: AppealRules = Field(default_factory=AppealRules)
     stage2: Stage2Rules = Field(default_factory=Stage2Rules)
+    permits: PermitRules | None = None  # absent: the jurisdiction's permits are not tracked in the case
+    returns: ReturnRules | None = None  # absent: voluntary returns are not tracked in the case
     children: ChildRules = Field(default_factory=ChildRules)
     age: AgeRules = Field(default_factory=AgeRules)
     missing: MissingRules = Field(default_factory=MissingRules)
-    permits: PermitRules | None = None  # absent: the jurisdiction's permits are not tracked in the case
-    returns: ReturnRules | None = None  # absent: voluntary returns are not tracked in the case
     source_sha256: str = ""
 
     @model_validator(mode="after")

@@ -130,61 +130,6 @@ class JudgmentRequest(ActRequest):
     informed_in: str = ""
 
 
-class AgeDisputeRequest(ActRequest):
-    """The person's age is disputed (domain.age): `reasons` says why it is in doubt."""
-
-    reasons: str = ""
-
-
-class AgeAssessmentRequest(ActRequest):
-    """The age assessment's result, recorded by the role that owes it; `child_views` as for every decision
-    concerning a child (the person is treated as one until the result)."""
-
-    outcome: AgeFinding
-    reasons: str = ""
-    evidence: str = ""
-    child_views: str = ""
-
-
-class MissingRequest(ActRequest):
-    """The person is reported missing (`note`: the circumstances, without personal data of others)."""
-
-    note: str = ""
-
-
-class FoundRequest(ActRequest):
-    """The person missing is found (or back in contact)."""
-
-    note: str = ""
-
-
-class ConsentWithdrawalRequest(ActRequest):
-    """The person withdraws consent for one purpose or several, in one step (domain.consent)."""
-
-    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
-    reasons: str = ""
-
-
-class CloseRequest(ActRequest):
-    """Close the case (`note` says more; required for `other`)."""
-
-    reason: ClosureReason
-    note: str = ""
-
-
-class ReopenRequest(ActRequest):
-    """Re-open a closed case: it continues as a new run of the same workflow id, with its state."""
-
-    reasons: str = ""
-
-
-class LinkRequest(ActRequest):
-    """Link this case to another by its reference (a dependent child's case opened for the person in this one)."""
-
-    kind: LinkKind
-    reference: str
-
-
 class PermitRequest(ActRequest):
     """The immigration authority's decision on a permit: grant an owed one (`permit` says which when both are
     owed), renew the current one, or refuse either with reasons. `valid_from` defaults to now."""
@@ -240,3 +185,58 @@ class CheckInRequest(ActRequest):
     when: AwareDatetime | None = None
     summary: str = ""
     retrafficking: bool = False  # a re-trafficking indicator seen: protection re-opens
+
+
+class AgeDisputeRequest(ActRequest):
+    """The person's age is disputed (domain.age): `reasons` says why it is in doubt."""
+
+    reasons: str = ""
+
+
+class AgeAssessmentRequest(ActRequest):
+    """The age assessment's result, recorded by the role that owes it; `child_views` as for every decision
+    concerning a child (the person is treated as one until the result)."""
+
+    outcome: AgeFinding
+    reasons: str = ""
+    evidence: str = ""
+    child_views: str = ""
+
+
+class MissingRequest(ActRequest):
+    """The person is reported missing (`note`: the circumstances, without personal data of others)."""
+
+    note: str = ""
+
+
+class FoundRequest(ActRequest):
+    """The person missing is found (or back in contact)."""
+
+    note: str = ""
+
+
+class ConsentWithdrawalRequest(ActRequest):
+    """The person withdraws consent for one purpose or several, in one step (domain.consent)."""
+
+    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
+    reasons: str = ""
+
+
+class CloseRequest(ActRequest):
+    """Close the case (`note` says more; required for `other`)."""
+
+    reason: ClosureReason
+    note: str = ""
+
+
+class ReopenRequest(ActRequest):
+    """Re-open a closed case: it continues as a new run of the same workflow id, with its state."""
+
+    reasons: str = ""
+
+
+class LinkRequest(ActRequest):
+    """Link this case to another by its reference (a dependent child's case opened for the person in this one)."""
+
+    kind: LinkKind
+    reference: str

@@ -41,6 +41,12 @@ class Act(str, enum.Enum):
     RECORD_REVIEW = "record_review"  # the review panel's outcome: upheld or overturned
     LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
+    PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
+    REQUEST_RETURN = "request_return"  # the person's informed decision to return (domain.returns)
+    ASSESS_RETURN = "assess_return"  # the pre-return risk assessment's result
+    PLAN_RETURN = "plan_return"
+    RECORD_DEPARTURE = "record_departure"
+    RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
     DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
     RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
     REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
@@ -49,12 +55,6 @@ class Act(str, enum.Enum):
     CLOSE_CASE = "close_case"  # ends the workflow with a closing record
     REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
     LINK_CASE = "link_case"  # links another case to this one (domain.links)
-    PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
-    REQUEST_RETURN = "request_return"  # the person's informed decision to return (domain.returns)
-    ASSESS_RETURN = "assess_return"  # the pre-return risk assessment's result
-    PLAN_RETURN = "plan_return"
-    RECORD_DEPARTURE = "record_departure"
-    RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -104,6 +104,12 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.PERMIT_DECISION: "decide on a residence permit",
+    Act.REQUEST_RETURN: "record a voluntary return request",
+    Act.ASSESS_RETURN: "record a pre-return risk assessment",
+    Act.PLAN_RETURN: "plan a return",
+    Act.RECORD_DEPARTURE: "record a departure",
+    Act.RECORD_CHECK_IN: "record a reintegration check-in",
     Act.DISPUTE_AGE: "dispute the person's age",
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
     Act.REPORT_MISSING: "report the person missing",
@@ -112,12 +118,6 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.CLOSE_CASE: "close a case",
     Act.REOPEN_CASE: "re-open a case",
     Act.LINK_CASE: "link a case",
-    Act.PERMIT_DECISION: "decide on a residence permit",
-    Act.REQUEST_RETURN: "record a voluntary return request",
-    Act.ASSESS_RETURN: "record a pre-return risk assessment",
-    Act.PLAN_RETURN: "plan a return",
-    Act.RECORD_DEPARTURE: "record a departure",
-    Act.RECORD_CHECK_IN: "record a reintegration check-in",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
@@ -140,15 +140,6 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
     Act.LODGE_APPEAL: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
-    Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
-    Act.RECORD_AGE_ASSESSMENT: _STAFF,
-    Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
-    Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
-    # whoever the person tells: not the deciding authority nor the panel
-    Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
-    Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
-    Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
-    Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
     Act.PERMIT_DECISION: frozenset({Role.IMMIGRATION_AUTHORITY}),
     Act.REQUEST_RETURN: frozenset(
         {Role.SUPPORT_PROVIDER, Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE, Role.GUARDIAN_ADVOCATE}
@@ -157,6 +148,15 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
     Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
     Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
+    Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
+    Act.RECORD_AGE_ASSESSMENT: _STAFF,
+    Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
+    Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
+    # whoever the person tells: not the deciding authority nor the panel
+    Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY},
+    Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
+    Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
+    Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
 }
 
 

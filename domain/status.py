@@ -102,6 +102,9 @@ class CaseStatus(ActResult):
     decisions: list[DecisionRecord]
     assessments: list[AssessmentRecord] = []
     delivery_failures: list[DeliveryFailure] = []
+    holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
+    permits: list[Permit] = []
+    returns: list[VoluntaryReturn] = []
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
     missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
@@ -110,9 +113,6 @@ class CaseStatus(ActResult):
     closures: list[Closure] = []
     reopenings: list[Reopening] = []
     links: list[CaseLink] = []
-    holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
-    permits: list[Permit] = []
-    returns: list[VoluntaryReturn] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -256,6 +256,9 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         decisions=state.decisions,
         assessments=state.assessments,
         delivery_failures=state.delivery_failures,
+        holds=holds(state, now),
+        permits=state.permits,
+        returns=state.returns,
         age_status=state.age_status,
         golden_day_until=state.golden_day_until,
         missing=state.missing,
@@ -264,7 +267,4 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         closures=state.closures,
         reopenings=state.reopenings,
         links=state.links,
-        holds=holds(state, now),
-        permits=state.permits,
-        returns=state.returns,
     )

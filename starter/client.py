@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from temporalio.client import (
@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import lifecycle
-from domain.case import CaseState, LinkKind, Stage
+from domain.case import CaseState, LinkKind
 from domain.errors import DomainError, InvalidRequest
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
@@ -61,19 +61,26 @@ from domain.requests import (
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
-from domain.status import ActResult, CaseStatus, Life, PendingChallenge
+from domain.status import ActResult, CaseStatus, Life
 from domain.text import field_problems
-from plumbing import search_attributes
 from plumbing.codec import UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
-from plumbing.visibility import CaseList, closed_cases, running_cases_query, soonest_cases
 from starter.actors import SigningInterceptor
 from starter.errors import BadInput, CheckFailed, NrmError, Refused, UnknownCase, Unreachable, from_server
-from workflows.case import CaseWorkflow
+
+if TYPE_CHECKING:
+    from domain.case import Stage
+    from domain.status import PendingChallenge
+    from plumbing.visibility import CaseList
 
 __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "UnknownCase", "Unreachable"]
+
+# The case workflow by its names (workflows.case.CaseWorkflow; each act's Update is named by its `Act` value), not by
+# its class: importing the workflow module would cost every command 0.1 s (tests/unit/test_cli_modules.py checks them)
+CASE_WORKFLOW = "CaseWorkflow"
+STATUS_QUERY = "status"
 
 ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
 ACT_RETRY_FIRST, ACT_RETRY_LONGEST = 0.2, 5.0  # seconds: backoff while the case cannot take an act for a moment
@@ -169,6 +176,8 @@ class NrmClient:
                 raise InvalidRequest("a dependent's case is a child's: the referral must be of a child")
         except DomainError as exc:
             raise Refused(str(exc)) from None
+        from plumbing import search_attributes
+
         if dependent_of is not None:
             dependent_of = await self._open_adult_case(dependent_of)
         try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
@@ -177,7 +186,7 @@ class NrmClient:
             raise Unreachable(str(exc)) from None
         reference = new_reference()
         await self.client.start_workflow(
-            CaseWorkflow.run,
+            CASE_WORKFLOW,
             OpenCase(
                 reference=reference, referral=referral, policy=snapshot, opened_by=actor, dependent_of=dependent_of
             ),
@@ -200,7 +209,7 @@ class NrmClient:
 
     async def link_case(self, reference: str, request: LinkRequest, request_id: str | None = None) -> ActResult:
         """Link another case to this one by its reference."""
-        return await self._update(reference, CaseWorkflow.link_case, request, request_id)
+        return await self._update(reference, Act.LINK_CASE, request, request_id)
 
     def _handle(self, reference: str):
         try:
@@ -209,7 +218,7 @@ class NrmClient:
             raise BadInput(str(exc)) from None
         return ref, self.client.get_workflow_handle(workflow_id(ref))
 
-    async def _update(self, reference: str, update: Any, request: ActRequest, request_id: str | None) -> ActResult:
+    async def _update(self, reference: str, update: Act, request: ActRequest, request_id: str | None) -> ActResult:
         """Carry out the act; its result is the case in brief (`status` has the whole case). With a request id, a
         repeat of an act already carried out changes nothing and answers `repeated=True`; the same id given to a
         different act is refused."""
@@ -228,7 +237,7 @@ class NrmClient:
         while True:
             try:
                 with self._key_errors(ref):
-                    return await handle.execute_update(update, request, result_type=ActResult)
+                    return await handle.execute_update(update.value, request, result_type=ActResult)
             except WorkflowUpdateFailedError as exc:
                 cause = exc.cause
                 if isinstance(cause, ApplicationError) and cause.type == AlreadyApplied.__name__:
@@ -282,73 +291,103 @@ class NrmClient:
             raise BadInput(f"case {ref}: {exc}" if ref else str(exc)) from None
 
     async def record_consent(self, reference: str, request: ConsentRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.record_consent, request, request_id)
+        return await self._update(reference, Act.RECORD_CONSENT, request, request_id)
 
     async def decide_stage1(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.decide_stage1, request, request_id)
+        return await self._update(reference, Act.STAGE1_DECISION, request, request_id)
 
     async def decide_stage2(self, reference: str, request: DecisionRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.decide_stage2, request, request_id)
+        return await self._update(reference, Act.STAGE2_DECISION, request, request_id)
 
     async def extend_rr(self, reference: str, request: ExtendRRRequest, request_id: str | None = None) -> ActResult:
-        return await self._update(reference, CaseWorkflow.extend_rr, request, request_id)
+        return await self._update(reference, Act.EXTEND_RR, request, request_id)
 
     async def provide(self, reference: str, request: ProvideRequest, request_id: str | None = None) -> ActResult:
         """Record a provision given (or not needed); the same request id never records twice."""
-        return await self._update(reference, CaseWorkflow.provide, request, request_id)
+        return await self._update(reference, Act.PROVIDE, request, request_id)
 
     async def assess(self, reference: str, request: AssessRequest, request_id: str | None = None) -> ActResult:
         """Record an assessment's result; its date of next review becomes the next obligation."""
-        return await self._update(reference, CaseWorkflow.assess, request, request_id)
+        return await self._update(reference, Act.RECORD_ASSESSMENT, request, request_id)
 
     async def request_reconsideration(
         self, reference: str, request: ReconsiderationRequest, request_id: str | None = None
     ) -> ActResult:
         """Ask the review panel to reconsider the case's negative decision (within its window, or after it on new
         evidence where the policy allows it)."""
-        return await self._update(reference, CaseWorkflow.request_reconsideration, request, request_id)
+        return await self._update(reference, Act.REQUEST_RECONSIDERATION, request, request_id)
 
     async def record_review(self, reference: str, request: ReviewRequest, request_id: str | None = None) -> ActResult:
         """The review panel's decision: upheld or overturned."""
-        return await self._update(reference, CaseWorkflow.record_review, request, request_id)
+        return await self._update(reference, Act.RECORD_REVIEW, request, request_id)
 
     async def lodge_appeal(self, reference: str, request: AppealRequest, request_id: str | None = None) -> ActResult:
         """Lodge a judicial appeal against the negative decision, within the policy's window."""
-        return await self._update(reference, CaseWorkflow.lodge_appeal, request, request_id)
+        return await self._update(reference, Act.LODGE_APPEAL, request, request_id)
 
     async def record_judgment(
         self, reference: str, request: JudgmentRequest, request_id: str | None = None
     ) -> ActResult:
         """The court's judgment on the appeal: dismissed, allowed or remitted."""
-        return await self._update(reference, CaseWorkflow.record_judgment, request, request_id)
+        return await self._update(reference, Act.RECORD_JUDGMENT, request, request_id)
+
+    async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
+        """The immigration authority grants an owed permit, renews the current one, or refuses either."""
+        return await self._update(reference, Act.PERMIT_DECISION, request, request_id)
+
+    async def request_return(self, reference: str, request: ReturnRequest, request_id: str | None = None) -> ActResult:
+        """The person's informed decision to return: the pre-return risk assessment is owed first."""
+        return await self._update(reference, Act.REQUEST_RETURN, request, request_id)
+
+    async def assess_return(
+        self, reference: str, request: ReturnAssessmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The pre-return risk assessment's result: a risk found keeps the person in protection."""
+        return await self._update(reference, Act.ASSESS_RETURN, request, request_id)
+
+    async def plan_return(self, reference: str, request: ReturnPlanRequest, request_id: str | None = None) -> ActResult:
+        """Plan the departure (refused while a hold applies)."""
+        return await self._update(reference, Act.PLAN_RETURN, request, request_id)
+
+    async def record_departure(
+        self, reference: str, request: DepartureRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The departure as it happened (refused while a hold applies)."""
+        return await self._update(reference, Act.RECORD_DEPARTURE, request, request_id)
+
+    async def record_check_in(
+        self, reference: str, request: CheckInRequest, request_id: str | None = None
+    ) -> ActResult:
+        """A reintegration check-in by the receiving side's support provider."""
+        return await self._update(reference, Act.RECORD_CHECK_IN, request, request_id)
 
     async def dispute_age(self, reference: str, request: AgeDisputeRequest, request_id: str | None = None) -> ActResult:
         """The person's age is disputed: a child from now until a final adult finding; an age assessment owed."""
-        return await self._update(reference, CaseWorkflow.dispute_age, request, request_id)
+        return await self._update(reference, Act.DISPUTE_AGE, request, request_id)
 
     async def record_age_assessment(
         self, reference: str, request: AgeAssessmentRequest, request_id: str | None = None
     ) -> ActResult:
         """The age assessment's result: child, adult or inconclusive (a child)."""
-        return await self._update(reference, CaseWorkflow.record_age_assessment, request, request_id)
+        return await self._update(reference, Act.RECORD_AGE_ASSESSMENT, request, request_id)
 
     async def report_missing(self, reference: str, request: MissingRequest, request_id: str | None = None) -> ActResult:
         """The person is missing: a child's case escalates at once; reminders go to the coordinator meanwhile."""
-        return await self._update(reference, CaseWorkflow.report_missing, request, request_id)
+        return await self._update(reference, Act.REPORT_MISSING, request, request_id)
 
     async def report_found(self, reference: str, request: FoundRequest, request_id: str | None = None) -> ActResult:
         """The person missing is found: the case resumes (a suspension ends)."""
-        return await self._update(reference, CaseWorkflow.report_found, request, request_id)
+        return await self._update(reference, Act.REPORT_FOUND, request, request_id)
 
     async def withdraw_consent(
         self, reference: str, request: ConsentWithdrawalRequest, request_id: str | None = None
     ) -> ActResult:
         """The person withdraws consent for one or several purposes: what depends on it stops, protection stays."""
-        return await self._update(reference, CaseWorkflow.withdraw_consent, request, request_id)
+        return await self._update(reference, Act.WITHDRAW_CONSENT, request, request_id)
 
     async def close_case(self, reference: str, request: CloseRequest, request_id: str | None = None) -> ActResult:
         """Close the case with a reason (refused while a challenge is pending): its workflow ends."""
-        return await self._update(reference, CaseWorkflow.close_case, request, request_id)
+        return await self._update(reference, Act.CLOSE_CASE, request, request_id)
 
     async def reopen_case(self, reference: str, request: ReopenRequest) -> ActResult:
         """Start a closed case again: a new run of the same workflow id, with the closed run's state, recording who
@@ -367,7 +406,7 @@ class NrmClient:
             raise Refused(str(exc)) from None
         with self._server_errors(ref):
             await self.client.start_workflow(
-                CaseWorkflow.run,
+                CASE_WORKFLOW,
                 OpenCase(
                     reference=ref,
                     referral=state.referral,
@@ -385,44 +424,16 @@ class NrmClient:
 
     async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
         """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""
+        from plumbing.visibility import closed_cases
+
         with self._server_errors():
             return await closed_cases(self.client, datetime.now(UTC), child=child)
-
-    async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
-        """The immigration authority grants an owed permit, renews the current one, or refuses either."""
-        return await self._update(reference, CaseWorkflow.permit_decision, request, request_id)
-
-    async def request_return(self, reference: str, request: ReturnRequest, request_id: str | None = None) -> ActResult:
-        """The person's informed decision to return: the pre-return risk assessment is owed first."""
-        return await self._update(reference, CaseWorkflow.request_return, request, request_id)
-
-    async def assess_return(
-        self, reference: str, request: ReturnAssessmentRequest, request_id: str | None = None
-    ) -> ActResult:
-        """The pre-return risk assessment's result: a risk found keeps the person in protection."""
-        return await self._update(reference, CaseWorkflow.assess_return, request, request_id)
-
-    async def plan_return(self, reference: str, request: ReturnPlanRequest, request_id: str | None = None) -> ActResult:
-        """Plan the departure (refused while a hold applies)."""
-        return await self._update(reference, CaseWorkflow.plan_return, request, request_id)
-
-    async def record_departure(
-        self, reference: str, request: DepartureRequest, request_id: str | None = None
-    ) -> ActResult:
-        """The departure as it happened (refused while a hold applies)."""
-        return await self._update(reference, CaseWorkflow.record_departure, request, request_id)
-
-    async def record_check_in(
-        self, reference: str, request: CheckInRequest, request_id: str | None = None
-    ) -> ActResult:
-        """A reintegration check-in by the receiving side's support provider."""
-        return await self._update(reference, CaseWorkflow.record_check_in, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
             with self._server_errors(ref):
-                return await handle.query(CaseWorkflow.status)
+                return await handle.query(STATUS_QUERY, result_type=CaseStatus)
         except WorkflowQueryFailedError as exc:
             raise NrmError(f"case {ref} could not be read by the worker (its log says why): {exc}") from None
 
@@ -458,14 +469,17 @@ class NrmClient:
         pending: PendingChallenge | None = None,
         missing: bool = False,
         limit: int | None = None,
+        listed: Callable[[int, int], None] | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
         deadline already past; missing = the person missing (the case suspended or not). With a `limit`, the `limit`
-        cases due soonest; `.total` counts all that match."""
+        cases due soonest; `.total` counts all that match. `listed(n, total)` follows a whole listing row by row."""
+        from plumbing.visibility import running_cases_query, soonest_cases
+
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         phases = pending.phases if pending else ()
         life = [c.value for c in Life.missing_person()] if missing else []
         query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases, life=life)
         with self._server_errors():
-            return await soonest_cases(self.client, query, now, limit)
+            return await soonest_cases(self.client, query, now, limit, listed=listed)

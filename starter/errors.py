@@ -4,10 +4,12 @@ class carries the exit code `nrm` ends with (plumbing.exit.ExitCode), so that sc
 from __future__ import annotations
 
 import re
-
-from temporalio.service import RPCError, RPCStatusCode
+from typing import TYPE_CHECKING
 
 from plumbing.exit import ExitCode
+
+if TYPE_CHECKING:  # an RPCError comes only from a command that imported the Temporal SDK: not loaded for the others
+    from temporalio.service import RPCError
 
 
 class NrmError(Exception):
@@ -56,6 +58,8 @@ _MISSING_ATTRIBUTE = re.compile(r"invalid search attribute: (\w+)")
 
 def from_server(exc: RPCError, reference: str | None = None) -> NrmError:
     """What the server refused, as the error that says why."""
+    from temporalio.service import RPCStatusCode
+
     if exc.status == RPCStatusCode.NOT_FOUND and reference is not None:
         return UnknownCase(f"no open case with reference {reference}")
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):

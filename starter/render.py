@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
 from domain.case import AgeStatus
 from domain.status import CaseStatus
 from domain.times import utc as _t
-from plumbing.visibility import CaseList
+
+if TYPE_CHECKING:  # the listing's module loads with `nrm cases list`, not with every command that shows a case
+    from plumbing.visibility import CaseList
 
 
 def show_holds(console: Console, status: CaseStatus) -> None:

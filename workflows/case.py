@@ -214,6 +214,56 @@ class CaseWorkflow:
     def _check_judgment(self, request: JudgmentRequest) -> None:
         self._check(Act.RECORD_JUDGMENT, request, lambda: appeals.check_judgment(self.state, request, workflow.now()))
 
+    @workflow.update(name=Act.PERMIT_DECISION.value)
+    def permit_decision(self, request: PermitRequest) -> ActResult:
+        return self._apply(Act.PERMIT_DECISION, request, permits.apply_permit(self.state, request, workflow.now()))
+
+    @permit_decision.validator
+    def _check_permit(self, request: PermitRequest) -> None:
+        self._check(Act.PERMIT_DECISION, request, lambda: permits.check_permit(self.state, request, workflow.now()))
+
+    # ---- voluntary return (domain.returns) ----
+
+    @workflow.update(name=Act.REQUEST_RETURN.value)
+    def request_return(self, request: ReturnRequest) -> ActResult:
+        return self._apply(Act.REQUEST_RETURN, request, returns.apply_request(self.state, request, workflow.now()))
+
+    @request_return.validator
+    def _check_request_return(self, request: ReturnRequest) -> None:
+        self._check(Act.REQUEST_RETURN, request, lambda: returns.check_request(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.ASSESS_RETURN.value)
+    def assess_return(self, request: ReturnAssessmentRequest) -> ActResult:
+        return self._apply(Act.ASSESS_RETURN, request, returns.apply_assessment(self.state, request, workflow.now()))
+
+    @assess_return.validator
+    def _check_assess_return(self, request: ReturnAssessmentRequest) -> None:
+        self._check(Act.ASSESS_RETURN, request, lambda: returns.check_assessment(self.state, request))
+
+    @workflow.update(name=Act.PLAN_RETURN.value)
+    def plan_return(self, request: ReturnPlanRequest) -> ActResult:
+        return self._apply(Act.PLAN_RETURN, request, returns.apply_plan(self.state, request, workflow.now()))
+
+    @plan_return.validator
+    def _check_plan_return(self, request: ReturnPlanRequest) -> None:
+        self._check(Act.PLAN_RETURN, request, lambda: returns.check_plan(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_DEPARTURE.value)
+    def record_departure(self, request: DepartureRequest) -> ActResult:
+        return self._apply(Act.RECORD_DEPARTURE, request, returns.apply_departure(self.state, request, workflow.now()))
+
+    @record_departure.validator
+    def _check_departure(self, request: DepartureRequest) -> None:
+        self._check(Act.RECORD_DEPARTURE, request, lambda: returns.check_departure(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_CHECK_IN.value)
+    def record_check_in(self, request: CheckInRequest) -> ActResult:
+        return self._apply(Act.RECORD_CHECK_IN, request, returns.apply_check_in(self.state, request, workflow.now()))
+
+    @record_check_in.validator
+    def _check_check_in(self, request: CheckInRequest) -> None:
+        self._check(Act.RECORD_CHECK_IN, request, lambda: returns.check_check_in(self.state, request, workflow.now()))
+
     # ---- age (domain.age) ----
 
     @workflow.update(name=Act.DISPUTE_AGE.value)
@@ -275,56 +325,6 @@ class CaseWorkflow:
     @link_case.validator
     def _check_link(self, request: LinkRequest) -> None:
         self._check(Act.LINK_CASE, request, lambda: links.check_link(self.state, request))
-
-    @workflow.update(name=Act.PERMIT_DECISION.value)
-    def permit_decision(self, request: PermitRequest) -> ActResult:
-        return self._apply(Act.PERMIT_DECISION, request, permits.apply_permit(self.state, request, workflow.now()))
-
-    @permit_decision.validator
-    def _check_permit(self, request: PermitRequest) -> None:
-        self._check(Act.PERMIT_DECISION, request, lambda: permits.check_permit(self.state, request, workflow.now()))
-
-    # ---- voluntary return (domain.returns) ----
-
-    @workflow.update(name=Act.REQUEST_RETURN.value)
-    def request_return(self, request: ReturnRequest) -> ActResult:
-        return self._apply(Act.REQUEST_RETURN, request, returns.apply_request(self.state, request, workflow.now()))
-
-    @request_return.validator
-    def _check_request_return(self, request: ReturnRequest) -> None:
-        self._check(Act.REQUEST_RETURN, request, lambda: returns.check_request(self.state, request, workflow.now()))
-
-    @workflow.update(name=Act.ASSESS_RETURN.value)
-    def assess_return(self, request: ReturnAssessmentRequest) -> ActResult:
-        return self._apply(Act.ASSESS_RETURN, request, returns.apply_assessment(self.state, request, workflow.now()))
-
-    @assess_return.validator
-    def _check_assess_return(self, request: ReturnAssessmentRequest) -> None:
-        self._check(Act.ASSESS_RETURN, request, lambda: returns.check_assessment(self.state, request))
-
-    @workflow.update(name=Act.PLAN_RETURN.value)
-    def plan_return(self, request: ReturnPlanRequest) -> ActResult:
-        return self._apply(Act.PLAN_RETURN, request, returns.apply_plan(self.state, request, workflow.now()))
-
-    @plan_return.validator
-    def _check_plan_return(self, request: ReturnPlanRequest) -> None:
-        self._check(Act.PLAN_RETURN, request, lambda: returns.check_plan(self.state, request, workflow.now()))
-
-    @workflow.update(name=Act.RECORD_DEPARTURE.value)
-    def record_departure(self, request: DepartureRequest) -> ActResult:
-        return self._apply(Act.RECORD_DEPARTURE, request, returns.apply_departure(self.state, request, workflow.now()))
-
-    @record_departure.validator
-    def _check_departure(self, request: DepartureRequest) -> None:
-        self._check(Act.RECORD_DEPARTURE, request, lambda: returns.check_departure(self.state, request, workflow.now()))
-
-    @workflow.update(name=Act.RECORD_CHECK_IN.value)
-    def record_check_in(self, request: CheckInRequest) -> ActResult:
-        return self._apply(Act.RECORD_CHECK_IN, request, returns.apply_check_in(self.state, request, workflow.now()))
-
-    @record_check_in.validator
-    def _check_check_in(self, request: CheckInRequest) -> None:
-        self._check(Act.RECORD_CHECK_IN, request, lambda: returns.check_check_in(self.state, request, workflow.now()))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed

@@ -4,7 +4,7 @@ step (a running case will go on correctly after a deploy), or the first point wh
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from temporalio.client import WorkflowHistory
@@ -54,21 +54,33 @@ async def _named(message: str, history: WorkflowHistory, converter: DataConverte
 
 
 async def replay(
-    cases: Iterable[CaseHistory], converter: DataConverter, workflows: Sequence[type] = WORKFLOWS
+    cases: Iterable[CaseHistory] | AsyncIterable[CaseHistory],
+    converter: DataConverter,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> AsyncIterator[ReplayOutcome]:
-    """Each run of each case replayed in order; a divergence is reported, not raised."""
-    runs = [(case.workflow_id, run) for case in cases for run in case.runs]
-    by_run = {run.run_id: (wid, len(run.events)) for wid, run in runs}
+    """Each run of each case replayed in order, as the cases come (so that a long audit holds one history at a time);
+    a divergence is reported, not raised."""
+    by_run: dict[str, tuple[str, int]] = {}
+
+    async def each() -> AsyncIterator[CaseHistory]:
+        if isinstance(cases, AsyncIterable):
+            async for case in cases:
+                yield case
+        else:
+            for case in cases:
+                yield case
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
-        for _, run in runs:
-            yield run
+        async for case in each():
+            for run in case.runs:
+                by_run[run.run_id] = (case.workflow_id, len(run.events))
+                yield run
 
     # as the worker runs them: the same plugin; `workflows` replaces its set only to replay a variant
     replayer = Replayer(workflows=[], plugins=[nrm_plugin(converter, workflows=workflows)])
     async with replayer.workflow_replay_iterator(histories()) as results:
         async for result in results:
-            wid, events = by_run[result.history.run_id]
+            wid, events = by_run.pop(result.history.run_id)
             failure = result.replay_failure
             message = await _named(divergence_message(failure), result.history, converter) if failure else None
             yield ReplayOutcome(wid, result.history.run_id, events, message)

@@ -31,13 +31,13 @@ from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, eval
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
+NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link such cases yet"
 _SEX_AGE = {
     ("female", "adult"): "women",
     ("male", "adult"): "men",
     ("female", "child"): "girls",
     ("male", "child"): "boys",
 }
-NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link cases yet"
 
 
 class CaseRecord(BaseModel):
@@ -54,12 +54,12 @@ class CaseRecord(BaseModel):
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
+    permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
+    returns: list[str] = ["none"]  # each voluntary return's outcome so far
     sex_age: str = "not stated"  # women, men, girls, boys (the ICMPD guidelines' cross of sex and age, as now)
     age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
     missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
     closure: str = "open"  # or the reason it was closed
-    permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
-    returns: list[str] = ["none"]  # each voluntary return's outcome so far
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -91,14 +91,14 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
             facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
         ),
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
+        permits=_permits(facts, as_of),
+        returns=_returns(facts),
         sex_age=_SEX_AGE.get((referral.sex.value, age), f"{referral.sex.value} {age}"),
         age_disputes=_outcomes(
             facts, ActName.DISPUTE_AGE, ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest, "not disputed"
         ),
         missing=_missing(facts),
         closure=_closure(facts),
-        permits=_permits(facts, as_of),
-        returns=_returns(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},

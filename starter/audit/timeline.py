@@ -80,6 +80,12 @@ _ACT_TITLES = {
     Act.EXTEND_RR.value: "R&R period extended",
     Act.PROVIDE.value: "provision recorded",
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
+    Act.PERMIT_DECISION.value: "permit decision",
+    Act.REQUEST_RETURN.value: "voluntary return requested by the person",
+    Act.ASSESS_RETURN.value: "pre-return risk assessment recorded",
+    Act.PLAN_RETURN.value: "return planned",
+    Act.RECORD_DEPARTURE.value: "departure recorded",
+    Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
     Act.DISPUTE_AGE.value: "age disputed: treated as a child",
     Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",
     Act.REPORT_MISSING.value: "reported missing",
@@ -87,12 +93,6 @@ _ACT_TITLES = {
     Act.WITHDRAW_CONSENT.value: "consent withdrawn",
     Act.CLOSE_CASE.value: "case closed",
     Act.LINK_CASE.value: "case linked",
-    Act.PERMIT_DECISION.value: "permit decision",
-    Act.REQUEST_RETURN.value: "voluntary return requested by the person",
-    Act.ASSESS_RETURN.value: "pre-return risk assessment recorded",
-    Act.PLAN_RETURN.value: "return planned",
-    Act.RECORD_DEPARTURE.value: "departure recorded",
-    Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
 }
 
 

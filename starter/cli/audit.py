@@ -49,8 +49,8 @@ async def replay(
     """Replay histories with the current workflow code; fails with the first divergence."""
     actor(actor_)
     source = Source(reference, every, query, from_file)
-    cases = [c async for c in source.cases()]
-    outcomes = [o async for o in replay_cases(cases, data_converter(source.settings))]
+    # streamed: one history at a time in memory, however many cases
+    outcomes = [o async for o in replay_cases(source.cases("replaying"), data_converter(source.settings))]
     if not outcomes:
         raise BadInput("no history to replay")
     if as_json:

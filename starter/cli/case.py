@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -45,8 +45,10 @@ from domain.status import ActResult
 from domain.times import as_utc, parse_duration
 from plumbing.private_files import write_private
 from starter import render
+from starter.batch import DEFAULT_CONCURRENCY, read_referrals, referral_data
 from starter.cli.common import (
     AsOpt,
+    ConcurrencyOpt,
     EvidenceOpt,
     InformedInOpt,
     JsonOpt,
@@ -62,6 +64,7 @@ from starter.cli.common import (
     settings,
 )
 from starter.client import NrmClient, invalid_input
+from starter.errors import BadInput
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
@@ -115,6 +118,16 @@ async def case_open(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Optional; kept encrypted.")
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Policy name or .toml path (default NRM_DEFAULT_POLICY).")] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-csv",
+            help="Open a case for each row of this CSV file (- for standard input), whose header names these options "
+            "without -- (first-responder, detected-on, child, age-disputed, sex, exploitation with ; between types, "
+            "cross-border, consent, language, date-of-birth, policy); prints each row's line and reference.",
+        ),
+    ] = None,
+    concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
     dependent_of: Annotated[
         str | None, typer.Option(help="A dependent child of the adult victim in this case: the cases are linked.")
     ] = None,
@@ -122,8 +135,7 @@ async def case_open(
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
     who = actor(actor_)
-    data: dict[str, Any] = data_file(file, "referral") if file else {}
-    flags = {
+    given = {
         "first_responder_id": first_responder,
         "declared_child": child,
         "age_disputed": age_disputed,
@@ -134,11 +146,20 @@ async def case_open(
         "exploitation_types": [e.value for e in exploitation] if exploitation else None,
         "detected_on": detected_on.date() if detected_on else None,
     }
-    data.update({k: v for k, v in flags.items() if v is not None})
-    data.setdefault("first_responder_id", who.id)
-    data.setdefault("detected_on", datetime.now(UTC).date().isoformat())
-    if date_of_birth:
-        data.setdefault("person", {})["date_of_birth"] = date_of_birth.date().isoformat()
+    if from_csv is not None:
+        given_any = file or date_of_birth or policy or dependent_of or any(v is not None for v in given.values())
+        if given_any:
+            raise BadInput("--from-csv takes the referrals from the file alone: give their fields as its columns")
+        from starter.cli import bulk  # its progress bar loads with the command that shows one
+
+        lines = bulk.lines_of(from_csv)
+        rows = read_referrals(lines, who)
+        await bulk.run(
+            rows, total=max(len(lines) - 1, 0), concurrency=concurrency, as_json=as_json, what="cases", opens=True
+        )
+        return
+    base = data_file(file, "referral") if file else {}
+    data = referral_data(base, given, who, date_of_birth.date().isoformat() if date_of_birth else None)
     reference = await (await _client()).open_case(data, who, policy=policy, dependent_of=dependent_of)
     emit(as_json, {"reference": reference}, lambda: out.print(reference))
 
@@ -364,119 +385,6 @@ async def case_judgment(
     await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
 
 
-@app.command("age-dispute")
-@runs
-async def case_age_dispute(
-    reference: RefArg,
-    actor_: AsOpt,
-    reasons: Annotated[str, typer.Option(help="Why the age is in doubt (required).")] = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Dispute the person's age: a child from now until a final adult finding; an age assessment is owed."""
-    request = AgeDisputeRequest(actor=actor(actor_), reasons=reasons)
-    await _carry_out(reference, lambda client: client.dispute_age(reference, request, request_id), as_json)
-
-
-@app.command("age-assessment")
-@runs
-async def case_age_assessment(
-    reference: RefArg,
-    outcome: Annotated[AgeFinding, typer.Option(help="child, adult or inconclusive (counts as a child)")],
-    actor_: AsOpt,
-    reasons: ReasonsOpt = "",
-    evidence: EvidenceOpt = "",
-    child_views: ChildViewsOpt = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Record the age assessment's result, by the role that owes it."""
-    request = AgeAssessmentRequest(
-        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
-    )
-    await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
-
-
-@app.command("missing")
-@runs
-async def case_missing(
-    reference: RefArg,
-    actor_: AsOpt,
-    note: Annotated[str, typer.Option(help="Circumstances (when last seen, who was told).")] = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Report the person missing: a child's case escalates at once to the coordinator and child protection."""
-    request = MissingRequest(actor=actor(actor_), note=note)
-    await _carry_out(reference, lambda client: client.report_missing(reference, request, request_id), as_json)
-
-
-@app.command("found")
-@runs
-async def case_found(
-    reference: RefArg,
-    actor_: AsOpt,
-    note: Annotated[str, typer.Option(help="Where and how the person was found or came back in contact.")] = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Report the person missing found: the case resumes."""
-    request = FoundRequest(actor=actor(actor_), note=note)
-    await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
-
-
-class PurposeName(str, Enum):
-    referral = "referral"
-    data_sharing = "data-sharing"
-    monitoring = "monitoring"
-
-
-@app.command("withdraw-consent")
-@runs
-async def case_withdraw_consent(
-    reference: RefArg,
-    actor_: AsOpt,
-    purpose: Annotated[
-        list[PurposeName], typer.Option(help="referral, data-sharing or monitoring (repeat for several at once).")
-    ],
-    reasons: Annotated[str, typer.Option(help="What the person said, if they said why.")] = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Record that the person withdrew consent: what depends on it stops, what protects them stays."""
-    purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
-    request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
-    await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
-
-
-@app.command("close")
-@runs
-async def case_close(
-    reference: RefArg,
-    reason: Annotated[ClosureReason, typer.Option(help="Why the case is closed.")],
-    actor_: AsOpt,
-    note: Annotated[str, typer.Option(help="More on the reason (required for `other`).")] = "",
-    request_id: RequestIdOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Close the case (refused while a reconsideration or appeal is pending): its workflow ends, it stays listed."""
-    request = CloseRequest(actor=actor(actor_), reason=reason, note=note)
-    await _carry_out(reference, lambda client: client.close_case(reference, request, request_id), as_json)
-
-
-@app.command("reopen")
-@runs
-async def case_reopen(
-    reference: RefArg,
-    actor_: AsOpt,
-    reasons: Annotated[str, typer.Option(help="Why the case is re-opened (required).")] = "",
-    as_json: JsonOpt = False,
-) -> None:
-    """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
-    request = ReopenRequest(actor=actor(actor_), reasons=reasons)
-    await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
-
-
 @app.command("permit")
 @runs
 async def case_permit(
@@ -672,6 +580,119 @@ async def return_check_in(
         actor=actor(actor_), summary=summary, retrafficking=retrafficking, when=as_utc(at) if at else None
     )
     await _carry_out(reference, lambda client: client.record_check_in(reference, request, request_id), as_json)
+
+
+@app.command("age-dispute")
+@runs
+async def case_age_dispute(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the age is in doubt (required).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute the person's age: a child from now until a final adult finding; an age assessment is owed."""
+    request = AgeDisputeRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.dispute_age(reference, request, request_id), as_json)
+
+
+@app.command("age-assessment")
+@runs
+async def case_age_assessment(
+    reference: RefArg,
+    outcome: Annotated[AgeFinding, typer.Option(help="child, adult or inconclusive (counts as a child)")],
+    actor_: AsOpt,
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    child_views: ChildViewsOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the age assessment's result, by the role that owes it."""
+    request = AgeAssessmentRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
+    )
+    await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
+
+
+@app.command("missing")
+@runs
+async def case_missing(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Circumstances (when last seen, who was told).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing: a child's case escalates at once to the coordinator and child protection."""
+    request = MissingRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_missing(reference, request, request_id), as_json)
+
+
+@app.command("found")
+@runs
+async def case_found(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Where and how the person was found or came back in contact.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing found: the case resumes."""
+    request = FoundRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
+
+
+class PurposeName(str, Enum):
+    referral = "referral"
+    data_sharing = "data-sharing"
+    monitoring = "monitoring"
+
+
+@app.command("withdraw-consent")
+@runs
+async def case_withdraw_consent(
+    reference: RefArg,
+    actor_: AsOpt,
+    purpose: Annotated[
+        list[PurposeName], typer.Option(help="referral, data-sharing or monitoring (repeat for several at once).")
+    ],
+    reasons: Annotated[str, typer.Option(help="What the person said, if they said why.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that the person withdrew consent: what depends on it stops, what protects them stays."""
+    purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
+    request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
+    await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
+
+
+@app.command("close")
+@runs
+async def case_close(
+    reference: RefArg,
+    reason: Annotated[ClosureReason, typer.Option(help="Why the case is closed.")],
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="More on the reason (required for `other`).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close the case (refused while a reconsideration or appeal is pending): its workflow ends, it stays listed."""
+    request = CloseRequest(actor=actor(actor_), reason=reason, note=note)
+    await _carry_out(reference, lambda client: client.close_case(reference, request, request_id), as_json)
+
+
+@app.command("reopen")
+@runs
+async def case_reopen(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the case is re-opened (required).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
+    request = ReopenRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
 
 
 @app.command("personal-data")

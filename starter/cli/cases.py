@@ -10,7 +10,7 @@ from domain.case import Stage
 from domain.status import PendingChallenge
 from domain.times import parse_duration
 from starter import render
-from starter.cli.common import JsonOpt, emit, note, out, runs, settings
+from starter.cli.common import JsonOpt, emit, note, out, progress, runs, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
 
@@ -57,15 +57,18 @@ async def cases_list(
         rows = await client.list_closed_cases(child=child)
         emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
         return
-    rows = await client.list_cases(
-        stage=stage,
-        due_within=within,
-        overdue=overdue,
-        child=child,
-        pending=pending,
-        missing=missing,
-        limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
-    )
+    with progress(shown=all_cases) as bar:
+        task = bar.add_task("listing cases", total=None)
+        rows = await client.list_cases(
+            stage=stage,
+            due_within=within,
+            overdue=overdue,
+            child=child,
+            pending=pending,
+            missing=missing,
+            limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
+            listed=lambda n, total: bar.update(task, completed=n, total=total),
+        )
     emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
     if len(rows) < rows.total:
         note(f"showing the {len(rows):,} due soonest of {rows.total:,} matching cases; --limit N or --all for more")

@@ -14,21 +14,23 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, cast
 
 import typer
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
-from temporalio.service import RPCError
 
 from domain.errors import DomainError
 from domain.roles import Actor
-from plumbing.connection import ConnectionConfigError, Unavailable
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
-from plumbing.settings import Settings
+from plumbing.settings import BindTaken, Settings
 from starter.errors import BadInput, NrmError, Unreachable, from_server
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from temporalio.service import RPCError
 
 # to a pipe or a file, tables are as wide as their content: a script or a log gets every name whole
 out = Console(width=None if Console().is_terminal else 1000)
@@ -44,6 +46,9 @@ RequestIdOpt = Annotated[
 RefArg = Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")]
 ReasonsOpt = Annotated[str, typer.Option(help="Written reasons (required).")]
 EvidenceOpt = Annotated[str, typer.Option(help="Summary of the evidence considered.")]
+ConcurrencyOpt = Annotated[  # nrm batch, nrm case open --from-csv
+    int, typer.Option(min=1, max=500, help="Acts in flight at once (the acts on one case run in the file's order).")
+]
 InformedInOpt = Annotated[str, typer.Option(help="Language the person was informed in (default: the referral's).")]
 
 
@@ -115,24 +120,39 @@ def runs(command: Callable[P, Any]) -> Callable[P, None]:
     return run
 
 
+def _instance(exc: BaseException, module: str, name: str) -> bool:
+    """`exc` is an instance of `module.name`, told without importing the module (the Temporal SDK, the audit): an
+    exception of a module that no one imported cannot have been raised, and a command that never needed it starts
+    faster for not loading it here."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
 def as_error(exc: BaseException) -> NrmError:
     """The error to tell for an exception: the project's own as they are, the rest by what they mean."""
-    from starter.audit.history import AuditError  # an audit set or history that cannot be read: the input
-
-    if isinstance(exc, AuditError) and type(exc).exit_code == NrmError.exit_code:
-        return BadInput(str(exc))
     if isinstance(exc, NrmError):
-        return exc
-    if isinstance(exc, (DomainError, PrivateFileError, ConnectionConfigError)):
+        # an audit set or history that cannot be read is the input's fault
+        audit_input = _instance(exc, "starter.audit.history", "AuditError") and exc.exit_code == NrmError.exit_code
+        return BadInput(str(exc)) if audit_input else exc
+    if isinstance(exc, (DomainError, PrivateFileError, BindTaken)):
         return BadInput(str(exc))
-    if isinstance(exc, Unavailable):
+    if _instance(exc, "plumbing.connection", "ConnectionConfigError") or _instance(
+        exc, "plumbing.telemetry", "TracingUnavailable"
+    ):
+        return BadInput(str(exc))
+    if _instance(exc, "plumbing.connection", "Unavailable"):
         return Unreachable(str(exc))
-    if isinstance(exc, RPCError):
-        return from_server(exc)
+    if _instance(exc, "temporalio.service", "RPCError"):
+        return from_server(cast("RPCError", exc))
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
     # the message itself is not shown: a library's may quote input, and input may be personal
     return NrmError(f"internal error: {type(exc).__name__}{at} (a bug; --debug or NRM_DEBUG=1 shows the traceback)")
+
+
+def one_line(error: NrmError) -> str:
+    """An error's message as one printable line, whatever it quotes."""
+    return "".join(c if c.isprintable() else " " for c in str(error))
 
 
 def report(exc: BaseException, *, as_json: bool, debug: bool) -> int:
@@ -140,7 +160,7 @@ def report(exc: BaseException, *, as_json: bool, debug: bool) -> int:
     error = as_error(exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    message = "".join(c if c.isprintable() else " " for c in str(error))  # one line, whatever it quotes
+    message = one_line(error)
     if as_json:
         sys.stderr.write(
             json.dumps({"error": message, "kind": error.kind, "exit_code": int(error.exit_code)}, ensure_ascii=False)
@@ -162,6 +182,23 @@ def emit(as_json: bool, value: Any, human: Callable[[], Any]) -> None:
         print_json(value)
     else:
         human()
+
+
+def progress(*, shown: bool = True) -> Progress:
+    """A progress bar on stderr, shown only on a terminal (and when `shown`), cleared when done: scripts and logs get
+    none. Each task's description says what it counts."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    hidden = not (shown and err.is_terminal)
+    return Progress(*columns, TimeRemainingColumn(), console=err, transient=True, disable=hidden)
 
 
 def note(text: str) -> None:

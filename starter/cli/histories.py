@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.progress import Progress
-
 from plumbing.connection import target
 from plumbing.settings import Settings
 from starter.audit.history import CaseHistory, case_ids, fetch_case, load_path
-from starter.cli.common import err, settings
+from starter.cli.common import progress, settings
 from starter.client import NrmClient
 from starter.errors import BadInput
 
@@ -33,21 +31,26 @@ class Source:
         address, namespace = target(self.settings)
         return f"{address} namespace {namespace}"
 
-    async def cases(self) -> AsyncIterator[CaseHistory]:
+    async def cases(self, doing: str = "reading histories") -> AsyncIterator[CaseHistory]:
+        """The histories one by one, behind a progress bar on stderr (on a terminal) that says what is `doing`."""
+        if self.reference is not None:
+            yield await fetch_case((await NrmClient.connect(self.settings)).client, self.reference)
+            return
         if self.from_file is not None:
-            for case in load_path(self.from_file):
-                yield case
+            cases = load_path(self.from_file)
+            with progress() as bar:
+                task = bar.add_task(doing, total=len(cases))
+                for case in cases:
+                    yield case
+                    bar.advance(task)
             return
         client = (await NrmClient.connect(self.settings)).client
-        if self.reference is not None:
-            yield await fetch_case(client, self.reference)
-            return
         ids = await case_ids(client, self.query)
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-            task = progress.add_task("reading histories", total=len(ids))
+        with progress() as bar:
+            task = bar.add_task(doing, total=len(ids))
             for wid in ids:
                 yield await fetch_case(client, wid)
-                progress.advance(task)
+                bar.advance(task)
 
 
 def now() -> datetime:

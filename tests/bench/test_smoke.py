@@ -25,11 +25,15 @@ RUNS = {
     ],
     "replay": ["--histories", "5", "--concurrency", "5", "--warmup", "1"],
     "scale": ["--open-cases", "5", "--concurrency", "5", "--repeat", "1", "--queries", "2"],
+    "cli_latency": ["--runs", "1", "--warmup", "0"],
+    "batch": ["--acts", "5", "--concurrency", "5"],
 }
 SECTIONS = {
     "throughput": {"nrmflow", "baseline", "ratios"},
-    "replay": {"nrmflow", "baseline", "ratios"},
+    "replay": {"nrmflow", "baseline", "audit", "nrm_audit_replay_all", "ratios"},
     "scale": {"worker_peak_rss_bytes", "list_due_within_7d", "list_overdue", "status_query_ms"},
+    "cli_latency": {"trees"},
+    "batch": {"nrmflow", "baseline", "ratios"},
 }
 
 

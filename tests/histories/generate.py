@@ -69,9 +69,9 @@ COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
-CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
 IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
 ABROAD = Actor(role=Role.RECEIVING_SUPPORT, id="rs-1")
+CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -265,6 +265,64 @@ async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     return ref
 
 
+async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
+    """Stage 2 overdue at the end of the R&R: an interim permit owed and granted; a positive Stage 2 owes the
+    residence permit, which supersedes it; renewal reminders before expiry; renewed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: any(d.kind == "interim_permit" for d in s.open_deadlines))
+    soon = datetime.now(UTC)
+    grounds = [PermitGround.PERSONAL_SITUATION]
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(
+            actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=soon + timedelta(minutes=5)
+        ),
+    )
+    await nrm.decide_stage2(ref, _decision())
+    until = datetime.now(UTC) + timedelta(seconds=22)
+    await nrm.permit_decision(
+        ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=until)
+    )
+    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() - 4)  # both renewal reminders sent
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(actor=IMMIGRATION, action=PermitAction.RENEW, valid_until=until + timedelta(minutes=5)),
+    )
+    return ref
+
+
+async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
+    """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
+    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    decided = datetime.now(UTC).date()
+    await nrm.request_return(
+        ref,
+        ReturnRequest(
+            actor=SUPPORT, decided_on=decided, destination="RO", legal_advice="explained", informed_of_options=True
+        ),
+    )
+    await nrm.assess_return(
+        ref, ReturnAssessmentRequest(actor=SUPPORT, risk_found=False, summary="family safe", covers_family=True)
+    )
+    first = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=first, reception="IOM"))
+    await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
+    second = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(
+        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
+    )
+    await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
+    await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
+    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
+    return ref
+
+
 async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
     """An adult disputed after a positive Stage 1: a child from then; inconclusive (a child); disputed again on new
     evidence and found an adult: the guardian advocate's handover is owed."""
@@ -341,64 +399,6 @@ async def dependent_child_linked(nrm: NrmClient) -> str:
     return ref
 
 
-async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
-    """Stage 2 overdue at the end of the R&R: an interim permit owed and granted; a positive Stage 2 owes the
-    residence permit, which supersedes it; renewal reminders before expiry; renewed."""
-    with tempfile.TemporaryDirectory() as scratch:
-        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
-    await nrm.decide_stage1(ref, _decision())
-    await _until(nrm, ref, lambda s: any(d.kind == "interim_permit" for d in s.open_deadlines))
-    soon = datetime.now(UTC)
-    grounds = [PermitGround.PERSONAL_SITUATION]
-    await nrm.permit_decision(
-        ref,
-        PermitRequest(
-            actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=soon + timedelta(minutes=5)
-        ),
-    )
-    await nrm.decide_stage2(ref, _decision())
-    until = datetime.now(UTC) + timedelta(seconds=22)
-    await nrm.permit_decision(
-        ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=until)
-    )
-    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() - 4)  # both renewal reminders sent
-    await nrm.permit_decision(
-        ref,
-        PermitRequest(actor=IMMIGRATION, action=PermitAction.RENEW, valid_until=until + timedelta(minutes=5)),
-    )
-    return ref
-
-
-async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
-    """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
-    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
-    with tempfile.TemporaryDirectory() as scratch:
-        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
-    await nrm.decide_stage1(ref, _decision())
-    await nrm.decide_stage2(ref, _decision())
-    decided = datetime.now(UTC).date()
-    await nrm.request_return(
-        ref,
-        ReturnRequest(
-            actor=SUPPORT, decided_on=decided, destination="RO", legal_advice="explained", informed_of_options=True
-        ),
-    )
-    await nrm.assess_return(
-        ref, ReturnAssessmentRequest(actor=SUPPORT, risk_found=False, summary="family safe", covers_family=True)
-    )
-    first = datetime.now(UTC) + timedelta(seconds=3)
-    await nrm.plan_return(ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=first, reception="IOM"))
-    await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
-    second = datetime.now(UTC) + timedelta(seconds=3)
-    await nrm.plan_return(
-        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
-    )
-    await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
-    await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
-    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
-    return ref
-
-
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -412,6 +412,8 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "window-lapsed-final-negative": window_lapsed_final_negative,
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
+    "permits-interim-residence-renewal": permits_interim_residence_renewal,
+    "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
     "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
     "missing-adult-suspended-found": missing_adult_suspended_found,
     "missing-child-found": missing_child_found,
@@ -419,8 +421,6 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "closed": closed,
     "reopened": reopened,
     "dependent-child-linked": dependent_child_linked,
-    "permits-interim-residence-renewal": permits_interim_residence_renewal,
-    "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
 }
 
 
@@ -436,9 +436,9 @@ async def generate(directory: Path = CASES) -> None:
             SUPPORT,
             PANEL,
             LAWYER,
-            CHILD_PROTECTION,
             IMMIGRATION,
             ABROAD,
+            CHILD_PROTECTION,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

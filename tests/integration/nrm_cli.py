@@ -40,17 +40,18 @@ class Run:
         return error
 
 
-async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30) -> Run:
-    """`nrm ARGS...` in NRM_HOME, to its end."""
+async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30, stdin: str | None = None) -> Run:
+    """`nrm ARGS...` in NRM_HOME, to its end (`stdin`: what its standard input holds)."""
     proc = await asyncio.create_subprocess_exec(
         NRM,
         *args,
         env=env,
         cwd=env["NRM_HOME"],
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout)
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())
 

@@ -117,6 +117,20 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
                 actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
             ),
         ),
+        Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
+            ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
+        ),
+        Act.REQUEST_RETURN.value: lambda: nrm.request_return(
+            ref, ReturnRequest(actor=AUDITOR, decided_on=now.date(), legal_advice="a", destination="RO")
+        ),
+        Act.ASSESS_RETURN.value: lambda: nrm.assess_return(
+            ref, ReturnAssessmentRequest(actor=AUDITOR, risk_found=False, summary="s", covers_family=True)
+        ),
+        Act.PLAN_RETURN.value: lambda: nrm.plan_return(
+            ref, ReturnPlanRequest(actor=AUDITOR, departure_at=now + timedelta(days=9), reception="r")
+        ),
+        Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
+        Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
         Act.DISPUTE_AGE.value: lambda: nrm.dispute_age(ref, AgeDisputeRequest(actor=AUDITOR, reasons="r")),
         Act.RECORD_AGE_ASSESSMENT.value: lambda: nrm.record_age_assessment(
             ref, AgeAssessmentRequest(actor=AUDITOR, outcome=AgeFinding.ADULT, reasons="r")
@@ -132,20 +146,6 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.LINK_CASE.value: lambda: nrm.link_case(
             ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
-        Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
-            ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
-        ),
-        Act.REQUEST_RETURN.value: lambda: nrm.request_return(
-            ref, ReturnRequest(actor=AUDITOR, decided_on=now.date(), legal_advice="a", destination="RO")
-        ),
-        Act.ASSESS_RETURN.value: lambda: nrm.assess_return(
-            ref, ReturnAssessmentRequest(actor=AUDITOR, risk_found=False, summary="s", covers_family=True)
-        ),
-        Act.PLAN_RETURN.value: lambda: nrm.plan_return(
-            ref, ReturnPlanRequest(actor=AUDITOR, departure_at=now + timedelta(days=9), reception="r")
-        ),
-        Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
-        Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"

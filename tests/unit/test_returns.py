@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from domain import alarms, permits, returns, transitions
-from domain.case import CaseState, ObligationKind
+from domain import alarms, lifecycle, permits, returns, transitions
+from domain.case import CaseState, ClosureReason, ObligationKind
 from domain.consent import ConsentPurpose
 from domain.errors import DomainError, InvalidRequest, NotAuthorized, WrongStage
 from domain.holds import HoldKind, departure_holds
@@ -15,6 +15,8 @@ from domain.notices import ReturnEvent, ReturnLetter
 from domain.permit_records import PermitAction, PermitGround
 from domain.requests import (
     CheckInRequest,
+    CloseRequest,
+    ConsentWithdrawalRequest,
     DepartureRequest,
     PermitRequest,
     ReturnAssessmentRequest,
@@ -252,3 +254,18 @@ def test_a_re_trafficking_indicator_at_a_check_in_re_opens_protection() -> None:
     assert ret.phase is ReturnPhase.ENDED and "protection re-opens" in ret.ended_why
     onward = state.open_obligation(ObligationKind.ONWARD_REFERRAL)
     assert onward is not None and onward.owner_role is Role.COORDINATOR
+
+
+def test_the_consent_withdrawal_act_stops_monitoring_and_a_case_under_return_cannot_be_closed() -> None:
+    state = confirmed()
+    requested(state, AT)
+    close = CloseRequest(actor=COORDINATOR, reason=ClosureReason.SUPPORT_ENDED)
+    with pytest.raises(WrongStage, match="while its voluntary return is requested"):
+        lifecycle.check_close(state, close)
+    assessed(state, AT)
+    returns.apply_plan(state, plan(AT + timedelta(days=5)), AT)
+    returns.apply_departure(state, DepartureRequest(actor=COORDINATOR), AT + timedelta(days=5))
+    withdrawal = ConsentWithdrawalRequest(actor=ADVOCATE, purposes=[ConsentPurpose.MONITORING])
+    lifecycle.apply_withdrawal(state, withdrawal, AT + timedelta(days=6))
+    assert state.returns[0].ended_why == "consent to monitoring withdrawn"
+    lifecycle.check_close(state, close)  # monitoring over: the case may close
