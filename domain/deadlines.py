@@ -104,14 +104,22 @@ def deadline_passed(state: CaseState, ob_id: str, now: datetime) -> list[Alert]:
 
 
 def _auto_extend_rr(state: CaseState, ob: Obligation, now: datetime) -> None:
+    """Stage 2 overdue: its working due time moves on by the policy's step (escalated again if it passes). Where
+    Stage 2 is due at the end of the R&R period, the period is extended with it, so that it never just lapses;
+    where Stage 2 has a limit of its own, the R&R period has ended already and removal stays suspended until the
+    conclusive decision (a hold: identification not final)."""
+    state.removal_suspended = True
+    step = state.policy.rr.auto_extension_step
+    if not state.policy.stage2_tied:
+        move_due(ob, ob.due_at + step, from_time=ob.due_at)
+        return
     rr = state.rr
     assert rr is not None
-    new_end = rr.end + state.policy.rr.auto_extension_step
+    new_end = rr.end + step
     rr.extensions.append(
         RRExtension(previous_end=rr.end, new_end=new_end, at=now, automatic=True, reasons=AUTO_EXTENSION_REASON)
     )
     rr.end = new_end
-    state.removal_suspended = True
     move_due(ob, new_end, from_time=ob.due_at)
 
 

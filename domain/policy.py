@@ -47,9 +47,17 @@ class Stage1Rules(_Section):
 class Stage2Rules(_Section):
     """`negative_before_rr_end`: whether a negative conclusive decision may come before the R&R period ends (it cuts
     the person's recovery short; the handbook has it correspond with the end, L6770-6774). A positive one may come
-    earlier, and the R&R period still runs to its end."""
+    earlier, and the R&R period still runs to its end. `due_after`: a limit of Stage 2's own after a positive Stage 1,
+    where the R&R period is shorter than the time a conclusive decision takes (the CoE minimum's 30 days); without
+    it Stage 2 is due at the end of the R&R period and an extension of the period moves it."""
 
     negative_before_rr_end: bool = False
+    due_after: timedelta | None = None
+
+    @field_validator("due_after")
+    @classmethod
+    def _due_positive(cls, value: timedelta | None) -> timedelta | None:
+        return value if value is None else _positive(value)
 
 
 class RecoveryReflectionRules(_Section):
@@ -374,6 +382,22 @@ class Policy(BaseModel):
         if twice := sorted(i.kind.value for i in self.provisions.child if i.kind in entry):
             raise ValueError(f"provisions.child: owed from entry already (children.from_entry): {', '.join(twice)}")
         return self
+
+    @model_validator(mode="after")
+    def _stage2_not_before_rr_end(self) -> Policy:
+        if self.stage2.due_after is not None and self.stage2.due_after < self.rr.period:
+            raise ValueError("stage2.due_after must not be shorter than rr.period (Stage 2 follows the R&R period)")
+        return self
+
+    @property
+    def stage2_tied(self) -> bool:
+        """Stage 2 is due at the end of the R&R period (and moves with it), unless it has a limit of its own."""
+        return self.stage2.due_after is None
+
+    @property
+    def stage2_limit(self) -> timedelta:
+        """How long after a positive Stage 1 the conclusive decision is due."""
+        return self.stage2.due_after or self.rr.period
 
     @property
     def label(self) -> str:

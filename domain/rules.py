@@ -116,13 +116,12 @@ def presume_victim(state: CaseState, now: datetime) -> list[Message]:
     state.stage = Stage.PRESUMED_VICTIM
     state.removal_suspended = True
     state.challenge = None
-    end = now + state.policy.rr.period
-    state.rr = RecoveryReflection(start=now, end=end)
+    state.rr = RecoveryReflection(start=now, end=now + state.policy.rr.period)
     stage2 = new_obligation(
         ObligationKind.STAGE2_DECISION,
         Role.COMPETENT_AUTHORITY,
         start=now,
-        due=end,
+        due=now + state.policy.stage2_limit,  # the end of the R&R period, unless Stage 2 has a limit of its own
         ob_id=state.next_obligation_id(ObligationKind.STAGE2_DECISION),
     )
     state.obligations[stage2.id] = stage2

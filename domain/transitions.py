@@ -202,7 +202,8 @@ def apply_extend_rr(state: CaseState, request: ExtendRRRequest, now: datetime) -
         )
     )
     rr.end = new_end
-    move_due(open_decision(state, ObligationKind.STAGE2_DECISION), new_end, from_time=now)
+    if state.policy.stage2_tied:  # Stage 2 is due at the end of the period; a limit of its own stays put
+        move_due(open_decision(state, ObligationKind.STAGE2_DECISION), new_end, from_time=now)
     return []
 
 

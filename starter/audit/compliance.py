@@ -158,18 +158,25 @@ def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
     stage1 = facts.stage1
     if stage1 is None or stage1.outcome is not Outcome.POSITIVE:
         return None
-    rr = facts.policy.rr
-    end = stage1.at + rr.period
-    windows = [Window(stage1.at, end, f"R&R period of {spoken(rr.period)} from the positive Stage 1 decision")]
+    policy, rr = facts.policy, facts.policy.rr
+    end = stage1.at + policy.stage2_limit
+    why = (
+        f"R&R period of {spoken(rr.period)} from the positive Stage 1 decision"
+        if policy.stage2_tied
+        else f"Stage 2's own limit of {spoken(policy.stage2_limit)} from the positive Stage 1 decision"
+    )
+    windows = [Window(stage1.at, end, why)]
     done = facts.stage2
     limit = done.at if done else as_of
-    extensions = sorted(facts.extensions, key=lambda e: e.at)
+    # an extension of the R&R period moves Stage 2 only where Stage 2 is due at its end
+    extensions = sorted(facts.extensions, key=lambda e: e.at) if policy.stage2_tied else []
     lapses: list[datetime] = []
     while len(lapses) < MAX_LAPSES:
         ext = extensions[0] if extensions else None
         if end < limit and (ext is None or end <= ext.at):
             lapses.append(end)
-            windows.append(Window(end, end + rr.auto_extension_step, "automatic R&R extension"))
+            step_why = "automatic R&R extension" if policy.stage2_tied else "overdue: due again a step later"
+            windows.append(Window(end, end + rr.auto_extension_step, step_why))
             end += rr.auto_extension_step
         elif ext is not None and ext.at <= limit:
             extensions.pop(0)
@@ -178,7 +185,11 @@ def stage2_track(facts: CaseFacts, as_of: datetime) -> Track | None:
             windows.append(Window(ext.at, end, f"extended by {request.actor}"))
         else:
             break
-    title = "Stage 2 decision by the end of the R&R period (from a positive Stage 1, or as extended)"
+    title = (
+        "Stage 2 decision by the end of the R&R period (from a positive Stage 1, or as extended)"
+        if policy.stage2_tied
+        else "Stage 2 decision within its own limit after a positive Stage 1 (the R&R period ends before it)"
+    )
     return Track(ObligationKind.STAGE2_DECISION.value, title, windows, done.at if done else None, lapses)
 
 
@@ -899,7 +910,7 @@ def stage2_policy_limit_finding(facts: CaseFacts, as_of: datetime) -> Finding:
     stage1 = facts.stage1
     if stage1 is None or stage1.outcome is not Outcome.POSITIVE:
         return Finding(rule=rule, deadline=title, status=Status.NOT_APPLICABLE, detail="no positive Stage 1")
-    due = stage1.at + facts.policy.rr.period
+    due = stage1.at + facts.policy.stage2_limit
     done = facts.stage2.at if facts.stage2 else None
     if (done or as_of) <= due:
         status = Status.MET if done else Status.PENDING
@@ -909,7 +920,7 @@ def stage2_policy_limit_finding(facts: CaseFacts, as_of: datetime) -> Finding:
             status=status,
             due_at=due,
             done_at=done,
-            detail=f"due {due:%Y-%m-%d %H:%M:%S} UTC, {spoken(facts.policy.rr.period)} after Stage 1",
+            detail=f"due {due:%Y-%m-%d %H:%M:%S} UTC, {spoken(facts.policy.stage2_limit)} after Stage 1",
         )
     delay = (done or as_of) - due
     stated = [
@@ -934,6 +945,14 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
     """Each time the R&R period ended with Stage 2 pending, the case must have gone on to the extended end:
     proven by the Stage 2 deadline the case published then for the new end (the period never just lapses)."""
     rule, title = RR_CONTINUITY, "R&R period extended rather than lapsed while Stage 2 is pending"
+    if not facts.policy.stage2_tied:
+        return Finding(
+            rule=rule,
+            deadline=title,
+            status=Status.NOT_APPLICABLE,
+            detail="Stage 2 has a limit of its own: the R&R period ends by itself, and removal stays suspended until "
+            "the conclusive decision",
+        )
     if stage2 is None or not stage2.lapses:
         return Finding(
             rule=rule,

@@ -59,7 +59,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming, with_permits, with_returns
+from tests.policies import panel_confirming, stage2_own_limit, with_permits, with_returns
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -399,6 +399,17 @@ async def dependent_child_linked(nrm: NrmClient) -> str:
     return ref
 
 
+async def stage2_own_limit_overdue(nrm: NrmClient) -> str:
+    """Stage 2 with a limit of its own beyond the R&R period (coe-minimum's shape): the period ends by itself, Stage 2
+    lapses at its own limit (escalated, due again a step later), then is decided."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=stage2_own_limit(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "stage2_decision"))
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -414,6 +425,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "stage2-panel-confirmed": stage2_panel_confirmed,
     "permits-interim-residence-renewal": permits_interim_residence_renewal,
     "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
+    "stage2-own-limit-overdue": stage2_own_limit_overdue,
     "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
     "missing-adult-suspended-found": missing_adult_suspended_found,
     "missing-child-found": missing_child_found,

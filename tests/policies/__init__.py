@@ -42,3 +42,12 @@ def with_returns(directory: Path) -> str:
     path = directory / "fast-returns.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def stage2_own_limit(directory: Path) -> str:
+    """fast.toml where Stage 2 has a limit of its own (14 s) beyond the 8 s R&R period, as coe-minimum has."""
+    text = FAST.read_text(encoding="utf-8").replace('name = "fast"', 'name = "fast-stage2-limit"')
+    text = text.replace("[stage2]\n", '[stage2]\ndue_after = "PT14S"\n')
+    path = directory / "fast-stage2-limit.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
