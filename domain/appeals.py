@@ -245,11 +245,30 @@ def _final_negative(state: CaseState, challenge: Challenge, now: datetime) -> No
                 new_obligation(kind, Role.COORDINATOR, start=now, due=due, ob_id=state.next_obligation_id(kind)),
                 now,
             )
+    bia = ObligationKind.BEST_INTERESTS_ASSESSMENT
+    if state.is_child and state.open_obligation(bia) is None:  # a child's next steps, whatever the outcome
+        owner = next((i.owner for i in state.policy.children.from_entry if i.kind is bia), Role.CHILD_PROTECTION)
+        owe(state, new_obligation(bia, owner, start=now, due=due, ob_id=state.next_obligation_id(bia)), now)
+
+
+def _final_support_recorded(state: CaseState) -> bool:
+    """The vulnerability assessment and the onward referral recorded; for a child also a best-interests assessment
+    recorded since the final negative (the guardian advocate stays)."""
+    if any(state.open_obligation(k) is not None for k in FINAL_SUPPORT):
+        return False
+    since = state.challenge.since if state.challenge else None
+    return not state.is_child or any(
+        o.kind is ObligationKind.BEST_INTERESTS_ASSESSMENT
+        and o.recorded_at is not None
+        and since
+        and o.recorded_at >= since
+        for o in state.obligations.values()
+    )
 
 
 def release_removal(state: CaseState) -> None:
     """After a final negative, removal stops being suspended once the support it owes has been recorded."""
-    if state.stage is Stage.FINAL_NEGATIVE and all(state.open_obligation(k) is None for k in FINAL_SUPPORT):
+    if state.stage is Stage.FINAL_NEGATIVE and _final_support_recorded(state):
         state.removal_suspended = False
 
 

@@ -331,4 +331,5 @@ def apply_assess(state: CaseState, request: AssessRequest, now: datetime) -> lis
             next_obligation_id=review.id,
         )
     )
+    appeals.release_removal(state)  # a child's best-interests assessment after a final negative
     return messages

@@ -442,7 +442,10 @@ def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     at, why = final
     within = facts.policy.appeals.final_support_due
     tracks = []
-    for kind in (ObligationKind.VULNERABILITY_ASSESSMENT, ObligationKind.ONWARD_REFERRAL):
+    owed = [ObligationKind.VULNERABILITY_ASSESSMENT, ObligationKind.ONWARD_REFERRAL]
+    if facts.is_child:  # a child's next steps are assessed in the child's best interests, whatever the outcome
+        owed.append(ObligationKind.BEST_INTERESTS_ASSESSMENT)
+    for kind in owed:
         done = [f for f in facts.fulfilments(kind.value) if f.recorded_at >= at]
         tracks.append(
             single_window(
@@ -451,6 +454,7 @@ def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                 Window(at, at + within, f"final negative ({why}); {spoken(within)}"),
                 done[0].done_at if done else None,
                 as_of,
+                name=f"{kind.value}.final_negative" if kind is ObligationKind.BEST_INTERESTS_ASSESSMENT else "",
             )
         )
     return tracks

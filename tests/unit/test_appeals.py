@@ -12,7 +12,15 @@ from domain.deadlines import deadline_passed
 from domain.errors import DomainError, InvalidRequest, NotAuthorized, WrongStage
 from domain.notices import DecisionLetter, Right
 from domain.policy import Policy
-from domain.requests import AppealRequest, JudgmentRequest, ProvideRequest, ReconsiderationRequest, ReviewRequest
+from domain.requests import (
+    AppealRequest,
+    AssessmentResult,
+    AssessRequest,
+    JudgmentRequest,
+    ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
+)
 from domain.roles import Actor, Role
 from domain.status import case_status
 from tests.integration.helpers import COORDINATOR, FIRST_RESPONDER, decision
@@ -421,3 +429,30 @@ def test_a_negative_stage1_is_issued_at_once_where_the_panel_confirms_stage2_onl
 def test_panel_confirms_names_stages() -> None:
     with pytest.raises(ValueError, match="panel_confirms names stages 1 and 2 only, not 3"):
         OSCE.appeals.model_validate({**OSCE.appeals.model_dump(), "panel_confirms": [3]})
+
+
+def test_a_childs_final_negative_owes_a_best_interests_assessment_before_removal_may_stop_being_suspended() -> None:
+    state = negative(child=True)
+    for ob in list(state.open_obligations):  # the child's safeguards from entry are done, the window lapses
+        if ob.kind is not ObligationKind.RECONSIDERATION_REQUEST:
+            ob.fulfilled_at = ob.recorded_at = DECIDED
+    window = state.open_obligation(ObligationKind.RECONSIDERATION_REQUEST)
+    assert window is not None
+    deadline_passed(state, window.id, window.due_at)
+    appeals.window_closed(state, window.id, window.due_at)
+    assert state.stage is Stage.FINAL_NEGATIVE
+    bia = state.open_obligation(ObligationKind.BEST_INTERESTS_ASSESSMENT)
+    assert bia is not None and bia.owner_role is Role.CHILD_PROTECTION
+    done = window.due_at + timedelta(days=1)
+    for kind in appeals.FINAL_SUPPORT:
+        transitions.apply_provide(state, ProvideRequest(actor=COORDINATOR, kind=kind.value, evidence="done"), done)
+    assert state.removal_suspended  # the child's best-interests assessment is still owed
+    result = AssessmentResult(
+        completed_at=done, summary="stay, with family tracing", next_review=done + timedelta(days=60)
+    )
+    transitions.apply_assess(
+        state,
+        AssessRequest(actor=Actor(role=Role.CHILD_PROTECTION, id="cp-1"), kind=bia.kind.value, result=result),
+        done,
+    )
+    assert not state.removal_suspended
