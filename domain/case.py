@@ -16,6 +16,7 @@ from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.kinds import ObligationKind
 from domain.permit_records import Permit
 from domain.policy import Policy
+from domain.proceeding_records import Proceeding
 from domain.referral import Referral
 from domain.return_records import VoluntaryReturn
 from domain.roles import Actor, Role
@@ -255,6 +256,7 @@ class CaseState(BaseModel):
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
     permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
     returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
+    proceedings: list[Proceeding] = Field(default_factory=list)  # claims and proceedings (domain.proceedings)
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
     missing_reports: list[MissingReport] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from domain import permits
 from domain.case import AgeStatus, CaseState, ChallengePhase, ObligationKind, Stage
 from domain.permit_records import PermitType
+from domain.proceeding_records import ProceedingKind
 from domain.times import utc_seconds
 
 
@@ -29,6 +30,8 @@ class HoldKind(str, enum.Enum):
     RETURN_RISK = "return_risk"  # the pre-return risk assessment found a risk (non-refoulement)
     TRAVEL_DOCUMENTS = "no_travel_documents"  # a planned return without travel documents
     CARE_ARRANGEMENTS = "care_not_confirmed"  # a child's return without confirmed care arrangements
+    PROTECTION_CLAIM = "protection_claim_pending"  # an asylum or other protection claim pending
+    PROCEEDINGS = "proceedings"  # criminal, civil or compensation proceedings needing the person, who wants to attend
 
 
 class Hold(BaseModel):
@@ -98,6 +101,22 @@ def holds(state: CaseState, now: datetime) -> list[Hold]:
         )
     found += _permit_holds(state, now)
     found += _return_holds(state)
+    found += [
+        Hold(
+            kind=HoldKind.PROTECTION_CLAIM if p.kind.is_claim else HoldKind.PROCEEDINGS,
+            text=(
+                "an asylum claim is pending"
+                if p.kind is ProceedingKind.ASYLUM_CLAIM
+                else "a protection claim is pending"
+            )
+            if p.kind.is_claim
+            else f"{p.kind.value} proceedings need the person's presence, and the person wants to take part",
+            source=f"proceeding {p.number}",
+            blocks_departure=True,
+        )
+        for p in state.proceedings
+        if p.holds
+    ]
     return found
 
 

@@ -16,6 +16,7 @@ from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, L
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.policy import Policy
+from domain.proceeding_records import ProceedingKind
 from domain.referral import Referral
 from domain.roles import Actor
 
@@ -240,3 +241,14 @@ class LinkRequest(ActRequest):
 
     kind: LinkKind
     reference: str
+
+
+class ProceedingRequest(ActRequest):
+    """A claim or proceeding opened (`kind`; `presence_needed` when the person's presence is needed and wanted), or
+    one recorded earlier ended (`end`: its number)."""
+
+    kind: ProceedingKind | None = None
+    reference: str = ""
+    presence_needed: bool = False
+    note: str = ""
+    end: int | None = Field(default=None, ge=1)

@@ -27,6 +27,7 @@ from domain.deadlines import reminder_times
 from domain.holds import Hold, holds
 from domain.permit_records import Permit
 from domain.policy import Policy
+from domain.proceeding_records import Proceeding
 from domain.return_records import VoluntaryReturn
 
 
@@ -105,6 +106,7 @@ class CaseStatus(ActResult):
     holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
     permits: list[Permit] = []
     returns: list[VoluntaryReturn] = []
+    proceedings: list[Proceeding] = []
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
     missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
@@ -259,6 +261,7 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         holds=holds(state, now),
         permits=state.permits,
         returns=state.returns,
+        proceedings=state.proceedings,
         age_status=state.age_status,
         golden_day_until=state.golden_day_until,
         missing=state.missing,

@@ -52,6 +52,7 @@ from domain.requests import (
     MissingRequest,
     OpenCase,
     PermitRequest,
+    ProceedingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReopenRequest,
@@ -428,6 +429,12 @@ class NrmClient:
 
         with self._server_errors():
             return await closed_cases(self.client, datetime.now(UTC), child=child)
+
+    async def record_proceeding(
+        self, reference: str, request: ProceedingRequest, request_id: str | None = None
+    ) -> ActResult:
+        """A protection claim or proceedings opened (a hold on removal and return), or one recorded earlier ended."""
+        return await self._update(reference, Act.RECORD_PROCEEDING, request, request_id)
 
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)

@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import age, alarms, appeals, lifecycle, links, permits, repeats, returns, transitions
+    from domain import age, alarms, appeals, lifecycle, links, permits, proceedings, repeats, returns, transitions
     from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         MissingRequest,
         OpenCase,
         PermitRequest,
+        ProceedingRequest,
         ProvideRequest,
         ReconsiderationRequest,
         ReturnAssessmentRequest,
@@ -325,6 +326,15 @@ class CaseWorkflow:
     @link_case.validator
     def _check_link(self, request: LinkRequest) -> None:
         self._check(Act.LINK_CASE, request, lambda: links.check_link(self.state, request))
+
+    @workflow.update(name=Act.RECORD_PROCEEDING.value)
+    def record_proceeding(self, request: ProceedingRequest) -> ActResult:
+        messages = proceedings.apply_proceeding(self.state, request, workflow.now())
+        return self._apply(Act.RECORD_PROCEEDING, request, messages)
+
+    @record_proceeding.validator
+    def _check_proceeding(self, request: ProceedingRequest) -> None:
+        self._check(Act.RECORD_PROCEEDING, request, lambda: proceedings.check_proceeding(self.state, request))
 
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed

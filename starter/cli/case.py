@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround, PermitType
+from domain.proceeding_records import ProceedingKind
 from domain.referral import Exploitation, Sex
 from domain.requests import (
     AgeAssessmentRequest,
@@ -33,6 +34,7 @@ from domain.requests import (
     JudgmentRequest,
     MissingRequest,
     PermitRequest,
+    ProceedingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReopenRequest,
@@ -428,6 +430,37 @@ async def case_permit(
     except ValidationError as exc:
         raise invalid_input(exc, "permit decision") from None
     await _carry_out(reference, lambda client: client.permit_decision(reference, request, request_id), as_json)
+
+
+@app.command("proceeding")
+@runs
+async def case_proceeding(
+    reference: RefArg,
+    actor_: AsOpt,
+    kind: Annotated[
+        ProceedingKind | None,
+        typer.Option(help="asylum_claim, protection_claim, criminal, civil or compensation (to record one)."),
+    ] = None,
+    presence_needed: Annotated[
+        bool,
+        typer.Option("--presence-needed", help="Proceedings need the person, who wants to take part: a hold."),
+    ] = False,
+    reference_of: Annotated[
+        str, typer.Option("--reference", help="The authority's or court's reference (kept encrypted).")
+    ] = "",
+    note: Annotated[str, typer.Option(help="A note.")] = "",
+    end: Annotated[int | None, typer.Option(help="End the claim or proceeding of this number instead.")] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a protection claim or proceedings (a hold on removal and on a return), or end one."""
+    try:
+        request = ProceedingRequest(
+            actor=actor(actor_), kind=kind, presence_needed=presence_needed, reference=reference_of, note=note, end=end
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "claim or proceeding") from None
+    await _carry_out(reference, lambda client: client.record_proceeding(reference, request, request_id), as_json)
 
 
 @app.command("holds")

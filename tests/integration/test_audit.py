@@ -21,6 +21,7 @@ from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, LinkKind, Re
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction
 from domain.policy import load_policy
+from domain.proceeding_records import ProceedingKind
 from domain.requests import (
     AgeAssessmentRequest,
     AgeDisputeRequest,
@@ -38,6 +39,7 @@ from domain.requests import (
     LinkRequest,
     MissingRequest,
     PermitRequest,
+    ProceedingRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReturnAssessmentRequest,
@@ -131,6 +133,9 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         ),
         Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
         Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
+        Act.RECORD_PROCEEDING.value: lambda: nrm.record_proceeding(
+            ref, ProceedingRequest(actor=AUDITOR, kind=ProceedingKind.ASYLUM_CLAIM)
+        ),
         Act.DISPUTE_AGE.value: lambda: nrm.dispute_age(ref, AgeDisputeRequest(actor=AUDITOR, reasons="r")),
         Act.RECORD_AGE_ASSESSMENT.value: lambda: nrm.record_age_assessment(
             ref, AgeAssessmentRequest(actor=AUDITOR, outcome=AgeFinding.ADULT, reasons="r")

@@ -6,19 +6,21 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from domain import alarms, lifecycle, permits, returns, transitions
+from domain import alarms, lifecycle, permits, proceedings, returns, transitions
 from domain.case import CaseState, ClosureReason, ObligationKind
 from domain.consent import ConsentPurpose
 from domain.errors import DomainError, InvalidRequest, NotAuthorized, WrongStage
 from domain.holds import HoldKind, departure_holds
 from domain.notices import ReturnEvent, ReturnLetter
 from domain.permit_records import PermitAction, PermitGround
+from domain.proceeding_records import ProceedingKind
 from domain.requests import (
     CheckInRequest,
     CloseRequest,
     ConsentWithdrawalRequest,
     DepartureRequest,
     PermitRequest,
+    ProceedingRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -269,3 +271,36 @@ def test_the_consent_withdrawal_act_stops_monitoring_and_a_case_under_return_can
     lifecycle.apply_withdrawal(state, withdrawal, AT + timedelta(days=6))
     assert state.returns[0].ended_why == "consent to monitoring withdrawn"
     lifecycle.check_close(state, close)  # monitoring over: the case may close
+
+
+def test_a_pending_protection_claim_or_proceedings_needing_the_person_hold_a_departure() -> None:
+    state = confirmed()
+    lawyer = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
+    claim = ProceedingRequest(actor=lawyer, kind=ProceedingKind.ASYLUM_CLAIM, reference="AS-2026-77")
+    proceedings.check_proceeding(state, claim)
+    proceedings.apply_proceeding(state, claim, AT)
+    trial = ProceedingRequest(actor=lawyer, kind=ProceedingKind.CRIMINAL, presence_needed=True)
+    proceedings.apply_proceeding(state, trial, AT)
+    witness = ProceedingRequest(actor=lawyer, kind=ProceedingKind.CIVIL)  # the person's presence not needed
+    proceedings.apply_proceeding(state, witness, AT)
+    found = departure_holds(state, AT)
+    assert [(h.kind, h.source) for h in found] == [
+        (HoldKind.PROTECTION_CLAIM, "proceeding 1"),
+        (HoldKind.PROCEEDINGS, "proceeding 2"),
+    ]
+    assert found[0].text == "an asylum claim is pending"
+    requested(state, AT)
+    assessed(state, AT)
+    with pytest.raises(WrongStage, match="an asylum claim is pending; criminal proceedings need the person"):
+        returns.check_plan(state, plan(AT + timedelta(days=5)), AT)
+    for number in (1, 2):
+        ended = ProceedingRequest(actor=lawyer, end=number)
+        proceedings.check_proceeding(state, ended)
+        proceedings.apply_proceeding(state, ended, AT + timedelta(days=1))
+    assert departure_holds(state, AT + timedelta(days=1)) == []
+    with pytest.raises(WrongStage, match="ended already"):
+        proceedings.check_proceeding(state, ProceedingRequest(actor=lawyer, end=1))
+    with pytest.raises(InvalidRequest, match="no claim or proceeding number 9"):
+        proceedings.check_proceeding(state, ProceedingRequest(actor=lawyer, end=9))
+    with pytest.raises(InvalidRequest, match="presence-needed is for proceedings"):
+        proceedings.check_proceeding(state, claim.model_copy(update={"presence_needed": True}))
