@@ -147,7 +147,7 @@ class NrmClient:
             check_detection_date(referral, datetime.now(UTC).date())
         except DomainError as exc:
             raise Refused(str(exc)) from None
-        from plumbing import search_attributes
+        from plumbing import search_attributes  # loaded by the commands that open cases, not by every act
 
         try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
             await search_attributes.require(self.client)
@@ -316,7 +316,7 @@ class NrmClient:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
         deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match.
         `listed(n, total)` follows a whole listing row by row."""
-        from plumbing.visibility import running_cases_query, soonest_cases
+        from plumbing.visibility import running_cases_query, soonest_cases  # loaded by the listing commands only
 
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
