@@ -12,6 +12,10 @@ killed then sends once more, with the same key (README "Reliability" states the 
 
 A permanent refusal (SMTP 5xx, webhook 4xx) raises a non-retryable ApplicationError of type PERMANENT_FAILURE,
 which the case records and escalates. Logs name the case, the key and the kind, never an address or content.
+
+Metrics (through the activity metric meter, plumbing.telemetry): `nrm_messages_sent{channel,kind}` per message
+accepted by its receiver, `nrm_messages_failed{channel,kind,failure}` per failed attempt (`permanent` or
+`transient`: the latter is retried). Labels are the channel's name and the message's kind, never an address.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 from temporalio import activity
+from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, OutgoingMessage, PermanentDeliveryError
@@ -126,15 +131,27 @@ class NotificationActivities:
             alive.cancel()  # before the key: a later beat without it would erase the record
             activity.heartbeat(message.key)
 
+        labels = {"channel": channel.name, "kind": message.kind}
+        meter = activity.metric_meter()
         try:
             receipt = await channel.deliver(message, accepted)
         except PermanentDeliveryError as exc:
             log.warning("delivery refused for good", reason=str(exc), **fields)
+            _failed(meter, labels, "permanent")
             raise ApplicationError(str(exc), type=PERMANENT_FAILURE, non_retryable=True) from None
+        except Exception:
+            _failed(meter, labels, "transient")
+            raise
         finally:
             alive.cancel()
+        meter.create_counter("nrm_messages_sent", "messages accepted by their receiver").add(1, labels)
         log.info("delivered", **fields)
         return receipt
+
+
+def _failed(meter: MetricMeter, labels: dict[str, str], failure: str) -> None:
+    counter = meter.create_counter("nrm_messages_failed", "delivery attempts that failed (transient ones are retried)")
+    counter.add(1, {**labels, "failure": failure})
 
 
 HEARTBEAT_EVERY = 2.0  # seconds; well inside the delivery activities' heartbeat timeout (workflows.delivery)

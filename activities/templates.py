@@ -19,7 +19,17 @@ from domain.times import utc
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK = "en"
-NAMES = ("reminder", "escalation", "decision_letter", "assessment_request", "delivery_failure", "digest")
+NAMES = (
+    "reminder",
+    "escalation",
+    "decision_letter",
+    "permit_letter",
+    "return_letter",
+    "assessment_request",
+    "delivery_failure",
+    "case_event",
+    "digest",
+)
 
 
 @dataclass(frozen=True)

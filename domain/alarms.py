@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import appeals
+from domain import appeals, lifecycle, permits, returns
 from domain.case import CaseState
 from domain.deadlines import deadline_passed, pending_reminders, record_reminder, reminder_alert
 from domain.notices import Message
@@ -66,13 +66,29 @@ def _obligation_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Me
         alert = reminder_alert(state, ob, wakeup.at)
         record_reminder(ob, wakeup.at)
         return [alert]
-    alerts: list[Message] = list(deadline_passed(state, ob.id, now))
+    alerts: list[Message] = returns.departure_check(state, ob.id, now)  # holds at a planned departure stop it
+    alerts += deadline_passed(state, ob.id, now)
     appeals.window_closed(state, ob.id, now)  # a window closed unused: the next step follows
+    permits.stage2_overdue(state, ob.id, now)  # Stage 2 overdue at the end of the R&R: an interim permit is owed
     return alerts
 
 
 OBLIGATIONS = Source(_obligation_wakeups, _obligation_wake)
-SOURCES: tuple[Source, ...] = (OBLIGATIONS,)
+
+SUSPENSION = "suspension"
+
+
+def _missing_wakeups(state: CaseState) -> list[Wakeup]:
+    due = lifecycle.suspension_due(state)
+    return [Wakeup(due, "missing", SUSPENSION)] if due else []
+
+
+def _missing_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Message]:
+    return lifecycle.suspend(state, wakeup.at)
+
+
+MISSING = Source(_missing_wakeups, _missing_wake)  # a missing adult's case suspended after the policy's period
+SOURCES: tuple[Source, ...] = (OBLIGATIONS, MISSING)
 
 
 def _pending(state: CaseState) -> list[tuple[Wakeup, Source]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain import permits
 from domain.case import (
     CaseState,
     Challenge,
@@ -219,9 +220,8 @@ def _overturned(state: CaseState, challenge: Challenge, now: datetime) -> list[M
     if challenge.stage == 1:
         provisions = presume_victim(state, now)
         return [decision_letter(state), *provisions]
-    state.stage = Stage.CONFIRMED_VICTIM
-    state.challenge = None
-    return [decision_letter(state)]
+    owed = permits.confirm_victim(state, now)
+    return [decision_letter(state), *owed]
 
 
 def _open_appeal_window(state: CaseState, challenge: Challenge, within: timedelta, now: datetime) -> None:

@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.kinds import ObligationKind
+from domain.permit_records import Permit
 from domain.policy import Policy
 from domain.referral import Referral
+from domain.return_records import VoluntaryReturn
 from domain.roles import Actor, Role
 
 
@@ -71,6 +73,14 @@ class AgeStatus(str, enum.Enum):
     ADULT = "adult"  # final finding: an adult; the adult rules apply from then on
 
 
+class AgeFinding(str, enum.Enum):
+    """An age assessment's result; inconclusive counts as a child (the benefit of the doubt)."""
+
+    CHILD = "child"
+    ADULT = "adult"
+    INCONCLUSIVE = "inconclusive"
+
+
 class Outcome(str, enum.Enum):
     POSITIVE = "positive"
     NEGATIVE = "negative"
@@ -102,6 +112,7 @@ class Obligation(BaseModel):
     recorded_at: datetime | None = None  # when the fulfilment was recorded in the case
     requested_at: datetime | None = None  # assessments: when the request went to the assessor
     lapsed: bool = False  # a window that closed unused: no longer open, never fulfilled
+    notify: list[Role] = Field(default_factory=list)  # told of its reminders and escalation besides the owner
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +143,7 @@ class DecisionRecord(BaseModel):
     court: str = ""  # a judgment: the court, its reference and the date it was given
     judgment_ref: str = ""
     decided_on: date | None = None
+    child_views: str = ""  # a decision concerning a child: the child's views, as recorded with it
 
 
 class AssessmentRecord(BaseModel):
@@ -173,6 +185,55 @@ class RecoveryReflection(BaseModel):
     extensions: list[RRExtension] = Field(default_factory=list)
 
 
+class MissingReport(BaseModel):
+    """The person was reported missing (domain.lifecycle): who reported it and when, and how it ended."""
+
+    since: datetime
+    reported_by: Actor
+    note: str = ""
+    suspended_at: datetime | None = None  # an adult missing for the policy's period: the case suspended, not closed
+    found_at: datetime | None = None
+    found_by: Actor | None = None
+    found_note: str = ""
+
+
+class ClosureReason(str, enum.Enum):
+    FINAL_DECISIONS = "final_decisions"  # the decisions are final and nothing more is owed
+    LEFT_COUNTRY = "left_country"
+    SUPPORT_ENDED = "support_ended"
+    DECEASED = "deceased"
+    OTHER = "other"  # named in the note
+
+
+class Closure(BaseModel):
+    """The case was closed (domain.lifecycle): the workflow ended with this record; a re-opening continues it."""
+
+    at: datetime
+    by: Actor
+    reason: ClosureReason
+    note: str = ""
+
+
+class Reopening(BaseModel):
+    at: datetime
+    by: Actor
+    reasons: str
+
+
+class LinkKind(str, enum.Enum):
+    DEPENDENT_OF = "dependent_of"  # this case is a dependent child's, of the adult victim in the linked case
+    DEPENDENT = "dependent"  # the linked case is a dependent child's of the person in this one
+
+
+class CaseLink(BaseModel):
+    """A link to another case by its pseudonymous reference (domain.links), both ways."""
+
+    kind: LinkKind
+    reference: str
+    at: datetime
+    by: Actor
+
+
 class CaseState(BaseModel):
     reference: str
     policy: Policy
@@ -192,6 +253,13 @@ class CaseState(BaseModel):
     act_ids: dict[str, str] = Field(default_factory=dict)  # request id -> fingerprint of its act (domain.repeats)
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     consent_withdrawals: list[ConsentWithdrawal] = Field(default_factory=list)
+    permits: list[Permit] = Field(default_factory=list)  # residence and interim permits granted (domain.permits)
+    returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
+    golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
+    missing_reports: list[MissingReport] = Field(default_factory=list)
+    closures: list[Closure] = Field(default_factory=list)
+    reopenings: list[Reopening] = Field(default_factory=list)
+    links: list[CaseLink] = Field(default_factory=list)
 
     @property
     def open_obligations(self) -> list[Obligation]:
@@ -200,6 +268,16 @@ class CaseState(BaseModel):
     @property
     def breach_count(self) -> int:
         return sum(len(o.breaches) for o in self.obligations.values())
+
+    @property
+    def missing(self) -> MissingReport | None:
+        """The report of the person missing now, if they are."""
+        last = self.missing_reports[-1] if self.missing_reports else None
+        return last if last is not None and last.found_at is None else None
+
+    @property
+    def is_closed(self) -> bool:
+        return len(self.closures) > len(self.reopenings)
 
     @property
     def age_settled(self) -> bool:

@@ -37,9 +37,17 @@ class Alert(BaseModel):
     due_at: datetime
 
 
+def reminder_schedule(kind: ObligationKind, start: datetime, due: datetime, policy: Policy) -> list[datetime]:
+    """When an obligation's owner is reminded: at the policy's fractions of its window, except a permit's renewal,
+    reminded at fixed times before the permit expires (those that fall inside the window)."""
+    if kind is ObligationKind.PERMIT_RENEWAL and policy.permits is not None:
+        return [due - before for before in policy.permits.renewal_reminders if due - before > start]
+    window = due - start
+    return [start + window * f for f in policy.reminders.at_fractions]
+
+
 def reminder_times(ob: Obligation, policy: Policy) -> list[datetime]:
-    window = ob.due_at - ob.window_start
-    return [ob.window_start + window * f for f in policy.reminders.at_fractions]
+    return reminder_schedule(ob.kind, ob.window_start, ob.due_at, policy)
 
 
 def pending_reminders(ob: Obligation, policy: Policy) -> list[datetime]:
@@ -54,7 +62,10 @@ def reminder_alert(state: CaseState, ob: Obligation, at: datetime) -> Alert:
         reference=state.reference,
         obligation_id=ob.id,
         obligation_kind=ob.kind,
-        recipients=[ob.owner_role],
+        # while the person is missing the coordinator is reminded, who knows where the search stands
+        recipients=[state.policy.escalation.to_role]
+        if state.missing
+        else list(dict.fromkeys([ob.owner_role, *ob.notify])),
         due_at=ob.due_at,
     )
 
@@ -84,7 +95,7 @@ def deadline_passed(state: CaseState, ob_id: str, now: datetime) -> list[Alert]:
         reference=state.reference,
         obligation_id=ob.id,
         obligation_kind=ob.kind,
-        recipients=list(dict.fromkeys([target, ob.owner_role])),
+        recipients=list(dict.fromkeys([target, ob.owner_role, *ob.notify])),
         due_at=ob.due_at,
     )
     if ob.kind is ObligationKind.STAGE2_DECISION and state.stage is Stage.PRESUMED_VICTIM and state.rr:

@@ -25,6 +25,12 @@ class ObligationKind(str, enum.Enum):
     PRACTICAL_NEEDS = "practical_needs"
     ACCOMMODATION = "accommodation"
     LEGAL_ADVICE = "legal_advice"
+    # a child from entry into the NRM (domain.children): intensive supervision for the Golden Day
+    GOLDEN_DAY_PLAN = "golden_day_plan"
+    # an age dispute (domain.age): the assessment (its result an act of its own) and, after a final adult
+    # finding, the guardian advocate's handover to an independent advocate
+    AGE_ASSESSMENT = "age_assessment"
+    ADVOCATE_HANDOVER = "advocate_handover"
     # assessments (fulfilled by `nrm case assess`; each result sets the date of the next review)
     NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
     SAFETY_SUPPORT_PLAN = "safety_support_plan"
@@ -36,6 +42,15 @@ class ObligationKind(str, enum.Enum):
     # owed once a negative decision is final (support never just stops)
     VULNERABILITY_ASSESSMENT = "vulnerability_assessment"
     ONWARD_REFERRAL = "onward_referral"  # referral to support services outside the NRM
+    # residence permits (domain.permits): decided by the immigration authority
+    RESIDENCE_PERMIT = "residence_permit"  # owed with a positive Stage 2
+    INTERIM_PERMIT = "interim_permit"  # owed when Stage 2 is overdue at the end of the R&R period
+    PERMIT_RENEWAL = "permit_renewal"  # the renewal of a permit, decided before it expires
+    # voluntary return (domain.returns), only at the person's own request
+    PRE_RETURN_RISK_ASSESSMENT = "pre_return_risk_assessment"  # with the person, covering the family
+    RETURN_PLAN = "return_plan"  # the plan made without undue delay once no risk is found
+    RETURN_DEPARTURE = "return_departure"  # the departure as planned (holds checked again then)
+    REINTEGRATION_CHECK_IN = "reintegration_check_in"  # by the receiving side's support provider
 
     @property
     def is_decision(self) -> bool:
@@ -71,4 +86,15 @@ RECORDED_BY = {
     ObligationKind.RECONSIDERATION_REQUEST: "nrm case reconsider",
     ObligationKind.RECONSIDERATION_REVIEW: "nrm case review",
     ObligationKind.APPEAL_LODGING: "nrm case appeal",
+    ObligationKind.RESIDENCE_PERMIT: "nrm case permit",
+    ObligationKind.INTERIM_PERMIT: "nrm case permit",
+    ObligationKind.PERMIT_RENEWAL: "nrm case permit",
+    ObligationKind.PRE_RETURN_RISK_ASSESSMENT: "nrm case return assess",
+    ObligationKind.RETURN_PLAN: "nrm case return plan",
+    ObligationKind.RETURN_DEPARTURE: "nrm case return depart",
+    ObligationKind.REINTEGRATION_CHECK_IN: "nrm case return check-in",
+    ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
 }
+PERMIT_KINDS = frozenset(
+    {ObligationKind.RESIDENCE_PERMIT, ObligationKind.INTERIM_PERMIT, ObligationKind.PERMIT_RENEWAL}
+)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 
 from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
 from domain.deadlines import Alert
+from domain.permit_records import PermitAction, PermitGround, PermitType
+from domain.referral import GuardianRelation
 from domain.roles import Act, Role
 
 
@@ -66,6 +68,54 @@ class DecisionLetter(BaseModel):
     redecision_due: datetime | None = None  # remitted: the stage is decided again by then
 
 
+class PermitLetter(BaseModel):
+    """The immigration authority's decision on a permit, to the person (a child's to the guardian), in writing
+    with reasons; a refusal says how to challenge it."""
+
+    template: Literal["permit_letter"] = "permit_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    action: PermitAction
+    permit: PermitType
+    renewal: bool  # the decision on renewing a permit held (not on granting one)
+    grounds: list[PermitGround]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    decided_at: datetime
+    reasons: str
+
+
+class ReturnEvent(str, enum.Enum):
+    REQUESTED = "requested"  # the person's decision recorded: the risk assessment comes first
+    RISK_FOUND = "risk_found"  # no return: protection goes on
+    PLANNED = "planned"
+    STOPPED = "stopped"  # holds found at the planned departure: the plan is stopped
+
+
+class ReturnLetter(BaseModel):
+    """Each decision about a person's voluntary return, to the person (a child's to the guardian) in writing, with
+    its reasons and the person's right to change their mind; one letter per person, never collective."""
+
+    template: Literal["return_letter"] = "return_letter"
+    key: str
+    reference: str
+    recipients: Recipients
+    language: str
+    to_guardian: bool
+    by_hand: bool
+    event: ReturnEvent
+    decided_at: datetime
+    departure_at: datetime | None = None
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    reasons: list[str] = Field(default_factory=list)  # the holds that stopped it, or the assessment's finding
+
+
 class AssessmentNeeded(BaseModel):
     """An assessment request: what is needed, for which case, by when, and how the result comes back."""
 
@@ -90,6 +140,24 @@ class DeliveryFailed(BaseModel):
     reason: str
 
 
+class CaseEventKind(str, enum.Enum):
+    MISSING = "missing"  # the person was reported missing (a child's: escalated at once)
+    FOUND = "found"
+    SUSPENDED = "suspended"  # an adult missing for the policy's period: the case suspended, not closed
+
+
+class CaseEvent(BaseModel):
+    """A change in the life of a case that those responsible must know of at once (domain.lifecycle)."""
+
+    template: Literal["case_event"] = "case_event"
+    key: str
+    reference: str
+    recipients: Recipients
+    event: CaseEventKind
+    at: datetime
+    is_child: bool
+
+
 class DigestRow(BaseModel):
     reference: str
     kind: str
@@ -109,8 +177,12 @@ class Digest(BaseModel):
     rows: list[DigestRow]
 
 
-Notice = Annotated[DecisionLetter | AssessmentNeeded | DeliveryFailed | Digest, Field(discriminator="template")]
-Message = Alert | DecisionLetter | AssessmentNeeded | DeliveryFailed  # what a case sends
+Notice = Annotated[
+    DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent | Digest,
+    Field(discriminator="template"),
+]
+# what a case sends
+Message = Alert | DecisionLetter | PermitLetter | ReturnLetter | AssessmentNeeded | DeliveryFailed | CaseEvent
 
 
 def rights_after(outcome: Outcome, stage: int) -> list[Right]:
@@ -122,13 +194,15 @@ def rights_after(outcome: Outcome, stage: int) -> list[Right]:
 
 
 def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
-    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the
-    guardian if known, else to the guardian advocate; an adult without an address gets it from the support
-    provider by hand."""
+    """(recipients, language, to_guardian, by_hand). A child's letter never goes to the child: to the legal
+    guardian, or to a parent only after a positive finding that the family is safe (the family may be the
+    exploiter); else to the guardian advocate. An adult without an address gets it from the support provider by
+    hand."""
     referral = state.referral
     if state.is_child:
-        if referral.guardian:
-            return Recipients(addresses=[referral.guardian.email]), referral.guardian.language, True, False
+        guardian = referral.guardian
+        if guardian and (guardian.relation is GuardianRelation.LEGAL_GUARDIAN or referral.family_safe):
+            return Recipients(addresses=[guardian.email]), guardian.language, True, False
         return Recipients(roles=[Role.GUARDIAN_ADVOCATE]), referral.language, True, True
     if referral.person.email:
         return Recipients(addresses=[referral.person.email]), referral.language, False, False

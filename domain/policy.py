@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.errors import PolicyError
 from domain.kinds import ASSESSMENT_KINDS, ObligationKind
+from domain.permit_records import PermitGround
 from domain.roles import Role
 
 
@@ -80,6 +81,9 @@ class EscalationRules(_Section):
 
 class ProvisionCondition(str, enum.Enum):
     UNACCOMPANIED = "unaccompanied"  # owed only to a child who is unaccompanied or separated
+    # owed to every child without a positive finding that the family gives safe and appropriate care (L6468-6469):
+    # an unaccompanied child, and a child whose family may be the exploiter
+    WITHOUT_SAFE_FAMILY_CARE = "without_safe_family_care"
 
 
 class ProvisionItem(_Section):
@@ -137,6 +141,41 @@ class ProvisionRules(_Section):
         if any(i.only_if is not None for i in items):
             raise ValueError("only_if applies to the child list only")
         return items
+
+
+class ChildRules(_Section):
+    """What every child case owes from the moment the child enters the NRM (a referral, or an age dispute later),
+    not only after a positive Stage 1: `from_entry` (a guardian advocate, a best-interests assessment, a legal
+    guardian, a Golden Day supervision plan), each due within `due` of entry unless the item says otherwise.
+    `golden_day` is the period of intensive supervision from entry (at least 72 hours, L14604-14611)."""
+
+    due: timedelta = timedelta(hours=24)
+    golden_day: timedelta = timedelta(hours=72)
+    from_entry: tuple[ProvisionItem, ...] = ()
+
+    _check = field_validator("due", "golden_day")(_positive)
+    _unique = field_validator("from_entry")(_unique_kinds)
+
+
+class AgeRules(_Section):
+    """An age dispute (DOMAIN.md section 5): the age assessment is owed by `assessment_owner` within
+    `assessment_due` of the dispute; after a final adult finding the guardian advocate hands over to an
+    independent advocate within `handover_due`."""
+
+    assessment_owner: Role = Role.CHILD_PROTECTION
+    assessment_due: timedelta = timedelta(days=30)
+    handover_due: timedelta = timedelta(days=5)
+
+    _check = field_validator("assessment_due", "handover_due")(_positive)
+
+
+class MissingRules(_Section):
+    """A person reported missing (domain.lifecycle): an adult's case is suspended, never closed, once missing for
+    `adult_suspended_after`; a child's is never suspended (a missing child is escalated at once instead)."""
+
+    adult_suspended_after: timedelta = timedelta(days=30)
+
+    _check = field_validator("adult_suspended_after")(_positive)
 
 
 class AssessmentRules(_Section):
@@ -216,6 +255,77 @@ class AppealRules(_Section):
         return self.window_owner_child if is_child else self.window_owner_adult
 
 
+class PermitRules(_Section):
+    """Residence permits (CoE Convention Art. 14; handbook L6920-7075, L6776-6786): the immigration authority
+    decides a residence permit within `issue_within` of a positive Stage 2, so that protection has no gap, and an
+    interim permit within `interim_within` when Stage 2 is overdue at the end of the R&R period. A permit is valid
+    for at least `min_duration` (`interim_min_duration`); its renewal is decided before it expires, with reminders
+    `renewal_reminders` before expiry to the authority and the person's advocate."""
+
+    issue_within: timedelta = timedelta(days=30)
+    interim_within: timedelta = timedelta(days=7)
+    min_duration: timedelta = timedelta(days=182)  # ICMPD: at least 6 months, renewable (004 L2516-2524)
+    interim_min_duration: timedelta = timedelta(days=30)
+    renewable: bool = True
+    renewal_reminders: tuple[timedelta, ...] = (timedelta(days=60), timedelta(days=30))  # before expiry
+    grounds: tuple[PermitGround, ...] = (PermitGround.PERSONAL_SITUATION, PermitGround.COOPERATION)
+    grounds_child: tuple[PermitGround, ...] = (
+        PermitGround.BEST_INTERESTS,
+        PermitGround.PERSONAL_SITUATION,
+        PermitGround.COOPERATION,
+    )
+
+    _check = field_validator("issue_within", "interim_within", "min_duration", "interim_min_duration")(_positive)
+
+    @field_validator("renewal_reminders")
+    @classmethod
+    def _reminders_before(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if any(v <= timedelta(0) for v in value):
+            raise ValueError("each reminder is a positive duration before expiry")
+        if list(value) != sorted(set(value), reverse=True):
+            raise ValueError("reminders before expiry are listed earliest first (e.g. P60D, P30D), each once")
+        return value
+
+    @field_validator("grounds", "grounds_child")
+    @classmethod
+    def _some_grounds(cls, value: tuple[PermitGround, ...]) -> tuple[PermitGround, ...]:
+        if not value:
+            raise ValueError("at least one ground")
+        return value
+
+    def grounds_for(self, *, is_child: bool) -> tuple[PermitGround, ...]:
+        return self.grounds_child if is_child else self.grounds
+
+
+class ReturnRules(_Section):
+    """Voluntary return (Guiding Principles, 001 L478-535, L850-858): the pre-return risk assessment within
+    `assessment_within` of the request (by `assessed_by`, with the person), the plan within `plan_within` of a clear
+    assessment (no undue delay), reintegration check-ins by `checked_in_by` at the intervals `check_in_every`
+    (the last repeated: monthly for 3 months, then quarterly, IOM practice) for at least `monitoring_at_least`
+    (ideally a year, L856-857), a child until adulthood."""
+
+    assessment_within: timedelta = timedelta(days=14)
+    assessed_by: Role = Role.SUPPORT_PROVIDER
+    plan_within: timedelta = timedelta(days=14)
+    check_in_every: tuple[timedelta, ...] = (
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=30),
+        timedelta(days=90),
+    )
+    checked_in_by: Role = Role.RECEIVING_SUPPORT
+    monitoring_at_least: timedelta = timedelta(days=365)
+
+    _check = field_validator("assessment_within", "plan_within", "monitoring_at_least")(_positive)
+
+    @field_validator("check_in_every")
+    @classmethod
+    def _intervals(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if not value or any(v <= timedelta(0) for v in value):
+            raise ValueError("at least one interval, each a positive duration")
+        return value
+
+
 class Policy(BaseModel):
     """One jurisdiction's rules. Stage 2 is due at the end of the R&R period that a positive Stage 1 opens."""
 
@@ -234,6 +344,11 @@ class Policy(BaseModel):
     assessments: tuple[AssessmentRules, ...] = ()
     appeals: AppealRules = Field(default_factory=AppealRules)
     stage2: Stage2Rules = Field(default_factory=Stage2Rules)
+    permits: PermitRules | None = None  # absent: the jurisdiction's permits are not tracked in the case
+    returns: ReturnRules | None = None  # absent: voluntary returns are not tracked in the case
+    children: ChildRules = Field(default_factory=ChildRules)
+    age: AgeRules = Field(default_factory=AgeRules)
+    missing: MissingRules = Field(default_factory=MissingRules)
     source_sha256: str = ""
 
     @model_validator(mode="after")
@@ -247,26 +362,50 @@ class Policy(BaseModel):
         kinds = [a.kind for a in self.assessments]
         if dupes := sorted({k.value for k in kinds if kinds.count(k) > 1}):
             raise ValueError(f"assessments: listed twice: {', '.join(dupes)}")
-        listed = {i.kind for i in (*self.provisions.adult, *self.provisions.child) if i.kind.is_assessment}
+        items = (*self.provisions.adult, *self.provisions.child, *self.children.from_entry)
+        listed = {i.kind for i in items if i.kind.is_assessment}
         if missing := sorted(k.value for k in listed - set(kinds)):
             raise ValueError(f"assessments: no max_review_interval for {', '.join(missing)} (listed as a provision)")
+        return self
+
+    @model_validator(mode="after")
+    def _child_duties_owed_once(self) -> Policy:
+        entry = {i.kind for i in self.children.from_entry}
+        if twice := sorted(i.kind.value for i in self.provisions.child if i.kind in entry):
+            raise ValueError(f"provisions.child: owed from entry already (children.from_entry): {', '.join(twice)}")
         return self
 
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
 
-    def provisions_for(self, *, is_child: bool, unaccompanied: bool) -> list[tuple[ProvisionItem, timedelta]]:
+    def provisions_for(
+        self, *, is_child: bool, unaccompanied: bool, family_safe: bool = False
+    ) -> list[tuple[ProvisionItem, timedelta]]:
         """The provisions a case owes after a positive Stage 1, each with the time it is due within."""
         rules = self.provisions
         items, due = (rules.child, rules.due_child) if is_child else (rules.adult, rules.due_adult)
-        wanted = [
-            i for i in items if i.only_if is None or (i.only_if is ProvisionCondition.UNACCOMPANIED and unaccompanied)
+        return [(i, i.due or due) for i in items if _applies(i, unaccompanied=unaccompanied, family_safe=family_safe)]
+
+    def owed_from_entry(self, *, unaccompanied: bool, family_safe: bool) -> list[tuple[ProvisionItem, timedelta]]:
+        """What a child case owes from the moment the child enters the NRM, each with the time it is due within."""
+        rules = self.children
+        return [
+            (i, i.due or rules.due)
+            for i in rules.from_entry
+            if _applies(i, unaccompanied=unaccompanied, family_safe=family_safe)
         ]
-        return [(i, i.due or due) for i in wanted]
 
     def max_review_interval(self, kind: ObligationKind) -> timedelta | None:
         return next((a.max_review_interval for a in self.assessments if a.kind is kind), None)
+
+
+def _applies(item: ProvisionItem, *, unaccompanied: bool, family_safe: bool) -> bool:
+    if item.only_if is ProvisionCondition.UNACCOMPANIED:
+        return unaccompanied
+    if item.only_if is ProvisionCondition.WITHOUT_SAFE_FAMILY_CARE:
+        return unaccompanied or not family_safe
+    return True
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

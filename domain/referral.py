@@ -44,12 +44,18 @@ class PersonalData(BaseModel):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")  # where an adult's letters go
 
 
+class GuardianRelation(str, enum.Enum):
+    PARENT = "parent"  # family: the child's letters go here only after a positive finding that the family is safe
+    LEGAL_GUARDIAN = "legal_guardian"  # appointed by the State: receives the child's letters
+
+
 class GuardianContact(BaseModel):
-    """A child's parent or legal guardian, to whom the child's letters go. Personal data, like PersonalData."""
+    """A child's parent or legal guardian, to whom the child's letters may go. Personal data, like PersonalData."""
 
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    relation: GuardianRelation = GuardianRelation.PARENT
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -61,6 +67,9 @@ class Referral(BaseModel):
     declared_child: bool = False
     age_disputed: bool = False
     unaccompanied: bool = False  # a child unaccompanied or separated: a legal guardian must be appointed
+    # a positive finding that the child's family gives safe and appropriate care (the family may be the exploiter):
+    # without it a legal guardian is appointed and no letter goes to a parent
+    family_safe: bool = False
     sex: Sex = Sex.UNKNOWN
     exploitation_types: list[Exploitation] = Field(default_factory=list)
     cross_border: bool
@@ -76,8 +85,10 @@ class Referral(BaseModel):
             raise ValueError("date of birth is after the date of detection")
         if not self.is_child and self.consent_to_referral is None:
             raise ValueError("an adult's referral needs consent_to_referral (true or false)")
-        if not self.is_child and (self.unaccompanied or self.guardian):
-            raise ValueError("unaccompanied and guardian apply to a child only")
+        if not self.is_child and (self.unaccompanied or self.guardian or self.family_safe):
+            raise ValueError("unaccompanied, family_safe and guardian apply to a child only")
+        if self.unaccompanied and self.family_safe:
+            raise ValueError("an unaccompanied child has no family care here to be found safe")
         return self
 
     @property

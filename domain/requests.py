@@ -12,7 +12,9 @@ from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import CaseState, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, LinkKind, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.policy import Policy
 from domain.referral import Referral
 from domain.roles import Actor
@@ -26,6 +28,8 @@ class OpenCase(BaseModel):
     policy: Policy
     opened_by: Actor
     state: CaseState | None = None
+    reopening: ReopenRequest | None = None  # a closed case re-opened: the new run records who and why
+    dependent_of: str | None = None  # a dependent child's case: the reference of the adult victim's case
 
 
 REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$"
@@ -44,10 +48,13 @@ class ConsentRequest(ActRequest):
 
 
 class DecisionRequest(ActRequest):
+    """`child_views`: a decision concerning a child records the child's views (domain.children)."""
+
     outcome: Outcome
     reasons: str = ""
     evidence: str = ""
     informed_in: str = ""
+    child_views: str = ""
 
 
 class ExtendRRRequest(ActRequest):
@@ -121,3 +128,115 @@ class JudgmentRequest(ActRequest):
     decided_on: date
     reasons: str = ""
     informed_in: str = ""
+
+
+class PermitRequest(ActRequest):
+    """The immigration authority's decision on a permit: grant an owed one (`permit` says which when both are
+    owed), renew the current one, or refuse either with reasons. `valid_from` defaults to now."""
+
+    action: PermitAction
+    permit: PermitType | None = None
+    grounds: list[PermitGround] = Field(default_factory=list, max_length=3)
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    document: str = ""  # reference of the permit document, kept in the encrypted case state
+    reasons: str = ""
+    informed_in: str = ""
+
+
+class ReturnRequest(ActRequest):
+    """The person's informed decision to return: when they took it, the time they were given, the legal advice,
+    that they were told every option (return, remain, a third country) and, for a child, that the child and the
+    guardian were informed and consulted. `monitoring`: the person wants reintegration monitoring."""
+
+    decided_on: date
+    reflection_days: int = Field(default=0, ge=0, le=365)
+    legal_advice: str = ""
+    destination: str = ""  # ISO 3166 country code
+    informed_of_options: bool = False
+    guardian_consulted: bool = False
+    monitoring: bool = True
+
+
+class ReturnAssessmentRequest(ActRequest):
+    """The pre-return risk assessment's result, made with the person and covering the family."""
+
+    risk_found: bool
+    summary: str = ""
+    covers_family: bool = False
+
+
+class ReturnPlanRequest(ActRequest):
+    departure_at: AwareDatetime
+    route: str = ""
+    escort: str = ""
+    reception: str = ""
+    travel_documents: bool = False
+    care_confirmed: bool = False  # a child: care arrangements in the country of return confirmed
+    coordinate: bool = False  # contact the receiving country (needs consent to data sharing)
+
+
+class DepartureRequest(ActRequest):
+    departed_at: AwareDatetime | None = None
+    note: str = ""
+
+
+class CheckInRequest(ActRequest):
+    when: AwareDatetime | None = None
+    summary: str = ""
+    retrafficking: bool = False  # a re-trafficking indicator seen: protection re-opens
+
+
+class AgeDisputeRequest(ActRequest):
+    """The person's age is disputed (domain.age): `reasons` says why it is in doubt."""
+
+    reasons: str = ""
+
+
+class AgeAssessmentRequest(ActRequest):
+    """The age assessment's result, recorded by the role that owes it; `child_views` as for every decision
+    concerning a child (the person is treated as one until the result)."""
+
+    outcome: AgeFinding
+    reasons: str = ""
+    evidence: str = ""
+    child_views: str = ""
+
+
+class MissingRequest(ActRequest):
+    """The person is reported missing (`note`: the circumstances, without personal data of others)."""
+
+    note: str = ""
+
+
+class FoundRequest(ActRequest):
+    """The person missing is found (or back in contact)."""
+
+    note: str = ""
+
+
+class ConsentWithdrawalRequest(ActRequest):
+    """The person withdraws consent for one purpose or several, in one step (domain.consent)."""
+
+    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
+    reasons: str = ""
+
+
+class CloseRequest(ActRequest):
+    """Close the case (`note` says more; required for `other`)."""
+
+    reason: ClosureReason
+    note: str = ""
+
+
+class ReopenRequest(ActRequest):
+    """Re-open a closed case: it continues as a new run of the same workflow id, with its state."""
+
+    reasons: str = ""
+
+
+class LinkRequest(ActRequest):
+    """Link this case to another by its reference (a dependent child's case opened for the person in this one)."""
+
+    kind: LinkKind
+    reference: str

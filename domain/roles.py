@@ -21,11 +21,13 @@ class Role(str, enum.Enum):
     GUARDIAN_ADVOCATE = "guardian_advocate"  # every child's guardian advocate; receives a child's letters
     LEGAL_REPRESENTATIVE = "legal_representative"  # the person's lawyer
     REVIEW_PANEL = "review_panel"  # the multidisciplinary panel that reconsiders a negative decision
+    IMMIGRATION_AUTHORITY = "immigration_authority"  # grants, renews and refuses residence permits
+    RECEIVING_SUPPORT = "receiving_support_provider"  # support in the country of return: reintegration check-ins
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
-    EXPORT_PERSONAL_DATA (a read by the client library)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE and REOPEN_CASE (start the
+    workflow) and EXPORT_PERSONAL_DATA (a read by the client library)."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"
@@ -39,6 +41,20 @@ class Act(str, enum.Enum):
     RECORD_REVIEW = "record_review"  # the review panel's outcome: upheld or overturned
     LODGE_APPEAL = "lodge_appeal"  # who may is policy data (appeals.challenged_by)
     RECORD_JUDGMENT = "record_judgment"  # the court's judgment: dismissed, allowed or remitted
+    PERMIT_DECISION = "permit_decision"  # a residence permit granted, renewed or refused (domain.permits)
+    REQUEST_RETURN = "request_return"  # the person's informed decision to return (domain.returns)
+    ASSESS_RETURN = "assess_return"  # the pre-return risk assessment's result
+    PLAN_RETURN = "plan_return"
+    RECORD_DEPARTURE = "record_departure"
+    RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
+    DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
+    RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
+    REPORT_MISSING = "report_missing"  # the person is missing (domain.lifecycle)
+    REPORT_FOUND = "report_found"  # the person missing is found
+    WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
+    CLOSE_CASE = "close_case"  # ends the workflow with a closing record
+    REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
+    LINK_CASE = "link_case"  # links another case to this one (domain.links)
 
 
 _ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -88,9 +104,27 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.PERMIT_DECISION: "decide on a residence permit",
+    Act.REQUEST_RETURN: "record a voluntary return request",
+    Act.ASSESS_RETURN: "record a pre-return risk assessment",
+    Act.PLAN_RETURN: "plan a return",
+    Act.RECORD_DEPARTURE: "record a departure",
+    Act.RECORD_CHECK_IN: "record a reintegration check-in",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 _STAFF = frozenset(Role) - {Role.AUDITOR}
+# who decides, and the receiving side abroad: never a challenger of a decision
+_NOT_CHALLENGERS = frozenset(
+    {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY, Role.RECEIVING_SUPPORT}
+)
 
 _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.OPEN_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),
@@ -102,10 +136,27 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PROVIDE: _STAFF,
     Act.RECORD_ASSESSMENT: _STAFF,
     # the widest set; each policy names the roles that may challenge a decision (domain.appeals narrows to them)
-    Act.REQUEST_RECONSIDERATION: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.REQUEST_RECONSIDERATION: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_REVIEW: frozenset({Role.REVIEW_PANEL}),
-    Act.LODGE_APPEAL: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY},
+    Act.LODGE_APPEAL: _STAFF - _NOT_CHALLENGERS,
     Act.RECORD_JUDGMENT: frozenset({Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE}),
+    Act.PERMIT_DECISION: frozenset({Role.IMMIGRATION_AUTHORITY}),
+    Act.REQUEST_RETURN: frozenset(
+        {Role.SUPPORT_PROVIDER, Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE, Role.GUARDIAN_ADVOCATE}
+    ),
+    Act.ASSESS_RETURN: frozenset({Role.SUPPORT_PROVIDER, Role.COORDINATOR}),  # the case checks who owes it
+    Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
+    Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
+    Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
+    Act.DISPUTE_AGE: _STAFF - {Role.REVIEW_PANEL},
+    Act.RECORD_AGE_ASSESSMENT: _STAFF,
+    Act.REPORT_MISSING: _STAFF - {Role.REVIEW_PANEL},
+    Act.REPORT_FOUND: _STAFF - {Role.REVIEW_PANEL},
+    # whoever the person tells: not the deciding authority nor the panel
+    Act.WITHDRAW_CONSENT: _STAFF - {Role.REVIEW_PANEL, Role.COMPETENT_AUTHORITY, Role.IMMIGRATION_AUTHORITY},
+    Act.CLOSE_CASE: frozenset({Role.COORDINATOR}),
+    Act.REOPEN_CASE: frozenset({Role.COORDINATOR}),
+    Act.LINK_CASE: frozenset({Role.FIRST_RESPONDER, Role.COORDINATOR, Role.COMPETENT_AUTHORITY}),  # as OPEN_CASE
 }
 
 

@@ -16,6 +16,7 @@ from domain.case import (
     RecoveryReflection,
     Stage,
 )
+from domain.consent import ConsentPurpose
 from domain.deadlines import new_obligation
 from domain.errors import InvalidRequest, WrongStage
 from domain.notices import Message, assessment_needed
@@ -76,16 +77,20 @@ def open_decision(state: CaseState, kind: ObligationKind) -> Obligation:
 
 
 def owe(state: CaseState, ob: Obligation, now: datetime) -> list[Message]:
-    """Add the obligation; an assessment is requested from its assessor at once."""
+    """Add the obligation; an assessment is requested from its assessor at once, unless the person withdrew
+    consent to data sharing (the request goes to another agency's system; the assessment stays owed)."""
     state.obligations[ob.id] = ob
-    if not ob.kind.is_assessment:
+    if not ob.kind.is_assessment or not state.consents_to(ConsentPurpose.DATA_SHARING):
         return []
     ob.requested_at = now
     return [assessment_needed(state, ob)]
 
 
 def owe_provisions(state: CaseState, now: datetime) -> list[Message]:
-    owed = state.policy.provisions_for(is_child=state.is_child, unaccompanied=state.referral.unaccompanied)
+    referral = state.referral
+    owed = state.policy.provisions_for(
+        is_child=state.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    )
     return [
         message
         for item, within in owed

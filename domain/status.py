@@ -8,17 +8,26 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain.case import (
+    AgeStatus,
     AssessmentRecord,
+    CaseLink,
     CaseState,
     ChallengePhase,
+    Closure,
     DecisionRecord,
     DeliveryFailure,
+    MissingReport,
     Obligation,
     RecoveryReflection,
+    Reopening,
     Stage,
 )
+from domain.consent import ConsentWithdrawal
 from domain.deadlines import reminder_times
+from domain.holds import Hold, holds
+from domain.permit_records import Permit
 from domain.policy import Policy
+from domain.return_records import VoluntaryReturn
 
 
 class DeadlineState(str, enum.Enum):
@@ -77,6 +86,7 @@ class ActResult(BaseModel):
     as_of: datetime
     pending: Pending | None = None  # a challenge of a negative decision, while one is possible or under way
     repeated: bool = False  # a repeat of an act carried out earlier under its request id: no change
+    closed: bool = False  # closed (domain.lifecycle): its workflow has ended; `nrm case reopen` continues it
 
 
 class CaseStatus(ActResult):
@@ -92,6 +102,17 @@ class CaseStatus(ActResult):
     decisions: list[DecisionRecord]
     assessments: list[AssessmentRecord] = []
     delivery_failures: list[DeliveryFailure] = []
+    holds: list[Hold] = []  # why removal is barred, each with its source (domain.holds)
+    permits: list[Permit] = []
+    returns: list[VoluntaryReturn] = []
+    age_status: AgeStatus = AgeStatus.UNDISPUTED
+    golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
+    missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
+    missing_reports: list[MissingReport] = []
+    consent_withdrawals: list[ConsentWithdrawal] = []
+    closures: list[Closure] = []
+    reopenings: list[Reopening] = []
+    links: list[CaseLink] = []
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -139,6 +160,7 @@ def _brief(state: CaseState, now: datetime) -> dict[str, object]:
         "breach_count": state.breach_count,
         "as_of": now,
         "pending": pending(state),
+        "closed": state.is_closed,
     }
 
 
@@ -166,6 +188,27 @@ def pending_phase(state: CaseState) -> str | None:
     if challenge is None or challenge.phase is ChallengePhase.FINAL:
         return None
     return challenge.phase.name.lower()
+
+
+class Life(str, enum.Enum):
+    """The life of a case besides its stage, for lists of cases (`nrm cases list --missing`)."""
+
+    MISSING = "missing"
+    SUSPENDED = "suspended"  # an adult missing for the policy's period: suspended, not closed
+    CLOSED = "closed"  # the workflow ended with a closing record (domain.lifecycle); re-opened, it runs on
+
+    @classmethod
+    def missing_person(cls) -> tuple[Life, ...]:
+        return (cls.MISSING, cls.SUSPENDED)
+
+
+def life(state: CaseState) -> Life | None:
+    if state.is_closed:
+        return Life.CLOSED
+    report = state.missing
+    if report is None:
+        return None
+    return Life.SUSPENDED if report.suspended_at is not None else Life.MISSING
 
 
 def pending(state: CaseState) -> Pending | None:
@@ -213,4 +256,15 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         decisions=state.decisions,
         assessments=state.assessments,
         delivery_failures=state.delivery_failures,
+        holds=holds(state, now),
+        permits=state.permits,
+        returns=state.returns,
+        age_status=state.age_status,
+        golden_day_until=state.golden_day_until,
+        missing=state.missing,
+        missing_reports=state.missing_reports,
+        consent_withdrawals=state.consent_withdrawals,
+        closures=state.closures,
+        reopenings=state.reopenings,
+        links=state.links,
     )

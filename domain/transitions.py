@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain import appeals
+from domain import age, appeals, children, lifecycle, links, permits
 from domain.case import (
     AssessmentRecord,
     CaseState,
@@ -21,10 +21,11 @@ from domain.case import (
     Stage,
 )
 from domain.deadlines import move_due, new_obligation
+from domain.entry import refer
 from domain.errors import InvalidRequest, NotAuthorized
 from domain.notices import Message, decision_letter
 from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
-from domain.roles import Act, Actor, Role, authorize
+from domain.roles import Act, Actor, authorize
 from domain.rules import (
     authorize_act,
     check_language,
@@ -54,9 +55,9 @@ def _check_when_in_range(when: datetime, now: datetime, what: str) -> None:
         raise InvalidRequest(f"{what}, {when:%Y-%m-%d}, is more than {DATE_HORIZON.days // 365} years ahead")
 
 
-def open_case(request: OpenCase, now: datetime) -> CaseState:
-    """The case as the referral opens it; `now` is when the case was opened (its workflow's start), from which
-    every deadline of the referral counts."""
+def open_case(request: OpenCase, now: datetime) -> tuple[CaseState, list[Message]]:
+    """The case as the referral opens it, and the messages its opening sends (a child's assessment requests);
+    `now` is when the case was opened (its workflow's start), from which every deadline of the referral counts."""
     referral = request.referral
     state = CaseState(
         reference=request.reference,
@@ -67,18 +68,12 @@ def open_case(request: OpenCase, now: datetime) -> CaseState:
         opened_by=request.opened_by,
         stage=Stage.OUTSIDE_NRM,
     )
-    if referral.enters_nrm:
-        _refer(state, now)
-    return state
-
-
-def _refer(state: CaseState, now: datetime) -> None:
-    state.stage = Stage.STAGE1_PENDING
-    state.referred_at = now
-    owner = Role.COMPETENT_AUTHORITY
-    state.obligations[ObligationKind.STAGE1_DECISION.value] = new_obligation(
-        ObligationKind.STAGE1_DECISION, owner, start=now, due=now + state.stage1_due_after()
-    )
+    if request.dependent_of is not None:
+        links.dependent_of(state, request.dependent_of, request.opened_by, now)
+    messages = refer(state, now) if referral.enters_nrm else []
+    if referral.age_disputed:
+        messages += age.dispute(state, now)
+    return state, messages
 
 
 def check_consent(state: CaseState, request: ConsentRequest) -> None:
@@ -93,13 +88,13 @@ def apply_consent(state: CaseState, request: ConsentRequest, now: datetime) -> l
             act=Act.RECORD_CONSENT.value, outcome="consent given", actor=request.actor, at=now, reasons=request.note
         )
     )
-    _refer(state, now)
-    return []
+    return refer(state, now)
 
 
 def _check_decision(state: CaseState, act: Act, request: DecisionRequest, what: str, pending: Stage) -> None:
     authorize_act(state, act, request.actor)
     require_stage(state, what, pending)
+    lifecycle.check_referral_consent(state, what)
     require_reasons(request.reasons, what)
     check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
     check_language(request.informed_in)
@@ -115,11 +110,14 @@ def _record_decision(state: CaseState, act: Act, request: DecisionRequest, now: 
         reasons=request.reasons.strip(),
         evidence=request.evidence.strip(),
         informed_in=request.informed_in,
+        child_views=request.child_views.strip(),
     )
 
 
 def check_stage1(state: CaseState, request: DecisionRequest) -> None:
     _check_decision(state, Act.STAGE1_DECISION, request, "a Stage 1 decision", Stage.STAGE1_PENDING)
+    children.check_stage1(state)
+    children.check_child_views(state, request.child_views, "a Stage 1 decision")
 
 
 def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> list[Message]:
@@ -134,6 +132,7 @@ def apply_stage1(state: CaseState, request: DecisionRequest, now: datetime) -> l
 
 def check_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> None:
     _check_decision(state, Act.STAGE2_DECISION, request, "a Stage 2 decision", Stage.PRESUMED_VICTIM)
+    children.check_child_views(state, request.child_views, "a Stage 2 decision")
     rr = state.rr
     if (
         request.outcome is Outcome.NEGATIVE
@@ -151,9 +150,8 @@ def apply_stage2(state: CaseState, request: DecisionRequest, now: datetime) -> l
     _record_decision(state, Act.STAGE2_DECISION, request, now)
     fulfil(state, open_decision(state, ObligationKind.STAGE2_DECISION).id, request.actor, now)
     if request.outcome is Outcome.POSITIVE:
-        state.stage = Stage.CONFIRMED_VICTIM
-        state.challenge = None
-        return [decision_letter(state)]
+        owed = permits.confirm_victim(state, now)
+        return [decision_letter(state), *owed]
     state.stage = Stage.STAGE2_NEGATIVE
     return appeals.open_challenge(state, 2, now)
 

@@ -37,8 +37,20 @@ from bench.histories import fetch
 from bench.server import site
 from bench.worker_process import WorkerProcess
 from domain.actors import ActorAssertion, act_digest
+from domain.permit_records import PermitAction, PermitGround
 from domain.reference import workflow_id
-from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, ProvideRequest
+from domain.requests import (
+    AppealRequest,
+    AssessRequest,
+    ConsentRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    JudgmentRequest,
+    PermitRequest,
+    ProvideRequest,
+    ReconsiderationRequest,
+    ReviewRequest,
+)
 from domain.roles import Actor, Role
 from faults import results
 from faults.fuzz_inputs import Attempt, Case, draws, materialize
@@ -56,6 +68,11 @@ MODELS: dict[str, type[BaseModel]] = {
     "extend_rr": ExtendRRRequest,
     "provide": ProvideRequest,
     "record_assessment": AssessRequest,
+    "request_reconsideration": ReconsiderationRequest,
+    "record_review": ReviewRequest,
+    "lodge_appeal": AppealRequest,
+    "record_judgment": JudgmentRequest,
+    "permit_decision": PermitRequest,
 }
 ACT_TIMEOUT = 15.0  # seconds; an act unanswered this long means the case is stuck (e.g. a failing workflow task)
 _header: contextvars.ContextVar[Payload | None] = contextvars.ContextVar("fuzz_header", default=None)
@@ -116,6 +133,11 @@ async def _send(nrm: NrmClient, raw: Client, attempt: Attempt, ref: str) -> tupl
                 "extend_rr": nrm.extend_rr,
                 "provide": nrm.provide,
                 "record_assessment": nrm.assess,
+                "request_reconsideration": nrm.request_reconsideration,
+                "record_review": nrm.record_review,
+                "lodge_appeal": nrm.lodge_appeal,
+                "record_judgment": nrm.record_judgment,
+                "permit_decision": nrm.permit_decision,
             }[attempt.act]
             result = await asyncio.wait_for(method(ref, request), ACT_TIMEOUT)  # type: ignore[operator]
             return "accepted", result.model_dump(mode="json")
@@ -192,11 +214,28 @@ async def _valid_act(nrm: NrmClient, ref: str) -> str:
             await nrm.record_consent(ref, ConsentRequest(actor=bench_actor(Role.FIRST_RESPONDER)))
         else:
             owed = next((d for d in status.open_deadlines if d.kind in _PROVISIONS), None)
-            if owed is None:
+            kinds = {d.kind for d in status.open_deadlines}
+            if owed is not None:
+                await nrm.provide(
+                    ref,
+                    ProvideRequest(actor=bench_actor(Role(owed.owner_role)), kind=owed.kind, evidence="faults: valid"),
+                )
+            elif "reconsideration_request" in kinds:
+                await nrm.request_reconsideration(
+                    ref, ReconsiderationRequest(actor=bench_actor(Role.SUPPORT_PROVIDER), reasons="faults: valid")
+                )
+            elif "residence_permit" in kinds or "interim_permit" in kinds:
+                await nrm.permit_decision(
+                    ref,
+                    PermitRequest(
+                        actor=bench_actor(Role.IMMIGRATION_AUTHORITY),
+                        action=PermitAction.GRANT,
+                        grounds=[PermitGround.COOPERATION],
+                        valid_until=datetime.now(UTC) + timedelta(days=365),
+                    ),
+                )
+            else:
                 return "no valid act known"
-            await nrm.provide(
-                ref, ProvideRequest(actor=bench_actor(Role(owed.owner_role)), kind=owed.kind, evidence="faults: valid")
-            )
     except Exception as exc:
         return f"refused: {type(exc).__name__}"
     return "accepted"

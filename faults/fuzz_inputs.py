@@ -20,11 +20,18 @@ from domain.kinds import ObligationKind
 from domain.roles import Act, Role, allowed_roles
 
 TEXT_LIMIT = 100_000  # characters: no rule names a limit today; any sensible one is below this
-NEEDS_STAGE = {
-    "record_consent": "outside_nrm",
-    "stage1_decision": "stage1_pending",
-    "stage2_decision": "presumed_victim",
-    "extend_rr": "presumed_victim",
+NEGATIVE = ("stage1_negative", "stage2_negative")
+# the stages an act needs (outside them it must be refused); the challenge acts need a negative decision
+NEEDS_STAGE: dict[str, tuple[str, ...]] = {
+    "record_consent": ("outside_nrm",),
+    "stage1_decision": ("stage1_pending",),
+    "stage2_decision": ("presumed_victim",),
+    "extend_rr": ("presumed_victim",),
+    "request_reconsideration": NEGATIVE,
+    "record_review": NEGATIVE,
+    "lodge_appeal": NEGATIVE,
+    "record_judgment": NEGATIVE,
+    "permit_decision": ("presumed_victim", "confirmed_victim"),  # a permit is owed only from these
 }
 TEXT_FIELDS = {
     "record_consent": ["note"],
@@ -33,13 +40,18 @@ TEXT_FIELDS = {
     "extend_rr": ["reasons"],
     "provide": ["evidence"],
     "record_assessment": ["result.summary"],
+    "request_reconsideration": ["reasons", "evidence"],
+    "record_review": ["reasons", "evidence"],
+    "lodge_appeal": ["reasons", "court"],
+    "record_judgment": ["court", "judgment_ref", "reasons"],
+    "permit_decision": ["reasons", "document"],
 }
-# the acts the fuzzer knows how to build (the reconsideration and appeal acts are not fuzzed yet)
-UPDATES = list(TEXT_FIELDS)
+UPDATES = list(TEXT_FIELDS)  # the acts the fuzzer knows how to build
 DATE_FIELDS = {
     "extend_rr": ["new_end"],
     "provide": ["when"],
     "record_assessment": ["result.completed_at", "result.next_review"],
+    "permit_decision": ["valid_until", "valid_from"],
 }
 REQUIRED = {
     "record_consent": ["actor"],
@@ -48,7 +60,13 @@ REQUIRED = {
     "extend_rr": ["actor"],
     "provide": ["actor", "kind"],
     "record_assessment": ["actor", "kind", "result"],
+    "request_reconsideration": ["actor"],
+    "record_review": ["actor", "outcome"],
+    "lodge_appeal": ["actor"],
+    "record_judgment": ["actor", "outcome", "decided_on"],
+    "permit_decision": ["actor", "action"],
 }
+ENUM_FIELDS = ("outcome", "kind", "action")  # a wrong type there is refused as such
 SIGNINGS = ["valid"] * 8 + ["unsigned", "forged", "other_actor", "stale", "tampered"]
 KINDS = {k.value for k in ObligationKind}
 
@@ -163,6 +181,30 @@ def _base(draw: Draw, case: Case, now: datetime) -> tuple[dict[str, Any], Role]:
         case "provide":
             kind, owner = owned(False)
             return {"kind": kind, "evidence": "faults: fuzz"}, owner
+        case "request_reconsideration":
+            return {"reasons": "faults: fuzz", "evidence": "fuzz"}, Role.SUPPORT_PROVIDER
+        case "record_review":
+            return {
+                "outcome": "upheld" if draw.positive else "overturned",
+                "reasons": "faults: fuzz",
+            }, Role.REVIEW_PANEL
+        case "lodge_appeal":
+            return {"reasons": "faults: fuzz", "court": "fuzz court"}, Role.LEGAL_REPRESENTATIVE
+        case "record_judgment":
+            return {
+                "outcome": "dismissed" if draw.positive else "allowed",
+                "court": "fuzz court",
+                "judgment_ref": "J-fuzz",
+                "decided_on": now.date().isoformat(),
+                "reasons": "faults: fuzz",
+            }, Role.LEGAL_REPRESENTATIVE
+        case "permit_decision":
+            return {
+                "action": "grant",
+                "grounds": ["cooperation"],
+                "valid_until": (now + timedelta(days=365)).isoformat(),
+                "reasons": "faults: fuzz",
+            }, Role.IMMIGRATION_AUTHORITY
         case _:
             kind, owner = owned(True)
             return {
@@ -175,50 +217,61 @@ def _base(draw: Draw, case: Case, now: datetime) -> tuple[dict[str, Any], Role]:
             }, owner
 
 
-def _set(payload: dict[str, Any], path: str, value: Any) -> None:
-    """Set a field, `result.summary` inside the assessment result (if the result is still there)."""
+def _set(payload: dict[str, Any], path: str, value: Any) -> bool:
+    """Set a field, `result.summary` inside the assessment result (if the result is still there); False if not."""
     parent, _, name = path.rpartition(".")
     target = payload.get(parent) if parent else payload
     if isinstance(target, dict):
         target[name] = value
+        return True
+    return False
 
 
 def materialize(draw: Draw, case: Case, stage1_delegated: bool, now: datetime) -> Attempt:
+    """Apply the draw's mutations in order. A field's reason to refuse is the one its last mutation gave: a later
+    mutation of the same field replaces the earlier one, and its reason with it."""
     payload, role = _base(draw, case, now)
     why: list[str] = []
+    by_field: dict[str, str | None] = {}  # the field's current reason to refuse (None: its value breaks no rule)
     texts, dates = TEXT_FIELDS[draw.act], DATE_FIELDS.get(draw.act, [])
+
+    def put(path: str, value: Any, reason: str | None) -> None:
+        if _set(payload, path, value):
+            by_field[path] = reason
+        if reason is not None and path.startswith("result.") and "result" not in payload:
+            by_field.setdefault("result", "missing result")
+
     for i, (name, value) in enumerate(draw.mutations):
         pick = i % max(len(texts), 1)
         if name == "wrong_role":
             role = Role(value)
-            if role not in allowed_roles(Act(draw.act), stage1_delegated=stage1_delegated):
-                why.append("role not allowed")
         elif name == "unknown_kind" and draw.act in ("provide", "record_assessment") and value not in KINDS:
-            payload["kind"] = value
-            why.append("unknown obligation kind")
+            put("kind", value, "unknown obligation kind")
         elif name == "huge_text":
-            _set(payload, texts[pick], "faults " + "x" * value)
-            why.append(f"text over {TEXT_LIMIT} characters")
+            put(texts[pick], "faults " + "x" * value, f"text over {TEXT_LIMIT} characters")
         elif name in ("control_chars", "arbitrary_text"):
-            _set(payload, texts[pick], ("faults " if name == "control_chars" else "") + value)
+            put(texts[pick], ("faults " if name == "control_chars" else "") + value, None)
         elif name in ("absurd_date", "naive_date") and dates:
             target = dates[i % len(dates)]
             if target == "new_end":
                 payload.pop("extend_by", None)
-            _set(payload, target, value)
-            why.append("date out of range" if name == "absurd_date" else "naive datetime")
+                by_field.pop("extend_by", None)
+            put(target, value, "date out of range" if name == "absurd_date" else "naive datetime")
         elif name == "wrong_type":
-            fields = texts + [f for f in ("outcome", "kind") if f in payload]
-            _set(payload, fields[i % len(fields)], value)
-            why.append("wrong type")
+            fields = texts + [f for f in ENUM_FIELDS if f in payload]
+            put(fields[i % len(fields)], value, "wrong type")
         elif name == "missing_field":
             field_name = REQUIRED[draw.act][value % len(REQUIRED[draw.act])]
-            if field_name != "actor":
-                payload.pop(field_name, None)
-                why.append(f"missing {field_name}")
+            if field_name != "actor" and field_name in payload:
+                payload.pop(field_name)
+                for path in [p for p in by_field if p == field_name or p.startswith(field_name + ".")]:
+                    del by_field[path]
+                by_field[field_name] = f"missing {field_name}"
         elif name == "empty_reasons" and "reasons" in payload:
-            payload["reasons"] = value
-            why.append("empty reasons")
+            put("reasons", value, "empty reasons" if draw.act in _REASONS_REQUIRED else None)
+    why += [reason for reason in by_field.values() if reason is not None]
+    if role not in allowed_roles(Act(draw.act), stage1_delegated=stage1_delegated):
+        why.append("role not allowed")
     actor = bench_actor(role)
     missing_actor = any(
         n == "missing_field" and REQUIRED[draw.act][v % len(REQUIRED[draw.act])] == "actor" for n, v in draw.mutations
@@ -234,6 +287,17 @@ def materialize(draw: Draw, case: Case, stage1_delegated: bool, now: datetime) -
     if signing != "valid":
         why.append(f"signature: {signing}")
     needed = NEEDS_STAGE.get(draw.act)
-    if needed is not None and case.stage != needed:
+    if needed is not None and case.stage not in needed:
         why.append("wrong stage")
     return Attempt(draw.act, draw.path, signing, payload, actor, why)
+
+
+# the acts whose reasons are required whatever else holds (a grant of a permit may come without reasons)
+_REASONS_REQUIRED = {
+    "stage1_decision",
+    "stage2_decision",
+    "extend_rr",
+    "request_reconsideration",
+    "record_review",
+    "lodge_appeal",
+}

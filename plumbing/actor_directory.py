@@ -5,16 +5,22 @@ not be writable by group or others. A worker reads it at start and follows it (a
 `actors_refresh`); the Update validators of every case verify acts against that one copy. Validators never run on
 replay, so the directory needs no place in any case's history, and `nrm actors add|revoke` reach every case without
 a message to each.
+
+Where workers have no shared file, the directory comes from NRM_ACTORS_URL instead: https only (NRM_ACTORS_URL_CA
+for a private CA), at most MAX_DIRECTORY_BYTES, answered within URL_TIMEOUT, fetched again every `actors_url_refresh`
+(with If-None-Match). As with the file, a fetch that fails keeps the last good directory in force.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import structlog
 from pydantic import ValidationError
 
@@ -40,13 +46,45 @@ def load_directory(path: Path) -> ActorDirectory:
             f"actor directory {path} is writable by group or others (mode {mode:o}): anyone "
             f"who can write it can make themselves an actor; `chmod 644 {path}`"
         )
+    return parse_directory(path.read_bytes(), f"actor directory {path}")
+
+
+def parse_directory(data: bytes, source: str) -> ActorDirectory:
     try:
-        return ActorDirectory.model_validate_json(path.read_text(encoding="utf-8"))
+        return ActorDirectory.model_validate_json(data)
     except ValidationError as exc:
         raise DirectoryError(
-            f"actor directory {path} is malformed: {exc.error_count()} problem(s), "
+            f"{source} is malformed: {exc.error_count()} problem(s), "
             f"first at {'.'.join(map(str, exc.errors()[0]['loc']))}"
         ) from None
+
+
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # some 10,000 actors; a larger answer is not a directory
+URL_TIMEOUT = 10.0  # seconds to connect, and between bytes of the answer
+
+
+async def fetch_directory(url: str, ca: Path | None, etag: str | None) -> tuple[ActorDirectory | None, str | None]:
+    """The directory at `url` and its ETag; (None, etag) when the server says it has not changed (304)."""
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca)) if ca else True
+    source = f"actor directory at {httpx.URL(url).host}"
+    try:
+        async with (
+            httpx.AsyncClient(verify=verify, timeout=URL_TIMEOUT) as http,
+            http.stream("GET", url, headers={"If-None-Match": etag} if etag else {}) as response,
+        ):
+            if response.status_code == 304:
+                return None, etag
+            if response.status_code != 200:
+                raise DirectoryError(f"{source} answered HTTP {response.status_code}")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_DIRECTORY_BYTES:
+                    raise DirectoryError(f"{source} is larger than {MAX_DIRECTORY_BYTES} bytes")
+            new_etag = response.headers.get("ETag")
+    except httpx.HTTPError as exc:
+        raise DirectoryError(f"{source} cannot be fetched: {type(exc).__name__}") from None
+    return parse_directory(bytes(body), source), new_etag
 
 
 def save_directory(path: Path, directory: ActorDirectory) -> None:
@@ -66,9 +104,11 @@ class ActorDirectoryFollower:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._seen: tuple[int, int, int] | None = None
+        self._etag: str | None = None
         self._directory: ActorDirectory | None = None
         self._problem = "not read yet"
-        self.refresh()
+        if settings.actors_url is None:
+            self.refresh()
 
     @property
     def path(self) -> Path:
@@ -98,14 +138,34 @@ class ActorDirectoryFollower:
             return
         log.info("actor directory read", path=str(self.path), revision=self._directory.revision)
 
+    async def refresh_url(self, url: str) -> None:
+        """Fetch the directory again (a 304 keeps the one in force)."""
+        try:
+            directory, self._etag = await fetch_directory(url, self.settings.actors_url_ca, self._etag)
+        except DirectoryError as exc:
+            self._problem = str(exc)
+            log.error("actor directory cannot be fetched: the last one read stays in force", reason=str(exc))
+            return
+        if directory is not None:
+            self._directory = directory.model_copy(update={"max_assertion_age": self.settings.assertion_max_age})
+            log.info("actor directory fetched", revision=self._directory.revision)
+
     async def follow(self) -> None:
+        url = self.settings.actors_url
+        every = self.settings.actors_url_refresh if url else self.settings.actors_refresh
         while True:
-            await asyncio.sleep(self.settings.actors_refresh.total_seconds())
-            self.refresh()
+            await asyncio.sleep(every.total_seconds())
+            if url:
+                await self.refresh_url(url)
+            else:
+                self.refresh()
 
     @asynccontextmanager
     async def following(self) -> AsyncIterator[None]:
-        """Follow the file for as long as the context lasts (the worker plugin's run context)."""
+        """Follow the file or URL for as long as the context lasts (the worker plugin's run context); a URL is
+        fetched once before the worker starts."""
+        if self.settings.actors_url:
+            await self.refresh_url(self.settings.actors_url)
         task = asyncio.create_task(self.follow())
         try:
             yield

@@ -21,6 +21,7 @@ from temporalio.converter import PayloadCodec
 
 from plumbing.payloads import undecodable
 from plumbing.private_files import PrivateFileError, read_private, write_private
+from plumbing.settings import Settings
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -46,14 +47,30 @@ class KeyRing:
 
     @classmethod
     def load(cls, path: Path) -> KeyRing:
-        """Read the key file, refusing one that group or others could read (the keys open every case)."""
+        """Read the key file, refusing one that others could read (the keys open every case; the rule is
+        plumbing.private_files')."""
         try:
-            data = json.loads(read_private(path, missing_hint="create one with `nrm keys new`"))
-            return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+            text = read_private(path, missing_hint="create one with `nrm keys new`")
         except PrivateFileError as exc:
             raise KeyFileError(f"key file {exc}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise KeyFileError(f"key file {path} is malformed: {exc}") from None
+        return cls.parse(text, f"key file {path}")
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> KeyRing:
+        """A key file's JSON; `source` names where it came from in the error, never its content."""
+        try:
+            data = json.loads(text)
+            return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyFileError(f"{source} is malformed: {exc}") from None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> KeyRing:
+        """NRM_KEYS (the key file's JSON, as a platform passes a secret in a variable), else the key file
+        (NRM_KEY_FILE: a mounted secret file, or `$NRM_HOME/keys.json`)."""
+        if settings.keys is not None:
+            return cls.parse(settings.keys.get_secret_value(), "NRM_KEYS")
+        return cls.load(settings.key_path)
 
     def with_new_active_key(self) -> KeyRing:
         """A ring with a fresh key made active; the old keys stay so that existing payloads still decrypt."""

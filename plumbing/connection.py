@@ -10,11 +10,13 @@ in the Settings (programmatically, or by `nrm up` for its own server) wins over 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig, ClientConnectConfig
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from plumbing.codec import EncryptionCodec, KeyRing
@@ -30,7 +32,7 @@ def data_converter(settings: Settings, *, worker: bool = False) -> DataConverter
     cannot decrypt instead of failing the whole workflow task, so that such an act is refused alone."""
     return DataConverter(
         payload_converter_class=ActPayloadConverter,
-        payload_codec=EncryptionCodec(KeyRing.load(settings.key_path), mark_undecodable=worker),
+        payload_codec=EncryptionCodec(KeyRing.configured(settings), mark_undecodable=worker),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
@@ -84,14 +86,29 @@ def target(settings: Settings) -> tuple[str, str]:
     return config["target_host"], config["namespace"]
 
 
-async def connect(settings: Settings, *, environment: bool = True) -> Client:
-    """A client on the namespace, which must exist: a worker on a misspelt one would wait forever in silence."""
+async def connect(
+    settings: Settings,
+    *,
+    environment: bool = True,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
+    """A client on the namespace, which must exist: a worker on a misspelt one would wait forever in silence.
+    A worker's `runtime` serves its metrics and its `interceptors` trace (plumbing.telemetry)."""
     config = connect_config(settings, environment=environment)
     address = config["target_host"]
     try:
-        client = await Client.connect(**config, data_converter=data_converter(settings))
+        client = await Client.connect(
+            **config, data_converter=data_converter(settings), runtime=runtime, interceptors=interceptors
+        )
     except RuntimeError as exc:
-        raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
+        hint = ""
+        if config.get("tls"):  # a TLS server that ends the handshake: most often a certificate it does not accept
+            hint = (
+                " (over TLS: check that the server accepts the client certificate and that the server's CA and name"
+                " are right: TEMPORAL_TLS_* or the profile's tls)"
+            )
+        raise Unavailable(f"cannot reach Temporal at {address}{hint}: {exc}") from None
     try:
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
     except RPCError as exc:

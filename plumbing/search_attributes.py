@@ -32,7 +32,10 @@ OPEN_DEADLINES = SearchAttributeKey.for_keyword_list("NrmOpenDeadlines")
 # What a negative decision left pending (domain.status.pending_phase): reconsideration_window, reconsideration,
 # appeal_window or appeal; unset when nothing is.
 PENDING = SearchAttributeKey.for_keyword("NrmPending")
-ALL = (STAGE, JURISDICTION, IS_CHILD, NEXT_DEADLINE, NEXT_DEADLINE_KIND, BREACH_COUNT, OPEN_DEADLINES, PENDING)
+# The life of the case besides its stage (domain.status.life): missing, or suspended (an adult missing for the
+# policy's period); unset otherwise.
+LIFE = SearchAttributeKey.for_keyword("NrmLife")
+ALL = (STAGE, JURISDICTION, IS_CHILD, NEXT_DEADLINE, NEXT_DEADLINE_KIND, BREACH_COUNT, OPEN_DEADLINES, PENDING, LIFE)
 
 _CLI_TYPES = {
     "TEXT": "Text",

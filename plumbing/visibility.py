@@ -50,6 +50,7 @@ class CaseSummary(BaseModel):
     open_deadlines: list[tuple[str, datetime]]  # (kind, due), soonest first
     overdue: list[str]  # kinds of the open obligations already past their due time
     pending: str | None = None  # what a negative decision left pending (domain.status.pending_phase)
+    life: str | None = None  # missing, suspended (domain.status.life)
 
 
 def _value(fields: Mapping[str, Payload], name: str) -> object:
@@ -80,6 +81,7 @@ def case_row(info: WorkflowExecutionInfo, now: datetime) -> CaseSummary:
         open_deadlines=open_deadlines,
         overdue=[kind for kind, due in open_deadlines if due <= now],
         pending=_text(fields, sa.PENDING.name),
+        life=_text(fields, sa.LIFE.name),
     )
 
 
@@ -96,16 +98,34 @@ def soonest_first(rows: Iterable[CaseSummary]) -> list[CaseSummary]:
     return sorted(rows, key=lambda r: (r.next_deadline is None, r.next_deadline or EARLIEST, r.reference))
 
 
+RUNNING = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
+# a closed case's last run completed with the closing record (domain.lifecycle); a re-opened one runs again
+CLOSED = f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Completed' AND {sa.LIFE.name} = 'closed'"
+
+
+async def closed_cases(client: Client, now: datetime, *, child: bool | None = None) -> CaseList:
+    """Cases closed and not re-opened (a re-opened case's earlier, closed run is left out), one row each."""
+    query = CLOSED if child is None else f"{CLOSED} AND {sa.IS_CHILD.name} = {str(child).lower()}"
+    rows = {r.reference: r for r in await _listed(client, query, now)}
+    if rows:
+        ids = ", ".join(f"'case-{ref}'" for ref in rows)
+        reopened = {r.reference for r in await _listed(client, f"{RUNNING} AND WorkflowId IN ({ids})", now)}
+        rows = {ref: r for ref, r in rows.items() if ref not in reopened}
+    listed = sorted(rows.values(), key=lambda r: r.reference)
+    return CaseList(listed, len(listed))
+
+
 def running_cases_query(
     *,
     stage: Stage | None = None,
     due_before: datetime | None = None,
     child: bool | None = None,
     pending: Sequence[str] = (),
+    life: Sequence[str] = (),
 ) -> str:
     """The visibility query for running cases, by stage, next deadline no later than `due_before`, child or adult,
-    what a negative decision left pending (any of `pending`)."""
-    clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus = 'Running'"]
+    what a negative decision left pending (any of `pending`), the life of the case (any of `life`: missing...)."""
+    clauses = [RUNNING]
     if stage is not None:
         clauses.append(f"{sa.STAGE.name} = '{stage.value}'")
     if due_before is not None:
@@ -115,6 +135,9 @@ def running_cases_query(
     if pending:
         listed = ", ".join(f"'{p}'" for p in pending)
         clauses.append(f"{sa.PENDING.name} IN ({listed})")
+    if life:
+        listed = ", ".join(f"'{c}'" for c in life)
+        clauses.append(f"{sa.LIFE.name} IN ({listed})")
     return " AND ".join(clauses)
 
 

@@ -29,6 +29,7 @@ from domain.requests import (
     DecisionRequest,
     ExtendRRRequest,
     JudgmentRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
     ReviewRequest,
@@ -93,10 +94,16 @@ ACTS: dict[str, ActForm] = {
     "judgment": ActForm(
         JudgmentRequest, "record_judgment", ("outcome", "court", "judgment-ref", "reasons", "informed-in", "decided-on")
     ),
+    "permit": ActForm(
+        PermitRequest,
+        "permit_decision",
+        ("action", "permit", "ground", "valid-from", "valid-until", "document", "reasons", "informed-in"),
+    ),
 }
 # the options that are fields of the request under another name; the rest are their names with `_` for `-`
-RENAMED = {"until": "new_end", "by": "extend_by", "at": "when", "not-needed": "not_needed_reason"}
-_TIME = ("until", "at")  # a date or an ISO time; UTC unless it names a zone, as the commands read them
+RENAMED = {"until": "new_end", "by": "extend_by", "at": "when", "not-needed": "not_needed_reason", "ground": "grounds"}
+# a date or an ISO time; UTC unless it names a zone, as the commands read them
+_TIME = ("until", "at", "valid-from", "valid-until")
 COMMON = ("act", "stage", "reference", "as", "request-id")  # what every line may carry besides its act's options
 
 

@@ -15,12 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import DomainError
+from domain import lifecycle
+from domain.case import CaseState, LinkKind
+from domain.errors import DomainError, InvalidRequest
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -28,19 +35,33 @@ from domain.referral import Referral, check_detection_date
 from domain.repeats import AlreadyApplied
 from domain.requests import (
     ActRequest,
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessRequest,
+    CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    LinkRequest,
+    MissingRequest,
     OpenCase,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, authorize
-from domain.status import ActResult, CaseStatus
+from domain.status import ActResult, CaseStatus, Life
 from domain.text import field_problems
 from plumbing.codec import UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
@@ -136,19 +157,29 @@ class NrmClient:
             raise BadInput(str(exc)) from None
 
     async def open_case(
-        self, referral: Referral | Mapping[str, Any], actor: Actor, *, policy: str | None = None
+        self,
+        referral: Referral | Mapping[str, Any],
+        actor: Actor,
+        *,
+        policy: str | None = None,
+        dependent_of: str | None = None,
     ) -> str:
-        """Start the case workflow; returns the new pseudonymous reference."""
+        """Start the case workflow; returns the new pseudonymous reference. `dependent_of`: the reference of an
+        open adult victim's case whose dependent child this referral is; the two cases are linked both ways."""
         if not isinstance(referral, Referral):
             referral = parse_referral(referral)
         snapshot = self.policy(policy)
         try:
             authorize(Act.OPEN_CASE, actor, stage1_delegated=snapshot.stage1.delegated_to_first_responders)
             check_detection_date(referral, datetime.now(UTC).date())
+            if dependent_of is not None and not referral.is_child:
+                raise InvalidRequest("a dependent's case is a child's: the referral must be of a child")
         except DomainError as exc:
             raise Refused(str(exc)) from None
         from plumbing import search_attributes  # loaded by the commands that open cases, not by every act
 
+        if dependent_of is not None:
+            dependent_of = await self._open_adult_case(dependent_of)
         try:  # a case needs every search attribute: on a namespace without one it would wedge (once per client)
             await search_attributes.require(self.client)
         except Unavailable as exc:
@@ -156,13 +187,29 @@ class NrmClient:
         reference = new_reference()
         await self.client.start_workflow(
             CASE_WORKFLOW,
-            OpenCase(reference=reference, referral=referral, policy=snapshot, opened_by=actor),
+            OpenCase(
+                reference=reference, referral=referral, policy=snapshot, opened_by=actor, dependent_of=dependent_of
+            ),
             id=workflow_id(reference),
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+        if dependent_of is not None:  # and the adult's case links back (a signed act)
+            await self.link_case(dependent_of, LinkRequest(actor=actor, kind=LinkKind.DEPENDENT, reference=reference))
         return reference
+
+    async def _open_adult_case(self, reference: str) -> str:
+        """The reference of an open adult's case, for a dependent child's case to link to."""
+        status = await self.status(reference)
+        if status.closed or status.is_child:
+            why = "closed" if status.closed else "a child's"
+            raise Refused(f"case {status.reference} is {why}: a dependent child's case links to an open adult's case")
+        return status.reference
+
+    async def link_case(self, reference: str, request: LinkRequest, request_id: str | None = None) -> ActResult:
+        """Link another case to this one by its reference."""
+        return await self._update(reference, Act.LINK_CASE, request, request_id)
 
     def _handle(self, reference: str):
         try:
@@ -200,12 +247,24 @@ class NrmClient:
                     raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
                 maybe_carried_out = maybe_carried_out or not _refused_at_the_door(cause)
             except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    raise await self._closed_or_unknown(ref, exc) from None
                 if not _transient(exc) or waited >= self.settings.act_retry_for.total_seconds():
                     raise from_server(exc, ref) from None
                 maybe_carried_out = maybe_carried_out or not _refused_at_the_door(exc)
             await asyncio.sleep(delay)
             waited += delay
             delay = min(delay * 2, ACT_RETRY_LONGEST)
+
+    async def _closed_or_unknown(self, ref: str, exc: RPCError) -> NrmError:
+        """An act the server could not deliver: to a closed case (its workflow ended), or to no case at all."""
+        try:
+            described = await self.client.get_workflow_handle(workflow_id(ref)).describe()
+        except RPCError:
+            return from_server(exc, ref)
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            return Refused(f"case {ref} is closed: re-open it first with `nrm case reopen {ref}`")
+        return from_server(exc, ref)
 
     async def _brief(self, ref: str, *, repeated: bool) -> ActResult:
         status = await self.status(ref)
@@ -272,6 +331,104 @@ class NrmClient:
         """The court's judgment on the appeal: dismissed, allowed or remitted."""
         return await self._update(reference, Act.RECORD_JUDGMENT, request, request_id)
 
+    async def permit_decision(self, reference: str, request: PermitRequest, request_id: str | None = None) -> ActResult:
+        """The immigration authority grants an owed permit, renews the current one, or refuses either."""
+        return await self._update(reference, Act.PERMIT_DECISION, request, request_id)
+
+    async def request_return(self, reference: str, request: ReturnRequest, request_id: str | None = None) -> ActResult:
+        """The person's informed decision to return: the pre-return risk assessment is owed first."""
+        return await self._update(reference, Act.REQUEST_RETURN, request, request_id)
+
+    async def assess_return(
+        self, reference: str, request: ReturnAssessmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The pre-return risk assessment's result: a risk found keeps the person in protection."""
+        return await self._update(reference, Act.ASSESS_RETURN, request, request_id)
+
+    async def plan_return(self, reference: str, request: ReturnPlanRequest, request_id: str | None = None) -> ActResult:
+        """Plan the departure (refused while a hold applies)."""
+        return await self._update(reference, Act.PLAN_RETURN, request, request_id)
+
+    async def record_departure(
+        self, reference: str, request: DepartureRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The departure as it happened (refused while a hold applies)."""
+        return await self._update(reference, Act.RECORD_DEPARTURE, request, request_id)
+
+    async def record_check_in(
+        self, reference: str, request: CheckInRequest, request_id: str | None = None
+    ) -> ActResult:
+        """A reintegration check-in by the receiving side's support provider."""
+        return await self._update(reference, Act.RECORD_CHECK_IN, request, request_id)
+
+    async def dispute_age(self, reference: str, request: AgeDisputeRequest, request_id: str | None = None) -> ActResult:
+        """The person's age is disputed: a child from now until a final adult finding; an age assessment owed."""
+        return await self._update(reference, Act.DISPUTE_AGE, request, request_id)
+
+    async def record_age_assessment(
+        self, reference: str, request: AgeAssessmentRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The age assessment's result: child, adult or inconclusive (a child)."""
+        return await self._update(reference, Act.RECORD_AGE_ASSESSMENT, request, request_id)
+
+    async def report_missing(self, reference: str, request: MissingRequest, request_id: str | None = None) -> ActResult:
+        """The person is missing: a child's case escalates at once; reminders go to the coordinator meanwhile."""
+        return await self._update(reference, Act.REPORT_MISSING, request, request_id)
+
+    async def report_found(self, reference: str, request: FoundRequest, request_id: str | None = None) -> ActResult:
+        """The person missing is found: the case resumes (a suspension ends)."""
+        return await self._update(reference, Act.REPORT_FOUND, request, request_id)
+
+    async def withdraw_consent(
+        self, reference: str, request: ConsentWithdrawalRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The person withdraws consent for one or several purposes: what depends on it stops, protection stays."""
+        return await self._update(reference, Act.WITHDRAW_CONSENT, request, request_id)
+
+    async def close_case(self, reference: str, request: CloseRequest, request_id: str | None = None) -> ActResult:
+        """Close the case with a reason (refused while a challenge is pending): its workflow ends."""
+        return await self._update(reference, Act.CLOSE_CASE, request, request_id)
+
+    async def reopen_case(self, reference: str, request: ReopenRequest) -> ActResult:
+        """Start a closed case again: a new run of the same workflow id, with the closed run's state, recording who
+        re-opened it and why. An open case, or a reference never used, is refused."""
+        ref, handle = self._handle(reference)
+        with self._server_errors(ref):
+            described = await handle.describe()
+        # a case just closed may still be finishing its run (its result comes in a moment)
+        if described.status == WorkflowExecutionStatus.RUNNING and not (await self.status(ref)).closed:
+            raise Refused(f"case {ref} is open: only a closed case is re-opened")
+        with self._server_errors(ref):
+            state = await self.client.get_workflow_handle(workflow_id(ref), result_type=CaseState).result()
+        try:
+            lifecycle.check_reopen(state, request)
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
+        with self._server_errors(ref):
+            await self.client.start_workflow(
+                CASE_WORKFLOW,
+                OpenCase(
+                    reference=ref,
+                    referral=state.referral,
+                    policy=state.policy,
+                    opened_by=state.opened_by,
+                    state=state,
+                    reopening=request,
+                ),
+                id=workflow_id(ref),
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        return await self._brief(ref, repeated=False)
+
+    async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
+        """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""
+        from plumbing.visibility import closed_cases
+
+        with self._server_errors():
+            return await closed_cases(self.client, datetime.now(UTC), child=child)
+
     async def status(self, reference: str) -> CaseStatus:
         ref, handle = self._handle(reference)
         try:
@@ -310,17 +467,19 @@ class NrmClient:
         overdue: bool = False,
         child: bool | None = None,
         pending: PendingChallenge | None = None,
+        missing: bool = False,
         limit: int | None = None,
         listed: Callable[[int, int], None] | None = None,
     ) -> CaseList:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
-        deadline already past. With a `limit`, the `limit` cases due soonest; `.total` counts all that match.
-        `listed(n, total)` follows a whole listing row by row."""
+        deadline already past; missing = the person missing (the case suspended or not). With a `limit`, the `limit`
+        cases due soonest; `.total` counts all that match. `listed(n, total)` follows a whole listing row by row."""
         from plumbing.visibility import running_cases_query, soonest_cases  # loaded by the listing commands only
 
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)
         phases = pending.phases if pending else ()
-        query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases)
+        life = [c.value for c in Life.missing_person()] if missing else []
+        query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases, life=life)
         with self._server_errors():
             return await soonest_cases(self.client, query, now, limit, listed=listed)

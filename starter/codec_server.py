@@ -6,25 +6,35 @@ Every codec request needs the bearer token. A browser cannot add an Authorizatio
 requests, so `/login` trades the token for an HttpOnly cookie on the codec server's own origin, which the UI
 sends once its Codec Server dialog uses the browser setting with "Include cross-origin credentials" ticked. CORS
 headers go to the one
-configured Web UI origin only: any other page in the browser cannot read what the server answers.
+configured Web UI origin only: any other page in the browser cannot read what the server answers. The cookie is
+SameSite=Strict, or, when the Web UI is on another site (NRM_CODEC_CROSS_SITE), SameSite=None; Secure, which a
+browser sends only over https (the server's own TLS, NRM_CODEC_TLS_CERT/KEY, or a proxy's in front of it).
+
+With NRM_CODEC_OIDC_ISSUER and NRM_CODEC_OIDC_JWKS_URL the server also accepts the access token the Web UI forwards
+(its codec setting `passAccessToken`, for users signed in to the UI through OIDC): a JWT signed by one of the
+identity provider's keys, from that issuer, for NRM_CODEC_OIDC_AUDIENCE if set, not expired.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import hashlib
 import hmac
 import secrets
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 
+import jwt
 import structlog
 from aiohttp import hdrs, web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from plumbing.codec import EncryptionCodec, UnknownKey
+from plumbing.codec import EncryptionCodec, KeyRing, UnknownKey
 from plumbing.private_files import read_private, write_private
 from plumbing.settings import Settings
+from starter.errors import BadInput
 from starter.ports import taken
 
 log = structlog.get_logger(__name__)
@@ -55,14 +65,87 @@ _LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>nrmflow
 tick "Include cross-origin credentials".</p></body></html>"""
 
 
-def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.Application:
+ACCESS_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]  # asymmetric only: never "none"
+ACCESS_TOKEN_LEEWAY = 30  # seconds of clock difference allowed on exp / nbf
+
+
+class AccessTokens:
+    """Validates the Web UI's forwarded OIDC access tokens against the identity provider's JWKS (fetched, then
+    cached, by PyJWT's client)."""
+
+    def __init__(self, issuer: str, jwks_url: str, audience: str | None) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, timeout=10)
+
+    async def valid(self, token: str) -> bool:
+        try:
+            key = await asyncio.to_thread(self.keys.get_signing_key_from_jwt, token)
+            jwt.decode(
+                token,
+                key.key,
+                algorithms=ACCESS_TOKEN_ALGORITHMS,
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=ACCESS_TOKEN_LEEWAY,
+                options={"require": ["exp", "iss"], "verify_aud": self.audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            log.info("access token refused", reason=type(exc).__name__)
+            return False
+        return True
+
+
+def access_tokens(settings: Settings) -> AccessTokens | None:
+    if settings.codec_oidc_issuer and settings.codec_oidc_jwks_url:
+        return AccessTokens(settings.codec_oidc_issuer, settings.codec_oidc_jwks_url, settings.codec_oidc_audience)
+    return None
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """HTTPS from NRM_CODEC_TLS_CERT and NRM_CODEC_TLS_KEY (the key a secret file: plumbing.private_files' rule)."""
+    if settings.codec_tls_cert is None and settings.codec_tls_key is None:
+        return None
+    if settings.codec_tls_cert is None or settings.codec_tls_key is None:
+        raise BadInput("the codec server's TLS needs both NRM_CODEC_TLS_CERT and NRM_CODEC_TLS_KEY")
+    read_private(settings.codec_tls_key, missing_hint="NRM_CODEC_TLS_KEY names the server's private key (PEM)")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.codec_tls_cert, settings.codec_tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise BadInput(f"the codec server's certificate or key cannot be used: {exc.strerror or exc}") from None
+    return context
+
+
+def codec_app(settings: Settings, *, create_token: bool = True) -> web.Application:
+    """The codec server as the settings describe it: key ring, token, Web UI origin, cookie, access tokens."""
+    return build_codec_app(
+        EncryptionCodec(KeyRing.configured(settings)),
+        codec_token(settings, create=create_token),
+        settings.web_ui_origin,
+        cross_site=settings.codec_cross_site,
+        access=access_tokens(settings),
+    )
+
+
+def build_codec_app(
+    codec: EncryptionCodec,
+    token: str,
+    ui_origin: str,
+    *,
+    cross_site: bool = False,
+    access: AccessTokens | None = None,
+) -> web.Application:
     session = _session_value(token)
 
-    def authorized(request: web.Request) -> bool:
+    async def authorized(request: web.Request) -> bool:
         scheme, _, given = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        given = given.strip()
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
             return True
-        return hmac.compare_digest(request.cookies.get(SESSION_COOKIE, "").encode(), session.encode())
+        if hmac.compare_digest(request.cookies.get(SESSION_COOKIE, "").encode(), session.encode()):
+            return True
+        return access is not None and scheme.lower() == "bearer" and await access.valid(given)
 
     def cors(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
         if request.headers.get(hdrs.ORIGIN) == ui_origin:
@@ -80,7 +163,7 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
 
     def codec_route(fn: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]):
         async def handle(request: web.Request) -> web.StreamResponse:
-            if not authorized(request):
+            if not await authorized(request):
                 response = web.json_response(
                     {"error": "a valid bearer token is required"},
                     status=401,
@@ -109,7 +192,10 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
         if not hmac.compare_digest(given.encode(), token.encode()):
             return web.Response(status=401, content_type="text/html", text=_LOGIN_PAGE.format(message="Wrong token."))
         response = web.Response(text="Signed in: the Web UI can now decrypt payloads in this browser.\n")
-        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/")
+        if cross_site:  # sent by the browser with the UI's cross-site requests, and only over https
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="None", secure=True, path="/")
+        else:
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/")
         return response
 
     app = web.Application()
@@ -121,12 +207,15 @@ def build_codec_app(codec: EncryptionCodec, token: str, ui_origin: str) -> web.A
     return app
 
 
-async def start_codec_server(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve `app` in the running event loop (beside the worker in `nrm up`); call `cleanup()` to stop."""
+async def start_codec_server(
+    app: web.Application, host: str, port: int, tls: ssl.SSLContext | None = None
+) -> web.AppRunner:
+    """Serve `app` in the running event loop (beside the worker in `nrm up`), over https with `tls`; call `cleanup()`
+    to stop."""
     runner = web.AppRunner(app, access_log=None)  # one line per UI request would bury the `nrm up` terminal
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, ssl_context=tls).start()
     except OSError as exc:
         await runner.cleanup()
         if exc.errno == errno.EADDRINUSE:

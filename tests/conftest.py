@@ -42,6 +42,8 @@ TEST_ACTORS = [
     "guardian_advocate:ga-1",
     "legal_representative:lr-1",
     "review_panel:rp-1",
+    "immigration_authority:ia-1",
+    "receiving_support_provider:rs-1",
 ]
 
 

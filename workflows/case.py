@@ -26,24 +26,38 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import alarms, appeals, repeats, transitions
+    from domain import age, alarms, appeals, lifecycle, links, permits, repeats, returns, transitions
+    from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
         ActRequest,
+        AgeAssessmentRequest,
+        AgeDisputeRequest,
         AppealRequest,
         AssessRequest,
+        CheckInRequest,
+        CloseRequest,
         ConsentRequest,
+        ConsentWithdrawalRequest,
         DecisionRequest,
+        DepartureRequest,
         ExtendRRRequest,
+        FoundRequest,
         JudgmentRequest,
+        LinkRequest,
+        MissingRequest,
         OpenCase,
+        PermitRequest,
         ProvideRequest,
         ReconsiderationRequest,
+        ReturnAssessmentRequest,
+        ReturnPlanRequest,
+        ReturnRequest,
         ReviewRequest,
     )
     from domain.roles import Act
-    from domain.status import ActResult, CaseStatus, act_result, case_status, pending_phase
+    from domain.status import ActResult, CaseStatus, act_result, case_status, life, pending_phase
     from plumbing import search_attributes as sa
     from workflows.delivery import deliver
 
@@ -54,9 +68,14 @@ class CaseWorkflow:
     def __init__(self, request: OpenCase) -> None:
         self._request = request
         # a new case counts its deadlines from when it was opened (its start), never from when a worker first ran it
-        self.state = request.state or transitions.open_case(request, workflow.info().workflow_start_time)
-        self._stage_at_start = self.state.stage
         self._outbox: list[Message] = []
+        if request.state is not None:
+            self.state = request.state
+            if request.reopening is not None:  # a closed case started again: from this run's start
+                lifecycle.apply_reopen(self.state, request.reopening, workflow.info().workflow_start_time)
+        else:
+            self.state, self._outbox = transitions.open_case(request, workflow.info().workflow_start_time)
+        self._stage_at_start = self.state.stage
         self._changed = True
         self._alarm: tuple[datetime, asyncio.Task[None]] | None = None  # when it rings, and its task
         # what the search attributes already say (a continued run inherits them): upserted only when one changes
@@ -64,9 +83,10 @@ class CaseWorkflow:
         self._sending = 0
 
     @workflow.run
-    async def run(self, request: OpenCase) -> None:
+    async def run(self, request: OpenCase) -> CaseState:
+        """Runs until the case is closed; its result is the closed case's state, which a re-opening continues."""
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
-        while True:
+        while not self.state.is_closed:
             self._dispatch()
             self._publish_search_attributes()
             self._set_alarm()
@@ -75,11 +95,24 @@ class CaseWorkflow:
             if self._ready_to_continue():
                 versioned = workflow.info().get_current_deployment_version() is not None
                 workflow.continue_as_new(
-                    self._request.model_copy(update={"state": self.state}),
+                    self._request.model_copy(update={"state": self.state, "reopening": None}),
                     initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE
                     if versioned
                     else None,
                 )
+
+        return await self._close()
+
+    async def _close(self) -> CaseState:
+        """End the run with the closing record: the last messages sent, the act answered, no alarm left."""
+        if self._alarm is not None:
+            self._alarm[1].cancel()
+            self._alarm = None
+        self._dispatch()
+        self._publish_search_attributes()
+        await workflow.wait_condition(lambda: self._sending == 0 and workflow.all_handlers_finished())
+        workflow.logger.info("case closed", extra={"case": self.state.reference})
+        return self.state
 
     def _ready_to_continue(self) -> bool:
         """Continue as new once nothing is in flight: when the history grows large, or at a stage change when a newer
@@ -181,9 +214,123 @@ class CaseWorkflow:
     def _check_judgment(self, request: JudgmentRequest) -> None:
         self._check(Act.RECORD_JUDGMENT, request, lambda: appeals.check_judgment(self.state, request, workflow.now()))
 
+    @workflow.update(name=Act.PERMIT_DECISION.value)
+    def permit_decision(self, request: PermitRequest) -> ActResult:
+        return self._apply(Act.PERMIT_DECISION, request, permits.apply_permit(self.state, request, workflow.now()))
+
+    @permit_decision.validator
+    def _check_permit(self, request: PermitRequest) -> None:
+        self._check(Act.PERMIT_DECISION, request, lambda: permits.check_permit(self.state, request, workflow.now()))
+
+    # ---- voluntary return (domain.returns) ----
+
+    @workflow.update(name=Act.REQUEST_RETURN.value)
+    def request_return(self, request: ReturnRequest) -> ActResult:
+        return self._apply(Act.REQUEST_RETURN, request, returns.apply_request(self.state, request, workflow.now()))
+
+    @request_return.validator
+    def _check_request_return(self, request: ReturnRequest) -> None:
+        self._check(Act.REQUEST_RETURN, request, lambda: returns.check_request(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.ASSESS_RETURN.value)
+    def assess_return(self, request: ReturnAssessmentRequest) -> ActResult:
+        return self._apply(Act.ASSESS_RETURN, request, returns.apply_assessment(self.state, request, workflow.now()))
+
+    @assess_return.validator
+    def _check_assess_return(self, request: ReturnAssessmentRequest) -> None:
+        self._check(Act.ASSESS_RETURN, request, lambda: returns.check_assessment(self.state, request))
+
+    @workflow.update(name=Act.PLAN_RETURN.value)
+    def plan_return(self, request: ReturnPlanRequest) -> ActResult:
+        return self._apply(Act.PLAN_RETURN, request, returns.apply_plan(self.state, request, workflow.now()))
+
+    @plan_return.validator
+    def _check_plan_return(self, request: ReturnPlanRequest) -> None:
+        self._check(Act.PLAN_RETURN, request, lambda: returns.check_plan(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_DEPARTURE.value)
+    def record_departure(self, request: DepartureRequest) -> ActResult:
+        return self._apply(Act.RECORD_DEPARTURE, request, returns.apply_departure(self.state, request, workflow.now()))
+
+    @record_departure.validator
+    def _check_departure(self, request: DepartureRequest) -> None:
+        self._check(Act.RECORD_DEPARTURE, request, lambda: returns.check_departure(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_CHECK_IN.value)
+    def record_check_in(self, request: CheckInRequest) -> ActResult:
+        return self._apply(Act.RECORD_CHECK_IN, request, returns.apply_check_in(self.state, request, workflow.now()))
+
+    @record_check_in.validator
+    def _check_check_in(self, request: CheckInRequest) -> None:
+        self._check(Act.RECORD_CHECK_IN, request, lambda: returns.check_check_in(self.state, request, workflow.now()))
+
+    # ---- age (domain.age) ----
+
+    @workflow.update(name=Act.DISPUTE_AGE.value)
+    def dispute_age(self, request: AgeDisputeRequest) -> ActResult:
+        return self._apply(Act.DISPUTE_AGE, request, age.apply_dispute(self.state, request, workflow.now()))
+
+    @dispute_age.validator
+    def _check_dispute_age(self, request: AgeDisputeRequest) -> None:
+        self._check(Act.DISPUTE_AGE, request, lambda: age.check_dispute(self.state, request))
+
+    @workflow.update(name=Act.RECORD_AGE_ASSESSMENT.value)
+    def record_age_assessment(self, request: AgeAssessmentRequest) -> ActResult:
+        messages = age.apply_assessment(self.state, request, workflow.now())
+        return self._apply(Act.RECORD_AGE_ASSESSMENT, request, messages)
+
+    @record_age_assessment.validator
+    def _check_age_assessment(self, request: AgeAssessmentRequest) -> None:
+        self._check(Act.RECORD_AGE_ASSESSMENT, request, lambda: age.check_assessment(self.state, request))
+
+    # ---- missing and found (domain.lifecycle) ----
+
+    @workflow.update(name=Act.REPORT_MISSING.value)
+    def report_missing(self, request: MissingRequest) -> ActResult:
+        return self._apply(Act.REPORT_MISSING, request, lifecycle.apply_missing(self.state, request, workflow.now()))
+
+    @report_missing.validator
+    def _check_missing(self, request: MissingRequest) -> None:
+        self._check(Act.REPORT_MISSING, request, lambda: lifecycle.check_missing(self.state, request))
+
+    @workflow.update(name=Act.REPORT_FOUND.value)
+    def report_found(self, request: FoundRequest) -> ActResult:
+        return self._apply(Act.REPORT_FOUND, request, lifecycle.apply_found(self.state, request, workflow.now()))
+
+    @report_found.validator
+    def _check_found(self, request: FoundRequest) -> None:
+        self._check(Act.REPORT_FOUND, request, lambda: lifecycle.check_found(self.state, request))
+
+    @workflow.update(name=Act.WITHDRAW_CONSENT.value)
+    def withdraw_consent(self, request: ConsentWithdrawalRequest) -> ActResult:
+        messages = lifecycle.apply_withdrawal(self.state, request, workflow.now())
+        return self._apply(Act.WITHDRAW_CONSENT, request, messages)
+
+    @withdraw_consent.validator
+    def _check_withdraw_consent(self, request: ConsentWithdrawalRequest) -> None:
+        self._check(Act.WITHDRAW_CONSENT, request, lambda: lifecycle.check_withdrawal(self.state, request))
+
+    @workflow.update(name=Act.CLOSE_CASE.value)
+    def close_case(self, request: CloseRequest) -> ActResult:
+        return self._apply(Act.CLOSE_CASE, request, lifecycle.apply_close(self.state, request, workflow.now()))
+
+    @close_case.validator
+    def _check_close(self, request: CloseRequest) -> None:
+        self._check(Act.CLOSE_CASE, request, lambda: lifecycle.check_close(self.state, request))
+
+    @workflow.update(name=Act.LINK_CASE.value)
+    def link_case(self, request: LinkRequest) -> ActResult:
+        return self._apply(Act.LINK_CASE, request, links.apply_link(self.state, request, workflow.now()))
+
+    @link_case.validator
+    def _check_link(self, request: LinkRequest) -> None:
+        self._check(Act.LINK_CASE, request, lambda: links.check_link(self.state, request))
+
     def _check(self, act: Act, request: ActRequest, rules: Callable[[], None]) -> None:
-        """A repeat of an act already carried out is refused as such (the caller reads the case instead)."""
+        """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed
+        case (its run ending) takes no act."""
         repeats.check_repeat(self.state, act, request)
+        lifecycle.check_not_closed(self.state)
         rules()
 
     def _apply(self, act: Act, request: ActRequest, messages: list[Message]) -> ActResult:
@@ -263,6 +410,7 @@ class CaseWorkflow:
         nxt = self.state.next_deadline()
         entries = sa.open_deadline_entries(self.state.open_obligations)
         phase = pending_phase(self.state)
+        condition = life(self.state)
         wanted: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self.state.stage.value),
             sa.JURISDICTION.value_set(self.state.policy.jurisdiction),
@@ -272,6 +420,7 @@ class CaseWorkflow:
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
             sa.OPEN_DEADLINES.value_set(entries) if entries else sa.OPEN_DEADLINES.value_unset(),
             sa.PENDING.value_set(phase) if phase else sa.PENDING.value_unset(),
+            sa.LIFE.value_set(condition.value) if condition else sa.LIFE.value_unset(),
         ]
         changed = [u for u in wanted if self._published.get(u.key.name) != u.value]  # absent is unset
         if changed:

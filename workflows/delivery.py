@@ -2,6 +2,13 @@
 
 Transient failures are retried with backoff until delivered; a permanent refusal raises a non-retryable error the
 case records. Each activity's summary names what it carries (kind and obligation), never its content.
+
+Delivery runs on a task queue of its own (NRM_DELIVERY_TASK_QUEUE, `nrm worker --role delivery`), so that SMTP and
+webhook delivery can sit in another network zone and scale apart from case logic. The queue belongs to the
+deployment, not to a case: the worker reads it from its settings at start and DeliveryQueue puts it on every delivery
+activity its workflows schedule (the cases' and the digest's). Not in the case's input, where a case that lives for
+years would keep a queue an operator has since renamed, and every client would have to know the workers' layout.
+Deterministic all the same: the queue is recorded in each ActivityTaskScheduled event, and replay does not read it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.worker import (
+    Interceptor,
+    StartActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -25,6 +39,32 @@ DELIVERY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=0,  # transient failures retry until delivered; permanent ones raise non-retryable errors
 )
+
+
+DELIVERY_ACTIVITIES = frozenset({"send_alert", "send_notice", "request_assessment"})  # NotificationActivities'
+
+
+class DeliveryQueue(Interceptor):
+    """Schedules the delivery activities on `queue` (the worker's NRM_DELIVERY_TASK_QUEUE); others stay on the
+    workflow's own queue."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+
+    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
+        queue = self.queue
+
+        class _Outbound(WorkflowOutboundInterceptor):
+            def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+                if input.activity in DELIVERY_ACTIVITIES:
+                    input.task_queue = queue
+                return super().start_activity(input)
+
+        class _Inbound(WorkflowInboundInterceptor):
+            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+                super().init(_Outbound(outbound))
+
+        return _Inbound
 
 
 def summary(message: Message) -> str:

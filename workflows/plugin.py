@@ -15,7 +15,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from domain.actors import ActorDirectory, NotVerified
 from workflows.actor_check import ActorCheckInterceptor
 from workflows.case import CaseWorkflow
+from workflows.delivery import DeliveryQueue
 from workflows.digest import DigestWorkflow
+from workflows.metrics import CaseMetrics
 
 WORKFLOWS = (CaseWorkflow, DigestWorkflow)
 # acts are verified with Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
@@ -33,13 +35,19 @@ def nrm_plugin(
     directory: Callable[[], ActorDirectory] = _replay_only,
     activities: Sequence[Callable[..., Any]] = (),
     run_context: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    delivery_queue: str | None = None,
 ) -> SimplePlugin:
     """`directory` is the worker's actor directory; `run_context` wraps the worker's run (following that file);
-    `workflows` differ only where a test replays a variant."""
+    `delivery_queue` is where the workflows schedule deliveries (workflows.delivery.DeliveryQueue; default their
+    own queue); `workflows` differ only where a test replays a variant."""
+    # outermost first: the metrics count the actor check's refusals too
+    interceptors: list[Any] = [CaseMetrics(), ActorCheckInterceptor(directory)]
+    if delivery_queue is not None:
+        interceptors.append(DeliveryQueue(delivery_queue))
     return SimplePlugin(
         "nrmflow",
         data_converter=data_converter,
-        interceptors=[ActorCheckInterceptor(directory)],
+        interceptors=interceptors,
         workflows=list(workflows),
         activities=list(activities),
         workflow_runner=SANDBOX,

@@ -4,9 +4,9 @@ Each deadline rule turns the case's facts into a `Track`: the windows the duty h
 snapshot in the history sets it, moved only by a recorded extension), when it was done, and each due time that
 passed with the duty still open (a lapse). Every track is then checked the same way: met by its due time,
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
-period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), the
-reconsideration and appeal windows, the review panel's decision, a remitted stage decided again and the support a
-final negative owes; adding a
+period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), what a
+child is owed from entry, an age dispute's assessment and handover, the reconsideration and appeal windows, the
+review panel's decision, a remitted stage decided again and the support a final negative owes; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
 published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
@@ -14,14 +14,29 @@ published) but no rule covers yet is still checked, against the due times the ca
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
-from domain.requests import DecisionRequest, JudgmentRequest, ReviewRequest
+from domain.case import AgeFinding, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.deadlines import reminder_schedule
+from domain.permit_records import PermitAction, PermitType
+from domain.policy import Policy, ReturnRules
+from domain.requests import (
+    AgeAssessmentRequest,
+    CheckInRequest,
+    DecisionRequest,
+    DepartureRequest,
+    JudgmentRequest,
+    PermitRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
+    ReviewRequest,
+)
+from domain.returns import monitoring_end
 from domain.roles import Act as ActName
 from domain.times import measured, spoken
 from starter.audit.facts import Act, Alert, CaseFacts, case_facts
@@ -180,8 +195,9 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         return []
     tracks: list[Track] = []
     who = "a child" if facts.is_child else "an adult"
+    referral = facts.opening.referral
     for item, within in facts.policy.provisions_for(
-        is_child=facts.is_child, unaccompanied=facts.opening.referral.unaccompanied
+        is_child=facts.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
     ):
         kind = item.kind.value
         done = facts.fulfilments(kind)
@@ -206,6 +222,73 @@ def provision_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                         name=f"{kind}.review",
                     )
                 )
+    return tracks
+
+
+def _child_from(facts: CaseFacts) -> datetime | None:
+    """When the person came to be treated as a child: a child's referral, else the first age dispute."""
+    if facts.is_child:
+        return facts.referred_at
+    disputes = facts.acts_named(ActName.DISPUTE_AGE)
+    return disputes[0].at if disputes else None
+
+
+def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """What a child case owes from entry into the NRM (the policy's `children.from_entry`: a guardian advocate, a
+    best-interests assessment, a legal guardian, the Golden Day plan), counted from the referral or the age
+    dispute that made the person a child."""
+    start = _child_from(facts)
+    if start is None:
+        return []
+    referral = facts.opening.referral
+    tracks = []
+    for item, within in facts.policy.owed_from_entry(
+        unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    ):
+        kind = item.kind.value
+        done = facts.fulfilments(kind)
+        tracks.append(
+            single_window(
+                kind,
+                f"{_words(kind)} within the policy's limit after a child's entry into the NRM",
+                Window(start, start + within, f"entry of a child into the NRM; {spoken(within)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+    return tracks
+
+
+def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each age dispute owes an age assessment within `age.assessment_due`; each adult finding the guardian
+    advocate's handover to an independent advocate within `age.handover_due`."""
+    rules = facts.policy.age
+    disputes = [(a.at, "age disputed") for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    if facts.opening.referral.age_disputed and facts.referred_at is not None:
+        disputes.insert(0, (facts.referred_at, "age disputed at referral"))
+    results = facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+    tracks = [
+        single_window(
+            ObligationKind.AGE_ASSESSMENT.value,
+            "age assessment within the policy's limit after an age dispute",
+            Window(at, at + rules.assessment_due, f"{why}; {spoken(rules.assessment_due)}"),
+            _first_after(facts, ActName.RECORD_AGE_ASSESSMENT, at),
+            as_of,
+        )
+        for at, why in disputes
+    ]
+    adult = [a.at for a in results if AgeAssessmentRequest.model_validate(a.request).outcome is AgeFinding.ADULT]
+    for at in adult:
+        done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
+        tracks.append(
+            single_window(
+                ObligationKind.ADVOCATE_HANDOVER.value,
+                "guardian advocate's handover to an independent advocate after an adult finding",
+                Window(at, at + rules.handover_due, f"age assessed as adult; {spoken(rules.handover_due)}"),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
     return tracks
 
 
@@ -397,6 +480,231 @@ def _redecision(facts: CaseFacts) -> timedelta:
     return facts.policy.appeals.stage2_redecision_due
 
 
+def _confirmed_victim_at(facts: CaseFacts) -> list[datetime]:
+    """When the case became a confirmed victim: a positive Stage 2, or a negative Stage 2 overturned or allowed."""
+    moments = [
+        a.at
+        for a in facts.acts_named(ActName.STAGE2_DECISION)
+        if DecisionRequest.model_validate(a.request).outcome is Outcome.POSITIVE
+    ]
+    negatives = _negative_decisions(facts)
+    for name, positive in ((ActName.RECORD_REVIEW, "overturned"), (ActName.RECORD_JUDGMENT, "allowed")):
+        for a in facts.acts_named(name):
+            if (
+                a.request.get("outcome") == positive
+                and next((st for at, st in reversed(negatives) if at <= a.at), 1) == 2
+            ):
+                moments.append(a.at)
+    return sorted(moments)
+
+
+@dataclass(frozen=True)
+class PermitAct:
+    """A permit decision as the history shows it: `decides` the owed permit it granted or refused, or None when it
+    decided the renewal of the permit held."""
+
+    at: datetime
+    request: PermitRequest
+    decides: PermitType | None
+
+
+def _owed_permits(facts: CaseFacts, as_of: datetime) -> dict[PermitType, tuple[datetime, timedelta, str]]:
+    """Each permit the case came to owe: since when, within what, and why. The interim one once, when Stage 2 first
+    fell overdue at the end of the R&R period before any conclusive positive."""
+    rules = facts.policy.permits
+    if rules is None:
+        return {}
+    confirmed = _confirmed_victim_at(facts)
+    owed: dict[PermitType, tuple[datetime, timedelta, str]] = {}
+    if confirmed:
+        owed[PermitType.RESIDENCE] = (confirmed[0], rules.issue_within, "conclusive positive")
+    stage2 = stage2_track(facts, as_of)
+    if stage2 is not None and stage2.lapses and (not confirmed or stage2.lapses[0] < confirmed[0]):
+        owed[PermitType.INTERIM] = (stage2.lapses[0], rules.interim_within, "Stage 2 overdue at the end of the R&R")
+    return owed
+
+
+def permit_acts(facts: CaseFacts, as_of: datetime) -> list[PermitAct]:
+    """Which decision each permit act was, in the case's own order: a grant or refusal decides an owed permit
+    (the one named, else the residence permit before the interim one) while one awaits its decision."""
+    owed = _owed_permits(facts, as_of)
+    decided: set[PermitType] = set()
+    acts = []
+    for a in facts.acts_named(ActName.PERMIT_DECISION):
+        request = PermitRequest.model_validate(a.request)
+        awaiting = [
+            t
+            for t in (PermitType.RESIDENCE, PermitType.INTERIM)
+            if t in owed and owed[t][0] <= a.at and t not in decided and request.permit in (None, t)
+        ]
+        decides = awaiting[0] if awaiting and request.action is not PermitAction.RENEW else None
+        if decides is not None:
+            decided |= {decides, PermitType.INTERIM} if decides is PermitType.RESIDENCE else {decides}
+        acts.append(PermitAct(a.at, request, decides))
+    return acts
+
+
+def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A residence permit decided within the policy's limit of the conclusive positive; an interim permit within its
+    limit of Stage 2 falling overdue at the end of the R&R period; each permit's renewal decided by its expiry (its
+    validities are the windows; a refused renewal, or the residence permit superseding an interim one, ends it)."""
+    owed = _owed_permits(facts, as_of)
+    decided: dict[PermitType, datetime] = {}
+    renewals: list[Track] = []
+    held: tuple[PermitType, Track] | None = None
+    for act in permit_acts(facts, as_of):
+        request, kind = act.request, act.decides
+        if kind is not None:
+            decided[kind] = act.at
+            if kind is PermitType.RESIDENCE and PermitType.INTERIM in owed:
+                decided.setdefault(PermitType.INTERIM, act.at)  # superseded before it was decided
+            if held is not None and kind is PermitType.RESIDENCE:
+                _end_renewal(held[1], act.at)
+                held = None
+            if request.action is PermitAction.GRANT and request.valid_until is not None:
+                track = Track(
+                    ObligationKind.PERMIT_RENEWAL.value,
+                    f"renewal of the {kind.value} permit decided by its expiry",
+                    [Window(act.at, request.valid_until, f"{kind.value} permit granted")],
+                    None,
+                    [],
+                    name=f"{ObligationKind.PERMIT_RENEWAL.value}.{kind.value}",
+                )
+                renewals.append(track)
+                held = (kind, track)
+        elif held is not None and request.permit in (None, held[0]):
+            track = held[1]
+            if request.action is PermitAction.RENEW and request.valid_until is not None:
+                if track.windows[-1].due < act.at:
+                    track.lapses.append(track.windows[-1].due)
+                track.windows.append(Window(act.at, request.valid_until, "renewed"))
+            else:
+                _end_renewal(track, act.at)
+                held = None
+    if held is not None and held[1].windows[-1].due <= as_of:
+        held[1].lapses.append(held[1].windows[-1].due)
+    tracks = [
+        single_window(
+            (ObligationKind.RESIDENCE_PERMIT if kind is PermitType.RESIDENCE else ObligationKind.INTERIM_PERMIT).value,
+            f"{kind.value} permit decided within the policy's limit ({why})",
+            Window(since, since + within, f"{why}; {spoken(within)}"),
+            decided.get(kind),
+            as_of,
+        )
+        for kind, (since, within, why) in owed.items()
+    ]
+    return tracks + renewals
+
+
+def _end_renewal(track: Track, at: datetime) -> None:
+    if track.windows[-1].due < at:
+        track.lapses.append(track.windows[-1].due)
+    track.done_at = at
+
+
+def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """Each voluntary return: the pre-return risk assessment within its limit of the request; after a clear one the
+    plan without undue delay; each planned departure carried out by its time, replaced by a new plan before it, or
+    stopped at its time by a hold with the person told why (a return letter then, not a breach); then each
+    reintegration check-in by its time, counted as the case counts them, while monitoring lasts."""
+    rules = facts.policy.returns
+    if rules is None:
+        return []
+    requests = facts.acts_named(ActName.REQUEST_RETURN)
+    stops = [
+        letter.at
+        for letter in facts.letters
+        if letter.template == "return_letter" and letter.content.get("event") == "stopped"
+    ]
+    tracks: list[Track] = []
+    for n, asked in enumerate(requests):
+        until = requests[n + 1].at if n + 1 < len(requests) else None
+        assessed = facts.acts_between(ActName.ASSESS_RETURN, asked.at, until)
+        tracks.append(
+            single_window(
+                ObligationKind.PRE_RETURN_RISK_ASSESSMENT.value,
+                "pre-return risk assessment within the policy's limit of the person's request",
+                Window(
+                    asked.at, asked.at + rules.assessment_within, f"return requested; {spoken(rules.assessment_within)}"
+                ),
+                assessed[0].at if assessed else None,
+                as_of,
+            )
+        )
+        if not assessed or ReturnAssessmentRequest.model_validate(assessed[0].request).risk_found:
+            continue
+        clear = assessed[0].at
+        plans = facts.acts_between(ActName.PLAN_RETURN, clear, until)
+        tracks.append(
+            single_window(
+                ObligationKind.RETURN_PLAN.value,
+                "return planned without undue delay after a clear risk assessment",
+                Window(clear, clear + rules.plan_within, f"no risk found; {spoken(rules.plan_within)}"),
+                plans[0].at if plans else None,
+                as_of,
+            )
+        )
+        departed: Act | None = None
+        for i, plan in enumerate(plans):
+            following = plans[i + 1].at if i + 1 < len(plans) else until
+            due = ReturnPlanRequest.model_validate(plan.request).departure_at
+            left = next(iter(facts.acts_between(ActName.RECORD_DEPARTURE, plan.at, following)), None)
+            stopped = next((t for t in stops if t >= due - TOLERANCE and (following is None or t < following)), None)
+            done = (
+                left.at
+                if left
+                else min(stopped, due)
+                if stopped
+                else following
+                if following and following < due
+                else None
+            )
+            departed = departed or left
+            tracks.append(
+                single_window(
+                    ObligationKind.RETURN_DEPARTURE.value,
+                    "departure as planned (or replaced, or stopped at its time by a hold, the person told why)",
+                    Window(plan.at, due, "return planned" if left or not stopped else "stopped at its time by a hold"),
+                    done,
+                    as_of,
+                )
+            )
+        if departed is not None and ReturnRequest.model_validate(asked.request).monitoring:
+            check_ins = facts.acts_between(ActName.RECORD_CHECK_IN, departed.at, until)
+            tracks += _check_in_tracks(facts, rules, departed, check_ins, as_of)
+    return tracks
+
+
+def _check_in_tracks(
+    facts: CaseFacts, rules: ReturnRules, departed: Act, check_ins: list[Act], as_of: datetime
+) -> list[Track]:
+    """The check-ins the schedule owes after a departure: each due an interval after the last one's due time,
+    owed from when the last was recorded; monitoring ends after its period or at a re-trafficking indicator."""
+    left = DepartureRequest.model_validate(departed.request).departed_at or departed.at
+    end = monitoring_end(facts.opening.referral, left, rules)
+    tracks: list[Track] = []
+    due, owed_from = left, departed.at
+    for k in range(MAX_LAPSES):
+        due += rules.check_in_every[min(k, len(rules.check_in_every) - 1)]
+        if due > end:
+            break
+        done = check_ins[k] if k < len(check_ins) else None
+        request = CheckInRequest.model_validate(done.request) if done else None
+        tracks.append(
+            single_window(
+                ObligationKind.REINTEGRATION_CHECK_IN.value,
+                "reintegration check-in by its time (monthly, then quarterly, while monitoring lasts)",
+                Window(owed_from, due, f"check-in {k + 1} after the departure"),
+                (request.when or done.at) if done and request else None,
+                as_of,
+            )
+        )
+        if done is None or (request is not None and request.retrafficking):
+            break
+        owed_from = done.at
+    return tracks
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A kind of duty and how its tracks follow from the history; `name` stands for it when none applies."""
@@ -409,11 +717,15 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(ObligationKind.STAGE1_DECISION.value, stage1_tracks),
     DeadlineRule(ObligationKind.STAGE2_DECISION.value, stage2_tracks),
     DeadlineRule("provisions", provision_tracks),
+    DeadlineRule("child_from_entry", child_entry_tracks),
+    DeadlineRule("age", age_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),
     DeadlineRule("final_negative_support", final_support_tracks),
     DeadlineRule("remitted_decision", remitted_tracks),
+    DeadlineRule("permits", permit_tracks),
+    DeadlineRule("voluntary_return", return_tracks),
 )
 
 
@@ -479,7 +791,9 @@ def deadline_finding(track: Track, as_of: datetime) -> Finding:
     )
 
 
-def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetime) -> list[datetime]:
+def _expected_reminders(track: Track, policy: Policy, as_of: datetime) -> list[datetime]:
+    """When the owner was to be reminded in each window (domain.deadlines.reminder_schedule), up to its end."""
+    kind = ObligationKind(track.kind)
     times: list[datetime] = []
     for i, w in enumerate(track.windows):
         closes = [w.due, as_of]
@@ -487,7 +801,7 @@ def _expected_reminders(track: Track, fractions: Iterable[float], as_of: datetim
             closes.append(track.windows[i + 1].start)
         if track.done_at is not None:
             closes.append(track.done_at)
-        times += [t for f in fractions if (t := w.start + (w.due - w.start) * f) < min(closes)]
+        times += [t for t in reminder_schedule(kind, w.start, w.due, policy) if t < min(closes)]
     return times
 
 
@@ -547,17 +861,15 @@ def _match(expected: list[datetime], alerts: list[Alert], as_of: datetime, what:
 
 
 def reminders_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
-    expected = _expected_reminders(track, facts.policy.reminders.at_fractions, as_of)
+    expected = _expected_reminders(track, facts.policy, as_of)
     alerts = [a for a in facts.alerts if a.kind == "reminder" and a.obligation_kind == track.kind]
-    return _match(
-        expected,
-        alerts,
-        as_of,
-        "reminder",
-        f"{track.name}.reminders",
-        f"reminders to the owner at {', '.join(f'{f:.0%}' for f in facts.policy.reminders.at_fractions)} "
-        f"of each {_words(track.kind)} window",
-    )
+    permits = facts.policy.permits
+    if track.kind == ObligationKind.PERMIT_RENEWAL.value and permits is not None:
+        when = f"{', '.join(spoken(b) for b in permits.renewal_reminders)} before the permit expires"
+    else:
+        fractions = ", ".join(f"{f:.0%}" for f in facts.policy.reminders.at_fractions)
+        when = f"at {fractions} of each {_words(track.kind)} window"
+    return _match(expected, alerts, as_of, "reminder", f"{track.name}.reminders", f"reminders to the owner {when}")
 
 
 def escalation_finding(track: Track, facts: CaseFacts, as_of: datetime) -> Finding:
@@ -659,11 +971,19 @@ def rr_continuity_finding(stage2: Track | None, facts: CaseFacts, as_of: datetim
 # ---- case and aggregate -----------------------------------------------------------------------------------
 
 
+# identification decisions: judged only until an adult withdrew consent to referral (none is owed from then)
+DECISION_RULES = frozenset(
+    {ObligationKind.STAGE1_DECISION.value, ObligationKind.STAGE2_DECISION.value, "remitted_decision"}
+)
+
+
 def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
     findings: list[Finding] = []
     tracks: list[Track] = []
+    withdrawn = facts.referral_withdrawn_at
+    decisions_as_of = min(as_of, withdrawn) if withdrawn else as_of
     for rule in DEADLINE_RULES:
-        found = rule.tracks(facts, as_of)
+        found = rule.tracks(facts, decisions_as_of if rule.name in DECISION_RULES else as_of)
         if not found:
             findings.append(
                 Finding(
@@ -676,14 +996,15 @@ def evaluate(facts: CaseFacts, as_of: datetime) -> CaseCompliance:
         tracks += found
     tracks += observed_tracks(facts, {t.kind for t in tracks} | {r.name for r in DEADLINE_RULES}, as_of)
     for track in tracks:
+        at = decisions_as_of if track.kind in DECISION_RULES else as_of
         findings += [
-            deadline_finding(track, as_of),
-            reminders_finding(track, facts, as_of),
-            escalation_finding(track, facts, as_of),
+            deadline_finding(track, at),
+            reminders_finding(track, facts, at),
+            escalation_finding(track, facts, at),
         ]
     stage2 = next((t for t in tracks if t.name == ObligationKind.STAGE2_DECISION.value), None)
-    findings.append(rr_continuity_finding(stage2, facts, as_of))
-    findings.append(stage2_policy_limit_finding(facts, as_of))
+    findings.append(rr_continuity_finding(stage2, facts, decisions_as_of))
+    findings.append(stage2_policy_limit_finding(facts, decisions_as_of))
     return CaseCompliance(
         reference=facts.reference,
         policy=facts.policy.label,

@@ -10,9 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.case import Outcome
+from domain.case import AgeFinding, Outcome
+from domain.consent import ConsentPurpose
 from domain.policy import Policy
-from domain.requests import AssessRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
+from domain.requests import (
+    AgeAssessmentRequest,
+    AssessRequest,
+    ConsentWithdrawalRequest,
+    DecisionRequest,
+    ExtendRRRequest,
+    OpenCase,
+    ProvideRequest,
+)
 from domain.roles import Act as ActName
 from domain.roles import Actor
 from starter.audit.history import (
@@ -26,6 +35,7 @@ from starter.audit.history import (
 )
 
 ALERT_ACTIVITY = "send_alert"
+NOTICE_ACTIVITY = "send_notice"
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,15 @@ class Fulfilment:
     done_at: datetime
     act: Act
     next_review: datetime | None  # an assessment sets when it must be reviewed
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A notice the case sent (a decision, permit or return letter...): when it was scheduled, and what it said."""
+
+    at: datetime
+    template: str
+    content: dict[str, Any]
 
 
 @dataclass
@@ -90,6 +109,7 @@ class CaseFacts:
     acts: list[Act] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
 
     def deadlines_of(self, kind: str) -> list[Deadline]:
         return [d for d in self.deadlines if d.kind == kind]
@@ -105,6 +125,10 @@ class CaseFacts:
     def acts_named(self, act: ActName) -> list[Act]:
         return [a for a in self.acts if a.name == act.value]
 
+    def acts_between(self, act: ActName, since: datetime, before: datetime | None) -> list[Act]:
+        """The acts named `act` from `since` on, and before `before` if given (e.g. the next return request)."""
+        return [a for a in self.acts_named(act) if a.at >= since and (before is None or a.at < before)]
+
     @property
     def referred_at(self) -> datetime | None:
         """Referral: at opening when the referral enters the NRM, else when consent was recorded later."""
@@ -112,6 +136,32 @@ class CaseFacts:
             return self.opened_at
         consents = self.acts_named(ActName.RECORD_CONSENT)
         return consents[0].at if consents else None
+
+    @property
+    def is_child_now(self) -> bool:
+        """As the case treats the person after its last act: an age dispute makes a child, an age assessment's
+        result settles it (inconclusive: a child)."""
+        child = self.is_child
+        for a in self.acts:
+            if a.name == ActName.DISPUTE_AGE.value:
+                child = True
+            elif a.name == ActName.RECORD_AGE_ASSESSMENT.value:
+                child = AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
+        return child
+
+    @property
+    def referral_withdrawn_at(self) -> datetime | None:
+        """When an adult withdrew consent to referral: no identification decision is owed from then."""
+        if self.is_child:
+            return None
+        return next(
+            (
+                a.at
+                for a in self.acts_named(ActName.WITHDRAW_CONSENT)
+                if ConsentPurpose.REFERRAL in ConsentWithdrawalRequest.model_validate(a.request).purposes
+            ),
+            None,
+        )
 
     def decision(self, act: ActName) -> Decision | None:
         acts = self.acts_named(act)
@@ -170,6 +220,8 @@ def case_facts(events: list[AuditEvent]) -> CaseFacts:
                 )
                 alerts[event.scheduled_id] = alert
                 facts.alerts.append(alert)
+            case ActivityScheduled(activity=name) if name == NOTICE_ACTIVITY:
+                facts.letters.append(Letter(event.at, str(event.input.get("template", "")), dict(event.input)))
             case ActivityOutcome() if event.scheduled_id in alerts:
                 alert = alerts[event.scheduled_id]
                 alert.ended_at, alert.delivered, alert.how = event.at, event.delivered, event.how

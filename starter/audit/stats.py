@@ -17,14 +17,27 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from domain.requests import JudgmentRequest, ReviewRequest
+from domain.permit_records import PermitAction
+from domain.requests import (
+    AgeAssessmentRequest,
+    CheckInRequest,
+    JudgmentRequest,
+    ReturnAssessmentRequest,
+    ReviewRequest,
+)
 from domain.roles import Act as ActName
 from starter.audit import disclosure
-from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, stage2_track
+from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
 from starter.audit.facts import CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = "returns and re-trafficking: nrmflow does not record these acts yet"
+NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link such cases yet"
+_SEX_AGE = {
+    ("female", "adult"): "women",
+    ("male", "adult"): "men",
+    ("female", "child"): "girls",
+    ("male", "child"): "boys",
+}
 
 
 class CaseRecord(BaseModel):
@@ -41,6 +54,12 @@ class CaseRecord(BaseModel):
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
+    permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
+    returns: list[str] = ["none"]  # each voluntary return's outcome so far
+    sex_age: str = "not stated"  # women, men, girls, boys (the ICMPD guidelines' cross of sex and age, as now)
+    age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
+    missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
+    closure: str = "open"  # or the reason it was closed
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
@@ -51,9 +70,10 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
     auto = len(track.lapses) if track else 0
+    age = "child" if facts.is_child_now else "adult"
     return CaseRecord(
         sex=referral.sex.value,
-        age_group="child" if facts.is_child else "adult",
+        age_group=age,
         exploitation_types=[e.value for e in referral.exploitation_types] or ["not stated"],
         border="cross-border" if referral.cross_border else "internal",
         referred_by=facts.opening.opened_by.role.value,
@@ -71,23 +91,79 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
             facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
         ),
         appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
+        permits=_permits(facts, as_of),
+        returns=_returns(facts),
+        sex_age=_SEX_AGE.get((referral.sex.value, age), f"{referral.sex.value} {age}"),
+        age_disputes=_outcomes(
+            facts, ActName.DISPUTE_AGE, ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest, "not disputed"
+        ),
+        missing=_missing(facts),
+        closure=_closure(facts),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
     )
 
 
+def _missing(facts: CaseFacts) -> str:
+    reported, found = (len(facts.acts_named(a)) for a in (ActName.REPORT_MISSING, ActName.REPORT_FOUND))
+    if not reported:
+        return "never reported missing"
+    return "missing now" if reported > found else "reported missing, found"
+
+
+def _closure(facts: CaseFacts) -> str:
+    """Why the case was closed (a closing ends its run: nothing follows it in the history read), else open."""
+    closings = facts.acts_named(ActName.CLOSE_CASE)
+    return str(closings[-1].request["reason"]) if closings else "open"
+
+
 def _outcomes(
     facts: CaseFacts,
     asked: ActName,
     decided: ActName,
-    request: type[ReviewRequest] | type[JudgmentRequest],
+    request: type[ReviewRequest] | type[JudgmentRequest] | type[AgeAssessmentRequest],
     none: str,
 ) -> list[str]:
     """The outcome of each request (a reconsideration, an appeal), "pending" while one awaits its decision."""
     outcomes = [request.model_validate(a.request).outcome.value for a in facts.acts_named(decided)]
     pending = len(facts.acts_named(asked)) - len(outcomes)
     return outcomes + ["pending"] * max(pending, 0) or [none]
+
+
+def _permits(facts: CaseFacts, as_of: datetime) -> list[str]:
+    """Each permit decision of the case: the grounds of each grant, refusals, renewals and refused renewals."""
+    found: list[str] = []
+    for act in permit_acts(facts, as_of):
+        action = act.request.action
+        if act.decides is not None and action is PermitAction.GRANT:
+            found += [f"{act.decides.value} granted: {g.value}" for g in act.request.grounds]
+        elif act.decides is not None:
+            found.append(f"{act.decides.value} refused")
+        else:
+            found.append("renewed" if action is PermitAction.RENEW else "renewal refused")
+    return found or ["none"]
+
+
+def _returns(facts: CaseFacts) -> list[str]:
+    """Each voluntary return's outcome: back to protection (a risk found), departed (and a re-trafficking indicator
+    seen at a check-in after it), or in progress."""
+    requests = facts.acts_named(ActName.REQUEST_RETURN)
+    found: list[str] = []
+    for n, asked in enumerate(requests):
+        until = requests[n + 1].at if n + 1 < len(requests) else None
+        assessed = facts.acts_between(ActName.ASSESS_RETURN, asked.at, until)
+        if any(ReturnAssessmentRequest.model_validate(a.request).risk_found for a in assessed):
+            found.append("back to protection (risk found)")
+        elif departed := facts.acts_between(ActName.RECORD_DEPARTURE, asked.at, until):
+            seen = any(
+                CheckInRequest.model_validate(a.request).retrafficking
+                for a in facts.acts_between(ActName.RECORD_CHECK_IN, departed[0].at, until)
+            )
+            found.append("departed; re-trafficking indicator after return" if seen else "departed")
+        else:
+            found.append("in progress")
+    return found or ["none"]
 
 
 @dataclass
@@ -135,6 +211,10 @@ class Statistics:
 _DIMENSIONS = (
     "sex",
     "age_group",
+    "sex_age",
+    "age_disputes",
+    "missing",
+    "closure",
     "exploitation_types",
     "border",
     "referred_by",
@@ -144,6 +224,8 @@ _DIMENSIONS = (
     "rr_extensions",
     "reconsideration_outcomes",
     "appeal_outcomes",
+    "permits",
+    "returns",
 )
 _DECISIONS = (("stage1 (from referral)", "time_to_stage1"), ("stage2 (from stage1)", "time_to_stage2"))
 _EVERY_CASE = {rule.name for rule in DEADLINE_RULES} | {RR_CONTINUITY}
@@ -157,6 +239,8 @@ def population(rule: str) -> str:
         return "persons whose negative decision was not final (all not applicable)"
     if rule == "remitted_decision":
         return "persons whose case no court remitted (all not applicable)"
+    if rule == "permits":
+        return "persons whose case owed no permit (all not applicable)"
     if rule in _EVERY_CASE:
         return "all persons (not applicable: the deadline never started in their case)"
     base, _, check = rule.rpartition(".")

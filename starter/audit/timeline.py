@@ -80,6 +80,19 @@ _ACT_TITLES = {
     Act.EXTEND_RR.value: "R&R period extended",
     Act.PROVIDE.value: "provision recorded",
     Act.RECORD_ASSESSMENT.value: "assessment recorded",
+    Act.PERMIT_DECISION.value: "permit decision",
+    Act.REQUEST_RETURN.value: "voluntary return requested by the person",
+    Act.ASSESS_RETURN.value: "pre-return risk assessment recorded",
+    Act.PLAN_RETURN.value: "return planned",
+    Act.RECORD_DEPARTURE.value: "departure recorded",
+    Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
+    Act.DISPUTE_AGE.value: "age disputed: treated as a child",
+    Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",
+    Act.REPORT_MISSING.value: "reported missing",
+    Act.REPORT_FOUND.value: "reported found",
+    Act.WITHDRAW_CONSENT.value: "consent withdrawn",
+    Act.CLOSE_CASE.value: "case closed",
+    Act.LINK_CASE.value: "case linked",
 }
 
 
@@ -89,6 +102,14 @@ def _words(kind: str) -> str:
 
 def _opened(event: CaseOpened) -> Entry:
     request = event.request
+    if request.reopening is not None:  # a closed case started again (domain.lifecycle)
+        return Entry(
+            at=event.at,
+            event="case re-opened",
+            actor=str(request.reopening.actor),
+            summary="a new run of the closed case continues it with its state",
+            reasons=request.reopening.reasons,
+        )
     if event.continued:
         return Entry(at=event.at, event="history continues", summary="a new run carries the case on (continue-as-new)")
     referral, policy = request.referral, request.policy
@@ -116,6 +137,10 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     parts: list[str] = [_words(str(request["kind"]))] if request.get("kind") else []
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
+    if accepted.name == Act.CLOSE_CASE.value:
+        parts.append(f"reason {_words(str(request.get('reason')))}")
+    if request.get("purposes"):
+        parts.append("for " + ", ".join(_words(str(p)) for p in request["purposes"]))
     if request.get("when"):
         parts.append(f"done {utc_seconds(request['when'])}")
     if request.get("not_needed_reason"):
@@ -126,6 +151,16 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
         parts.append(f"completed {utc_seconds(done_at)}; next review by {utc_seconds(review)}")
         if assessment.get("document"):
             parts.append(f"document {assessment['document']}")
+    if request.get("action"):  # a permit decision: its document's number stays in the case, not in the timeline
+        parts.append(" ".join(filter(None, [request["action"], request.get("permit") or ""])))
+        if request.get("valid_until"):
+            parts.append(f"valid until {utc_seconds(request['valid_until'])}")
+    if "risk_found" in request:  # a pre-return risk assessment
+        parts.append("risk found: no return" if request["risk_found"] else "no risk found")
+    if request.get("departure_at"):
+        parts.append(f"departure planned {utc_seconds(request['departure_at'])}")
+    if request.get("retrafficking"):
+        parts.append("re-trafficking indicator: protection re-opens")
     if request.get("informed_in"):
         parts.append(f"person informed in {request['informed_in']}")
     result = completed.result if completed and isinstance(completed.result, dict) else {}
@@ -162,6 +197,10 @@ def _alarm(event: TimerEvent) -> Entry:
                 at=event.at,
                 event="deadline passed",
                 summary=f"{name} was due {utc_seconds(event.fires_at)} and is still open: breach recorded",
+            )
+        if purpose == "suspension":  # domain.alarms.MISSING
+            return Entry(
+                at=event.at, event="case suspended", summary="the adult is still missing after the policy's period"
             )
         return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(
@@ -215,6 +254,8 @@ def _notification(event: ActivityScheduled) -> Entry:
         return Entry(at=event.at, event="activity scheduled", summary=event.activity)
     subject = message.get("obligation_kind") or (message.get("kind") if message.get("template") else None)
     parts = [_words(str(subject))] if subject else []
+    if message.get("event"):  # a case event (domain.lifecycle): missing, found, suspended
+        parts.append(f"the person {message['event']}" if message["event"] != "suspended" else "case suspended")
     if message.get("stage"):
         parts.append(f"Stage {message['stage']} {message.get('outcome', '')}".strip())
     if message.get("due_at"):

@@ -12,18 +12,33 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import Exploitation, Sex
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.status import ActResult
@@ -53,6 +68,9 @@ from starter.errors import BadInput
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
+ChildViewsOpt = Annotated[
+    str, typer.Option(help="A child: the child's views on the decision (required), or why they could not be heard.")
+]
 KindArg = Annotated[str, typer.Argument(help="Obligation kind, as `nrm case show` lists it (e.g. urgent_healthcare).")]
 
 
@@ -110,6 +128,9 @@ async def case_open(
         ),
     ] = None,
     concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
+    dependent_of: Annotated[
+        str | None, typer.Option(help="A dependent child of the adult victim in this case: the cases are linked.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case from a referral; prints the new pseudonymous reference."""
@@ -126,7 +147,8 @@ async def case_open(
         "detected_on": detected_on.date() if detected_on else None,
     }
     if from_csv is not None:
-        if file or date_of_birth or policy or any(v is not None for v in given.values()):
+        given_any = file or date_of_birth or policy or dependent_of or any(v is not None for v in given.values())
+        if given_any:
             raise BadInput("--from-csv takes the referrals from the file alone: give their fields as its columns")
         from starter.cli import bulk  # its progress bar loads with the command that shows one
 
@@ -138,13 +160,18 @@ async def case_open(
         return
     base = data_file(file, "referral") if file else {}
     data = referral_data(base, given, who, date_of_birth.date().isoformat() if date_of_birth else None)
-    reference = await (await _client()).open_case(data, who, policy=policy)
+    reference = await (await _client()).open_case(data, who, policy=policy, dependent_of=dependent_of)
     emit(as_json, {"reference": reference}, lambda: out.print(reference))
 
 
 class StageName(str, Enum):
     stage1 = "stage1"
     stage2 = "stage2"
+
+
+class RiskFinding(str, Enum):
+    found = "found"
+    none = "none"
 
 
 @app.command("decide")
@@ -157,12 +184,18 @@ async def case_decide(
     reasons: ReasonsOpt = "",
     evidence: EvidenceOpt = "",
     informed_in: InformedInOpt = "",
+    child_views: ChildViewsOpt = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a Stage 1 (reasonable grounds) or Stage 2 (conclusive) decision."""
     request = DecisionRequest(
-        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+        actor=actor(actor_),
+        outcome=outcome,
+        reasons=reasons,
+        evidence=evidence,
+        informed_in=informed_in,
+        child_views=child_views,
     )
     await _carry_out(
         reference,
@@ -350,6 +383,316 @@ async def case_judgment(
         informed_in=informed_in,
     )
     await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
+
+
+@app.command("permit")
+@runs
+async def case_permit(
+    action: Annotated[PermitAction, typer.Argument(help="grant, renew or refuse")],
+    reference: RefArg,
+    actor_: AsOpt,
+    permit: Annotated[
+        PermitType | None, typer.Option(help="residence or interim, when both are owed (default: the one owed).")
+    ] = None,
+    ground: Annotated[
+        list[PermitGround] | None,
+        typer.Option("--ground", help="Grounds of a grant (repeat): personal_situation, cooperation, best_interests."),
+    ] = None,
+    valid_from: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid from (default now)."),
+    ] = None,
+    valid_until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="Valid until (grant and renew)."),
+    ] = None,
+    document: Annotated[str, typer.Option(help="The permit document's reference (kept encrypted).")] = "",
+    reasons: Annotated[str, typer.Option(help="Written reasons (required to refuse).")] = "",
+    informed_in: InformedInOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The immigration authority's decision on a residence or interim permit: grant, renew or refuse."""
+    try:
+        request = PermitRequest(
+            actor=actor(actor_),
+            action=action,
+            permit=permit,
+            grounds=ground or [],
+            valid_from=as_utc(valid_from) if valid_from else None,
+            valid_until=as_utc(valid_until) if valid_until else None,
+            document=document,
+            reasons=reasons,
+            informed_in=informed_in,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "permit decision") from None
+    await _carry_out(reference, lambda client: client.permit_decision(reference, request, request_id), as_json)
+
+
+@app.command("holds")
+@runs
+async def case_holds(reference: RefArg, as_json: JsonOpt = False) -> None:
+    """Why removal is barred: each hold with its source, and whether it also stops a voluntary departure."""
+    status = await (await _client()).status(reference)
+    emit(as_json, [h.model_dump(mode="json") for h in status.holds], lambda: render.show_holds(out, status))
+
+
+returns = typer.Typer(
+    help="A voluntary return at the person's own request: risk assessment, plan, departure, check-ins.",
+    no_args_is_help=True,
+)
+app.add_typer(returns, name="return")
+
+
+@returns.command("request")
+@runs
+async def return_request(
+    reference: RefArg,
+    actor_: AsOpt,
+    decided_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="When the person decided.")],
+    destination: Annotated[str, typer.Option(help="Country of return, ISO 3166 code (e.g. RO).")],
+    legal_advice: Annotated[str, typer.Option(help="The legal advice given before the decision (required).")] = "",
+    reflection_days: Annotated[int, typer.Option(help="Days the person was given to decide.")] = 0,
+    informed_of_options: Annotated[
+        bool, typer.Option("--informed-of-options", help="Told every option: return, remain, a third country.")
+    ] = False,
+    guardian_consulted: Annotated[
+        bool, typer.Option("--guardian-consulted", help="A child: the child and the guardian informed and consulted.")
+    ] = False,
+    no_monitoring: Annotated[
+        bool, typer.Option("--no-monitoring", help="The person does not want reintegration monitoring.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the person's informed decision to return voluntarily; the pre-return risk assessment is owed."""
+    request = ReturnRequest(
+        actor=actor(actor_),
+        decided_on=decided_on.date(),
+        destination=destination,
+        legal_advice=legal_advice,
+        reflection_days=reflection_days,
+        informed_of_options=informed_of_options,
+        guardian_consulted=guardian_consulted,
+        monitoring=not no_monitoring,
+    )
+    await _carry_out(reference, lambda client: client.request_return(reference, request, request_id), as_json)
+
+
+@returns.command("assess")
+@runs
+async def return_assess(
+    reference: RefArg,
+    actor_: AsOpt,
+    risk: Annotated[RiskFinding, typer.Option(help="found or none")],
+    summary: Annotated[str, typer.Option(help="What the assessment found (required).")] = "",
+    covers_family: Annotated[
+        bool, typer.Option("--covers-family", help="The family's safety and any part in the trafficking assessed.")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the pre-return risk assessment made with the person: a risk found keeps them in protection."""
+    request = ReturnAssessmentRequest(
+        actor=actor(actor_), risk_found=risk is RiskFinding.found, summary=summary, covers_family=covers_family
+    )
+    await _carry_out(reference, lambda client: client.assess_return(reference, request, request_id), as_json)
+
+
+@returns.command("plan")
+@runs
+async def return_plan(
+    reference: RefArg,
+    actor_: AsOpt,
+    departure: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Planned departure (time with zone)."),
+    ],
+    reception: Annotated[str, typer.Option(help="Who receives the person, and how (required).")] = "",
+    route: Annotated[str, typer.Option(help="The route.")] = "",
+    escort: Annotated[str, typer.Option(help="The escort, if any.")] = "",
+    travel_documents: Annotated[
+        bool, typer.Option("--travel-documents", help="The person holds travel documents.")
+    ] = False,
+    care_confirmed: Annotated[
+        bool, typer.Option("--care-confirmed", help="A child: care arrangements in the country of return confirmed.")
+    ] = False,
+    coordinate: Annotated[
+        bool, typer.Option("--coordinate", help="Contact the receiving country (needs consent to data sharing).")
+    ] = False,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the departure: refused, naming each hold, while any hold applies; checked again at the planned time."""
+    try:
+        request = ReturnPlanRequest(
+            actor=actor(actor_),
+            departure_at=as_utc(departure),
+            reception=reception,
+            route=route,
+            escort=escort,
+            travel_documents=travel_documents,
+            care_confirmed=care_confirmed,
+            coordinate=coordinate,
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "return plan") from None
+    await _carry_out(reference, lambda client: client.plan_return(reference, request, request_id), as_json)
+
+
+@returns.command("depart")
+@runs
+async def return_depart(
+    reference: RefArg,
+    actor_: AsOpt,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Route and escort as they were.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the departure (refused, naming each hold, while any applies); monitoring starts if the person wants it."""
+    request = DepartureRequest(actor=actor(actor_), departed_at=as_utc(at) if at else None, note=note)
+    await _carry_out(reference, lambda client: client.record_departure(reference, request, request_id), as_json)
+
+
+@returns.command("check-in")
+@runs
+async def return_check_in(
+    reference: RefArg,
+    actor_: AsOpt,
+    summary: Annotated[str, typer.Option(help="How the person is doing (required).")] = "",
+    retrafficking: Annotated[
+        bool, typer.Option("--retrafficking", help="A re-trafficking indicator was seen: protection re-opens.")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a reintegration check-in by the support provider in the country of return."""
+    request = CheckInRequest(
+        actor=actor(actor_), summary=summary, retrafficking=retrafficking, when=as_utc(at) if at else None
+    )
+    await _carry_out(reference, lambda client: client.record_check_in(reference, request, request_id), as_json)
+
+
+@app.command("age-dispute")
+@runs
+async def case_age_dispute(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the age is in doubt (required).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute the person's age: a child from now until a final adult finding; an age assessment is owed."""
+    request = AgeDisputeRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.dispute_age(reference, request, request_id), as_json)
+
+
+@app.command("age-assessment")
+@runs
+async def case_age_assessment(
+    reference: RefArg,
+    outcome: Annotated[AgeFinding, typer.Option(help="child, adult or inconclusive (counts as a child)")],
+    actor_: AsOpt,
+    reasons: ReasonsOpt = "",
+    evidence: EvidenceOpt = "",
+    child_views: ChildViewsOpt = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the age assessment's result, by the role that owes it."""
+    request = AgeAssessmentRequest(
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, child_views=child_views
+    )
+    await _carry_out(reference, lambda client: client.record_age_assessment(reference, request, request_id), as_json)
+
+
+@app.command("missing")
+@runs
+async def case_missing(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Circumstances (when last seen, who was told).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing: a child's case escalates at once to the coordinator and child protection."""
+    request = MissingRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_missing(reference, request, request_id), as_json)
+
+
+@app.command("found")
+@runs
+async def case_found(
+    reference: RefArg,
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="Where and how the person was found or came back in contact.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report the person missing found: the case resumes."""
+    request = FoundRequest(actor=actor(actor_), note=note)
+    await _carry_out(reference, lambda client: client.report_found(reference, request, request_id), as_json)
+
+
+class PurposeName(str, Enum):
+    referral = "referral"
+    data_sharing = "data-sharing"
+    monitoring = "monitoring"
+
+
+@app.command("withdraw-consent")
+@runs
+async def case_withdraw_consent(
+    reference: RefArg,
+    actor_: AsOpt,
+    purpose: Annotated[
+        list[PurposeName], typer.Option(help="referral, data-sharing or monitoring (repeat for several at once).")
+    ],
+    reasons: Annotated[str, typer.Option(help="What the person said, if they said why.")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that the person withdrew consent: what depends on it stops, what protects them stays."""
+    purposes = [ConsentPurpose(p.value.replace("-", "_")) for p in purpose]
+    request = ConsentWithdrawalRequest(actor=actor(actor_), purposes=purposes, reasons=reasons)
+    await _carry_out(reference, lambda client: client.withdraw_consent(reference, request, request_id), as_json)
+
+
+@app.command("close")
+@runs
+async def case_close(
+    reference: RefArg,
+    reason: Annotated[ClosureReason, typer.Option(help="Why the case is closed.")],
+    actor_: AsOpt,
+    note: Annotated[str, typer.Option(help="More on the reason (required for `other`).")] = "",
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close the case (refused while a reconsideration or appeal is pending): its workflow ends, it stays listed."""
+    request = CloseRequest(actor=actor(actor_), reason=reason, note=note)
+    await _carry_out(reference, lambda client: client.close_case(reference, request, request_id), as_json)
+
+
+@app.command("reopen")
+@runs
+async def case_reopen(
+    reference: RefArg,
+    actor_: AsOpt,
+    reasons: Annotated[str, typer.Option(help="Why the case is re-opened (required).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-open a closed case: it continues as a new run of the same workflow, with its state."""
+    request = ReopenRequest(actor=actor(actor_), reasons=reasons)
+    await _carry_out(reference, lambda client: client.reopen_case(reference, request), as_json)
 
 
 @app.command("personal-data")

@@ -30,6 +30,12 @@ async def cases_list(
         PendingChallenge | None,
         typer.Option(help="Only cases where a reconsideration or an appeal is possible or under way."),
     ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Only cases whose person is missing (suspended or not).")
+    ] = False,
+    closed: Annotated[
+        bool, typer.Option("--closed", help="Cases closed and not re-opened, by reference (with --child/--adult).")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option(help=f"The N cases due soonest (default {DEFAULT_LIST_LIMIT}).", show_default=False)
     ] = None,
@@ -45,6 +51,12 @@ async def cases_list(
         raise BadInput(f"--limit must be at least 1, not {limit}")
     within = parse_duration(due_within) if due_within else None
     client = await NrmClient.connect(settings())
+    if closed:
+        if stage or within or overdue or pending or missing:
+            raise BadInput("--closed combines with --child/--adult only")
+        rows = await client.list_closed_cases(child=child)
+        emit(as_json, [r.model_dump(mode="json") for r in rows], lambda: render.list_cases(out, rows))
+        return
     with progress(shown=all_cases) as bar:
         task = bar.add_task("listing cases", total=None)
         rows = await client.list_cases(
@@ -53,6 +65,7 @@ async def cases_list(
             overdue=overdue,
             child=child,
             pending=pending,
+            missing=missing,
             limit=None if all_cases else limit or DEFAULT_LIST_LIMIT,
             listed=lambda n, total: bar.update(task, completed=n, total=total),
         )

@@ -25,7 +25,7 @@ from domain.errors import DomainError
 from domain.roles import Actor
 from plumbing.logs import configure_logging
 from plumbing.private_files import PrivateFileError
-from plumbing.settings import Settings
+from plumbing.settings import BindTaken, Settings
 from starter.errors import BadInput, NrmError, Unreachable, from_server
 
 if TYPE_CHECKING:
@@ -134,9 +134,11 @@ def as_error(exc: BaseException) -> NrmError:
         # an audit set or history that cannot be read is the input's fault
         audit_input = _instance(exc, "starter.audit.history", "AuditError") and exc.exit_code == NrmError.exit_code
         return BadInput(str(exc)) if audit_input else exc
-    if isinstance(exc, (DomainError, PrivateFileError)):
+    if isinstance(exc, (DomainError, PrivateFileError, BindTaken)):
         return BadInput(str(exc))
-    if _instance(exc, "plumbing.connection", "ConnectionConfigError"):
+    if _instance(exc, "plumbing.connection", "ConnectionConfigError") or _instance(
+        exc, "plumbing.telemetry", "TracingUnavailable"
+    ):
         return BadInput(str(exc))
     if _instance(exc, "plumbing.connection", "Unavailable"):
         return Unreachable(str(exc))

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from domain.times import parse_duration
-from plumbing.codec import EncryptionCodec, KeyRing
 from plumbing.logs import configure_logging
 from plumbing.settings import Settings
 from starter.cli.common import JsonOpt, emit, out, runs, settings
@@ -39,13 +39,28 @@ async def up(
     await run_up(current, port=port, ui_port=ui_port or current.ui_port, db=db, headless=headless)
 
 
+class WorkerRole(str, Enum):
+    ALL = "all"
+    CASES = "cases"
+    DELIVERY = "delivery"
+
+
 @runs
-async def worker(as_json: JsonOpt = False) -> None:
+async def worker(
+    role: Annotated[
+        WorkerRole,
+        typer.Option(
+            help="cases: the workflows (NRM_TASK_QUEUE); delivery: the notification activities "
+            "(NRM_DELIVERY_TASK_QUEUE); all: both in this process."
+        ),
+    ] = WorkerRole.ALL,
+    as_json: JsonOpt = False,
+) -> None:
     """Run only the worker, against the Temporal connection settings (TEMPORAL_ADDRESS, a temporal.toml profile...;
     e.g. a real cluster set up by `nrm setup`); SIGTERM or Ctrl-C stops it gracefully."""
     from worker import run_worker
 
-    await run_worker(_logged())
+    await run_worker(_logged(), role=role.value)
 
 
 @runs
@@ -54,16 +69,18 @@ async def codec_server(
     port: Annotated[int | None, typer.Option(help="Port (default NRM_CODEC_PORT or 8234).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token."""
-    from starter.codec_server import build_codec_app, codec_token, start_codec_server  # aiohttp: 0.1 s a start
+    """Serve /encode and /decode for the Web UI and `temporal --codec-endpoint`, behind a bearer token.
+
+    The Web UI's forwarded access token is accepted too when NRM_CODEC_OIDC_* is set; https with NRM_CODEC_TLS_CERT
+    and NRM_CODEC_TLS_KEY."""
+    from starter.codec_server import codec_app, start_codec_server, tls_context  # aiohttp: 0.1 s a start
 
     current = _logged()
     listen = port or current.codec_port
-    app = build_codec_app(
-        EncryptionCodec(KeyRing.load(current.key_path)), codec_token(current, create=True), current.web_ui_origin
-    )
-    runner = await start_codec_server(app, host, listen)
-    out.print(f"codec server on http://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
+    tls = tls_context(current)
+    runner = await start_codec_server(codec_app(current), host, listen, tls)
+    scheme = "https" if tls else "http"
+    out.print(f"codec server on {scheme}://{host}:{listen} for the Web UI at {current.web_ui_origin}; Ctrl-C stops it")
     try:
         await asyncio.Event().wait()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,8 @@ async def stats_cmd(
 ) -> None:
     """Anonymised statistics of the cases opened in a period: CSV and PNG charts, small cells suppressed."""
     actor(actor_)
+    if importlib.util.find_spec("matplotlib") is None:  # the `stats` extra, not in a production worker image
+        raise BadInput("nrm stats draws its charts with matplotlib: pip install 'nrmflow[stats]'")
     start, end = parse_bound(period_from, end=False), parse_bound(period_to, end=True)
     if end <= start:
         raise BadInput("--to must not be before --from")

@@ -20,17 +20,32 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction, PermitGround
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Actor, Role
@@ -44,7 +59,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming
+from tests.policies import panel_confirming, with_permits, with_returns
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -54,6 +69,9 @@ COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
+IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
+ABROAD = Actor(role=Role.RECEIVING_SUPPORT, id="rs-1")
+CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -69,9 +87,16 @@ def _referral(**overrides: object) -> dict[str, object]:
     return {**data, **overrides}
 
 
-def _decision(outcome: str = "positive") -> DecisionRequest:
+CHILD_VIEWS = "heard with the guardian advocate present"
+
+
+def _decision(outcome: str = "positive", child_views: str = "") -> DecisionRequest:
     return DecisionRequest(
-        actor=AUTHORITY, outcome=Outcome(outcome), reasons="indicators present", evidence="interview record"
+        actor=AUTHORITY,
+        outcome=Outcome(outcome),
+        reasons="indicators present",
+        evidence="interview record",
+        child_views=child_views,
     )
 
 
@@ -99,9 +124,11 @@ async def child_positive(nrm: NrmClient) -> str:
         RESPONDER,
         policy=POLICY,
     )
-    await nrm.decide_stage1(ref, _decision())
+    # owed from referral; a child's Stage 1 is refused before a guardian advocate, and records the child's views
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="guardian_advocate", evidence="GA-1 allocated"))
+    await nrm.decide_stage1(ref, _decision(child_views=CHILD_VIEWS))
     await asyncio.sleep(5)  # the first Stage 2 reminder (half of the 8 s R&R period) goes out
-    await nrm.decide_stage2(ref, _decision())
+    await nrm.decide_stage2(ref, _decision(child_views=CHILD_VIEWS))
     return ref
 
 
@@ -238,6 +265,140 @@ async def window_lapsed_final_negative(nrm: NrmClient) -> str:
     return ref
 
 
+async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
+    """Stage 2 overdue at the end of the R&R: an interim permit owed and granted; a positive Stage 2 owes the
+    residence permit, which supersedes it; renewal reminders before expiry; renewed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await _until(nrm, ref, lambda s: any(d.kind == "interim_permit" for d in s.open_deadlines))
+    soon = datetime.now(UTC)
+    grounds = [PermitGround.PERSONAL_SITUATION]
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(
+            actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=soon + timedelta(minutes=5)
+        ),
+    )
+    await nrm.decide_stage2(ref, _decision())
+    until = datetime.now(UTC) + timedelta(seconds=22)
+    await nrm.permit_decision(
+        ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.GRANT, grounds=grounds, valid_until=until)
+    )
+    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() - 4)  # both renewal reminders sent
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(actor=IMMIGRATION, action=PermitAction.RENEW, valid_until=until + timedelta(minutes=5)),
+    )
+    return ref
+
+
+async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
+    """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
+    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    decided = datetime.now(UTC).date()
+    await nrm.request_return(
+        ref,
+        ReturnRequest(
+            actor=SUPPORT, decided_on=decided, destination="RO", legal_advice="explained", informed_of_options=True
+        ),
+    )
+    await nrm.assess_return(
+        ref, ReturnAssessmentRequest(actor=SUPPORT, risk_found=False, summary="family safe", covers_family=True)
+    )
+    first = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=first, reception="IOM"))
+    await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
+    second = datetime.now(UTC) + timedelta(seconds=3)
+    await nrm.plan_return(
+        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
+    )
+    await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
+    await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
+    await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
+    return ref
+
+
+async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
+    """An adult disputed after a positive Stage 1: a child from then; inconclusive (a child); disputed again on new
+    evidence and found an adult: the guardian advocate's handover is owed."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.dispute_age(ref, AgeDisputeRequest(actor=SUPPORT, reasons="school records"))
+    finding = AgeAssessmentRequest(
+        actor=CHILD_PROTECTION, outcome=AgeFinding.INCONCLUSIVE, reasons="no documents", child_views=CHILD_VIEWS
+    )
+    await nrm.record_age_assessment(ref, finding)
+    await nrm.dispute_age(ref, AgeDisputeRequest(actor=COORDINATOR, reasons="passport found"))
+    await nrm.record_age_assessment(
+        ref, finding.model_copy(update={"outcome": AgeFinding.ADULT, "reasons": "passport"})
+    )
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def missing_adult_suspended_found(nrm: NrmClient) -> str:
+    """An adult reported missing: reminders to the coordinator, the case suspended after 6 s, then found."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.report_missing(ref, MissingRequest(actor=SUPPORT, note="left the shelter"))
+    await _until(nrm, ref, lambda s: s.missing is not None and s.missing.suspended_at is not None)
+    await nrm.report_found(ref, FoundRequest(actor=SUPPORT, note="back in contact"))
+    await nrm.decide_stage1(ref, _decision())
+    return ref
+
+
+async def missing_child_found(nrm: NrmClient) -> str:
+    """A child reported missing (escalated at once to the coordinator and child protection), then found."""
+    ref = await nrm.open_case(_referral(declared_child=True, consent_to_referral=None), RESPONDER, policy=POLICY)
+    await nrm.report_missing(ref, MissingRequest(actor=SUPPORT))
+    await asyncio.sleep(3)  # reminders meanwhile go to the coordinator
+    await nrm.report_found(ref, FoundRequest(actor=COORDINATOR))
+    return ref
+
+
+async def consent_withdrawn_per_purpose(nrm: NrmClient) -> str:
+    """Data sharing withdrawn before Stage 1 (no assessment request leaves), then referral and monitoring in one
+    step: the pending Stage 2 ends unmade, the R&R period is not extended for it, removal stays suspended."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.withdraw_consent(ref, ConsentWithdrawalRequest(actor=SUPPORT, purposes=[ConsentPurpose.DATA_SHARING]))
+    await nrm.decide_stage1(ref, _decision())
+    both = [ConsentPurpose.REFERRAL, ConsentPurpose.MONITORING]
+    await nrm.withdraw_consent(ref, ConsentWithdrawalRequest(actor=SUPPORT, purposes=both, reasons="asked"))
+    await asyncio.sleep(9)  # past the 8 s R&R period: nothing to extend it for
+    return ref
+
+
+async def closed(nrm: NrmClient) -> str:
+    """Both stages positive, then closed: the run ends with the closing record."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    await nrm.close_case(ref, CloseRequest(actor=COORDINATOR, reason=ClosureReason.SUPPORT_ENDED, note="moved on"))
+    return ref
+
+
+async def reopened(nrm: NrmClient) -> str:
+    """Closed, then re-opened: the new run (the one stored) continues the case with its state."""
+    ref = await closed(nrm)
+    await nrm.reopen_case(ref, ReopenRequest(actor=COORDINATOR, reasons="new support needs"))
+    await nrm.provide(ref, ProvideRequest(actor=SUPPORT, kind="legal_advice", evidence="lawyer met"))
+    return ref
+
+
+async def dependent_child_linked(nrm: NrmClient) -> str:
+    """An adult victim's case, and a dependent child's case opened for her child: the adult's case links back."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.open_case(
+        _referral(declared_child=True, consent_to_referral=None), RESPONDER, policy=POLICY, dependent_of=ref
+    )
+    await nrm.decide_stage1(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -251,6 +412,15 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "window-lapsed-final-negative": window_lapsed_final_negative,
     "stage1-appeal-remitted": stage1_appeal_remitted,
     "stage2-panel-confirmed": stage2_panel_confirmed,
+    "permits-interim-residence-renewal": permits_interim_residence_renewal,
+    "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
+    "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
+    "missing-adult-suspended-found": missing_adult_suspended_found,
+    "missing-child-found": missing_child_found,
+    "consent-withdrawn-per-purpose": consent_withdrawn_per_purpose,
+    "closed": closed,
+    "reopened": reopened,
+    "dependent-child-linked": dependent_child_linked,
 }
 
 
@@ -266,6 +436,9 @@ async def generate(directory: Path = CASES) -> None:
             SUPPORT,
             PANEL,
             LAWYER,
+            IMMIGRATION,
+            ABROAD,
+            CHILD_PROTECTION,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from domain.case import Outcome
 from domain.reference import workflow_id
-from domain.requests import DecisionRequest
+from domain.requests import DecisionRequest, ProvideRequest
 from domain.roles import Actor, Role
 from plumbing.search_attributes import upserted_open_deadlines
 
@@ -48,6 +48,19 @@ def decision(
     outcome: str = "positive", actor: Actor = AUTHORITY, reasons: str = "indicators present", **extra: Any
 ) -> DecisionRequest:
     return DecisionRequest(actor=actor, outcome=Outcome(outcome), reasons=reasons, **extra)
+
+
+CHILD_VIEWS = "the child was heard with the guardian advocate present"
+
+
+def child_decision(outcome: str = "positive", **extra: Any) -> DecisionRequest:
+    """A decision concerning a child: it records the child's views."""
+    return decision(outcome, child_views=CHILD_VIEWS, **extra)
+
+
+async def guardian_advocate_allocated(nrm: Any, reference: str) -> None:
+    """Record the child's guardian advocate (owed from referral; a child's Stage 1 waits for it)."""
+    await nrm.provide(reference, ProvideRequest(actor=COORDINATOR, kind="guardian_advocate", evidence="allocated"))
 
 
 async def history_events(client: Client, reference: str) -> list[Any]:

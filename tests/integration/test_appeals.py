@@ -23,8 +23,10 @@ from tests.integration.helpers import (
     COORDINATOR,
     FIRST_RESPONDER,
     adult_referral,
+    child_decision,
     child_referral,
     decision,
+    guardian_advocate_allocated,
     outbox_messages,
     settled,
 )
@@ -354,7 +356,8 @@ async def test_the_commands(cli_env: dict[str, str], nrm: NrmClient) -> None:
 
 async def test_a_childs_window_is_the_guardian_advocates_who_may_request(nrm: NrmClient) -> None:
     ref = await nrm.open_case(child_referral(), FIRST_RESPONDER)  # the OSCE model
-    await nrm.decide_stage1(ref, decision("negative"))
+    await guardian_advocate_allocated(nrm, ref)
+    await nrm.decide_stage1(ref, child_decision("negative"))
     status = await nrm.status(ref)
     assert status.pending is not None and status.pending.waiting_for == "guardian_advocate"
     assert status.removal_suspended

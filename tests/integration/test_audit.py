@@ -17,17 +17,32 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
-from domain.case import JudgmentOutcome, ReviewOutcome
+from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, LinkKind, ReviewOutcome
+from domain.consent import ConsentPurpose
+from domain.permit_records import PermitAction
 from domain.policy import load_policy
 from domain.requests import (
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessmentResult,
     AssessRequest,
+    CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
+    DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    LinkRequest,
+    MissingRequest,
+    PermitRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Act, Actor, Role
@@ -101,6 +116,35 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
             JudgmentRequest(
                 actor=AUDITOR, outcome=JudgmentOutcome.ALLOWED, court="c", judgment_ref="j", decided_on=now.date()
             ),
+        ),
+        Act.PERMIT_DECISION.value: lambda: nrm.permit_decision(
+            ref, PermitRequest(actor=AUDITOR, action=PermitAction.REFUSE, reasons="r")
+        ),
+        Act.REQUEST_RETURN.value: lambda: nrm.request_return(
+            ref, ReturnRequest(actor=AUDITOR, decided_on=now.date(), legal_advice="a", destination="RO")
+        ),
+        Act.ASSESS_RETURN.value: lambda: nrm.assess_return(
+            ref, ReturnAssessmentRequest(actor=AUDITOR, risk_found=False, summary="s", covers_family=True)
+        ),
+        Act.PLAN_RETURN.value: lambda: nrm.plan_return(
+            ref, ReturnPlanRequest(actor=AUDITOR, departure_at=now + timedelta(days=9), reception="r")
+        ),
+        Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
+        Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
+        Act.DISPUTE_AGE.value: lambda: nrm.dispute_age(ref, AgeDisputeRequest(actor=AUDITOR, reasons="r")),
+        Act.RECORD_AGE_ASSESSMENT.value: lambda: nrm.record_age_assessment(
+            ref, AgeAssessmentRequest(actor=AUDITOR, outcome=AgeFinding.ADULT, reasons="r")
+        ),
+        Act.REPORT_MISSING.value: lambda: nrm.report_missing(ref, MissingRequest(actor=AUDITOR)),
+        Act.REPORT_FOUND.value: lambda: nrm.report_found(ref, FoundRequest(actor=AUDITOR)),
+        Act.WITHDRAW_CONSENT.value: lambda: nrm.withdraw_consent(
+            ref, ConsentWithdrawalRequest(actor=AUDITOR, purposes=[ConsentPurpose.MONITORING])
+        ),
+        Act.CLOSE_CASE.value: lambda: nrm.close_case(
+            ref, CloseRequest(actor=AUDITOR, reason=ClosureReason.SUPPORT_ENDED)
+        ),
+        Act.LINK_CASE.value: lambda: nrm.link_case(
+            ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (

@@ -36,7 +36,8 @@ async def test_a_cut_list_holds_the_cases_due_soonest(nrm: NrmClient) -> None:
             assert ([r.reference for r in rows], rows.total) == (order[:limit], 5)
     month_later = await soonest_cases(client, query, now + timedelta(days=30), 2, slack=0)  # all overdue by then
     assert [r.reference for r in month_later] == order[:2]
-    assert [r.overdue for r in month_later] == [["stage1_decision"]] * 2
+    child_owes = ["golden_day_plan", "guardian_advocate", "legal_guardian", "best_interests_assessment"]
+    assert [r.overdue for r in month_later] == [[*child_owes, "stage1_decision"], ["stage1_decision"]]
 
 
 async def test_the_command_shows_the_first_100_and_says_how_many_more(cli_env: dict[str, str], nrm: NrmClient) -> None:

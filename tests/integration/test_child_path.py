@@ -11,8 +11,9 @@ from tests.conftest import FAST_POLICY, eventually
 from tests.integration.helpers import (
     AUTHORITY,
     FIRST_RESPONDER,
+    child_decision,
     child_referral,
-    decision,
+    guardian_advocate_allocated,
     outbox_messages,
     published_deadlines,
     timer_offsets,
@@ -31,10 +32,11 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     ref = await nrm.open_case(referral, FIRST_RESPONDER, policy=FAST_POLICY)
     status = await nrm.status(ref)
     assert status.stage is Stage.STAGE1_PENDING and status.is_child
-    [stage1] = status.deadlines
+    [stage1] = [d for d in status.deadlines if d.kind == "stage1_decision"]
     assert stage1.due_at - status.referred_at == timedelta(seconds=4)  # the child's window, not the adult's 6 s
-    assert [("stage1_decision", stage1.due_at)] in await published_deadlines(nrm.client, ref)
-    assert await timer_offsets(nrm.client, ref, status.referred_at) == [2.0]  # the alarm: the reminder comes first
+    assert ("stage1_decision", stage1.due_at) in (await published_deadlines(nrm.client, ref))[0]
+    # the alarm: the first reminder of all, half-way to the Golden Day plan owed 2 s after referral
+    assert await timer_offsets(nrm.client, ref, status.referred_at) == [1.0]
 
     outbox = nrm.settings.outbox_path
 
@@ -48,8 +50,9 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     assert reminder["X-NRM-Alert"] == f"{ref}/stage1_decision/v0/reminder-1"
     assert SENTINEL_NAME not in reminder.as_string() and "2011" not in reminder.as_string()
 
-    # The fast policy delegates Stage 1 to first responders, as the OSCE model does.
-    await nrm.decide_stage1(ref, decision(actor=FIRST_RESPONDER, reasons="indicators of sexual exploitation"))
+    # The fast policy delegates Stage 1 to first responders, as the OSCE model does; a guardian advocate first.
+    await guardian_advocate_allocated(nrm, ref)
+    await nrm.decide_stage1(ref, child_decision(actor=FIRST_RESPONDER, reasons="indicators of sexual exploitation"))
     status = await nrm.status(ref)
     assert status.stage is Stage.PRESUMED_VICTIM and status.removal_suspended
     stage1 = next(d for d in status.deadlines if d.kind == "stage1_decision")
@@ -61,7 +64,7 @@ async def test_child_path_with_reminders_and_both_stages(nrm: NrmClient) -> None
     await eventually(lambda: reminded("Stage 2 decision"), timeout=15)
     await nrm.decide_stage2(
         ref,
-        decision(
+        child_decision(
             actor=AUTHORITY, reasons="balance of probabilities met", evidence="guardian interview", informed_in="uk"
         ),
     )

@@ -153,6 +153,7 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
         "court": "",
         "judgment_ref": "",
         "decided_on": None,
+        "child_views": "",
     }
 
     by = (

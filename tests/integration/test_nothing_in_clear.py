@@ -28,6 +28,7 @@ from tests.integration.helpers import (
     adult_referral,
     child_referral,
     decision,
+    guardian_advocate_allocated,
 )
 
 NAME = "Qxzv Sentinelname-7H3K"
@@ -136,8 +137,12 @@ async def test_no_personal_data_in_database_logs_or_errors(
             )
             assert code == 3  # refused by the case
             errors.append(stderr)
-            await nrm.decide_stage1(ref, decision(reasons=REASONS, evidence=f"interview with {NAME}"))
-            await nrm.decide_stage2(ref, decision("negative" if ref == child else "positive", reasons=REASONS))
+            views = {"child_views": f"{NAME} wants to stay"} if ref == child else {}
+            if ref == child:
+                await guardian_advocate_allocated(nrm, ref)
+            await nrm.decide_stage1(ref, decision(reasons=REASONS, evidence=f"interview with {NAME}", **views))
+            outcome = "negative" if ref == child else "positive"
+            await nrm.decide_stage2(ref, decision(outcome, reasons=REASONS, **views))
 
         export = await nrm.personal_data(adult, COORDINATOR)
         held = export.model_dump_json()

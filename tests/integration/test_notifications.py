@@ -18,7 +18,15 @@ from plumbing.settings import Settings
 from starter.client import NrmClient
 from tests.conftest import FAST_POLICY, eventually
 from tests.integration.conftest import REFUSED, smtp_settings
-from tests.integration.helpers import FIRST_RESPONDER, adult_referral, child_referral, decision, history_events
+from tests.integration.helpers import (
+    FIRST_RESPONDER,
+    adult_referral,
+    child_decision,
+    child_referral,
+    decision,
+    guardian_advocate_allocated,
+    history_events,
+)
 from worker import build_worker
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
@@ -39,10 +47,8 @@ CHILD_KINDS = {
     "urgent_healthcare",
     "practical_needs",
     "accommodation",
-    "legal_guardian",
-    "guardian_advocate",
-    "best_interests_assessment",
 }
+FROM_ENTRY = {"legal_guardian", "guardian_advocate", "best_interests_assessment", "golden_day_plan"}  # from referral
 
 
 def decided_at(status: CaseStatus):
@@ -155,16 +161,18 @@ async def test_a_child_is_owed_the_24h_list_and_the_letter_goes_to_the_guardian_
     referral = child_referral(
         unaccompanied=True,
         person={"email": "child@example.org"},
-        guardian={"email": "guardian@example.org", "language": "ro"},
+        guardian={"email": "guardian@example.org", "language": "ro", "relation": "legal_guardian"},
     )
     ref = await smtp_nrm.open_case(referral, FIRST_RESPONDER, policy=FAST_POLICY)
     finish.append(ref)
-    await smtp_nrm.decide_stage1(ref, decision())
+    await guardian_advocate_allocated(smtp_nrm, ref)
+    await smtp_nrm.decide_stage1(ref, child_decision())
     owed = provisions(await smtp_nrm.status(ref))
-    assert set(owed) == CHILD_KINDS
-    assert owed["legal_guardian"] == ("child_protection", timedelta(seconds=8))
-    assert owed["guardian_advocate"] == ("coordinator", timedelta(seconds=8))
-    assert owed["best_interests_assessment"] == ("child_protection", timedelta(seconds=12))
+    assert set(owed) == CHILD_KINDS | FROM_ENTRY
+    assert {owed[kind] for kind in CHILD_KINDS} == {("child_protection", timedelta(seconds=8))} | {
+        ("coordinator", timedelta(seconds=8)),
+        ("competent_authority", timedelta(seconds=8)),
+    }
 
     key = f"{ref}/letter/1-stage1_decision"
     await eventually(lambda: _async(smtp_server.recorder.with_key(key)))
@@ -209,7 +217,8 @@ async def test_a_permanently_refused_address_is_tried_once_and_escalated(
     ref = await smtp_nrm.open_case(child_referral(), FIRST_RESPONDER)  # no guardian known: the guardian advocate
     finish.append(ref)
     before = mail.rcpt_attempts[REFUSED]
-    await smtp_nrm.decide_stage1(ref, decision())
+    await guardian_advocate_allocated(smtp_nrm, ref)
+    await smtp_nrm.decide_stage1(ref, child_decision())
 
     async def failure_recorded():
         status = await smtp_nrm.status(ref)

@@ -35,7 +35,8 @@ async def test_osce_due_times_from_status_and_timer_events(nrm: NrmClient) -> No
     # The deadline in the history, and the one alarm: the first reminder (half-way); the due time's comes later.
     assert await published_deadlines(nrm.client, adult) == [[("stage1_decision", adult_status.deadlines[0].due_at)]]
     assert await timer_offsets(nrm.client, adult, adult_status.referred_at) == [2.5 * DAY]
-    assert await timer_offsets(nrm.client, child, child_status.referred_at) == [1 * DAY]
+    # a child's first wakeup: the reminder half-way to the Golden Day plan, owed 4 hours after referral
+    assert await timer_offsets(nrm.client, child, child_status.referred_at) == [DAY / 12]
 
     status = await nrm.decide_stage1(adult, decision())
     assert status.stage is Stage.PRESUMED_VICTIM and status.rr is not None

@@ -162,7 +162,8 @@ async def test_the_cli_records_shows_and_lists_obligations(
         "",
         "error: role auditor may not record a provision; allowed: "
         "child_protection, competent_authority, coordinator, first_responder, "
-        "guardian_advocate, legal_representative, review_panel, support_provider",
+        "guardian_advocate, immigration_authority, legal_representative, receiving_support_provider, "
+        "review_panel, support_provider",
     )
 
     async def overdue():

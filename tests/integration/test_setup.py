@@ -34,7 +34,8 @@ ALL_NAMES = [k.name for k in sa.ALL]
 LACKS_ALL = (
     "error: namespace default lacks nrmflow's search attributes NrmStage (Keyword), NrmJurisdiction (Keyword), "
     "NrmIsChild (Bool), NrmNextDeadline (Datetime), NrmNextDeadlineKind (Keyword), NrmBreachCount (Int), "
-    "NrmOpenDeadlines (KeywordList), NrmPending (Keyword): run `nrm setup` (on Temporal Cloud `nrm setup --cloud`)"
+    "NrmOpenDeadlines (KeywordList), NrmPending (Keyword), NrmLife (Keyword): run `nrm setup` (on Temporal Cloud "
+    "`nrm setup --cloud`)"
 )
 OPEN = ["case", "open", "--adult", "--consent", "--cross-border", "--exploitation", "labour", "--sex", "female"]
 
@@ -74,7 +75,8 @@ async def test_setup_prepares_a_bare_namespace_refused_until_then(cli_env: dict[
             "tcld namespace search-attributes add --namespace default --search-attribute NrmStage=Keyword "
             "--search-attribute NrmJurisdiction=Keyword --search-attribute NrmIsChild=Bool --search-attribute "
             "NrmNextDeadline=Datetime --search-attribute NrmNextDeadlineKind=Keyword --search-attribute "
-            "NrmBreachCount=Int --search-attribute NrmOpenDeadlines=KeywordList --search-attribute NrmPending=Keyword",
+            "NrmBreachCount=Int --search-attribute NrmOpenDeadlines=KeywordList --search-attribute NrmPending=Keyword "
+            "--search-attribute NrmLife=Keyword",
             "tcld namespace retention set --namespace default --retention-days 365",
         ]
         assert cloud["missing"] == [f"{k.name} ({sa.type_name(k)})" for k in sa.ALL] and cloud["ready"] is False

@@ -27,13 +27,16 @@ CHALLENGES = (
     "stage1-appeal-remitted",
     "stage2-panel-confirmed",
 )
+PERMITS = "permits-interim-residence-renewal"
+RETURN = "return-stopped-then-departed-monitored"
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
 async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
     converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
-    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in (*NAMES, *CHALLENGES)}
+    names = (*NAMES, *CHALLENGES, PERMITS, RETURN)
+    return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in names}
 
 
 def judged(events: list[AuditEvent], after: timedelta = timedelta(0)) -> compliance.CaseCompliance:
@@ -193,6 +196,21 @@ def test_statistics_count_reconsiderations_and_appeals_by_outcome(histories) -> 
     assert outcomes("window-lapsed-final-negative") == (["not requested"], ["not lodged"])
 
 
+def test_statistics_count_permits_by_type_and_grounds(histories) -> None:
+    events = histories[PERMITS]
+    record = stats.record(case_facts(events), max(e.at for e in events))
+    assert record.permits == ["interim granted: personal_situation", "residence granted: personal_situation", "renewed"]
+    other = histories["window-lapsed-final-negative"]
+    assert stats.record(case_facts(other), max(e.at for e in other)).permits == ["none"]
+
+
+def test_statistics_count_returns_by_outcome(histories) -> None:
+    events = histories[RETURN]
+    assert stats.record(case_facts(events), max(e.at for e in events)).returns == ["departed"]
+    other = histories[PERMITS]
+    assert stats.record(case_facts(other), max(e.at for e in other)).returns == ["none"]
+
+
 def test_a_remitted_stage_is_judged_by_its_new_deadline(histories) -> None:
     found = by_rule(judged(histories["stage1-appeal-remitted"]))
     assert found["stage1_decision.remitted"].status is Status.MET
@@ -209,3 +227,29 @@ def test_a_provisional_negative_is_judged_from_when_the_panel_confirmed_it(histo
     window = found["reconsideration_request"]  # opened by the confirmation, then closed unused
     assert window.status is Status.BREACHED and "confirmed by the review panel" in window.detail
     assert found["appeal_lodging"].status is Status.NOT_APPLICABLE  # a confirmation opens no appeal window
+
+
+def test_permits_are_judged_by_their_own_rules(histories) -> None:
+    """The interim permit owed when Stage 2 fell overdue, the residence permit after the positive Stage 2 (which
+    supersedes it), and the renewal reminded at the policy's times before expiry, then renewed."""
+    found = by_rule(judged(histories[PERMITS]))
+    assert found["interim_permit"].status is Status.MET
+    assert found["residence_permit"].status is Status.MET
+    assert found["permit_renewal.interim"].status is Status.MET  # superseded by the residence permit
+    assert found["permit_renewal.residence"].status is Status.PENDING  # renewed: the next expiry is minutes away
+    reminders = found["permit_renewal.residence.reminders"]
+    assert reminders.status is Status.MET and reminders.detail.startswith("2 of 2 reminder(s) sent")
+    assert "12 seconds, 6 seconds before the permit expires" in reminders.deadline
+    assert found["stage2_decision"].status is Status.BREACHED  # the lapse that owed the interim permit
+
+
+def test_a_return_stopped_by_a_hold_at_its_planned_time_is_no_breach_and_a_missed_check_in_is(histories) -> None:
+    result = judged(histories[RETURN])
+    departures = [f for f in result.findings if f.rule == "return_departure"]
+    assert [f.status for f in departures] == [Status.MET, Status.MET]
+    assert departures[0].detail.startswith("stopped at its time by a hold")
+    check_ins = [f for f in result.findings if f.rule == "reintegration_check_in"]
+    assert [f.status for f in check_ins] == [Status.MET, Status.BREACHED]
+    found = by_rule(result)
+    assert found["pre_return_risk_assessment"].status is Status.MET and found["return_plan"].status is Status.MET
+    assert found["reintegration_check_in.escalation"].status is Status.MET

@@ -27,7 +27,8 @@ def opened(child: bool = False, policy: Policy = OSCE, at: datetime = T0, **over
     request = OpenCase(
         reference="NRM-0000-0001", referral=referral(child, **overrides), policy=policy, opened_by=FIRST_RESPONDER
     )
-    return transitions.open_case(request, at)
+    state, _ = transitions.open_case(request, at)
+    return state
 
 
 def presumed_victim(at: datetime = T0 + timedelta(days=1), policy: Policy = OSCE) -> CaseState:

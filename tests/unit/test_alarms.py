@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain import alarms, transitions
-from domain.case import Stage
+from domain.case import ObligationKind, Stage
 from domain.deadlines import Alert, AlertKind
 from domain.requests import ProvideRequest
 from domain.roles import Actor, Role
@@ -76,5 +76,11 @@ def test_stage2_overdue_moves_its_deadline_and_the_alarm_follows_to_the_new_wind
     stage2 = state.obligations["stage2_decision"]
     assert state.stage is Stage.PRESUMED_VICTIM and state.removal_suspended
     assert stage2.due_at == rr_end + state.policy.rr.auto_extension_step
+    # the alarm follows Stage 2 into its new window; the overdue Stage 2 also owes an interim permit, due sooner
+    interim = state.open_obligation(ObligationKind.INTERIM_PERMIT)
+    assert interim is not None and interim.created_at == rr_end
+    nxt = alarms.next_wakeup(state)
+    assert nxt is not None and nxt.key == interim.id and rr_end < nxt.at < interim.due_at
+    interim.fulfilled_at = rr_end
     nxt = alarms.next_wakeup(state)
     assert nxt is not None and nxt.key == "stage2_decision" and rr_end < nxt.at < stage2.due_at

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.requests import AssessRequest, ExtendRRRequest, ProvideRequest
+from domain.permit_records import PermitGround
+from domain.requests import AssessRequest, ExtendRRRequest, PermitRequest, ProvideRequest
 from domain.roles import Actor
 from starter.batch import Done, Planned, read_act, read_referrals
 from starter.errors import BadInput
@@ -33,6 +34,13 @@ def test_the_options_read_as_the_command_reads_them() -> None:
     line = {"act": "decide", "stage": "stage2", "reference": REF, "outcome": "positive", "request-id": "b"}
     decided = read_act(line | {"as": "competent_authority:ca-1"}, SP)
     assert (decided.form.method, decided.request.actor.id) == ("decide_stage2", "ca-1")  # the line's "as" wins
+    permit = {"action": "grant", "ground": ["cooperation"], "valid-until": "2027-06-01", "document": "RP-1"}
+    granted = read_act(
+        {"act": "permit", "reference": REF, "request-id": "p", "as": "immigration_authority:ia-1", **permit}, SP
+    )
+    assert isinstance(granted.request, PermitRequest) and granted.form.method == "permit_decision"
+    assert granted.request.grounds == [PermitGround.COOPERATION]
+    assert granted.request.valid_until == datetime(2027, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 
 from plumbing.codec import EncryptionCodec, KeyFileError, KeyRing, UnknownKey
+from plumbing.settings import Settings
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"name": "payload under test"}')
 
@@ -42,9 +43,33 @@ async def test_a_missing_key_is_named_in_the_error(tmp_path: Path) -> None:
 def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     KeyRing.create(path)
-    path.chmod(0o640)
-    with pytest.raises(KeyFileError, match=r"readable by group or others \(mode 640\).*chmod 600"):
-        KeyRing.load(path)
+    for mode in (0o644, 0o604, 0o660):
+        path.chmod(mode)
+        with pytest.raises(
+            KeyFileError, match=rf"readable by others or writable by its group \(mode {mode:o}\).*chmod"
+        ):
+            KeyRing.load(path)
+
+
+def test_a_key_file_its_group_reads_is_accepted_as_container_platforms_mount_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    KeyRing.create(path)
+    for mode in (0o640, 0o440, 0o400):
+        path.chmod(mode)
+        assert KeyRing.load(path).active
+
+
+def test_the_key_ring_from_a_variable_wins_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    KeyRing.create(path)
+    text = path.read_text()
+    path.unlink()
+    settings = Settings(_env_file=None, home=tmp_path, keys=text)
+    assert KeyRing.configured(settings).keys == KeyRing.parse(text, "test").keys
+    with pytest.raises(KeyFileError, match=r"^NRM_KEYS is malformed"):
+        KeyRing.configured(Settings(_env_file=None, home=tmp_path, keys='{"active": "k1"}'))
+    with pytest.raises(KeyFileError, match="does not exist"):
+        KeyRing.configured(Settings(_env_file=None, home=tmp_path))
 
 
 def test_a_malformed_or_absent_key_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -36,13 +36,20 @@ def test_without_an_address_the_support_provider_hands_it_over() -> None:
     assert letter.rights == [Right.RECONSIDERATION, Right.APPEAL, Right.LEGAL_ADVICE] and letter.rr_end is None
 
 
-def test_a_childs_letter_goes_to_the_guardian_in_the_guardians_language_never_to_the_child() -> None:
-    state = decided(
-        child=True, person={"email": "child@example.org"}, guardian={"email": "parent@example.org", "language": "uk"}
-    )
-    letter = decision_letter(state)
-    assert letter.recipients == Recipients(addresses=["parent@example.org"])
+def test_a_childs_letter_goes_to_the_legal_guardian_in_the_guardians_language_never_to_the_child() -> None:
+    guardian = {"email": "guardian@example.org", "language": "uk", "relation": "legal_guardian"}
+    letter = decision_letter(decided(child=True, person={"email": "child@example.org"}, guardian=guardian))
+    assert letter.recipients == Recipients(addresses=["guardian@example.org"])
     assert (letter.language, letter.to_guardian) == ("uk", True)
+
+
+def test_a_parent_gets_the_childs_letter_only_after_a_finding_that_the_family_is_safe() -> None:
+    parent = {"email": "parent@example.org", "language": "uk"}  # a parent by default
+    unsafe = decision_letter(decided(child=True, guardian=parent))  # the family may be the exploiter
+    assert unsafe.recipients == Recipients(roles=[Role.GUARDIAN_ADVOCATE]) and unsafe.by_hand
+    assert "parent@example.org" not in unsafe.model_dump_json()
+    safe = decision_letter(decided(child=True, guardian=parent, family_safe=True))
+    assert safe.recipients == Recipients(addresses=["parent@example.org"]) and safe.language == "uk"
 
 
 def test_a_child_without_a_known_guardian_gets_letters_through_the_guardian_advocate() -> None:

@@ -137,7 +137,7 @@ def test_a_policy_is_also_found_by_path_and_hashed_by_content(tmp_path: Path) ->
             'to_role = "mayor"',
             "t.toml: escalation.to_role: Input should be 'first_responder', 'competent_authority', 'coordinator',"
             " 'auditor', 'support_provider', 'child_protection', 'guardian_advocate', 'legal_representative'"
-            " or 'review_panel'",
+            ", 'review_panel', 'immigration_authority' or 'receiving_support_provider'",
         ),
         (
             'due_adult = "P5D"',

@@ -40,9 +40,8 @@ CHILD_KINDS = {
     K.URGENT_HEALTHCARE,
     K.PRACTICAL_NEEDS,
     K.ACCOMMODATION,
-    K.GUARDIAN_ADVOCATE,
-    K.BEST_INTERESTS_ASSESSMENT,
 }
+FROM_ENTRY = {K.GUARDIAN_ADVOCATE, K.BEST_INTERESTS_ASSESSMENT, K.LEGAL_GUARDIAN, K.GOLDEN_DAY_PLAN}
 
 
 def positive(child: bool = False, **overrides) -> CaseState:
@@ -63,17 +62,13 @@ def test_an_adult_is_owed_the_48_hour_list() -> None:
     assert got[K.NEEDS_RISKS_ASSESSMENT][0] is Role.SUPPORT_PROVIDER
 
 
-def test_a_child_is_owed_the_24_hour_list_and_a_guardian_advocate_always() -> None:
+def test_a_child_is_owed_the_24_hour_list_after_stage1_besides_what_is_owed_from_entry() -> None:
     got = owed(positive(child=True))
-    assert set(got) == CHILD_KINDS
-    assert got[K.GUARDIAN_ADVOCATE] == (Role.COORDINATOR, timedelta(hours=24))
-    assert got[K.BEST_INTERESTS_ASSESSMENT] == (Role.CHILD_PROTECTION, timedelta(hours=72))
-
-
-def test_an_unaccompanied_child_is_also_owed_a_legal_guardian() -> None:
-    got = owed(positive(child=True, unaccompanied=True))
-    assert set(got) == CHILD_KINDS | {K.LEGAL_GUARDIAN}
-    assert got[K.LEGAL_GUARDIAN] == (Role.CHILD_PROTECTION, timedelta(hours=24))
+    assert set(got) == CHILD_KINDS | FROM_ENTRY
+    assert {due for kind, (_, due) in got.items() if kind in CHILD_KINDS} == {timedelta(hours=24)}
+    # owed from the referral (T0), a day before the decision: never again from the decision
+    assert got[K.GUARDIAN_ADVOCATE] == (Role.COORDINATOR, timedelta(hours=24) - (DECIDED - T0))
+    assert got[K.BEST_INTERESTS_ASSESSMENT] == (Role.CHILD_PROTECTION, timedelta(hours=48) - (DECIDED - T0))
 
 
 def test_a_policy_without_provisions_owes_only_stage2() -> None:
@@ -141,7 +136,8 @@ NOW = DECIDED + timedelta(hours=1)
         (
             provide(K.LEGAL_ADVICE, Actor(role=Role.AUDITOR, id="au-1")),
             "role auditor may not record a provision; allowed: child_protection, competent_authority, coordinator, "
-            "first_responder, guardian_advocate, legal_representative, review_panel, support_provider",
+            "first_responder, guardian_advocate, immigration_authority, legal_representative, "
+            "receiving_support_provider, review_panel, support_provider",
         ),
         (
             provide(K.LEGAL_ADVICE, when=NOW + timedelta(minutes=5)),

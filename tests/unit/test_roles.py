@@ -11,7 +11,10 @@ from domain.roles import Act, Actor, Role, allowed_roles, authorize
 
 FR, CA, CO, AU = Role.FIRST_RESPONDER, Role.COMPETENT_AUTHORITY, Role.COORDINATOR, Role.AUDITOR
 STAFF = set(Role) - {AU}  # provide / assess: any staff role here; the case then checks the obligation's owner
-CHALLENGERS = STAFF - {CA, Role.REVIEW_PANEL}  # the widest set; each policy narrows it (domain.appeals)
+IA = Role.IMMIGRATION_AUTHORITY
+RS = Role.RECEIVING_SUPPORT
+CHALLENGERS = STAFF - {CA, Role.REVIEW_PANEL, IA, RS}  # the widest set; each policy narrows it (domain.appeals)
+RETURN_REQUESTERS = {Role.SUPPORT_PROVIDER, CO, Role.LEGAL_REPRESENTATIVE, Role.GUARDIAN_ADVOCATE}
 
 # (act, delegated) -> the roles that may perform it
 EXPECTED = {
@@ -39,6 +42,34 @@ EXPECTED = {
     (Act.LODGE_APPEAL, True): CHALLENGERS,
     (Act.RECORD_JUDGMENT, False): {CO, Role.LEGAL_REPRESENTATIVE},
     (Act.RECORD_JUDGMENT, True): {CO, Role.LEGAL_REPRESENTATIVE},
+    (Act.PERMIT_DECISION, False): {IA},
+    (Act.PERMIT_DECISION, True): {IA},
+    (Act.REQUEST_RETURN, False): RETURN_REQUESTERS,
+    (Act.REQUEST_RETURN, True): RETURN_REQUESTERS,
+    (Act.ASSESS_RETURN, False): {Role.SUPPORT_PROVIDER, CO},
+    (Act.ASSESS_RETURN, True): {Role.SUPPORT_PROVIDER, CO},
+    (Act.PLAN_RETURN, False): {CO},
+    (Act.PLAN_RETURN, True): {CO},
+    (Act.RECORD_DEPARTURE, False): {CO},
+    (Act.RECORD_DEPARTURE, True): {CO},
+    (Act.RECORD_CHECK_IN, False): {RS},
+    (Act.RECORD_CHECK_IN, True): {RS},
+    (Act.DISPUTE_AGE, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.DISPUTE_AGE, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.RECORD_AGE_ASSESSMENT, False): STAFF,
+    (Act.RECORD_AGE_ASSESSMENT, True): STAFF,
+    (Act.REPORT_MISSING, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_MISSING, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, False): STAFF - {Role.REVIEW_PANEL},
+    (Act.REPORT_FOUND, True): STAFF - {Role.REVIEW_PANEL},
+    (Act.WITHDRAW_CONSENT, False): STAFF - {Role.REVIEW_PANEL, CA, IA},
+    (Act.WITHDRAW_CONSENT, True): STAFF - {Role.REVIEW_PANEL, CA, IA},
+    (Act.CLOSE_CASE, False): {CO},
+    (Act.CLOSE_CASE, True): {CO},
+    (Act.REOPEN_CASE, False): {CO},
+    (Act.REOPEN_CASE, True): {CO},
+    (Act.LINK_CASE, False): {FR, CA, CO},
+    (Act.LINK_CASE, True): {FR, CA, CO},
 }
 DESCRIPTIONS = {
     Act.OPEN_CASE: "open a case",
@@ -53,6 +84,20 @@ DESCRIPTIONS = {
     Act.RECORD_REVIEW: "record a review panel's decision",
     Act.LODGE_APPEAL: "lodge an appeal",
     Act.RECORD_JUDGMENT: "record a court's judgment",
+    Act.PERMIT_DECISION: "decide on a residence permit",
+    Act.REQUEST_RETURN: "record a voluntary return request",
+    Act.ASSESS_RETURN: "record a pre-return risk assessment",
+    Act.PLAN_RETURN: "plan a return",
+    Act.RECORD_DEPARTURE: "record a departure",
+    Act.RECORD_CHECK_IN: "record a reintegration check-in",
+    Act.DISPUTE_AGE: "dispute the person's age",
+    Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
+    Act.REPORT_MISSING: "report the person missing",
+    Act.REPORT_FOUND: "report the person found",
+    Act.WITHDRAW_CONSENT: "record a withdrawal of consent",
+    Act.CLOSE_CASE: "close a case",
+    Act.REOPEN_CASE: "re-open a case",
+    Act.LINK_CASE: "link a case",
 }
 
 
@@ -96,7 +141,8 @@ def test_actor_parses_role_and_id() -> None:
         (
             "judge:j-1",
             "unknown role 'judge'; roles are: first_responder, competent_authority, coordinator, auditor, "
-            "support_provider, child_protection, guardian_advocate, legal_representative, review_panel",
+            "support_provider, child_protection, guardian_advocate, legal_representative, review_panel, "
+            "immigration_authority, receiving_support_provider",
         ),
         ("auditor:has space", "actor id must be 1-64 letters, digits, '.', '_' or '-'"),
     ],

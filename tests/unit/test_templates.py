@@ -17,15 +17,21 @@ from domain.deadlines import Alert, AlertKind
 from domain.kinds import ASSESSMENT_KINDS
 from domain.notices import (
     AssessmentNeeded,
+    CaseEvent,
+    CaseEventKind,
     DecisionKind,
     DecisionLetter,
     DeliveryFailed,
     Digest,
     DigestRow,
+    PermitLetter,
     Recipients,
+    ReturnEvent,
+    ReturnLetter,
     Right,
     rights_after,
 )
+from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.roles import Role
 from tests.unit.builders import T0
 
@@ -153,7 +159,90 @@ def notices() -> list[Any]:
         Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
         for r in (rows, [])
     ]
-    return [*letters(), *requests, failure, *digests]
+    events = [
+        CaseEvent(
+            key=f"{REF}/missing-1/{event.value}",
+            reference=REF,
+            recipients=Recipients(roles=[Role.COORDINATOR]),
+            event=event,
+            at=T0,
+            is_child=child,
+        )
+        for event, child in itertools.product(CaseEventKind, [False, True])
+    ]
+    return [*letters(), *permit_letters(), *return_letters(), *requests, failure, *events, *digests]
+
+
+def return_letters() -> list[ReturnLetter]:
+    """Each event of a voluntary return, to the person or a guardian, by post or by hand."""
+    return [
+        ReturnLetter(
+            key=f"{REF}/return-1/{event.value}-0",
+            reference=REF,
+            recipients=Recipients(roles=[Role.SUPPORT_PROVIDER])
+            if by_hand
+            else Recipients(addresses=["p@example.org"]),
+            language="en",
+            to_guardian=to_guardian,
+            by_hand=by_hand,
+            event=event,
+            decided_at=T0,
+            departure_at=T0 + timedelta(days=10) if event in (ReturnEvent.PLANNED, ReturnEvent.STOPPED) else None,
+            route="by air" if event is ReturnEvent.PLANNED else "",
+            reception="IOM office at arrival" if event is ReturnEvent.PLANNED else "",
+            reasons=["no travel documents yet"] if event is ReturnEvent.STOPPED else [],
+        )
+        for event, to_guardian, by_hand in itertools.product(ReturnEvent, (False, True), (False, True))
+    ]
+
+
+def test_a_stopped_return_says_why_and_that_the_decision_stays_the_persons() -> None:
+    stopped = next(n for n in return_letters() if n.event is ReturnEvent.STOPPED and not n.to_guardian)
+    text = render("return_letter", "en", stopped.model_dump(mode="json"))
+    assert "stopped" in text.subject and "- no travel documents yet" in text.body
+    assert "it can be changed at any time before departure" in text.body
+
+
+def permit_letters() -> list[PermitLetter]:
+    """Every permit decision: granted, renewed or refused, interim or residence, to the person or a guardian."""
+    return [
+        PermitLetter(
+            key=f"{REF}/letter/4-permit_decision",
+            reference=REF,
+            recipients=Recipients(roles=[Role.SUPPORT_PROVIDER])
+            if by_hand
+            else Recipients(addresses=["p@example.org"]),
+            language="en",
+            to_guardian=to_guardian,
+            by_hand=by_hand,
+            action=action,
+            permit=kind,
+            renewal=renewal,
+            grounds=[]
+            if action is PermitAction.REFUSE
+            else [PermitGround.PERSONAL_SITUATION, PermitGround.COOPERATION],
+            valid_from=None if action is PermitAction.REFUSE and not renewal else T0,
+            valid_until=None if action is PermitAction.REFUSE and not renewal else T0 + timedelta(days=365),
+            decided_at=T0,
+            reasons="the authority's reasons" if action is PermitAction.REFUSE else "",
+        )
+        for action, kind, to_guardian, by_hand in itertools.product(
+            PermitAction, PermitType, (False, True), (False, True)
+        )
+        for renewal in ((True,) if action is PermitAction.RENEW else (False, True))
+    ]
+
+
+def test_a_permit_letter_says_what_was_decided_until_when_and_why() -> None:
+    granted = next(n for n in permit_letters() if n.action is PermitAction.GRANT and n.permit is PermitType.INTERIM)
+    text = render("permit_letter", "en", granted.model_dump(mode="json"))
+    assert "granted" in text.subject and "interim permit" in text.subject
+    assert "your personal situation and your cooperation with the authorities" in text.body
+    assert "while the conclusive (Stage 2) decision is still awaited" in text.body
+    refused = next(n for n in permit_letters() if n.action is PermitAction.REFUSE and n.renewal and n.to_guardian)
+    text = render("permit_letter", "ro", refused.model_dump(mode="json"))
+    assert "the authority's reasons" in text.body and "Puteți contesta această decizie" in text.body
+    assert "rămâne valabil" in text.body
 
 
 def cases() -> list[tuple[str, dict[str, Any]]]:
@@ -210,3 +299,9 @@ def test_a_missing_key_is_an_error_not_a_blank() -> None:
     del context["due_at"]
     with pytest.raises(UndefinedError):
         render(name, "en", context)
+
+
+def test_a_missing_child_is_urgent_in_every_language() -> None:
+    child = next(n for n in notices() if isinstance(n, CaseEvent) and n.is_child and n.event is CaseEventKind.MISSING)
+    assert render("case_event", "en", child.model_dump(mode="json")).subject.startswith("URGENT: a child in case")
+    assert "protecția copilului" in render("case_event", "ro", child.model_dump(mode="json")).body

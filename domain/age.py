@@ -1,0 +1,117 @@
+"""An age dispute (DOMAIN.md section 5): a person whose age is in doubt is a child until a final adult finding.
+
+From the dispute on, the child rules apply: removal is suspended, a child's safeguards are owed (domain.children;
+after a positive Stage 1 also the child's provisions), and an age assessment is owed by the policy's assessor. Its
+result is an act: `child` or `inconclusive` (the benefit of the doubt) settles the person as a child; `adult`
+applies the adult rules from then on, with a handover from the guardian advocate to an independent advocate.
+Nothing already given is taken back: obligations owed stay owed, and removal stays suspended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain import children
+from domain.case import AgeFinding, AgeStatus, CaseState, ObligationKind, Stage
+from domain.deadlines import new_obligation
+from domain.entry import refer
+from domain.errors import NotAuthorized, WrongStage
+from domain.notices import Message
+from domain.requests import AgeAssessmentRequest, AgeDisputeRequest
+from domain.roles import Act, Role
+from domain.rules import authorize_act, fulfil, owe, record, require_reasons
+from domain.text import EVIDENCE_MAX, check_text
+
+
+def check_dispute(state: CaseState, request: AgeDisputeRequest) -> None:
+    authorize_act(state, Act.DISPUTE_AGE, request.actor)
+    if state.age_status is AgeStatus.DISPUTED:
+        raise WrongStage(
+            f"the age in case {state.reference} is disputed already: its age assessment is pending (record it with "
+            f"`nrm case age-assessment {state.reference} --outcome ...`)"
+        )
+    require_reasons(request.reasons, "an age dispute")
+
+
+def apply_dispute(state: CaseState, request: AgeDisputeRequest, now: datetime) -> list[Message]:
+    record(state, Act.DISPUTE_AGE, AgeStatus.DISPUTED.value, request.actor, now, reasons=request.reasons.strip())
+    return dispute(state, now)
+
+
+def dispute(state: CaseState, now: datetime) -> list[Message]:
+    """Treat the person as a child from `now` until the age assessment (owed from now) settles it."""
+    state.age_status = AgeStatus.DISPUTED
+    was_child, state.is_child = state.is_child, True
+    state.removal_suspended = True
+    rules = state.policy.age
+    assessment = new_obligation(
+        ObligationKind.AGE_ASSESSMENT,
+        rules.assessment_owner,
+        start=now,
+        due=now + rules.assessment_due,
+        ob_id=state.next_obligation_id(ObligationKind.AGE_ASSESSMENT),
+    )
+    state.obligations[assessment.id] = assessment
+    if state.stage is Stage.OUTSIDE_NRM:  # a child is referred always
+        return refer(state, now)
+    messages = [] if was_child else children.enter_as_child(state, now)
+    return messages + _provisions_from_now(state, now)
+
+
+def _provisions_from_now(state: CaseState, now: datetime) -> list[Message]:
+    """On the positive path (an R&R period running), the provisions of the person's age as now found, from `now`,
+    each kind unless owed before."""
+    if state.stage is not Stage.PRESUMED_VICTIM:
+        return []
+    referral = state.referral
+    items = state.policy.provisions_for(
+        is_child=state.is_child, unaccompanied=referral.unaccompanied, family_safe=referral.family_safe
+    )
+    return children.owe_once(state, items, now)
+
+
+def check_assessment(state: CaseState, request: AgeAssessmentRequest) -> None:
+    authorize_act(state, Act.RECORD_AGE_ASSESSMENT, request.actor)
+    ob = state.open_obligation(ObligationKind.AGE_ASSESSMENT)
+    if ob is None:
+        raise WrongStage(
+            f"case {state.reference} has no age assessment pending (dispute the age first: "
+            f"`nrm case age-dispute {state.reference}`)"
+        )
+    if request.actor.role is not ob.owner_role:
+        raise NotAuthorized(
+            f"role {request.actor.role.value} may not record the age assessment: it is owed by {ob.owner_role.value}"
+        )
+    require_reasons(request.reasons, "an age assessment")
+    check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
+    children.check_child_views(state, request.child_views, "an age assessment")
+
+
+def apply_assessment(state: CaseState, request: AgeAssessmentRequest, now: datetime) -> list[Message]:
+    ob = state.open_obligation(ObligationKind.AGE_ASSESSMENT)
+    assert ob is not None
+    fulfil(state, ob.id, request.actor, now)
+    ob.evidence = request.evidence.strip() or request.reasons.strip()
+    record(
+        state,
+        Act.RECORD_AGE_ASSESSMENT,
+        request.outcome.value,
+        request.actor,
+        now,
+        reasons=request.reasons.strip(),
+        evidence=request.evidence.strip(),
+        child_views=request.child_views.strip(),
+    )
+    if request.outcome is not AgeFinding.ADULT:  # inconclusive: the benefit of the doubt
+        state.age_status = AgeStatus.CHILD
+        return []
+    state.age_status = AgeStatus.ADULT
+    state.is_child = False
+    handover = new_obligation(
+        ObligationKind.ADVOCATE_HANDOVER,
+        Role.GUARDIAN_ADVOCATE,
+        start=now,
+        due=now + state.policy.age.handover_due,
+        ob_id=state.next_obligation_id(ObligationKind.ADVOCATE_HANDOVER),
+    )
+    return owe(state, handover, now) + _provisions_from_now(state, now)

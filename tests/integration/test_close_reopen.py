@@ -1,0 +1,89 @@
+"""Close and re-open through `nrm`, against the real dev server: refused while a challenge is pending; a closed case
+ends its workflow, is listed as closed and takes no act; re-opened, it continues as a new run of the same id with its
+state, recording who and why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio.client import WorkflowExecutionStatus
+
+from domain.reference import workflow_id
+from domain.requests import ProvideRequest
+from domain.roles import Actor, Role
+from plumbing.connection import data_converter
+from starter.audit.history import decode_case, fetch_case
+from starter.audit.timeline import build as build_timeline
+from starter.client import NrmClient
+from tests.conftest import FAST_POLICY, eventually
+from tests.integration.helpers import AUTHORITY, FIRST_RESPONDER, adult_referral, decision
+from tests.integration.nrm_cli import run_nrm
+
+AS_CO = ("--as", "coordinator:co-1")
+
+
+async def listed_closed(env: dict[str, str], ref: str) -> bool:
+    rows = (await run_nrm("cases", "list", "--closed", "--json", env=env)).json()
+    return any(r["reference"] == ref and r["running"] is False for r in rows)
+
+
+async def test_close_refused_while_a_challenge_is_pending(nrm: NrmClient, cli_env: dict[str, str]) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)  # the OSCE model: a 30-day window
+    await nrm.decide_stage1(ref, decision("negative", actor=AUTHORITY))
+    refused = await run_nrm("case", "close", ref, "--reason", "final_decisions", *AS_CO, env=cli_env)
+    assert "cannot be closed while reconsideration of the negative Stage 1 decision may be requested" in (
+        refused.error_line(3)
+    )
+
+
+async def test_close_list_reopen_continue(nrm: NrmClient, cli_env: dict[str, str]) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
+    await nrm.decide_stage1(ref, decision(actor=AUTHORITY))
+    await nrm.decide_stage2(ref, decision(actor=AUTHORITY))
+    wrong_role = await run_nrm("case", "close", ref, "--reason", "support_ended", "--as", "support_provider:sp-1",
+                               env=cli_env)  # fmt: skip
+    assert "role support_provider may not close a case" in wrong_role.error_line(3)
+
+    closed = (
+        await run_nrm(
+            "case", "close", ref, "--reason", "support_ended", "--note", "moved on", "--json", *AS_CO, env=cli_env
+        )
+    ).json()
+    assert closed["closed"] is True and closed["closures"][0]["reason"] == "support_ended"
+    handle = nrm.client.get_workflow_handle(workflow_id(ref))
+    first_run = await handle.describe()
+    assert first_run.status == WorkflowExecutionStatus.COMPLETED
+    assert await eventually(lambda: listed_closed(cli_env, ref))
+    shown = await run_nrm("case", "show", ref, env=cli_env)  # a closed case stays readable
+    assert "closed" in shown.out and "support_ended" in shown.out
+    late = await run_nrm("case", "provide", ref, "legal_advice", "--evidence", "x", "--as", "support_provider:sp-1",
+                         env=cli_env)  # fmt: skip
+    assert f"case {ref} is closed: re-open it first" in late.error_line(3)
+    assert "case closed" in [e.event for e in await timeline(nrm, ref)]
+
+    reopened = (
+        await run_nrm("case", "reopen", ref, "--reasons", "new support needs", "--json", *AS_CO, env=cli_env)
+    ).json()
+    assert reopened["closed"] is False
+    assert reopened["reopenings"][0]["by"] == {"role": "coordinator", "id": "co-1"}
+    assert reopened["reopenings"][0]["reasons"] == "new support needs"
+    assert reopened["stage"] == "confirmed_victim" and len(reopened["decisions"]) == 4  # its state carried on
+    second_run = await handle.describe()
+    assert second_run.status == WorkflowExecutionStatus.RUNNING and second_run.run_id != first_run.run_id
+    assert await eventually(lambda: _not_listed(cli_env, ref))
+    again = await run_nrm("case", "reopen", ref, "--reasons", "again", *AS_CO, env=cli_env)
+    assert "is open: only a closed case is re-opened" in again.error_line(3)
+    support = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
+    await nrm.provide(ref, ProvideRequest(actor=support, kind="legal_advice", evidence="lawyer met"))  # continues
+    assert next(d for d in (await nrm.status(ref)).deadlines if d.kind == "legal_advice").fulfilled_at is not None
+    [entry] = [e for e in await timeline(nrm, ref) if e.event == "case re-opened"]
+    assert (entry.actor, entry.reasons) == ("coordinator:co-1", "new support needs")
+
+
+async def timeline(nrm: NrmClient, ref: str):
+    events = await decode_case(await fetch_case(nrm.client, ref), data_converter(nrm.settings))
+    return build_timeline(events, runs=1, prepared_by="auditor:au-1", prepared_at=datetime.now(UTC)).entries
+
+
+async def _not_listed(env: dict[str, str], ref: str) -> bool:
+    return not await listed_closed(env, ref)

@@ -1,0 +1,100 @@
+"""An age dispute (domain.age): a child from the dispute until a final adult finding; nothing given taken back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain import age, transitions
+from domain.case import AgeFinding, AgeStatus, Stage
+from domain.case import ObligationKind as K
+from domain.errors import InvalidRequest, NotAuthorized, WrongStage
+from domain.requests import AgeAssessmentRequest, AgeDisputeRequest
+from domain.roles import Actor, Role
+from tests.integration.helpers import CHILD_VIEWS, decision
+from tests.unit.builders import T0, opened
+
+SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
+CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
+DISPUTED = T0 + timedelta(days=2)
+FOUND = T0 + timedelta(days=10)
+
+
+def disputed(**overrides):
+    state = opened(**overrides)
+    transitions.apply_stage1(state, decision(), T0 + timedelta(days=1))
+    request = AgeDisputeRequest(actor=SUPPORT, reasons="school records suggest 16")
+    age.check_dispute(state, request)
+    age.apply_dispute(state, request, DISPUTED)
+    return state
+
+
+def result(outcome: AgeFinding, actor: Actor = CHILD_PROTECTION, views: str = CHILD_VIEWS) -> AgeAssessmentRequest:
+    return AgeAssessmentRequest(actor=actor, outcome=outcome, reasons="Merton-compliant assessment", child_views=views)
+
+
+def test_a_dispute_treats_an_adult_as_a_child_from_then_with_an_age_assessment_owed() -> None:
+    state = disputed()
+    assert (state.age_status, state.is_child, state.removal_suspended) == (AgeStatus.DISPUTED, True, True)
+    assessment = state.obligations[K.AGE_ASSESSMENT.value]
+    assert (assessment.owner_role, assessment.due_at) == (Role.CHILD_PROTECTION, DISPUTED + timedelta(days=30))
+    owed_now = {o.kind for o in state.open_obligations if o.created_at == DISPUTED}
+    # the child's safeguards from the dispute, and the child's provisions (the R&R period runs) not owed before
+    assert {K.GUARDIAN_ADVOCATE, K.BEST_INTERESTS_ASSESSMENT, K.LEGAL_GUARDIAN, K.GOLDEN_DAY_PLAN} <= owed_now
+    assert {K.CHILD_PROTECTION_REFERRAL, K.PRACTICAL_NEEDS} <= owed_now
+    assert K.RR_GRANTED not in owed_now  # owed already as an adult: not owed twice
+    assert state.golden_day_until == DISPUTED + timedelta(hours=72)
+    with pytest.raises(WrongStage, match="is disputed already"):
+        age.check_dispute(state, AgeDisputeRequest(actor=SUPPORT, reasons="again"))
+
+
+def test_a_dispute_needs_reasons_and_a_role_that_may() -> None:
+    state = opened()
+    with pytest.raises(InvalidRequest, match="an age dispute needs written reasons"):
+        age.check_dispute(state, AgeDisputeRequest(actor=SUPPORT, reasons=" - "))
+    with pytest.raises(NotAuthorized, match="role auditor may not dispute the person's age"):
+        age.check_dispute(state, AgeDisputeRequest(actor=Actor(role=Role.AUDITOR, id="au-1"), reasons="x"))
+
+
+def test_a_disputed_adult_outside_the_nrm_is_referred_as_a_child() -> None:
+    state = opened(consent_to_referral=False)
+    assert state.stage is Stage.OUTSIDE_NRM
+    age.apply_dispute(state, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15"), DISPUTED)
+    assert state.stage is Stage.STAGE1_PENDING and state.referred_at == DISPUTED
+    assert state.obligations[K.STAGE1_DECISION.value].due_at == DISPUTED + timedelta(hours=48)  # a child's time
+    assert K.GUARDIAN_ADVOCATE.value in state.obligations
+
+
+def test_a_referral_with_age_disputed_owes_the_assessment_from_referral() -> None:
+    state = opened(age_disputed=True, consent_to_referral=None)
+    assert state.age_status is AgeStatus.DISPUTED and state.is_child
+    assert state.obligations[K.AGE_ASSESSMENT.value].due_at == T0 + timedelta(days=30)
+
+
+def test_the_result_is_recorded_by_the_assessor_with_reasons_and_the_childs_views() -> None:
+    state = disputed()
+    with pytest.raises(NotAuthorized, match="it is owed by child_protection"):
+        age.check_assessment(state, result(AgeFinding.ADULT, actor=SUPPORT))
+    with pytest.raises(InvalidRequest, match="an age assessment concerning a child records the child's views"):
+        age.check_assessment(state, result(AgeFinding.ADULT, views=""))
+    with pytest.raises(WrongStage, match="has no age assessment pending"):
+        age.check_assessment(opened(), result(AgeFinding.CHILD))
+
+
+def test_inconclusive_settles_the_person_as_a_child() -> None:
+    state = disputed()
+    age.apply_assessment(state, result(AgeFinding.INCONCLUSIVE), FOUND)
+    assert (state.age_status, state.is_child, state.age_settled) == (AgeStatus.CHILD, True, True)
+    assert state.decisions[-1].outcome == "inconclusive" and state.decisions[-1].child_views == CHILD_VIEWS
+
+
+def test_an_adult_finding_applies_the_adult_rules_from_then_with_a_handover_and_takes_nothing_back() -> None:
+    state = disputed()
+    owed_as_child = {o.id for o in state.open_obligations} - {K.AGE_ASSESSMENT.value}
+    age.apply_assessment(state, result(AgeFinding.ADULT), FOUND)
+    assert (state.age_status, state.is_child, state.removal_suspended) == (AgeStatus.ADULT, False, True)
+    handover = state.obligations[K.ADVOCATE_HANDOVER.value]
+    assert (handover.owner_role, handover.due_at) == (Role.GUARDIAN_ADVOCATE, FOUND + timedelta(days=5))
+    assert owed_as_child <= {o.id for o in state.open_obligations}  # nothing owed to the child is dropped
+    assert state.obligations[K.AGE_ASSESSMENT.value].fulfilled_at == FOUND
