@@ -177,7 +177,7 @@ class NrmClient:
                 raise InvalidRequest("a dependent's case is a child's: the referral must be of a child")
         except DomainError as exc:
             raise Refused(str(exc)) from None
-        from plumbing import search_attributes
+        from plumbing import search_attributes  # loaded by the commands that open cases, not by every act
 
         if dependent_of is not None:
             dependent_of = await self._open_adult_case(dependent_of)
@@ -481,7 +481,7 @@ class NrmClient:
         """Running cases by visibility query (no per-case calls), soonest next deadline first; overdue = next
         deadline already past; missing = the person missing (the case suspended or not). With a `limit`, the `limit`
         cases due soonest; `.total` counts all that match. `listed(n, total)` follows a whole listing row by row."""
-        from plumbing.visibility import running_cases_query, soonest_cases
+        from plumbing.visibility import running_cases_query, soonest_cases  # loaded by the listing commands only
 
         now = datetime.now(UTC)
         due_before = now if overdue else (now + due_within if due_within is not None else None)

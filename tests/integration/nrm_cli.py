@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 import socket
 import sys
 from dataclasses import dataclass
@@ -54,6 +56,41 @@ async def run_nrm(*args: str, env: dict[str, str], timeout: float = 30, stdin: s
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout)
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())
+
+
+def _read_terminal(fd: int) -> str:
+    """All a pseudo-terminal received, until its other end closed."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
+
+
+async def run_nrm_on_terminal(*args: str, env: dict[str, str], timeout: float = 30) -> Run:
+    """`nrm ARGS...` with its stderr on a pseudo-terminal (as a person at a terminal sees it: progress bars);
+    `err` is all the terminal received, control sequences included."""
+    terminal, stderr = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        NRM,
+        *args,
+        env=env | {"TERM": "xterm-256color"},
+        cwd=env["NRM_HOME"],
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
+    os.close(stderr)
+    shown = asyncio.get_running_loop().run_in_executor(None, _read_terminal, terminal)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return Run(proc.returncode, out.decode(), await shown)
 
 
 def free_port() -> int:

@@ -3,16 +3,13 @@ file, each bad one told by its line number while the rest go on, a re-run acting
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import pty
 from pathlib import Path
 from typing import Any
 
 from starter.client import NrmClient
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral
-from tests.integration.nrm_cli import NRM, run_nrm
+from tests.integration.nrm_cli import run_nrm, run_nrm_on_terminal
 
 CA = "competent_authority:ca-3"
 
@@ -140,40 +137,25 @@ async def test_a_csv_with_an_unknown_column_is_refused_whole(cli_env: dict[str, 
     assert line.startswith("error: the CSV has a column 'name'; its columns: first-responder, detected-on")
 
 
-def _read_terminal(fd: int) -> str:
-    """All a pseudo-terminal received, until its other end closed."""
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the command ended and closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks).decode(errors="replace")
-
-
-async def test_the_progress_bar_runs_on_a_terminal(cli_env: dict[str, str], nrm: NrmClient, tmp_path: Path) -> None:
-    """Without a terminal (every test above) stderr holds only the refused lines and the summary."""
+async def test_the_progress_bars_run_on_a_terminal(cli_env: dict[str, str], nrm: NrmClient, tmp_path: Path) -> None:
+    """Without a terminal (every test above) stderr holds only the refused lines and the summary; on one, `nrm batch`,
+    `nrm cases list --all` and `nrm audit replay --all` show their progress."""
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
     acts = tmp_path / "acts.jsonl"
     line = {"act": "decide", "stage": "stage1", "reference": ref, "outcome": "positive", "reasons": "indicators"}
     acts.write_text(jsonl(line | {"request-id": "tty-1"}))
-    terminal, stderr = pty.openpty()
-    proc = await asyncio.create_subprocess_exec(
-        *(NRM, "batch", str(acts), "--as", CA),
-        env=cli_env | {"TERM": "xterm-256color"},
-        cwd=cli_env["NRM_HOME"],
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=stderr,
-    )
-    os.close(stderr)
-    shown = asyncio.get_running_loop().run_in_executor(None, _read_terminal, terminal)
-    await asyncio.wait_for(proc.communicate(), 30)
-    text = await shown
-    assert proc.returncode == 0
-    assert "acts" in text and "━" in text  # the bar, drawn then cleared (transient)
-    assert "1 done, 0 repeated, 0 refused (1 line)" in text
+    batch = await run_nrm_on_terminal("batch", str(acts), "--as", CA, env=cli_env)
+    assert batch.code == 0
+    assert "acts" in batch.err and "━" in batch.err  # the bar, drawn then cleared (transient)
+    assert "1 done, 0 repeated, 0 refused (1 line)" in batch.err
+
+    listed = await run_nrm_on_terminal("cases", "list", "--all", "--json", env=cli_env)
+    assert listed.code == 0 and ref in {row["reference"] for row in json.loads(listed.out)}
+    assert "listing cases" in listed.err and "━" in listed.err
+    shown = await run_nrm_on_terminal("cases", "list", "--json", env=cli_env)  # the 100 due soonest: no bar
+    assert shown.code == 0 and "listing cases" not in shown.err
+
+    only = ("--query", f"WorkflowId = 'case-{ref}'")  # not every case of the session
+    replayed = await run_nrm_on_terminal("audit", "replay", "--all", *only, "--as", "auditor:au-1", env=cli_env)
+    assert replayed.code == 0, replayed.err
+    assert "replaying" in replayed.err and "━" in replayed.err and ref in replayed.out
