@@ -145,3 +145,23 @@ async def test_a_confirmed_victim_returns_is_checked_in_and_a_missed_check_in_es
         lambda: nrm.record_check_in(ref, CheckInRequest(actor=COORDINATOR, summary="s")),
         "role coordinator may not record a reintegration check-in; allowed: receiving_support_provider",
     )
+
+
+async def test_a_protection_claim_recorded_from_the_command_line_holds_until_it_ends(
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=with_returns(tmp_path))
+    await nrm.decide_stage1(ref, decision())
+    await nrm.decide_stage2(ref, decision())
+    lawyer = ("--as", "legal_representative:lr-1")
+    recorded = await run_nrm(
+        "case", "proceeding", ref, *lawyer, "--kind", "asylum_claim", "--reference", "AS-2026-77", "--json",
+        env=cli_env,
+    )  # fmt: skip
+    shown = recorded.json()
+    assert [h["kind"] for h in shown["holds"]] == ["protection_claim_pending"]
+    assert shown["proceedings"][0]["reference"] == "AS-2026-77"
+    refused = await run_nrm("case", "proceeding", ref, *lawyer, "--end", "4", env=cli_env)
+    assert "no claim or proceeding number 4 in the case (recorded: 1)" in refused.error_line(3)
+    ended = await run_nrm("case", "proceeding", ref, *lawyer, "--end", "1", "--json", env=cli_env)
+    assert ended.json()["holds"] == []
