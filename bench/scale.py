@@ -16,10 +16,13 @@ import os
 import random
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
+
+from temporalio.client import Client
 
 from bench import report
 from bench.drive import Timings, case_in_rr, run_many
@@ -28,6 +31,7 @@ from bench.server import site
 from bench.worker_process import WorkerProcess
 from plumbing.settings import Settings
 from starter.client import NrmClient
+from workflows.digest import DigestRequest
 
 DUE_WITHIN = timedelta(days=7)
 
@@ -64,6 +68,20 @@ async def _status_queries(nrm: NrmClient, refs: list[str], count: int) -> dict[s
     return report.latency_ms(seconds) | {"max": round(max(seconds) * 1000, 2)}
 
 
+async def _digest(client: Client, settings: Settings) -> dict[str, Any]:
+    """The coordinators' daily digest run once, as its schedule runs it: collecting every due obligation across the
+    open cases and sending the list."""
+    began = perf_counter()
+    rows = await client.execute_workflow(
+        "DigestWorkflow",
+        DigestRequest(window_hours=48),
+        id=f"bench-digest-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+        result_type=int,
+    )
+    return {"seconds": round(perf_counter() - began, 3), "rows": rows}
+
+
 async def scale(args: argparse.Namespace, scratch: Path) -> Path:
     machine = report.machine()
     async with site(scratch, "scale", args.address) as where:
@@ -94,6 +112,7 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
                 "cli_list_due_within_7d": _cli_list(where.settings),  # the 100 due soonest
                 "cli_list_due_within_7d_all": _cli_list(where.settings, "--all"),
                 "status_query_ms": await _status_queries(nrm, [ref for ref, _ in cases], args.queries),
+                "digest": await _digest(where.client, where.settings),
                 "db_bytes_per_case": round((db_after - db_before) / args.open_cases) if db_before is not None else None,
             }
     figures["worker_peak_rss_bytes"] = worker.peak_rss_bytes
@@ -129,6 +148,7 @@ async def scale(args: argparse.Namespace, scratch: Path) -> Path:
             f"{figures['status_query_ms']['p50']} / {figures['status_query_ms']['max']}",
             f"{figures['status_query_ms']['n']} random cases",
         ),
+        ("daily digest run (s)", figures["digest"]["seconds"], f"{figures['digest']['rows']} obligations listed"),
         ("server db bytes per case", figures["db_bytes_per_case"], ""),
     ]
     report.table("scale", ("", "value", "note"), rows, out)
