@@ -23,15 +23,27 @@ from pydantic import ValidationError
 from domain.errors import DomainError
 from domain.requests import (
     ActRequest,
+    AgeAssessmentRequest,
+    AgeDisputeRequest,
     AppealRequest,
     AssessRequest,
+    CheckInRequest,
+    CloseRequest,
     ConsentRequest,
+    ConsentWithdrawalRequest,
     DecisionRequest,
+    DepartureRequest,
     ExtendRRRequest,
+    FoundRequest,
     JudgmentRequest,
+    MissingRequest,
     PermitRequest,
+    ProceedingRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
     ReviewRequest,
 )
 from domain.roles import Actor
@@ -78,6 +90,7 @@ class ActForm:
     request: type[ActRequest]
     method: str
     options: tuple[str, ...]
+    renamed: tuple[tuple[str, str], ...] = ()  # this act's options named otherwise in its request than RENAMED says
 
 
 DECISION = ("outcome", "reasons", "evidence", "informed-in")
@@ -99,11 +112,54 @@ ACTS: dict[str, ActForm] = {
         "permit_decision",
         ("action", "permit", "ground", "valid-from", "valid-until", "document", "reasons", "informed-in"),
     ),
+    "proceeding": ActForm(
+        ProceedingRequest, "record_proceeding", ("kind", "presence-needed", "reference-of", "note", "end")
+    ),
+    "age-dispute": ActForm(AgeDisputeRequest, "dispute_age", ("reasons",)),
+    "age-assessment": ActForm(
+        AgeAssessmentRequest, "record_age_assessment", ("outcome", "reasons", "evidence", "child-views")
+    ),
+    "missing": ActForm(MissingRequest, "report_missing", ("note",)),
+    "found": ActForm(FoundRequest, "report_found", ("note",)),
+    "withdraw-consent": ActForm(ConsentWithdrawalRequest, "withdraw_consent", ("purpose", "reasons")),
+    "close": ActForm(CloseRequest, "close_case", ("reason", "note")),
+    "return request": ActForm(
+        ReturnRequest,
+        "request_return",
+        (
+            "decided-on",
+            "destination",
+            "legal-advice",
+            "reflection-days",
+            "informed-of-options",
+            "guardian-consulted",
+            "no-monitoring",
+        ),
+    ),
+    "return assess": ActForm(ReturnAssessmentRequest, "assess_return", ("risk", "summary", "covers-family")),
+    "return plan": ActForm(
+        ReturnPlanRequest,
+        "plan_return",
+        ("departure", "reception", "route", "escort", "travel-documents", "care-confirmed", "coordinate"),
+    ),
+    "return depart": ActForm(DepartureRequest, "record_departure", ("at", "note"), (("at", "departed_at"),)),
+    "return check-in": ActForm(CheckInRequest, "record_check_in", ("summary", "retrafficking", "at")),
 }
 # the options that are fields of the request under another name; the rest are their names with `_` for `-`
-RENAMED = {"until": "new_end", "by": "extend_by", "at": "when", "not-needed": "not_needed_reason", "ground": "grounds"}
+RENAMED = {
+    "until": "new_end",
+    "by": "extend_by",
+    "at": "when",
+    "not-needed": "not_needed_reason",
+    "ground": "grounds",
+    "purpose": "purposes",
+    "reference-of": "reference",  # a proceeding's own reference (the line's "reference" names the case)
+    "departure": "departure_at",
+    "risk": "risk_found",
+    "no-monitoring": "monitoring",
+}
 # a date or an ISO time; UTC unless it names a zone, as the commands read them
-_TIME = ("until", "at", "valid-from", "valid-until")
+_TIME = ("until", "at", "valid-from", "valid-until", "departure")
 COMMON = ("act", "stage", "reference", "as", "request-id")  # what every line may carry besides its act's options
 
 
@@ -123,7 +179,7 @@ def _act_name(data: Mapping[str, Any]) -> str:
             raise BadInput('a decision needs "stage": "stage1" or "stage2"')
         return f"decide {stage}"
     if not isinstance(act, str) or act not in ACTS:
-        names = sorted({name.split()[0] for name in ACTS})
+        names = sorted({"decide" if name.startswith("decide ") else name for name in ACTS})  # decide takes a stage
         shown = quote(act) if isinstance(act, str) else "none"
         raise BadInput(f"act {shown} is not one of {', '.join(names)}")
     if stage is not None:
@@ -167,7 +223,14 @@ def read_act(data: Any, actor: Actor | None) -> ActLine:
                 value = _moment(value, option)
             elif option == "by":
                 value = parse_duration(str(value))
-            fields[RENAMED.get(option, option.replace("-", "_"))] = value
+            elif option == "risk":  # as `nrm case return assess --risk found|none`
+                if value not in ("found", "none"):
+                    raise BadInput('risk: "found" or "none"')
+                value = value == "found"
+            elif option == "no-monitoring":
+                value = not value
+            field = dict(form.renamed).get(option) or RENAMED.get(option, option.replace("-", "_"))
+            fields[field] = value
     try:
         return ActLine(form, reference, form.request.model_validate(fields))
     except ValidationError as exc:

@@ -8,7 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.permit_records import PermitGround
-from domain.requests import AssessRequest, ExtendRRRequest, PermitRequest, ProvideRequest
+from domain.requests import (
+    AssessRequest,
+    ConsentWithdrawalRequest,
+    DepartureRequest,
+    ExtendRRRequest,
+    PermitRequest,
+    ProceedingRequest,
+    ProvideRequest,
+    ReturnAssessmentRequest,
+    ReturnPlanRequest,
+    ReturnRequest,
+)
 from domain.roles import Actor
 from starter.batch import Done, Planned, read_act, read_referrals
 from starter.errors import BadInput
@@ -46,7 +57,10 @@ def test_the_options_read_as_the_command_reads_them() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ({"act": "sing", "reference": REF, "request-id": "x"}, "act 'sing' is not one of appeal, assess, consent"),
+        (
+            {"act": "sing", "reference": REF, "request-id": "x"},
+            "act 'sing' is not one of age-assessment, age-dispute, appeal, assess, close, consent, decide",
+        ),
         ({"act": "decide", "reference": REF, "request-id": "x"}, 'a decision needs "stage": "stage1" or "stage2"'),
         ({"act": "consent", "stage": "stage1", "reference": REF, "request-id": "x"}, '"stage" is for a decision'),
         ({"act": "consent", "reference": REF}, 'the line has no "request-id"'),
@@ -80,3 +94,29 @@ def test_csv_rows_become_referrals_and_bad_rows_are_refused_alone() -> None:
     assert [r.line for r in rows] == [2, 3, 4]
     assert isinstance(rows[1], Done) and str(rows[1].error) == "column consent: 'perhaps' is not true or false"
     assert isinstance(rows[2], Done) and str(rows[2].error) == "the row has more cells than the header"
+
+
+def test_the_lifecycle_return_and_proceeding_acts_read_as_their_commands_do() -> None:
+    co = "coordinator:co-1"
+
+    def line(act: str, **fields: object):  # type: ignore[no-untyped-def]
+        return read_act({"act": act, "reference": REF, "request-id": act.replace(" ", "-"), "as": co, **fields}, SP)
+
+    withdrawn = line("withdraw-consent", purpose=["monitoring", "data_sharing"])
+    assert isinstance(withdrawn.request, ConsentWithdrawalRequest) and withdrawn.form.method == "withdraw_consent"
+    assert [p.value for p in withdrawn.request.purposes] == ["monitoring", "data_sharing"]
+    asked = line("return request", **{"decided-on": "2026-12-01", "destination": "RO", "no-monitoring": True})
+    assert isinstance(asked.request, ReturnRequest) and asked.request.monitoring is False
+    assessed = line("return assess", risk="found", summary="threats to the family", **{"covers-family": True})
+    assert isinstance(assessed.request, ReturnAssessmentRequest) and assessed.request.risk_found
+    with pytest.raises(BadInput, match='risk: "found" or "none"'):
+        line("return assess", risk="maybe")
+    planned = line("return plan", departure="2027-01-10T08:00Z", reception="IOM", **{"travel-documents": True})
+    assert isinstance(planned.request, ReturnPlanRequest)
+    assert planned.request.departure_at == datetime(2027, 1, 10, 8, tzinfo=UTC)
+    left = line("return depart", at="2027-01-10T09:00Z")
+    assert isinstance(left.request, DepartureRequest)
+    assert left.request.departed_at == datetime(2027, 1, 10, 9, tzinfo=UTC)
+    claim = line("proceeding", kind="asylum_claim", **{"reference-of": "AS-1"})
+    assert isinstance(claim.request, ProceedingRequest) and claim.request.reference == "AS-1"
+    assert claim.reference == REF
