@@ -8,6 +8,8 @@ from pathlib import Path
 
 from plumbing.exit import ExitCode
 from plumbing.settings import Settings
+from starter.client import NrmClient
+from tests.integration.helpers import FIRST_RESPONDER, adult_referral
 from tests.integration.nrm_cli import run_nrm
 from tests.integration.tls_proxy import CertificateAuthority, profile, tls_proxy
 from tests.integration.workers import worker_processes
@@ -56,3 +58,19 @@ async def test_a_worker_and_the_cli_work_through_mutual_tls_and_a_wrong_certific
         )
         without = _through(cli_env, profile(tmp_path / "none.toml", address, ca.pem, None), queue)
         assert (await run_nrm("case", "show", reference, env=without)).code == ExitCode.UNAVAILABLE
+
+
+async def test_the_cli_works_through_tls_with_an_api_key_and_a_wrong_key_is_refused(
+    nrm: NrmClient, settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    ca = CertificateAuthority(tmp_path, "cloud")
+    reference = await nrm.open_case(adult_referral(), FIRST_RESPONDER)
+    async with tls_proxy(ca, settings.temporal_address, api_key="key-of-the-nrm-namespace") as address:
+        good = _through(cli_env, profile(tmp_path / "key.toml", address, ca.pem, None, "key-of-the-nrm-namespace"), "")
+        shown = await run_nrm("case", "show", reference, "--json", env=good | {"NRM_TASK_QUEUE": settings.task_queue})
+        assert shown.json()["reference"] == reference
+        wrong = _through(cli_env, profile(tmp_path / "bad.toml", address, ca.pem, None, "a-stolen-key"), "")
+        refused = await run_nrm("case", "show", reference, env=wrong | {"NRM_TASK_QUEUE": settings.task_queue})
+        assert refused.error_line(ExitCode.UNAVAILABLE).startswith(
+            f"error: cannot reach Temporal at {address} (over TLS"
+        )
