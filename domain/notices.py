@@ -45,14 +45,19 @@ class DecisionKind(str, enum.Enum):
     JUDGMENT = "judgment"
 
 
-class DecisionLetter(BaseModel):
-    template: Literal["decision_letter"] = "decision_letter"
+class Letter(BaseModel):
+    """What every letter to the person carries: where it goes and how (`letter_recipients`), in which language."""
+
     key: str
     reference: str
     recipients: Recipients
     language: str
     to_guardian: bool
     by_hand: bool  # no address known: the mailbox's owner hands the letter over
+
+
+class DecisionLetter(Letter):
+    template: Literal["decision_letter"] = "decision_letter"
     stage: int
     outcome: Outcome
     decided_at: datetime
@@ -68,17 +73,11 @@ class DecisionLetter(BaseModel):
     redecision_due: datetime | None = None  # remitted: the stage is decided again by then
 
 
-class PermitLetter(BaseModel):
+class PermitLetter(Letter):
     """The immigration authority's decision on a permit, to the person (a child's to the guardian), in writing
     with reasons; a refusal says how to challenge it."""
 
     template: Literal["permit_letter"] = "permit_letter"
-    key: str
-    reference: str
-    recipients: Recipients
-    language: str
-    to_guardian: bool
-    by_hand: bool
     action: PermitAction
     permit: PermitType
     renewal: bool  # the decision on renewing a permit held (not on granting one)
@@ -96,17 +95,11 @@ class ReturnEvent(str, enum.Enum):
     STOPPED = "stopped"  # holds found at the planned departure: the plan is stopped
 
 
-class ReturnLetter(BaseModel):
+class ReturnLetter(Letter):
     """Each decision about a person's voluntary return, to the person (a child's to the guardian) in writing, with
     its reasons and the person's right to change their mind; one letter per person, never collective."""
 
     template: Literal["return_letter"] = "return_letter"
-    key: str
-    reference: str
-    recipients: Recipients
-    language: str
-    to_guardian: bool
-    by_hand: bool
     event: ReturnEvent
     decided_at: datetime
     departure_at: datetime | None = None
