@@ -13,7 +13,7 @@ from datetime import datetime
 
 from domain import children
 from domain.case import AgeFinding, AgeStatus, CaseState, ObligationKind, Stage
-from domain.deadlines import new_obligation
+from domain.deadlines import move_due, new_obligation
 from domain.entry import refer
 from domain.errors import NotAuthorized, WrongStage
 from domain.notices import Message
@@ -54,6 +54,10 @@ def dispute(state: CaseState, now: datetime) -> list[Message]:
     state.obligations[assessment.id] = assessment
     if state.stage is Stage.OUTSIDE_NRM:  # a child is referred always
         return refer(state, now)
+    stage1 = state.open_obligation(ObligationKind.STAGE1_DECISION)
+    child_due = now + state.policy.stage1.due_child
+    if not was_child and stage1 is not None and child_due < stage1.due_at:  # a child's Stage 1 comes sooner
+        move_due(stage1, child_due, from_time=now)
     messages = [] if was_child else children.enter_as_child(state, now)
     return messages + _provisions_from_now(state, now)
 

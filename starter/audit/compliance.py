@@ -138,16 +138,24 @@ def stage1_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     if start is None:
         return []
     rules = facts.policy.stage1
-    limit = rules.due_child if facts.is_child else rules.due_adult
+    disputes = [a.at for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    child = facts.is_child or bool(disputes and disputes[0] <= start)  # referred as a child, or by the dispute
+    limit = rules.due_child if child else rules.due_adult
     done = facts.stage1
-    why = f"referral; {spoken(limit)} for {'a child' if facts.is_child else 'an adult'}"
+    why = f"referral; {spoken(limit)} for {'a child' if child else 'an adult'}"
+    windows = [Window(start, start + limit, why)]
+    if not child and disputes and disputes[0] < windows[0].due and (done is None or disputes[0] < done.at):
+        disputed = disputes[0]  # a child from then: a child's limit, if it comes sooner
+        if disputed + rules.due_child < windows[0].due:
+            windows.append(Window(disputed, disputed + rules.due_child, f"age disputed; {spoken(rules.due_child)}"))
+    end = done.at if done else as_of
     return [
-        single_window(
+        Track(
             ObligationKind.STAGE1_DECISION.value,
             "Stage 1 decision within the policy's limit after referral",
-            Window(start, start + limit, why),
+            windows,
             done.at if done else None,
-            as_of,
+            [windows[-1].due] if end > windows[-1].due else [],
         )
     ]
 

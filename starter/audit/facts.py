@@ -131,11 +131,12 @@ class CaseFacts:
 
     @property
     def referred_at(self) -> datetime | None:
-        """Referral: at opening when the referral enters the NRM, else when consent was recorded later."""
+        """Referral: at opening when the referral enters the NRM, else when consent was recorded later or the
+        person's age was disputed (a child is referred always)."""
         if self.opening.referral.enters_nrm:
             return self.opened_at
-        consents = self.acts_named(ActName.RECORD_CONSENT)
-        return consents[0].at if consents else None
+        later = (ActName.RECORD_CONSENT.value, ActName.DISPUTE_AGE.value)
+        return min((a.at for a in self.acts if a.name in later), default=None)
 
     @property
     def is_child_now(self) -> bool:

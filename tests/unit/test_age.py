@@ -98,3 +98,15 @@ def test_an_adult_finding_applies_the_adult_rules_from_then_with_a_handover_and_
     assert (handover.owner_role, handover.due_at) == (Role.GUARDIAN_ADVOCATE, FOUND + timedelta(days=5))
     assert owed_as_child <= {o.id for o in state.open_obligations}  # nothing owed to the child is dropped
     assert state.obligations[K.AGE_ASSESSMENT.value].fulfilled_at == FOUND
+
+
+def test_a_dispute_while_stage1_is_pending_brings_it_to_a_childs_limit_if_that_comes_sooner() -> None:
+    state = opened()  # an adult: Stage 1 due 5 days after referral in the OSCE model
+    stage1 = state.obligations[K.STAGE1_DECISION.value]
+    assert stage1.due_at == T0 + timedelta(days=5)
+    at = T0 + timedelta(hours=6)
+    age.apply_dispute(state, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15"), at)
+    assert stage1.due_at == at + state.policy.stage1.due_child  # 48 hours from the dispute
+    late = opened()
+    age.apply_dispute(late, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15"), T0 + timedelta(days=4))
+    assert late.obligations[K.STAGE1_DECISION.value].due_at == T0 + timedelta(days=5)  # the adult's comes sooner
