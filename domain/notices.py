@@ -167,7 +167,9 @@ class Digest(BaseModel):
     recipients: Recipients
     as_of: datetime
     window_hours: int
-    rows: list[DigestRow]
+    rows: list[DigestRow]  # the obligations due soonest (a bounded list)
+    cases_due: int  # every case with an obligation due within the window (overdue ones included)
+    cases_overdue: int
 
 
 Notice = Annotated[

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities import digest as digest_activities
 from domain.requests import AssessmentResult, AssessRequest, ProvideRequest
 from domain.roles import Actor, Role
 from faults.smtp_server import SmtpServer
@@ -26,6 +27,7 @@ from tests.integration.helpers import (
     history_events,
     settled,
 )
+from workflows.digest import DigestRequest, DigestWorkflow
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 NRM = str(Path(sys.executable).parent / "nrm")
@@ -206,3 +208,26 @@ async def test_the_daily_digest_schedule_lists_overdue_and_soon_due_obligations(
     overdue_part, soon_part = body.split("Due within 48 hours")
     assert f"{late}  Stage 1 decision (reasonable grounds)  was due" in overdue_part
     assert f"{soon}  urgent healthcare  due" in soon_part and soon not in overdue_part
+
+
+async def test_after_a_surge_the_digest_counts_every_case_and_lists_only_the_soonest(
+    smtp_nrm: NrmClient, smtp_server: SmtpServer, temporal_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_activities, "DIGEST_ROWS", 3)  # a surge, in small: more obligations than listed
+    refs = [await smtp_nrm.open_case(adult_referral(), FIRST_RESPONDER) for _ in range(2)]
+    for ref in refs:
+        await smtp_nrm.decide_stage1(ref, decision())  # nine provisions each, due in 48 h
+    run = f"digest-surge-{refs[0]}"
+    listed = await temporal_env.client.execute_workflow(
+        DigestWorkflow.run, DigestRequest(window_hours=48), id=run, task_queue=smtp_nrm.settings.task_queue
+    )
+    assert listed == 3
+
+    async def sent():
+        return [m for m in smtp_server.recorder.messages if m["X-NRM-Alert"] == f"digest/{run}"] or None
+
+    [message] = await eventually(sent, timeout=20)
+    body = " ".join(message.get_content().split())
+    assert "The 3 obligations due soonest are listed; every case: nrm cases list --due-within 48h --all" in body
+    due = int(message["Subject"].split(" with obligations due")[0].rsplit(", ", 1)[1])
+    assert due >= 2

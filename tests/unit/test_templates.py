@@ -156,8 +156,16 @@ def notices() -> list[Any]:
         DigestRow(reference=REF, kind="deadline", due_at=T0, overdue=False),
     ]
     digests = [
-        Digest(key="digest/x", recipients=Recipients(roles=[Role.COORDINATOR]), as_of=T0, window_hours=48, rows=r)
-        for r in (rows, [])
+        Digest(
+            key="digest/x",
+            recipients=Recipients(roles=[Role.COORDINATOR]),
+            as_of=T0,
+            window_hours=48,
+            rows=r,
+            cases_due=due,
+            cases_overdue=over,
+        )
+        for r, due, over in ((rows, 1, 1), ([], 0, 0), (rows, 2400, 1900))  # all listed, none, a surge cut short
     ]
     events = [
         CaseEvent(
@@ -305,3 +313,12 @@ def test_a_missing_child_is_urgent_in_every_language() -> None:
     child = next(n for n in notices() if isinstance(n, CaseEvent) and n.is_child and n.event is CaseEventKind.MISSING)
     assert render("case_event", "en", child.model_dump(mode="json")).subject.startswith("URGENT: a child in case")
     assert "protecția copilului" in render("case_event", "ro", child.model_dump(mode="json")).body
+
+
+def test_a_digest_after_a_surge_counts_every_case_and_lists_the_soonest() -> None:
+    surge = next(n for n in notices() if getattr(n, "template", "") == "digest" and n.cases_due == 2400)
+    text = render("digest", "en", surge.model_dump(mode="json"))
+    assert text.subject.endswith("1900 case(s) overdue, 2400 with obligations due within 48 h")
+    assert "The 2 obligations due soonest are listed; every case: nrm cases list --due-within 48h --all" in text.body
+    calm = next(n for n in notices() if getattr(n, "template", "") == "digest" and n.cases_due == 1)
+    assert "are listed" not in render("digest", "en", calm.model_dump(mode="json")).body
