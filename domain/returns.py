@@ -301,8 +301,11 @@ def check_check_in(state: CaseState, request: CheckInRequest, now: datetime) -> 
         raise WrongStage(f"case {state.reference} owes no check-in now")
     check_written(request.summary, "the summary", SUMMARY_MAX, "a check-in")
     when = request.when or now
-    if when > now:
-        raise InvalidRequest(f"the check-in, {when:%Y-%m-%d %H:%M}, is in the future")
+    departed = _in_phase(state, "recording a check-in", ReturnPhase.MONITORING).departed_at
+    if when > now or (departed is not None and when < departed):
+        raise InvalidRequest(
+            f"the check-in, {when:%Y-%m-%d %H:%M}, is in the future or before the departure it follows"
+        )
 
 
 def apply_check_in(state: CaseState, request: CheckInRequest, now: datetime) -> list[Message]:

@@ -304,3 +304,17 @@ def test_a_pending_protection_claim_or_proceedings_needing_the_person_hold_a_dep
         proceedings.check_proceeding(state, ProceedingRequest(actor=lawyer, end=9))
     with pytest.raises(InvalidRequest, match="presence-needed is for proceedings"):
         proceedings.check_proceeding(state, claim.model_copy(update={"presence_needed": True}))
+
+
+def test_a_check_in_dated_before_the_departure_or_in_the_future_is_refused() -> None:
+    state = confirmed()
+    requested(state, AT)
+    assessed(state, AT)
+    departure = AT + timedelta(days=5)
+    returns.apply_plan(state, plan(departure), AT)
+    returns.apply_departure(state, DepartureRequest(actor=COORDINATOR), departure)
+    for when in (departure - timedelta(days=1), departure + timedelta(days=400)):
+        with pytest.raises(InvalidRequest, match="in the future or before the departure"):
+            returns.check_check_in(
+                state, CheckInRequest(actor=ABROAD, summary="s", when=when), departure + timedelta(days=1)
+            )
