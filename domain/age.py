@@ -59,10 +59,10 @@ def dispute(state: CaseState, now: datetime) -> list[Message]:
     if not was_child and stage1 is not None and child_due < stage1.due_at:  # a child's Stage 1 comes sooner
         move_due(stage1, child_due, from_time=now)
     messages = [] if was_child else children.enter_as_child(state, now)
-    return messages + _provisions_from_now(state, now)
+    return messages + provisions_from_now(state, now)
 
 
-def _provisions_from_now(state: CaseState, now: datetime) -> list[Message]:
+def provisions_from_now(state: CaseState, now: datetime) -> list[Message]:
     """On the positive path (an R&R period running), the provisions of the person's age as now found, from `now`,
     each kind unless owed before."""
     if state.stage is not Stage.PRESUMED_VICTIM:
@@ -111,11 +111,17 @@ def apply_assessment(state: CaseState, request: AgeAssessmentRequest, now: datet
         return []
     state.age_status = AgeStatus.ADULT
     state.is_child = False
+    return adult_support(state, now, now)
+
+
+def adult_support(state: CaseState, at: datetime, now: datetime) -> list[Message]:
+    """From `at` the adult rules apply: the guardian advocate hands over to an independent advocate within the
+    policy's `handover_due`, and the adult provisions of the case's stage are owed (each kind unless owed before)."""
     handover = new_obligation(
         ObligationKind.ADVOCATE_HANDOVER,
         Role.GUARDIAN_ADVOCATE,
-        start=now,
-        due=now + state.policy.age.handover_due,
+        start=at,
+        due=at + state.policy.age.handover_due,
         ob_id=state.next_obligation_id(ObligationKind.ADVOCATE_HANDOVER),
     )
-    return owe(state, handover, now) + _provisions_from_now(state, now)
+    return owe(state, handover, now) + provisions_from_now(state, at)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import appeals, lifecycle, permits, returns
+from domain import appeals, lifecycle, majority, permits, returns
 from domain.case import CaseState
 from domain.deadlines import deadline_passed, pending_reminders, record_reminder, reminder_alert
 from domain.notices import Message
@@ -88,7 +88,18 @@ def _missing_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Messa
 
 
 MISSING = Source(_missing_wakeups, _missing_wake)  # a missing adult's case suspended after the policy's period
-SOURCES: tuple[Source, ...] = (OBLIGATIONS, MISSING)
+
+
+def _majority_wakeups(state: CaseState) -> list[Wakeup]:
+    return [Wakeup(at, "majority", event) for at, event in majority.schedule(state)]
+
+
+def _majority_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Message]:
+    return majority.carry_out(state, wakeup.purpose, wakeup.at, now)
+
+
+MAJORITY = Source(_majority_wakeups, _majority_wake)  # coming of age by the date of birth, and what follows it
+SOURCES: tuple[Source, ...] = (OBLIGATIONS, MISSING, MAJORITY)
 
 
 def _pending(state: CaseState) -> list[tuple[Wakeup, Source]]:

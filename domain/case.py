@@ -258,6 +258,8 @@ class CaseState(BaseModel):
     returns: list[VoluntaryReturn] = Field(default_factory=list)  # voluntary returns, the latest last (domain.returns)
     proceedings: list[Proceeding] = Field(default_factory=list)  # claims and proceedings (domain.proceedings)
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then (domain.children)
+    came_of_age_at: datetime | None = None  # adult for new obligations by the date of birth (domain.majority)
+    child_support_ended_at: datetime | None = None  # then child-level support ended (domain.majority)
     missing_reports: list[MissingReport] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
     reopenings: list[Reopening] = Field(default_factory=list)

@@ -90,7 +90,7 @@ def holds(state: CaseState, now: datetime) -> list[Hold]:
                 blocks_departure=True,
             )
         )
-    if _treated_as_child(state) and not _best_interests_assessed(state):
+    if state.is_child and not _best_interests_assessed(state):
         found.append(
             Hold(
                 kind=HoldKind.BEST_INTERESTS,
@@ -124,12 +124,6 @@ def departure_holds(state: CaseState, now: datetime) -> list[Hold]:
     """The holds that also stop a voluntary departure (checked when a return is planned, at the planned time, and
     at the departure itself)."""
     return [h for h in holds(state, now) if h.blocks_departure]
-
-
-def _treated_as_child(state: CaseState) -> bool:
-    if state.age_status in (AgeStatus.DISPUTED, AgeStatus.CHILD):
-        return True
-    return state.is_child and state.age_status is not AgeStatus.ADULT
 
 
 def _best_interests_assessed(state: CaseState) -> bool:
@@ -190,7 +184,7 @@ def _return_holds(state: CaseState) -> list[Hold]:
                 blocks_departure=True,
             )
         )
-    if plan is not None and _treated_as_child(state) and not plan.care_confirmed:
+    if plan is not None and state.is_child and not plan.care_confirmed:
         found.append(
             Hold(
                 kind=HoldKind.CARE_ARRANGEMENTS,

@@ -31,6 +31,8 @@ class ObligationKind(str, enum.Enum):
     # finding, the guardian advocate's handover to an independent advocate
     AGE_ASSESSMENT = "age_assessment"
     ADVOCATE_HANDOVER = "advocate_handover"
+    # coming of age by the date of birth (domain.majority): the plan for the move to adult support
+    TRANSITION_PLAN = "transition_plan"
     # assessments (fulfilled by `nrm case assess`; each result sets the date of the next review)
     NEEDS_RISKS_ASSESSMENT = "needs_risks_assessment"
     SAFETY_SUPPORT_PLAN = "safety_support_plan"

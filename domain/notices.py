@@ -137,6 +137,8 @@ class CaseEventKind(str, enum.Enum):
     MISSING = "missing"  # the person was reported missing (a child's: escalated at once)
     FOUND = "found"
     SUSPENDED = "suspended"  # an adult missing for the policy's period: the case suspended, not closed
+    CAME_OF_AGE = "came_of_age"  # adult for new obligations by the date of birth (domain.majority)
+    CHILD_SUPPORT_ENDED = "child_support_ended"  # after coming of age: the guardian advocate's handover is owed
 
 
 class CaseEvent(BaseModel):
@@ -149,6 +151,7 @@ class CaseEvent(BaseModel):
     event: CaseEventKind
     at: datetime
     is_child: bool
+    until: datetime | None = None  # coming of age: child-level support continues until then
 
 
 class DigestRow(BaseModel):

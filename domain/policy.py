@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,6 +18,7 @@ from domain.errors import PolicyError
 from domain.kinds import ASSESSMENT_KINDS, ObligationKind
 from domain.permit_records import PermitGround
 from domain.roles import Role
+from domain.times import aged, check_age
 
 
 class _Section(BaseModel):
@@ -166,15 +167,33 @@ class ChildRules(_Section):
 
 
 class AgeRules(_Section):
-    """An age dispute (DOMAIN.md section 5): the age assessment is owed by `assessment_owner` within
+    """Age (DOMAIN.md section 5). An age dispute: the age assessment is owed by `assessment_owner` within
     `assessment_due` of the dispute; after a final adult finding the guardian advocate hands over to an
-    independent advocate within `handover_due`."""
+    independent advocate within `handover_due`. Coming of age by the date of birth (domain.majority): at the age
+    of `majority` the person is an adult for new obligations; a transition plan is owed by
+    `transition_plan_owner` from `transition_plan_before` that day until it; child-level support continues to the
+    age of `child_support_until` (some jurisdictions to 21 or 25), when the handover is owed. Ages are ISO 8601
+    durations on the calendar (`P18Y`); with `counted_by_month` each is counted from the first day of the month
+    after it is reached, so the server's timers show no birth date to the day."""
 
     assessment_owner: Role = Role.CHILD_PROTECTION
     assessment_due: timedelta = timedelta(days=30)
     handover_due: timedelta = timedelta(days=5)
+    majority: str = "P18Y"
+    child_support_until: str = "P18Y"
+    transition_plan_before: timedelta = timedelta(days=90)
+    transition_plan_owner: Role = Role.CHILD_PROTECTION
+    counted_by_month: bool = True
 
-    _check = field_validator("assessment_due", "handover_due")(_positive)
+    _check = field_validator("assessment_due", "handover_due", "transition_plan_before")(_positive)
+    _ages = field_validator("majority", "child_support_until")(check_age)
+
+    @model_validator(mode="after")
+    def _support_not_shorter(self) -> AgeRules:
+        born = date(2000, 1, 1)
+        if aged(born, self.child_support_until, to_month=False) < aged(born, self.majority, to_month=False):
+            raise ValueError("child_support_until must not be younger than majority (support never stops early)")
+        return self
 
 
 class MissingRules(_Section):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain import majority
 from domain.case import (
     AgeStatus,
     AssessmentRecord,
@@ -109,6 +110,8 @@ class CaseStatus(ActResult):
     proceedings: list[Proceeding] = []
     age_status: AgeStatus = AgeStatus.UNDISPUTED
     golden_day_until: datetime | None = None  # a child: intensive supervision from entry until then
+    comes_of_age_at: datetime | None = None  # by the date of birth (domain.majority): adult for new obligations
+    child_support_until: datetime | None = None  # child-level support continues until then
     missing: MissingReport | None = None  # the person is missing now: since when, reported by whom
     missing_reports: list[MissingReport] = []
     consent_withdrawals: list[ConsentWithdrawal] = []
@@ -264,6 +267,8 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         proceedings=state.proceedings,
         age_status=state.age_status,
         golden_day_until=state.golden_day_until,
+        comes_of_age_at=state.came_of_age_at or (majority.coming_of_age(state) if state.is_child else None),
+        child_support_until=majority.child_support_until(state),
         missing=state.missing,
         missing_reports=state.missing_reports,
         consent_withdrawals=state.consent_withdrawals,

@@ -77,3 +77,34 @@ def utc_seconds(moment: datetime | str | None) -> str:
 def _instant(moment: datetime | str) -> datetime:
     when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return when if when.tzinfo is None else when.astimezone(UTC)
+
+
+_AGE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def check_age(text: str) -> str:
+    """An age as an ISO 8601 duration counted on the calendar from a birth date: `P18Y`, `P21Y`, `P17Y6M`."""
+    if text == "P" or not _AGE.match(text) or text.endswith("T"):
+        raise ValueError(f"{text!r} is not an age (an ISO 8601 duration such as P18Y)")
+    return text
+
+
+def aged(born: date, age: str, *, to_month: bool) -> datetime:
+    """The instant a person born on `born` (at 00:00 UTC) reaches `age`: years and months on the calendar (the
+    29th of February's day, when it does not exist, is the 1st of March: never earlier), then days and time.
+    `to_month` counts it from the first day of the following month instead (unless it falls on a 1st at 00:00),
+    so that the timers set by it show no more than a month and a year of birth."""
+    m = _AGE.match(check_age(age))
+    assert m is not None
+    years, months, days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    month_index = born.month - 1 + months
+    year, month = born.year + years + month_index // 12, month_index % 12 + 1
+    try:
+        day = date(year, month, born.day)
+    except ValueError:  # no such day in that month
+        day = date(year + month // 12, month % 12 + 1, 1)
+    reached = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    reached += timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if to_month and (reached.day, reached.time()) != (1, datetime.min.time()):
+        reached = datetime(reached.year + reached.month // 12, reached.month % 12 + 1, 1, tzinfo=UTC)
+    return reached

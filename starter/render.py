@@ -63,6 +63,10 @@ def show_case(console: Console, status: CaseStatus) -> None:
         console.print(f"consent withdrawn: {withdrawn}")
     if status.golden_day_until:
         console.print(f"Golden Day (intensive supervision) until {_t(status.golden_day_until)}")
+    if status.comes_of_age_at:
+        came = "came" if status.comes_of_age_at <= status.as_of else "comes"
+        support = f"; child-level support until {_t(status.child_support_until)}" if status.child_support_until else ""
+        console.print(f"{came} of age {_t(status.comes_of_age_at)} (by the date of birth){support}")
     if status.pending:
         console.print(f"pending: {status.pending.text} (next: {status.pending.waiting_for})")
     show_holds(console, status)

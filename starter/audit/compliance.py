@@ -38,7 +38,7 @@ from domain.requests import (
 )
 from domain.returns import monitoring_end
 from domain.roles import Act as ActName
-from domain.times import measured, spoken
+from domain.times import aged, measured, spoken
 from starter.audit.facts import Act, Alert, CaseFacts, case_facts
 from starter.audit.history import AuditEvent
 
@@ -306,6 +306,52 @@ def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                 Window(at, at + rules.handover_due, f"age assessed as adult; {spoken(rules.handover_due)}"),
                 done[0].done_at if done else None,
                 as_of,
+            )
+        )
+    return tracks
+
+
+def coming_of_age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A child by the date of birth (never in an age dispute, which the age rules judge) owes a transition plan
+    from `age.transition_plan_before` the coming of age until it, and when child-level support ends the guardian
+    advocate's handover within `age.handover_due`: each from the dates the policy's ages give."""
+    referral, rules = facts.opening.referral, facts.policy.age
+    born = referral.person.date_of_birth
+    disputed = referral.age_disputed or facts.acts_named(ActName.DISPUTE_AGE)
+    if born is None or not referral.child_by_birth_date or disputed:
+        return []
+    of_age = aged(born, rules.majority, to_month=rules.counted_by_month)
+    tracks: list[Track] = []
+    start = max(of_age - rules.transition_plan_before, facts.opened_at)
+    if of_age > facts.opened_at and as_of >= start:
+        done = facts.fulfilments(ObligationKind.TRANSITION_PLAN.value)
+        why = f"{spoken(rules.transition_plan_before)} before coming of age by the date of birth"
+        tracks.append(
+            single_window(
+                ObligationKind.TRANSITION_PLAN.value,
+                "transition plan before a child comes of age",
+                Window(start, of_age, why),
+                done[0].done_at if done else None,
+                as_of,
+            )
+        )
+    support_end = max(aged(born, rules.child_support_until, to_month=rules.counted_by_month), facts.opened_at)
+    if as_of >= support_end and facts.deadlines_of(ObligationKind.GUARDIAN_ADVOCATE.value):
+        done_handover = [
+            f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= support_end
+        ]
+        tracks.append(
+            single_window(
+                ObligationKind.ADVOCATE_HANDOVER.value,
+                "guardian advocate's handover to an independent advocate when child-level support ends",
+                Window(
+                    support_end,
+                    support_end + rules.handover_due,
+                    f"child-level support ended; {spoken(rules.handover_due)}",
+                ),
+                done_handover[0].done_at if done_handover else None,
+                as_of,
+                name="advocate_handover.coming_of_age",
             )
         )
     return tracks
@@ -742,6 +788,7 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("provisions", provision_tracks),
     DeadlineRule("child_from_entry", child_entry_tracks),
     DeadlineRule("age", age_tracks),
+    DeadlineRule("coming_of_age", coming_of_age_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REQUEST.value, reconsideration_request_tracks),
     DeadlineRule(ObligationKind.RECONSIDERATION_REVIEW.value, reconsideration_review_tracks),
     DeadlineRule(ObligationKind.APPEAL_LODGING.value, appeal_lodging_tracks),

@@ -185,6 +185,13 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     )
 
 
+_MAJORITY = {
+    "transition-plan": "transition plan owed",
+    "coming-of-age": "came of age: adult for new obligations",
+    "support-end": "child-level support ended",
+}
+
+
 def _alarm(event: TimerEvent) -> Entry:
     """The case's one alarm: set for its nearest wakeup, rung, or moved because that wakeup changed."""
     name, purpose = _words(event.obligation) or "a timer", event.purpose
@@ -203,6 +210,8 @@ def _alarm(event: TimerEvent) -> Entry:
             return Entry(
                 at=event.at, event="case suspended", summary="the adult is still missing after the policy's period"
             )
+        if purpose in _MAJORITY:  # domain.alarms.MAJORITY
+            return Entry(at=event.at, event=_MAJORITY[purpose], summary="by the date of birth and the policy's ages")
         return Entry(at=event.at, event="reminder time reached", summary=name)
     return Entry(
         at=event.at,
@@ -248,6 +257,13 @@ def _what(message: dict[str, Any]) -> str:
     return str(message.get("template") or message.get("kind") or "activity")
 
 
+_CASE_EVENTS = {
+    "suspended": "case suspended",
+    "came_of_age": "the person came of age",
+    "child_support_ended": "child-level support ended",
+}
+
+
 def _notification(event: ActivityScheduled) -> Entry:
     """A notification by its kind, subject, due time, language and recipient roles: never its body."""
     message = event.input
@@ -256,7 +272,7 @@ def _notification(event: ActivityScheduled) -> Entry:
     subject = message.get("obligation_kind") or (message.get("kind") if message.get("template") else None)
     parts = [_words(str(subject))] if subject else []
     if message.get("event"):  # a case event (domain.lifecycle): missing, found, suspended
-        parts.append(f"the person {message['event']}" if message["event"] != "suspended" else "case suspended")
+        parts.append(_CASE_EVENTS.get(message["event"], f"the person {message['event']}"))
     if message.get("stage"):
         parts.append(f"Stage {message['stage']} {message.get('outcome', '')}".strip())
     if message.get("due_at"):

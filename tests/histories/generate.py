@@ -59,7 +59,7 @@ from starter.audit.manifest import Manifest, write_manifest
 from starter.client import NrmClient
 from starter.up import temporal_binary
 from tests.histories.testkey import CASES, HERE, settings_with_test_only_key
-from tests.policies import panel_confirming, stage2_own_limit, with_permits, with_returns
+from tests.policies import coming_of_age, panel_confirming, stage2_own_limit, with_permits, with_returns
 from worker import build_worker
 
 POLICY = str(HERE.parent / "policies" / "fast.toml")
@@ -410,6 +410,25 @@ async def stage2_own_limit_overdue(nrm: NrmClient) -> str:
     return ref
 
 
+async def coming_of_age_in_rr(nrm: NrmClient) -> str:
+    """A child by the date of birth comes of age during the R&R period: the transition plan owed and given before
+    it, an adult for new obligations on the day, child-level support 4 s more, then the handover owed."""
+    born = date.today() - timedelta(days=3653)
+    of_age = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
+    with tempfile.TemporaryDirectory() as scratch:
+        policy = coming_of_age(Path(scratch), born, of_age, support_for=timedelta(seconds=4))
+        ref = await nrm.open_case(
+            _referral(consent_to_referral=None, person={"date_of_birth": born.isoformat()}), RESPONDER, policy=policy
+        )
+    await nrm.provide(ref, ProvideRequest(actor=COORDINATOR, kind="guardian_advocate", evidence="GA-1 allocated"))
+    await nrm.decide_stage1(ref, _decision(child_views=CHILD_VIEWS))
+    await _until(nrm, ref, lambda s: any(d.kind == "transition_plan" for d in s.deadlines))
+    await nrm.provide(ref, ProvideRequest(actor=CHILD_PROTECTION, kind="transition_plan", evidence="plan agreed"))
+    await _until(nrm, ref, lambda s: any(d.kind == "advocate_handover" for d in s.deadlines))
+    await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
 PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "adult-positive-reminders-escalation": adult_positive_reminders_escalation,
     "child-positive": child_positive,
@@ -433,6 +452,7 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "closed": closed,
     "reopened": reopened,
     "dependent-child-linked": dependent_child_linked,
+    "coming-of-age-in-rr": coming_of_age_in_rr,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 FAST = Path(__file__).with_name("fast.toml")
@@ -49,5 +50,24 @@ def stage2_own_limit(directory: Path) -> str:
     text = FAST.read_text(encoding="utf-8").replace('name = "fast"', 'name = "fast-stage2-limit"')
     text = text.replace("[stage2]\n", '[stage2]\ndue_after = "PT14S"\n')
     path = directory / "fast-stage2-limit.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def coming_of_age(directory: Path, born: date, of_age: datetime, support_for: timedelta) -> str:
+    """fast.toml where a person born on `born` comes of age at `of_age` (the exact instant: not counted by month),
+    owes a transition plan 4 s before, and has child-level support for `support_for` after it."""
+
+    def age(at: datetime) -> str:
+        span = at - datetime(born.year, born.month, born.day, tzinfo=UTC)
+        return f"P{span.days}DT{span.seconds}S"
+
+    text = FAST.read_text(encoding="utf-8").replace('name = "fast"', 'name = "fast-coming-of-age"')
+    text = text.replace(
+        "[age]\n",
+        f'[age]\nmajority = "{age(of_age)}"\nchild_support_until = "{age(of_age + support_for)}"\n'
+        'transition_plan_before = "PT4S"\ncounted_by_month = false\n',
+    )
+    path = directory / "fast-coming-of-age.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
