@@ -12,7 +12,7 @@ provider, reminded and escalated like any other.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from domain.case import CaseState, Obligation, ObligationKind
 from domain.consent import ConsentPurpose
@@ -20,13 +20,14 @@ from domain.deadlines import new_obligation
 from domain.errors import InvalidRequest, WrongStage
 from domain.holds import departure_holds
 from domain.notices import Message, ReturnEvent, ReturnLetter, letter_recipients
-from domain.policy import ReturnRules
+from domain.policy import AgeRules, ReturnRules
 from domain.referral import Referral
 from domain.requests import CheckInRequest, DepartureRequest, ReturnAssessmentRequest, ReturnPlanRequest, ReturnRequest
 from domain.return_records import CheckIn, ReturnPhase, ReturnPlan, VoluntaryReturn
 from domain.roles import Act, Role
 from domain.rules import authorize_act, fulfil, owe
 from domain.text import EVIDENCE_MAX, SUMMARY_MAX, check_text, check_written
+from domain.times import aged
 
 HORIZON = timedelta(days=2 * 365)  # a departure is planned at most this far ahead
 COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -258,23 +259,21 @@ def apply_departure(state: CaseState, request: DepartureRequest, now: datetime) 
         _end(ret, ReturnPhase.ENDED, now, "departed; no reintegration monitoring (the person did not want it)")
         return []
     ret.phase = ReturnPhase.MONITORING
-    ret.monitoring_until = monitoring_end(state.referral, ret.departed_at, rules)  # a child's until adulthood
+    ret.monitoring_until = monitoring_end(state.referral, state.policy.age, ret.departed_at, rules, state.is_child)
     _next_check_in(state, ret, ret.departed_at, now)
     return []
 
 
-def monitoring_end(referral: Referral, departed_at: datetime, rules: ReturnRules) -> datetime:
-    """When reintegration monitoring may end: the policy's least period after departure; a child's not before the
-    18th birthday, when the date of birth is known."""
+def monitoring_end(
+    referral: Referral, age: AgeRules, departed_at: datetime, rules: ReturnRules, child: bool
+) -> datetime:
+    """When reintegration monitoring may end: the policy's least period after departure; a child's not before
+    coming of age (the policy's majority, counted as the case counts it), when the date of birth is known."""
     end = departed_at + rules.monitoring_at_least
     born = referral.person.date_of_birth
-    if not referral.is_child or born is None:
+    if not child or born is None:
         return end
-    try:
-        day = born.replace(year=born.year + 18)
-    except ValueError:  # born on 29 February
-        day = date(born.year + 18, 3, 1)
-    return max(end, datetime(day.year, day.month, day.day, tzinfo=departed_at.tzinfo))
+    return max(end, aged(born, age.majority, to_month=age.counted_by_month))
 
 
 # ---- reintegration monitoring -----------------------------------------------------------------------------

@@ -750,7 +750,7 @@ def _check_in_tracks(
     """The check-ins the schedule owes after a departure: each due an interval after the last one's due time,
     owed from when the last was recorded; monitoring ends after its period or at a re-trafficking indicator."""
     left = DepartureRequest.model_validate(departed.request).departed_at or departed.at
-    end = monitoring_end(facts.opening.referral, left, rules)
+    end = monitoring_end(facts.opening.referral, facts.policy.age, left, rules, facts.is_child_now)
     tracks: list[Track] = []
     due, owed_from = left, departed.at
     for k in range(MAX_LAPSES):

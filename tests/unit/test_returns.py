@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ from domain.requests import (
 from domain.return_records import ReturnPhase
 from domain.roles import Actor, Role
 from tests.integration.helpers import decision
-from tests.unit.builders import OSCE, T0, opened
+from tests.unit.builders import OSCE, T0, opened, referral
 
 ADVOCATE = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 COORDINATOR = Actor(role=Role.COORDINATOR, id="co-1")
@@ -318,3 +318,12 @@ def test_a_check_in_dated_before_the_departure_or_in_the_future_is_refused() -> 
             returns.check_check_in(
                 state, CheckInRequest(actor=ABROAD, summary="s", when=when), departure + timedelta(days=1)
             )
+
+
+def test_a_childs_monitoring_lasts_until_coming_of_age_as_the_case_counts_it() -> None:
+    born = referral(person={"date_of_birth": "2010-05-20"}, consent_to_referral=None)
+    left = datetime(2026, 6, 11, tzinfo=UTC)
+    of_age = datetime(2028, 6, 1, tzinfo=UTC)  # the first of the month after the 18th birthday (domain.majority)
+    assert returns.monitoring_end(born, OSCE.age, left, RULES, child=True) == of_age
+    assert returns.monitoring_end(born, OSCE.age, left, RULES, child=False) == left + RULES.monitoring_at_least
+    assert returns.monitoring_end(referral(), OSCE.age, left, RULES, child=True) == left + RULES.monitoring_at_least
