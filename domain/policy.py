@@ -189,10 +189,15 @@ class AgeRules(_Section):
     _ages = field_validator("majority", "child_support_until")(check_age)
 
     @model_validator(mode="after")
-    def _support_not_shorter(self) -> AgeRules:
+    def _sane_ages(self) -> AgeRules:
         born = date(2000, 1, 1)
-        if aged(born, self.child_support_until, to_month=False) < aged(born, self.majority, to_month=False):
+        majority, support = (aged(born, a, to_month=False) for a in (self.majority, self.child_support_until))
+        if not aged(born, "P14Y", to_month=False) <= majority <= aged(born, "P21Y", to_month=False):
+            raise ValueError("majority must be an age from 14 to 21 years")
+        if support < majority:
             raise ValueError("child_support_until must not be younger than majority (support never stops early)")
+        if support > aged(born, "P26Y", to_month=False):
+            raise ValueError("child_support_until must be an age of at most 26 years")
         return self
 
 

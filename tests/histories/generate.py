@@ -413,7 +413,7 @@ async def stage2_own_limit_overdue(nrm: NrmClient) -> str:
 async def coming_of_age_in_rr(nrm: NrmClient) -> str:
     """A child by the date of birth comes of age during the R&R period: the transition plan owed and given before
     it, an adult for new obligations on the day, child-level support 4 s more, then the handover owed."""
-    born = date.today() - timedelta(days=3653)
+    born = date.today() - timedelta(days=6570)
     of_age = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
     with tempfile.TemporaryDirectory() as scratch:
         policy = coming_of_age(Path(scratch), born, of_age, support_for=timedelta(seconds=4))

@@ -38,7 +38,7 @@ def deadline(status, kind: str):  # type: ignore[no-untyped-def]
 async def test_an_18th_birthday_during_the_rr_period_is_a_transition_not_a_cut_off(
     nrm: NrmClient, cli_env: dict[str, str], finish: list[str], tmp_path: Path
 ) -> None:
-    born = date.today() - timedelta(days=3653)  # about ten years old: a child by the date of birth alone
+    born = date.today() - timedelta(days=6570)  # nearly 18: a child by the date of birth alone
     of_age = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
     policy = coming_of_age(tmp_path, born, of_age, support_for=timedelta(seconds=6))
     person = {"date_of_birth": born.isoformat(), "email": EMAIL}

@@ -54,6 +54,11 @@ def test_a_policy_refuses_child_support_ending_before_majority() -> None:
         policy_with(child_support_until="P17Y")
     with pytest.raises(ValidationError, match="is not an age"):
         policy_with(majority="eighteen")
+    for wrong, why in (("P13Y", "from 14 to 21 years"), ("P22Y", "from 14 to 21 years"), ("P0D", "from 14")):
+        with pytest.raises(ValidationError, match=why):
+            policy_with(majority=wrong)
+    with pytest.raises(ValidationError, match="at most 26 years"):
+        policy_with(child_support_until="P30Y")
     assert policy_with(child_support_until="P21Y").age.child_support_until == "P21Y"
 
 
