@@ -295,12 +295,11 @@ def _next_check_in(state: CaseState, ret: VoluntaryReturn, since: datetime, now:
 
 def check_check_in(state: CaseState, request: CheckInRequest, now: datetime) -> None:
     authorize_act(state, Act.RECORD_CHECK_IN, request.actor)
-    _in_phase(state, "recording a check-in", ReturnPhase.MONITORING)
+    departed = _in_phase(state, "recording a check-in", ReturnPhase.MONITORING).departed_at
     if state.open_obligation(ObligationKind.REINTEGRATION_CHECK_IN) is None:
         raise WrongStage(f"case {state.reference} owes no check-in now")
     check_written(request.summary, "the summary", SUMMARY_MAX, "a check-in")
     when = request.when or now
-    departed = _in_phase(state, "recording a check-in", ReturnPhase.MONITORING).departed_at
     if when > now or (departed is not None and when < departed):
         raise InvalidRequest(
             f"the check-in, {when:%Y-%m-%d %H:%M}, is in the future or before the departure it follows"
