@@ -13,6 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import InvalidRequest
 
+# sizes and ranges of what a referral carries (personal data is bounded like every other text)
+NAME_MAX = 200
+NATIONALITY_MAX = 64
+ADDRESS_MAX = 500
+EMAIL_MAX = 254  # RFC 5321's longest forward path
+OLDEST_YEARS = 120  # a date of birth at most this long before the detection
+OLDEST_DAYS = int(OLDEST_YEARS * 365.25)
+DETECTED_WITHIN_YEARS = 50  # a detection at most this long ago
+DETECTED_WITHIN_DAYS = int(DETECTED_WITHIN_YEARS * 365.25)
+
 
 class Sex(str, enum.Enum):
     FEMALE = "female"
@@ -37,11 +47,12 @@ class PersonalData(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=NAME_MAX)
     date_of_birth: date | None = None
-    nationality: str | None = None
-    address: str | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")  # where an adult's letters go
+    nationality: str | None = Field(default=None, max_length=NATIONALITY_MAX)
+    address: str | None = Field(default=None, max_length=ADDRESS_MAX)
+    # where an adult's letters go
+    email: str | None = Field(default=None, max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class GuardianRelation(str, enum.Enum):
@@ -54,7 +65,7 @@ class GuardianContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+$")
     relation: GuardianRelation = GuardianRelation.PARENT
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -83,6 +94,8 @@ class Referral(BaseModel):
         dob = self.person.date_of_birth
         if dob is not None and dob > self.detected_on:
             raise ValueError("date of birth is after the date of detection")
+        if dob is not None and (self.detected_on - dob).days > OLDEST_DAYS:
+            raise ValueError(f"date of birth is more than {OLDEST_YEARS} years before the date of detection")
         if not self.is_child and self.consent_to_referral is None:
             raise ValueError("an adult's referral needs consent_to_referral (true or false)")
         if not self.is_child and (self.unaccompanied or self.guardian or self.family_safe):
@@ -114,3 +127,7 @@ class Referral(BaseModel):
 def check_detection_date(referral: Referral, today: date) -> None:
     if referral.detected_on > today:
         raise InvalidRequest(f"date of detection {referral.detected_on} is in the future")
+    if (today - referral.detected_on).days > DETECTED_WITHIN_DAYS:
+        raise InvalidRequest(
+            f"date of detection {referral.detected_on} is more than {DETECTED_WITHIN_YEARS} years ago: check the date"
+        )

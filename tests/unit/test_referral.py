@@ -9,6 +9,9 @@ from pydantic import ValidationError
 
 from domain.errors import InvalidRequest
 from domain.referral import Referral, check_detection_date
+from starter.client import parse_referral
+from starter.errors import BadInput
+from tests.integration.helpers import adult_referral
 from tests.unit.builders import DETECTED, referral
 
 
@@ -82,3 +85,26 @@ def test_personal_data_stays_in_its_own_model() -> None:
         }
     )
     assert ref.person.name == "A. Person" and "name" not in Referral.model_fields
+
+
+@pytest.mark.parametrize(
+    ("person", "why"),
+    [
+        ({"name": "N" * 201}, "person.name: String should have at most 200 characters"),
+        ({"address": "A" * 501}, "person.address: String should have at most 500 characters"),
+        ({"nationality": "X" * 65}, "person.nationality: String should have at most 64 characters"),
+        ({"email": "p@" + "e" * 253}, "person.email: String should have at most 254 characters"),
+        ({"date_of_birth": "0001-01-01"}, "date of birth is more than 120 years before the date of detection"),
+    ],
+)
+def test_personal_data_is_bounded_and_dated_sanely_and_never_echoed(person: dict, why: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        parse_referral(adult_referral(person=person))
+    message = str(refused.value)
+    assert why in message and not any(str(v)[:20] in message for v in person.values())
+
+
+def test_a_detection_more_than_50_years_ago_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="more than 50 years ago: check the date"):
+        check_detection_date(Referral.model_validate(adult_referral(detected_on="1970-01-01")), date(2026, 3, 2))
+    check_detection_date(Referral.model_validate(adult_referral(detected_on="1980-01-01")), date(2026, 3, 2))
