@@ -52,6 +52,7 @@ class ObligationKind(str, enum.Enum):
     PRE_RETURN_RISK_ASSESSMENT = "pre_return_risk_assessment"  # with the person, covering the family
     RETURN_PLAN = "return_plan"  # the plan made without undue delay once no risk is found
     RETURN_DEPARTURE = "return_departure"  # the departure as planned (holds checked again then)
+    RETURN_RECEPTION = "return_reception"  # the receiving side confirms the person was received on arrival
     REINTEGRATION_CHECK_IN = "reintegration_check_in"  # by the receiving side's support provider
 
     @property
@@ -95,6 +96,7 @@ RECORDED_BY = {
     ObligationKind.RETURN_PLAN: "nrm case return plan",
     ObligationKind.RETURN_DEPARTURE: "nrm case return depart",
     ObligationKind.REINTEGRATION_CHECK_IN: "nrm case return check-in",
+    ObligationKind.RETURN_RECEPTION: "nrm case return received",
     ObligationKind.AGE_ASSESSMENT: "nrm case age-assessment",
 }
 PERMIT_KINDS = frozenset(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import returns
-from domain.case import CaseState, Closure, ClosureReason, MissingReport, Reopening, Stage
+from domain.case import CaseState, Closure, ClosureReason, MissingReport, ObligationKind, Reopening, Stage
 from domain.consent import ConsentPurpose, ConsentWithdrawal
 from domain.errors import InvalidRequest, WrongStage
 from domain.notices import CaseEvent, CaseEventKind, Message, Recipients
@@ -134,6 +134,10 @@ def check_close(state: CaseState, request: CloseRequest) -> None:
     authorize_act(state, Act.CLOSE_CASE, request.actor)
     if (open_challenge := pending(state)) is not None:
         raise WrongStage(f"case {state.reference} cannot be closed while {open_challenge.text}")
+    if state.open_obligation(ObligationKind.RETURN_RECEPTION) is not None:
+        raise WrongStage(
+            f"case {state.reference} cannot be closed while the receiving side's record of the reception is awaited"
+        )
     if (voluntary_return := returns.current(state)) is not None:
         raise WrongStage(
             f"case {state.reference} cannot be closed while its voluntary return is {voluntary_return.phase.value} "

@@ -334,7 +334,8 @@ class ReturnRules(_Section):
     `assessment_within` of the request (by `assessed_by`, with the person), the plan within `plan_within` of a clear
     assessment (no undue delay), reintegration check-ins by `checked_in_by` at the intervals `check_in_every`
     (the last repeated: monthly for 3 months, then quarterly, IOM practice) for at least `monitoring_at_least`
-    (ideally a year, L856-857), a child until adulthood."""
+    (ideally a year, L856-857), a child until adulthood. Where the receiving country was contacted, its support
+    provider confirms within `reception_within` of the departure that the person was received (or did not arrive)."""
 
     assessment_within: timedelta = timedelta(days=14)
     assessed_by: Role = Role.SUPPORT_PROVIDER
@@ -347,8 +348,9 @@ class ReturnRules(_Section):
     )
     checked_in_by: Role = Role.RECEIVING_SUPPORT
     monitoring_at_least: timedelta = timedelta(days=365)
+    reception_within: timedelta = timedelta(days=2)
 
-    _check = field_validator("assessment_within", "plan_within", "monitoring_at_least")(_positive)
+    _check = field_validator("assessment_within", "plan_within", "monitoring_at_least", "reception_within")(_positive)
 
     @field_validator("check_in_every")
     @classmethod

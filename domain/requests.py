@@ -188,6 +188,14 @@ class CheckInRequest(ActRequest):
     retrafficking: bool = False  # a re-trafficking indicator seen: protection re-opens
 
 
+class ReceptionRequest(ActRequest):
+    """The receiving side's record of the arrival: the person was received as planned, or did not arrive."""
+
+    received: bool = True
+    when: AwareDatetime | None = None
+    summary: str = ""
+
+
 class AgeDisputeRequest(ActRequest):
     """The person's age is disputed (domain.age): `reasons` says why it is in doubt."""
 

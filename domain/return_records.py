@@ -41,6 +41,13 @@ class CheckIn(BaseModel):
     retrafficking: bool  # a re-trafficking indicator was seen: protection re-opens
 
 
+class Reception(BaseModel):
+    at: datetime
+    by: Actor
+    received: bool  # False: the person did not arrive (reported missing at once)
+    summary: str
+
+
 class VoluntaryReturn(BaseModel):
     number: int
     requested_at: datetime
@@ -59,6 +66,7 @@ class VoluntaryReturn(BaseModel):
     departed_at: datetime | None = None
     monitoring_until: datetime | None = None
     check_ins: list[CheckIn] = Field(default_factory=list)
+    reception: Reception | None = None  # the receiving side's record of the arrival
     ended_at: datetime | None = None
     ended_why: str = ""
 

@@ -255,6 +255,9 @@ def apply_departure(state: CaseState, request: DepartureRequest, now: datetime) 
     state.obligations[ret.plan.departure_id].recorded_at = now
     ret.departed_at = request.departed_at or now
     state.removal_suspended = False  # the person has left, by their own decision
+    if ret.plan.coordinated:  # the receiving side knows the person is coming: it confirms the arrival
+        due = ret.departed_at + rules.reception_within
+        _owe(state, ObligationKind.RETURN_RECEPTION, rules.checked_in_by, ret.departed_at, due)
     if not (ret.monitoring and state.consents_to(ConsentPurpose.MONITORING)):
         _end(ret, ReturnPhase.ENDED, now, "departed; no reintegration monitoring (the person did not want it)")
         return []

@@ -47,6 +47,7 @@ class Act(str, enum.Enum):
     PLAN_RETURN = "plan_return"
     RECORD_DEPARTURE = "record_departure"
     RECORD_CHECK_IN = "record_check_in"  # a reintegration check-in after the return
+    RECORD_RECEPTION = "record_reception"  # the receiving side: the person was received on arrival, or was not
     RECORD_PROCEEDING = "record_proceeding"  # a protection claim or proceedings opened or ended (domain.proceedings)
     DISPUTE_AGE = "dispute_age"  # the person's age is in doubt: a child until a final adult finding (domain.age)
     RECORD_AGE_ASSESSMENT = "record_age_assessment"  # the age assessment's result; owner checked per case
@@ -111,6 +112,7 @@ _DESCRIPTIONS: dict[Act, str] = {
     Act.PLAN_RETURN: "plan a return",
     Act.RECORD_DEPARTURE: "record a departure",
     Act.RECORD_CHECK_IN: "record a reintegration check-in",
+    Act.RECORD_RECEPTION: "record the reception after a return",
     Act.RECORD_PROCEEDING: "record a claim or proceedings",
     Act.DISPUTE_AGE: "dispute the person's age",
     Act.RECORD_AGE_ASSESSMENT: "record an age assessment",
@@ -150,6 +152,7 @@ _BASE_TABLE: dict[Act, frozenset[Role]] = {
     Act.PLAN_RETURN: frozenset({Role.COORDINATOR}),
     Act.RECORD_DEPARTURE: frozenset({Role.COORDINATOR}),
     Act.RECORD_CHECK_IN: frozenset({Role.RECEIVING_SUPPORT}),
+    Act.RECORD_RECEPTION: frozenset({Role.RECEIVING_SUPPORT}),
     Act.RECORD_PROCEEDING: frozenset(
         {Role.COORDINATOR, Role.LEGAL_REPRESENTATIVE, Role.SUPPORT_PROVIDER, Role.IMMIGRATION_AUTHORITY}
     ),

@@ -66,7 +66,8 @@ def is_written(value: str) -> bool:
 def check_written(value: str, field: str, limit: int, what: str) -> None:
     check_text(value, field, limit)
     if not is_written(value):
-        raise InvalidRequest(f"{what} needs written reasons")
+        needed = "written reasons" if field == "reasons" else f"{field} in writing"
+        raise InvalidRequest(f"{what} needs {needed}")
 
 
 def field_problems(exc: ValidationError) -> str:

@@ -40,6 +40,7 @@ from domain.requests import (
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
+    ReceptionRequest,
     ReconsiderationRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
@@ -144,6 +145,7 @@ ACTS: dict[str, ActForm] = {
     ),
     "return depart": ActForm(DepartureRequest, "record_departure", ("at", "note"), (("at", "departed_at"),)),
     "return check-in": ActForm(CheckInRequest, "record_check_in", ("summary", "retrafficking", "at")),
+    "return received": ActForm(ReceptionRequest, "record_reception", ("summary", "not-received", "at")),
 }
 # the options that are fields of the request under another name; the rest are their names with `_` for `-`
 RENAMED = {
@@ -157,6 +159,7 @@ RENAMED = {
     "departure": "departure_at",
     "risk": "risk_found",
     "no-monitoring": "monitoring",
+    "not-received": "received",
 }
 # a date or an ISO time; UTC unless it names a zone, as the commands read them
 _TIME = ("until", "at", "valid-from", "valid-until", "departure")
@@ -227,7 +230,7 @@ def read_act(data: Any, actor: Actor | None) -> ActLine:
                 if value not in ("found", "none"):
                     raise BadInput('risk: "found" or "none"')
                 value = value == "found"
-            elif option == "no-monitoring":
+            elif option in ("no-monitoring", "not-received"):  # flags that say no
                 value = not value
             field = dict(form.renamed).get(option) or RENAMED.get(option, option.replace("-", "_"))
             fields[field] = value

@@ -54,6 +54,7 @@ from domain.requests import (
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
+    ReceptionRequest,
     ReconsiderationRequest,
     ReopenRequest,
     ReturnAssessmentRequest,
@@ -355,6 +356,12 @@ class NrmClient:
     ) -> ActResult:
         """The departure as it happened (refused while a hold applies)."""
         return await self._update(reference, Act.RECORD_DEPARTURE, request, request_id)
+
+    async def record_reception(
+        self, reference: str, request: ReceptionRequest, request_id: str | None = None
+    ) -> ActResult:
+        """The receiving side's record of the arrival after a return (a person who did not arrive: missing)."""
+        return await self._update(reference, Act.RECORD_RECEPTION, request, request_id)
 
     async def record_check_in(
         self, reference: str, request: CheckInRequest, request_id: str | None = None

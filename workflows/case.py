@@ -26,7 +26,19 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT_FAILURE
-    from domain import age, alarms, appeals, lifecycle, links, permits, proceedings, repeats, returns, transitions
+    from domain import (
+        age,
+        alarms,
+        appeals,
+        lifecycle,
+        links,
+        permits,
+        proceedings,
+        reception,
+        repeats,
+        returns,
+        transitions,
+    )
     from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
     from domain.notices import Message, record_delivery_failure
@@ -51,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         PermitRequest,
         ProceedingRequest,
         ProvideRequest,
+        ReceptionRequest,
         ReconsiderationRequest,
         ReturnAssessmentRequest,
         ReturnPlanRequest,
@@ -264,6 +277,17 @@ class CaseWorkflow:
     @record_check_in.validator
     def _check_check_in(self, request: CheckInRequest) -> None:
         self._check(Act.RECORD_CHECK_IN, request, lambda: returns.check_check_in(self.state, request, workflow.now()))
+
+    @workflow.update(name=Act.RECORD_RECEPTION.value)
+    def record_reception(self, request: ReceptionRequest) -> ActResult:
+        messages = reception.apply_reception(self.state, request, workflow.now())
+        return self._apply(Act.RECORD_RECEPTION, request, messages)
+
+    @record_reception.validator
+    def _check_reception(self, request: ReceptionRequest) -> None:
+        self._check(
+            Act.RECORD_RECEPTION, request, lambda: reception.check_reception(self.state, request, workflow.now())
+        )
 
     # ---- age (domain.age) ----
 

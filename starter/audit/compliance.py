@@ -31,6 +31,7 @@ from domain.requests import (
     DepartureRequest,
     JudgmentRequest,
     PermitRequest,
+    ReceptionRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -675,7 +676,8 @@ def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     """Each voluntary return: the pre-return risk assessment within its limit of the request; after a clear one the
     plan without undue delay; each planned departure carried out by its time, replaced by a new plan before it, or
     stopped at its time by a hold with the person told why (a return letter then, not a breach); then each
-    reintegration check-in by its time, counted as the case counts them, while monitoring lasts."""
+    reintegration check-in by its time, counted as the case counts them, while monitoring lasts; where the receiving
+    country was contacted, the record of the reception after the departure."""
     rules = facts.policy.returns
     if rules is None:
         return []
@@ -714,6 +716,7 @@ def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
             )
         )
         departed: Act | None = None
+        coordinated = False  # the plan the person left under had the receiving country contacted
         for i, plan in enumerate(plans):
             following = plans[i + 1].at if i + 1 < len(plans) else until
             due = ReturnPlanRequest.model_validate(plan.request).departure_at
@@ -728,7 +731,8 @@ def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                 if following and following < due
                 else None
             )
-            departed = departed or left
+            if departed is None and left is not None:
+                departed, coordinated = left, ReturnPlanRequest.model_validate(plan.request).coordinate
             tracks.append(
                 single_window(
                     ObligationKind.RETURN_DEPARTURE.value,
@@ -738,10 +742,30 @@ def return_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
                     as_of,
                 )
             )
+        if departed is not None and coordinated:
+            tracks.append(_reception_track(facts, rules, departed, until, as_of))
         if departed is not None and ReturnRequest.model_validate(asked.request).monitoring:
             check_ins = facts.acts_between(ActName.RECORD_CHECK_IN, departed.at, until)
             tracks += _check_in_tracks(facts, rules, departed, check_ins, as_of)
     return tracks
+
+
+def _reception_track(
+    facts: CaseFacts, rules: ReturnRules, departed: Act, until: datetime | None, as_of: datetime
+) -> Track:
+    left = DepartureRequest.model_validate(departed.request).departed_at or departed.at
+    received = facts.acts_between(ActName.RECORD_RECEPTION, departed.at, until)
+    return single_window(
+        ObligationKind.RETURN_RECEPTION.value,
+        "the receiving side's record of the reception within the policy's limit of the departure",
+        Window(
+            left,
+            left + rules.reception_within,
+            f"departed, the receiving country contacted; {spoken(rules.reception_within)}",
+        ),
+        ReceptionRequest.model_validate(received[0].request).when or received[0].at if received else None,
+        as_of,
+    )
 
 
 def _check_in_tracks(

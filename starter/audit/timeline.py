@@ -86,6 +86,7 @@ _ACT_TITLES = {
     Act.PLAN_RETURN.value: "return planned",
     Act.RECORD_DEPARTURE.value: "departure recorded",
     Act.RECORD_CHECK_IN.value: "reintegration check-in recorded",
+    Act.RECORD_RECEPTION.value: "reception after the return recorded",
     Act.RECORD_PROCEEDING.value: "claim or proceedings recorded",
     Act.DISPUTE_AGE.value: "age disputed: treated as a child",
     Act.RECORD_AGE_ASSESSMENT.value: "age assessment recorded",

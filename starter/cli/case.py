@@ -36,6 +36,7 @@ from domain.requests import (
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
+    ReceptionRequest,
     ReconsiderationRequest,
     ReopenRequest,
     ReturnAssessmentRequest,
@@ -590,6 +591,29 @@ async def return_depart(
     """Record the departure (refused, naming each hold, while any applies); monitoring starts if the person wants it."""
     request = DepartureRequest(actor=actor(actor_), departed_at=as_utc(at) if at else None, note=note)
     await _carry_out(reference, lambda client: client.record_departure(reference, request, request_id), as_json)
+
+
+@returns.command("received")
+@runs
+async def return_received(
+    reference: RefArg,
+    actor_: AsOpt,
+    summary: Annotated[str, typer.Option(help="Who received the person, where, how (required).")] = "",
+    not_received: Annotated[
+        bool, typer.Option("--not-received", help="The person did not arrive: reported missing at once.")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+    ] = None,
+    request_id: RequestIdOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record, for the receiving side, that the person was received on arrival (or did not arrive)."""
+    request = ReceptionRequest(
+        actor=actor(actor_), summary=summary, received=not not_received, when=as_utc(at) if at else None
+    )
+    await _carry_out(reference, lambda client: client.record_reception(reference, request, request_id), as_json)
 
 
 @returns.command("check-in")

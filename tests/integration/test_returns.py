@@ -16,6 +16,9 @@ from domain.requests import (
     ReturnRequest,
 )
 from domain.roles import Actor, Role
+from plumbing.connection import data_converter
+from starter.audit.compliance import Status, evaluate_history
+from starter.audit.history import decode_case, fetch_case
 from starter.client import NrmClient
 from tests.conftest import eventually
 from tests.integration.helpers import FIRST_RESPONDER, adult_referral, decision, outbox_messages
@@ -165,3 +168,44 @@ async def test_a_protection_claim_recorded_from_the_command_line_holds_until_it_
     assert "no claim or proceeding number 4 in the case (recorded: 1)" in refused.error_line(3)
     ended = await run_nrm("case", "proceeding", ref, *lawyer, "--end", "1", "--json", env=cli_env)
     assert ended.json()["holds"] == []
+
+
+async def test_the_receiving_side_records_that_the_person_did_not_arrive_and_the_case_reports_them_missing(
+    nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=with_returns(tmp_path))
+    await nrm.decide_stage1(ref, decision())
+    await nrm.decide_stage2(ref, decision())
+    await nrm.request_return(ref, ask())
+    await nrm.assess_return(ref, clear())
+    soon = datetime.now(UTC) + timedelta(seconds=30)
+    plan = ReturnPlanRequest(
+        actor=COORDINATOR, departure_at=soon, reception="IOM office", travel_documents=True, coordinate=True
+    )
+    await nrm.plan_return(ref, plan)
+    result = await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR, note="by air"))
+    owed = next(d for d in result.open_deadlines if d.kind == "return_reception")
+    assert owed.owner_role == "receiving_support_provider"
+    wrong = await run_nrm("case", "return", "received", ref, *AS_COORDINATOR, "--summary", "met", env=cli_env)
+    assert "role coordinator may not record the reception after a return" in wrong.error_line(3)
+    closing = await run_nrm("case", "close", ref, *AS_COORDINATOR, "--reason", "left_country", env=cli_env)
+    assert "while the receiving side's record of the reception is awaited" in closing.error_line(3)
+
+    recorded = await run_nrm(
+        "case", "return", "received", ref, "--as", "receiving_support_provider:rs-1", "--not-received",
+        "--summary", "not at the arrival point; phone off", "--json",
+        env=cli_env,
+    )  # fmt: skip
+    assert recorded.code == 0, recorded.err
+    status = await nrm.status(ref)
+    assert status.missing is not None and status.missing.note == "did not arrive at the destination of the return"
+    reception = status.returns[0].reception
+    assert reception is not None and not reception.received
+
+    async def told() -> bool:
+        return any(m["X-NRM-Kind"] == "case_event" for m in outbox_messages(nrm.settings.outbox_path, ref))
+
+    await eventually(told)
+    events = await decode_case(await fetch_case(nrm.client, ref), data_converter(nrm.settings))
+    found = {f.rule: f for f in evaluate_history(events, datetime.now(UTC)).findings}
+    assert found["return_reception"].status is Status.MET

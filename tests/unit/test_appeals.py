@@ -187,7 +187,7 @@ def test_a_late_request_needs_new_evidence_and_is_recorded_late() -> None:
     )
     refused(
         lambda: appeals.check_reconsideration(state, ask(new_evidence=True), late),
-        "a request on new evidence needs written reasons",
+        "a request on new evidence needs the evidence summary in writing",
         InvalidRequest,
     )
     request = ask(new_evidence=True, evidence="a witness statement")

@@ -44,7 +44,7 @@ def test_no_close_while_a_challenge_is_pending_nor_by_another_role_nor_other_wit
     with pytest.raises(WrongStage, match="cannot be closed while reconsideration of the negative Stage 1 decision"):
         lifecycle.check_close(state, CloseRequest(actor=COORDINATOR, reason=ClosureReason.FINAL_DECISIONS))
     fresh = opened()
-    with pytest.raises(InvalidRequest, match="closing a case for another reason needs written reasons"):
+    with pytest.raises(InvalidRequest, match="closing a case for another reason needs the note in writing"):
         lifecycle.check_close(fresh, CloseRequest(actor=COORDINATOR, reason=ClosureReason.OTHER))
     support = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
     with pytest.raises(NotAuthorized, match="role support_provider may not close a case"):

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain import alarms, lifecycle, permits, proceedings, returns, transitions
+from domain import alarms, lifecycle, permits, proceedings, reception, returns, transitions
 from domain.case import CaseState, ClosureReason, ObligationKind
 from domain.consent import ConsentPurpose
 from domain.errors import DomainError, InvalidRequest, NotAuthorized, WrongStage
 from domain.holds import HoldKind, departure_holds
-from domain.notices import ReturnEvent, ReturnLetter
+from domain.notices import CaseEvent, CaseEventKind, ReturnEvent, ReturnLetter
 from domain.permit_records import PermitAction, PermitGround
 from domain.proceeding_records import ProceedingKind
 from domain.requests import (
@@ -21,6 +21,7 @@ from domain.requests import (
     DepartureRequest,
     PermitRequest,
     ProceedingRequest,
+    ReceptionRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -109,7 +110,7 @@ def test_a_request_owes_the_pre_return_risk_assessment_first_and_tells_the_perso
 @pytest.mark.parametrize(
     ("request_", "error", "text"),
     [
-        (ask(legal_advice=""), InvalidRequest, "needs written reasons"),
+        (ask(legal_advice=""), InvalidRequest, "a voluntary return request needs the legal advice in writing"),
         (ask(destination="Romania"), InvalidRequest, "country code"),
         (ask(informed_of_options=False), InvalidRequest, "informed of every option"),
         (ask(decided_on=date(2020, 1, 1)), InvalidRequest, "not within the case"),
@@ -327,3 +328,54 @@ def test_a_childs_monitoring_lasts_until_coming_of_age_as_the_case_counts_it() -
     assert returns.monitoring_end(born, OSCE.age, left, RULES, child=True) == of_age
     assert returns.monitoring_end(born, OSCE.age, left, RULES, child=False) == left + RULES.monitoring_at_least
     assert returns.monitoring_end(referral(), OSCE.age, left, RULES, child=True) == left + RULES.monitoring_at_least
+
+
+def departed(coordinate: bool, child: bool = False) -> tuple[CaseState, datetime]:
+    state = confirmed(child=child)
+    requested(state, AT)
+    assessed(state, AT)
+    returns.apply_plan(state, plan(AT + timedelta(days=5), coordinate=coordinate), AT)
+    left = AT + timedelta(days=5)
+    returns.apply_departure(state, DepartureRequest(actor=COORDINATOR), left)
+    return state, left
+
+
+def test_the_receiving_side_records_the_reception_where_it_was_contacted() -> None:
+    state, left = departed(coordinate=True)
+    ob = state.open_obligation(ObligationKind.RETURN_RECEPTION)
+    assert ob is not None and (ob.owner_role, ob.window_start, ob.due_at) == (
+        Role.RECEIVING_SUPPORT,
+        left,
+        left + RULES.reception_within,
+    )
+    with pytest.raises(NotAuthorized, match="role coordinator may not record the reception after a return"):
+        reception.check_reception(state, ReceptionRequest(actor=COORDINATOR, summary="met"), left)
+    with pytest.raises(InvalidRequest, match="a reception record needs the summary in writing"):
+        reception.check_reception(state, ReceptionRequest(actor=ABROAD, summary=" "), left)
+    with pytest.raises(InvalidRequest, match="before the departure"):
+        early = ReceptionRequest(actor=ABROAD, summary="met", when=left - timedelta(hours=1))
+        reception.check_reception(state, early, left + timedelta(hours=2))
+    received = ReceptionRequest(actor=ABROAD, summary="met at the airport by IOM", when=left + timedelta(hours=6))
+    reception.check_reception(state, received, left + timedelta(hours=8))
+    assert reception.apply_reception(state, received, left + timedelta(hours=8)) == []
+    assert state.returns[-1].reception is not None and state.returns[-1].reception.received
+    assert state.obligations[ob.id].fulfilled_at == left + timedelta(hours=6) and state.missing is None
+    with pytest.raises(WrongStage, match="owes no record of a reception"):
+        reception.check_reception(state, received, left + timedelta(hours=9))
+
+
+def test_no_reception_is_owed_where_the_receiving_country_was_not_contacted() -> None:
+    state, _ = departed(coordinate=False)
+    assert state.open_obligation(ObligationKind.RETURN_RECEPTION) is None
+
+
+def test_a_person_who_did_not_arrive_is_reported_missing_at_once_and_the_case_stays_open() -> None:
+    state, left = departed(coordinate=True)
+    close = CloseRequest(actor=COORDINATOR, reason=ClosureReason.LEFT_COUNTRY)
+    with pytest.raises(WrongStage, match="record of the reception is awaited"):
+        lifecycle.check_close(state, close)
+    missing = ReceptionRequest(actor=ABROAD, received=False, summary="not at the arrival point; phone off")
+    [event] = reception.apply_reception(state, missing, left + timedelta(days=1))
+    assert isinstance(event, CaseEvent) and event.event is CaseEventKind.MISSING
+    assert state.missing is not None and state.missing.note == reception.NOT_RECEIVED
+    assert state.returns[-1].reception is not None and not state.returns[-1].reception.received
