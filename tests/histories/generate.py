@@ -41,6 +41,7 @@ from domain.requests import (
     MissingRequest,
     PermitRequest,
     ProvideRequest,
+    ReceptionRequest,
     ReconsiderationRequest,
     ReopenRequest,
     ReturnAssessmentRequest,
@@ -295,7 +296,8 @@ async def permits_interim_residence_renewal(nrm: NrmClient) -> str:
 
 async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
     """A confirmed victim asks to return; a clear risk assessment; the first plan stops at its planned departure
-    (no travel documents yet: a hold); planned again, departed, one check-in recorded, the next one missed."""
+    (no travel documents yet: a hold); planned again with the receiving country contacted, departed, the reception
+    recorded by the receiving side, one check-in recorded, the next one missed."""
     with tempfile.TemporaryDirectory() as scratch:
         ref = await nrm.open_case(_referral(), RESPONDER, policy=with_returns(Path(scratch)))
     await nrm.decide_stage1(ref, _decision())
@@ -315,9 +317,13 @@ async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
     await _until(nrm, ref, lambda s: s.returns[-1].phase.value == "assessed")  # stopped at the planned time
     second = datetime.now(UTC) + timedelta(seconds=3)
     await nrm.plan_return(
-        ref, ReturnPlanRequest(actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True)
+        ref,
+        ReturnPlanRequest(
+            actor=COORDINATOR, departure_at=second, reception="IOM", travel_documents=True, coordinate=True
+        ),
     )
     await nrm.record_departure(ref, DepartureRequest(actor=COORDINATOR))
+    await nrm.record_reception(ref, ReceptionRequest(actor=ABROAD, summary="met at the airport"))
     await nrm.record_check_in(ref, CheckInRequest(actor=ABROAD, summary="settled"))
     await _until(nrm, ref, lambda s: any(d.breaches for d in s.deadlines if d.kind == "reintegration_check_in"))
     return ref
