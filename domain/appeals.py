@@ -153,7 +153,7 @@ def window_closed(state: CaseState, ob_id: str, now: datetime) -> list[Message]:
     challenge = next((c for c in state.all_challenges if c.obligation_id == ob.id), None)
     if challenge is None or challenge.phase is ChallengePhase.FINAL:
         return []
-    return challenges.window_closed(state, challenge, OUTCOMES[challenge.subject], ob, now)
+    return challenges.window_closed(state, challenge, OUTCOMES[challenge.subject], ob)
 
 
 # ---- the acts: what is challenged, then the shared shape ----------------------------------------------------

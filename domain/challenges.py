@@ -257,13 +257,12 @@ def final(state: CaseState, challenge: Challenge, outcomes: Outcomes, now: datet
     return outcomes.final(state, challenge, now)
 
 
-def window_closed(
-    state: CaseState, challenge: Challenge, outcomes: Outcomes, ob: Obligation, now: datetime
-) -> list[Message]:
-    """The challenge's current window closed unused: the decision is final."""
+def window_closed(state: CaseState, challenge: Challenge, outcomes: Outcomes, ob: Obligation) -> list[Message]:
+    """The challenge's current window closed unused: the decision is final from the window's end (what it owes counts
+    from then, not from when the alarm ran)."""
     if ob.kind is ObligationKind.RECONSIDERATION_REQUEST:
         challenge.window_lapsed = True
-    return final(state, challenge, outcomes, now)
+    return final(state, challenge, outcomes, ob.due_at)
 
 
 # ---- judicial appeal ----------------------------------------------------------------------------------------
