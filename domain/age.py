@@ -89,6 +89,11 @@ def _provisions_from_now(state: CaseState, now: datetime) -> list[Message]:
 def check_assessment(state: CaseState, request: AgeAssessmentRequest) -> None:
     authorize_act(state, Act.RECORD_AGE_ASSESSMENT, request.actor)
     ob = state.open_obligation(ObligationKind.AGE_ASSESSMENT)
+    if ob is None and challenges.is_pending(state.challenge_of(ChallengeSubject.AGE)):
+        raise WrongStage(
+            f"case {state.reference} has no age assessment pending: its adult finding is challenged (`nrm case "
+            f"reconsider|review|appeal|judgment {state.reference} --of age`)"
+        )
     if ob is None:
         raise WrongStage(
             f"case {state.reference} has no age assessment pending (dispute the age first: "

@@ -102,7 +102,12 @@ def _challenge(state: CaseState, subject: ChallengeSubject, what: str, *phases: 
         other = state.challenge
         if challenge is None and other is not None:
             now_in += f"; it is {other.subject.decision} that is challenged"
-        raise WrongStage(f"{what} is not possible: case {state.reference} is {now_in} (needs {needed})")
+        hint = "".join(
+            f"; for {c.subject.decision} add --of {c.subject.value}"
+            for c in state.challenges.values()
+            if challenge is None and is_pending(c)
+        )
+        raise WrongStage(f"{what} is not possible: case {state.reference} is {now_in} (needs {needed}){hint}")
     return challenge
 
 

@@ -218,3 +218,12 @@ def test_a_dispute_while_stage1_is_pending_brings_it_to_a_childs_limit_if_that_c
     late = opened()
     age.apply_dispute(late, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15"), T0 + timedelta(days=4))
     assert late.obligations[K.STAGE1_DECISION.value].due_at == T0 + timedelta(days=5)  # the adult's comes sooner
+
+
+def test_while_the_adult_finding_is_challenged_the_acts_say_how_to_reach_it() -> None:
+    state = disputed()
+    age.apply_assessment(state, result(AgeFinding.ADULT), FOUND)
+    with pytest.raises(WrongStage, match="its adult finding is challenged"):
+        age.check_assessment(state, result(AgeFinding.CHILD))
+    with pytest.raises(WrongStage, match="for the age assessment's adult finding add --of age"):
+        appeals.check_reconsideration(state, ReconsiderationRequest(actor=GUARDIAN, reasons="wrong"), FOUND)
