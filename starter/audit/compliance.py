@@ -519,6 +519,20 @@ def _final_moments(facts: CaseFacts, as_of: datetime, of: Challenged) -> list[tu
     return sorted(moments)
 
 
+def child_at(facts: CaseFacts, as_of: datetime) -> bool:
+    """As the case treats the person at `as_of`: an age dispute makes a child, a child or inconclusive result settles
+    one, an adult finding counts only once final (its challenge set aside: a child again)."""
+    changes = [(a.at, True) for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    changes += [
+        (a.at, True)
+        for a in facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+        if AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
+    ]
+    changes += [(at, False) for at, _ in _final_moments(facts, as_of, AGE_FINDING)]
+    changes += [(a.at, True) for a in _set_aside(facts, AGE_FINDING, remitted=True)]
+    return max((c for c in changes if c[0] <= as_of), default=(facts.opened_at, facts.is_child))[1]
+
+
 def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     """A final negative owes a vulnerability assessment and an onward referral (support never just stops)."""
     final = min(_final_moments(facts, as_of, IDENTIFICATION), default=None)

@@ -35,6 +35,7 @@ from starter.audit.compliance import (
     RR_CONTINUITY,
     Challenged,
     Status,
+    child_at,
     evaluate,
     permit_acts,
     stage2_track,
@@ -83,7 +84,7 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
     auto = len(track.lapses) if track else 0
-    age = "child" if facts.is_child_now else "adult"
+    age = "child" if child_at(facts, as_of) else "adult"
     return CaseRecord(
         sex=referral.sex.value,
         age_group=age,
