@@ -652,9 +652,11 @@ def permit_acts(facts: CaseFacts, as_of: datetime) -> list[PermitAct]:
     acts: list[PermitAct] = []
     again = [a.at for a in _set_aside(facts, PERMIT_REFUSAL, remitted=True)]
     for a in facts.acts_named(ActName.PERMIT_DECISION):
-        refused = next((p for p in reversed(acts) if p.request.action is PermitAction.REFUSE), None)
-        if refused is not None and refused.decides is not None and any(refused.at < t <= a.at for t in again):
-            decided.discard(refused.decides)  # the refusal set aside or remitted: that permit is owed again
+        while again and again[0] <= a.at:  # a refusal set aside or remitted: the permit it refused is owed again
+            at = again.pop(0)
+            refused = next((p for p in reversed(acts) if p.at < at and p.request.action is PermitAction.REFUSE), None)
+            if refused is not None and refused.decides is not None:
+                decided.discard(refused.decides)
         request = PermitRequest.model_validate(a.request)
         awaiting = [
             t
