@@ -143,7 +143,8 @@ def check_reconsideration(
     check_text(request.evidence, "the evidence summary", EVIDENCE_MAX)
     window = _current(state, challenge) if challenge.obligation_id else None
     closed = challenge.phase is ChallengePhase.FINAL or (window is not None and now >= window.due_at)
-    if challenge.phase is ChallengePhase.FINAL and not challenge.window_lapsed:
+    settled = challenge.overturned or challenge.owed_again is not None  # set aside or remitted: nothing to reconsider
+    if challenge.phase is ChallengePhase.FINAL and (settled or not challenge.window_lapsed):
         decision = subject.decision
         raise WrongStage(
             f"{what} is not possible: {decision} in case {state.reference} is final after reconsideration or appeal"

@@ -111,3 +111,19 @@ def test_a_permit_refusal_is_challenged_only_by_the_policys_challengers() -> Non
             appeals.check_reconsideration(state, ReconsiderationRequest(actor=actor, reasons="x", of=PERMIT), ASKED)
     with pytest.raises(WrongStage, match=r"is not possible: case .* is confirmed_victim"):  # no Stage 1/2 challenge
         appeals.check_reconsideration(state, ReconsiderationRequest(actor=ADVOCATE, reasons="x"), ASKED)
+
+
+def test_a_refusal_set_aside_after_a_late_request_cannot_be_reconsidered_again() -> None:
+    state, _ = refused()
+    window = state.obligations[ObligationKind.RECONSIDERATION_REQUEST.value]
+    appeals.window_closed(state, window.id, window.due_at)
+    late = ReconsiderationRequest(actor=ADVOCATE, reasons="new", evidence="a new letter", new_evidence=True, of=PERMIT)
+    at = window.due_at + timedelta(days=1)
+    appeals.check_reconsideration(state, late, at)  # the window closed unused: on new evidence, recorded late
+    appeals.apply_reconsideration(state, late, at)
+    assert state.decisions[-1].late
+    appeals.apply_review(
+        state, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.OVERTURNED, reasons="x", of=PERMIT), at
+    )
+    with pytest.raises(WrongStage, match="is final after reconsideration or appeal"):
+        appeals.check_reconsideration(state, late, at)
