@@ -68,7 +68,7 @@ def _obligation_wake(state: CaseState, wakeup: Wakeup, now: datetime) -> list[Me
         return [alert]
     alerts: list[Message] = returns.departure_check(state, ob.id, now)  # holds at a planned departure stop it
     alerts += deadline_passed(state, ob.id, now)
-    appeals.window_closed(state, ob.id, now)  # a window closed unused: the next step follows
+    alerts += appeals.window_closed(state, ob.id, now)  # a window closed unused: the next step follows
     permits.stage2_overdue(state, ob.id, now)  # Stage 2 overdue at the end of the R&R: an interim permit is owed
     return alerts
 

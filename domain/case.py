@@ -54,15 +54,48 @@ class ChallengePhase(str, enum.Enum):
     FINAL = "final"  # nothing left to challenge
 
 
-class Challenge(BaseModel):
-    """The rights that a negative decision of `stage` opened, and how far they have been used."""
+class ChallengeSubject(str, enum.Enum):
+    """What a challenge is of (domain.challenges): a negative Stage 1 or Stage 2 decision, an adult age finding, or
+    a permit refusal. Each is challenged in the same shape: reconsideration, then appeal, then final."""
 
-    stage: int
+    STAGE1 = "stage1"
+    STAGE2 = "stage2"
+    AGE = "age"
+    PERMIT = "permit"
+
+    @property
+    def stage(self) -> int | None:
+        """1 or 2 for a negative identification decision, else None."""
+        return {ChallengeSubject.STAGE1: 1, ChallengeSubject.STAGE2: 2}.get(self)
+
+    @classmethod
+    def of_stage(cls, stage: int) -> ChallengeSubject:
+        return cls.STAGE1 if stage == 1 else cls.STAGE2
+
+    @property
+    def decision(self) -> str:
+        """The decision challenged, in words."""
+        if self.stage is not None:
+            return f"the negative Stage {self.stage} decision"
+        return "the age assessment's adult finding" if self is ChallengeSubject.AGE else "the permit refusal"
+
+
+class Challenge(BaseModel):
+    """The rights that a decision against the person opened (`subject`), and how far they have been used."""
+
+    subject: ChallengeSubject
     phase: ChallengePhase
     since: datetime
     obligation_id: str | None = None  # the window or review now running, if any
     appeals_lodged: int = 0
     window_lapsed: bool = False  # the reconsideration window closed unused (a late request needs new evidence)
+    decided: str | None = None  # the obligation the challenged decision fulfilled (an age assessment, a permit)
+    owed_again: str | None = None  # overturned or remitted: what is owed again (a permit, a new assessment)
+    overturned: bool = False
+
+    @property
+    def stage(self) -> int | None:
+        return self.subject.stage
 
 
 class AgeStatus(str, enum.Enum):
@@ -140,6 +173,7 @@ class DecisionRecord(BaseModel):
     evidence: str = ""
     informed_in: str = ""
     stage: int | None = None  # a challenge (reconsideration, review, appeal, judgment): the stage it concerns
+    challenged: ChallengeSubject | None = None  # a challenge act: what it challenges
     late: bool = False  # a reconsideration requested after its window, on new evidence
     court: str = ""  # a judgment: the court, its reference and the date it was given
     judgment_ref: str = ""
@@ -247,6 +281,7 @@ class CaseState(BaseModel):
     referred_at: datetime | None = None
     rr: RecoveryReflection | None = None
     challenge: Challenge | None = None  # the rights a negative decision opened (domain.appeals)
+    challenges: dict[ChallengeSubject, Challenge] = Field(default_factory=dict)  # of an age finding, a permit refusal
     obligations: dict[str, Obligation] = Field(default_factory=dict)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     assessments: list[AssessmentRecord] = Field(default_factory=list)
@@ -290,6 +325,17 @@ class CaseState(BaseModel):
     def consents_to(self, purpose: ConsentPurpose) -> bool:
         """False once the person has withdrawn consent for `purpose` (a withdrawal is not taken back by a later act)."""
         return all(w.purpose is not purpose for w in self.consent_withdrawals)
+
+    def challenge_of(self, subject: ChallengeSubject) -> Challenge | None:
+        """The challenge of `subject` (the identification one only when it is of that stage)."""
+        if subject.stage is None:
+            return self.challenges.get(subject)
+        return self.challenge if self.challenge is not None and self.challenge.subject is subject else None
+
+    @property
+    def all_challenges(self) -> list[Challenge]:
+        """Every challenge, the identification one first."""
+        return [c for c in (self.challenge, *self.challenges.values()) if c is not None]
 
     def open_obligation(self, kind: ObligationKind) -> Obligation | None:
         return next((o for o in self.open_obligations if o.kind is kind), None)

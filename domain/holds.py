@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain import permits
-from domain.case import AgeStatus, CaseState, ChallengePhase, ObligationKind, Stage
+from domain.case import AgeStatus, CaseState, ChallengePhase, ChallengeSubject, ObligationKind, Stage
 from domain.permit_records import PermitType
 from domain.proceeding_records import ProceedingKind
 from domain.times import utc_seconds
@@ -22,7 +22,7 @@ from domain.times import utc_seconds
 
 class HoldKind(str, enum.Enum):
     IDENTIFICATION = "identification_not_final"  # a Stage 1 or Stage 2 decision pending
-    CHALLENGE = "challenge_pending"  # a negative decision not final: panel, reconsideration or appeal
+    CHALLENGE = "challenge_pending"  # a negative decision or a permit refusal not final: panel, reconsideration, appeal
     RECOVERY_REFLECTION = "recovery_reflection"  # the R&R period runs: no expulsion
     AGE = "age_not_settled"  # an age dispute without a final finding: treated as a child
     BEST_INTERESTS = "best_interests_pending"  # a child: no best-interests assessment recorded yet
@@ -81,12 +81,27 @@ def holds(state: CaseState, now: datetime) -> list[Hold]:
                 blocks_departure=False,
             )
         )
+    refusal = state.challenge_of(ChallengeSubject.PERMIT)
+    if refusal is not None and refusal.phase is not ChallengePhase.FINAL:
+        found.append(
+            Hold(
+                kind=HoldKind.CHALLENGE,
+                text=f"the permit refusal is not final: it is {refusal.phase.value}; it bars expulsion",
+                source=refusal.obligation_id or ObligationKind.PERMIT_RENEWAL.value,
+                blocks_departure=False,
+            )
+        )
     if state.age_status is AgeStatus.DISPUTED:
+        text, source = "the age is disputed and not settled", "age_status"
+        finding = state.challenge_of(ChallengeSubject.AGE)
+        if finding is not None and finding.phase is not ChallengePhase.FINAL:
+            text = f"the age is not settled: the adult finding is {finding.phase.value}"
+            source = finding.obligation_id or source
         found.append(
             Hold(
                 kind=HoldKind.AGE,
-                text="the age is disputed and not settled: the person is treated as a child until a final finding",
-                source="age_status",
+                text=f"{text}: the person is treated as a child until a final finding",
+                source=source,
                 blocks_departure=True,
             )
         )

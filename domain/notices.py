@@ -14,7 +14,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from domain.case import CaseState, DecisionRecord, DeliveryFailure, Obligation, ObligationKind, Outcome, Stage
+from domain.case import (
+    CaseState,
+    ChallengeSubject,
+    DecisionRecord,
+    DeliveryFailure,
+    Obligation,
+    ObligationKind,
+    Outcome,
+    Stage,
+)
 from domain.deadlines import Alert
 from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.referral import GuardianRelation
@@ -38,9 +47,11 @@ class Recipients(BaseModel):
 
 
 class DecisionKind(str, enum.Enum):
-    """What a decision letter announces: a Stage 1 or 2 decision, a review panel's, or a court's judgment."""
+    """What a decision letter announces: a Stage 1 or 2 decision, an age assessment's result, a review panel's, or a
+    court's judgment."""
 
     STAGE = "stage"
+    AGE_ASSESSMENT = "age_assessment"
     REVIEW = "review"
     JUDGMENT = "judgment"
 
@@ -58,7 +69,7 @@ class Letter(BaseModel):
 
 class DecisionLetter(Letter):
     template: Literal["decision_letter"] = "decision_letter"
-    stage: int
+    stage: int  # 0 for a decision that is not an identification decision (`challenged` says what it is about)
     outcome: Outcome
     decided_at: datetime
     reasons: str
@@ -70,7 +81,8 @@ class DecisionLetter(Letter):
     court: str = ""
     judgment_ref: str = ""
     rights_until: datetime | None = None  # the end of the window to use the first of the rights listed
-    redecision_due: datetime | None = None  # remitted: the stage is decided again by then
+    redecision_due: datetime | None = None  # remitted: decided again by then; a permit owed again: granted by then
+    challenged: ChallengeSubject | None = None  # a review or judgment: what was challenged
 
 
 class PermitLetter(Letter):
@@ -86,6 +98,7 @@ class PermitLetter(Letter):
     valid_until: datetime | None
     decided_at: datetime
     reasons: str
+    rights_until: datetime | None = None  # a refusal: the end of the window to request its reconsideration
 
 
 class ReturnEvent(str, enum.Enum):
@@ -210,23 +223,26 @@ def letter_recipients(state: CaseState) -> tuple[Recipients, str, bool, bool]:
 _DECISION_KINDS = {
     Act.STAGE1_DECISION.value: DecisionKind.STAGE,
     Act.STAGE2_DECISION.value: DecisionKind.STAGE,
+    Act.RECORD_AGE_ASSESSMENT.value: DecisionKind.AGE_ASSESSMENT,
     Act.RECORD_REVIEW.value: DecisionKind.REVIEW,
     Act.RECORD_JUDGMENT.value: DecisionKind.JUDGMENT,
 }
-_POSITIVE_FINDINGS = {"positive", "overturned", "allowed"}
+_POSITIVE_FINDINGS = {"positive", "overturned", "allowed", "child", "inconclusive"}
 
 
 def decision_letter(state: CaseState, of: DecisionRecord | None = None) -> DecisionLetter:
     """The letter for the case's latest decision (after the act has changed the case), or for the decision `of`
     (a provisional one the review panel has just confirmed), in the language the person was informed in. A review
-    or judgment letter says what it found and what the person may do next."""
+    or judgment letter says what it found and what the person may do next; an adult age finding, how to challenge
+    it."""
     decision = of or state.decisions[-1]
     kind = _DECISION_KINDS[decision.act]
-    challenge = state.challenge
+    subject = ChallengeSubject.AGE if kind is DecisionKind.AGE_ASSESSMENT else decision.challenged
+    challenge = state.challenge_of(subject) if subject is not None else state.challenge
     if kind is DecisionKind.STAGE:
         stage = 1 if decision.act == Act.STAGE1_DECISION.value else 2
     else:
-        stage = decision.stage or (challenge.stage if challenge else 1)
+        stage = decision.stage or 0
     outcome = Outcome.POSITIVE if decision.outcome in _POSITIVE_FINDINGS else Outcome.NEGATIVE
     recipients, language, to_guardian, by_hand = letter_recipients(state)
     if not to_guardian and decision.informed_in:
@@ -234,7 +250,9 @@ def decision_letter(state: CaseState, of: DecisionRecord | None = None) -> Decis
     window = state.obligations.get(challenge.obligation_id) if challenge and challenge.obligation_id else None
     open_window = window if window is not None and window.is_open and window.kind.is_window else None
     redecision = None
-    if decision.outcome == "remitted":
+    if challenge is not None and challenge.owed_again:  # an age assessment or a permit owed again
+        redecision = state.obligations[challenge.owed_again].due_at
+    elif decision.outcome == "remitted":
         pending = state.open_obligation(
             ObligationKind.STAGE1_DECISION if state.stage is Stage.STAGE1_PENDING else ObligationKind.STAGE2_DECISION
         )
@@ -250,9 +268,9 @@ def decision_letter(state: CaseState, of: DecisionRecord | None = None) -> Decis
         outcome=outcome,
         decided_at=decision.at,
         reasons=decision.reasons,
-        rights=_rights(state, kind, outcome, stage, open_window),
+        rights=_rights(kind, outcome, stage, open_window),
         rr_end=state.rr.end
-        if outcome is Outcome.POSITIVE and state.stage is Stage.PRESUMED_VICTIM and state.rr
+        if outcome is Outcome.POSITIVE and stage and state.stage is Stage.PRESUMED_VICTIM and state.rr
         else None,
         decision=kind,
         decided_by=decision.actor.role,
@@ -261,13 +279,12 @@ def decision_letter(state: CaseState, of: DecisionRecord | None = None) -> Decis
         judgment_ref=decision.judgment_ref,
         rights_until=open_window.due_at if open_window else None,
         redecision_due=redecision,
+        challenged=subject,
     )
 
 
-def _rights(
-    state: CaseState, kind: DecisionKind, outcome: Outcome, stage: int, window: Obligation | None
-) -> list[Right]:
-    if kind is DecisionKind.STAGE or outcome is Outcome.POSITIVE:
+def _rights(kind: DecisionKind, outcome: Outcome, stage: int, window: Obligation | None) -> list[Right]:
+    if kind in (DecisionKind.STAGE, DecisionKind.AGE_ASSESSMENT) or outcome is Outcome.POSITIVE:
         return rights_after(outcome, stage)
     if window is not None and window.kind is ObligationKind.APPEAL_LODGING:
         return [Right.APPEAL, Right.LEGAL_ADVICE]

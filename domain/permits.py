@@ -3,14 +3,18 @@
 A positive Stage 2 owes a residence permit, so that protection has no gap; a Stage 2 still undecided when the R&R
 period ends owes an interim permit. Each granted permit owes the decision on its renewal by the day it expires:
 an obligation reminded at fixed times before expiry (domain.deadlines.reminder_schedule) and escalated if it lapses
-while the person still holds the permit. A refusal is a decision with reasons, sent to the person with their rights.
+while the person still holds the permit. A refusal is a decision with reasons, sent to the person with their rights:
+it may be challenged (domain.challenges), and while it is, it is a hold on removal (domain.holds). Set aside, the
+permit is owed again and must be granted; remitted, it is decided again; a final refusal ends that permit's track.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.case import CaseState, Obligation, ObligationKind, Stage
+from domain import challenges
+from domain.case import CaseState, Challenge, ChallengeSubject, Obligation, ObligationKind, Stage
+from domain.challenges import Outcomes
 from domain.deadlines import new_obligation
 from domain.errors import InvalidRequest, WrongStage
 from domain.notices import Message, PermitLetter, letter_recipients
@@ -134,6 +138,7 @@ def check_permit(state: CaseState, request: PermitRequest, now: datetime) -> Non
     check_language(request.informed_in)
     ob = _target(state, request)
     if request.action is PermitAction.REFUSE:
+        _check_refusable(state, ob)
         require_reasons(request.reasons, "refusing a permit")
         return
     check_text(request.reasons, "the reasons", REASONS_MAX)
@@ -164,6 +169,23 @@ def check_permit(state: CaseState, request: PermitRequest, now: datetime) -> Non
     _check_dates(state, request, start, least, now, f"a{'n' if kind is PermitType.INTERIM else ''} {kind.value} permit")
 
 
+def _check_refusable(state: CaseState, ob: Obligation) -> None:
+    """A refusal set aside leaves the permit to be granted; one refusal is challenged at a time."""
+    challenge = state.challenge_of(ChallengeSubject.PERMIT)
+    if challenge is None:
+        return
+    if challenge.overturned and challenge.owed_again == ob.id:
+        raise WrongStage(
+            f"case {state.reference}: the refusal of this permit was set aside on challenge; the immigration "
+            f"authority must grant it (by {ob.due_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    if challenges.is_pending(challenge):
+        raise WrongStage(
+            f"case {state.reference}: an earlier permit refusal is still challenged ({challenge.phase.value}); a "
+            "further refusal waits until that challenge ends"
+        )
+
+
 def apply_permit(state: CaseState, request: PermitRequest, now: datetime) -> list[Message]:
     ob = _target(state, request)
     fulfil(state, ob.id, request.actor, now)
@@ -175,7 +197,10 @@ def apply_permit(state: CaseState, request: PermitRequest, now: datetime) -> lis
         if permit is not None:
             permit.ended_at, permit.ended_why = permit.valid_until, "renewal refused"
         record(state, Act.PERMIT_DECISION, "refused", request.actor, now, reasons=reasons)
-        return [_letter(state, request, permit, ob, now)]
+        challenge = challenges.issue(state, ChallengeSubject.PERMIT, now, decided=ob.id)
+        letter = _letter(state, request, permit, ob, now)
+        letter.rights_until = state.obligations[challenge.obligation_id or ""].due_at
+        return [letter]
     assert request.valid_until is not None  # checked: a grant and a renewal name it
     if renewing:
         permit = _permit_of(state, ob)
@@ -247,3 +272,34 @@ def _letter(
         decided_at=now,
         reasons=request.reasons.strip(),
     )
+
+
+def _owe_again(state: CaseState, challenge: Challenge, now: datetime) -> list[Message]:
+    """The refusal set aside or remitted: the permit it refused is owed again, within the policy's time for it (a
+    renewal refused: the permit runs on, its renewal owed again)."""
+    rules = _rules(state)
+    refused = state.obligations[challenge.decided or ""]
+    if refused.kind is ObligationKind.PERMIT_RENEWAL:
+        permit = _permit_of(state, refused)
+        permit.ended_at, permit.ended_why = None, ""
+        again = _permit_obligation(state, ObligationKind.PERMIT_RENEWAL, rules.issue_within, now)
+        again.notify = [_advocate(state)]
+        permit.renewal_id = again.id
+    else:
+        within = rules.issue_within if refused.kind is ObligationKind.RESIDENCE_PERMIT else rules.interim_within
+        again = _permit_obligation(state, refused.kind, within, now)
+    challenge.owed_again = again.id
+    return owe(state, again, now)
+
+
+def _refusal_final(state: CaseState, challenge: Challenge, now: datetime) -> list[Message]:
+    """Nothing left to challenge: the refusal stands and that permit's track ends (others are owed by their own
+    events)."""
+    return []
+
+
+def _refusal_reopened(state: CaseState, challenge: Challenge) -> None:
+    """A late request on new evidence: the refusal is challenged again, a hold on removal while it is."""
+
+
+CHALLENGE = Outcomes(overturned=_owe_again, final=_refusal_final, remitted=_owe_again, reopened=_refusal_reopened)

@@ -12,7 +12,16 @@ from datetime import date, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.case import AgeFinding, CaseState, ClosureReason, JudgmentOutcome, LinkKind, Outcome, ReviewOutcome
+from domain.case import (
+    AgeFinding,
+    CaseState,
+    ChallengeSubject,
+    ClosureReason,
+    JudgmentOutcome,
+    LinkKind,
+    Outcome,
+    ReviewOutcome,
+)
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.policy import Policy
@@ -101,6 +110,7 @@ class ReconsiderationRequest(ActRequest):
     reasons: str = ""
     evidence: str = ""
     new_evidence: bool = False
+    of: ChallengeSubject | None = None  # what is challenged; None: the negative Stage 1 or 2 decision
 
 
 class ReviewRequest(ActRequest):
@@ -110,6 +120,7 @@ class ReviewRequest(ActRequest):
     reasons: str = ""
     evidence: str = ""
     informed_in: str = ""
+    of: ChallengeSubject | None = None  # what is challenged; None: the negative Stage 1 or 2 decision
 
 
 class AppealRequest(ActRequest):
@@ -118,6 +129,7 @@ class AppealRequest(ActRequest):
 
     reasons: str = ""
     court: str = ""
+    of: ChallengeSubject | None = None  # what is challenged; None: the negative Stage 1 or 2 decision
 
 
 class JudgmentRequest(ActRequest):
@@ -129,6 +141,7 @@ class JudgmentRequest(ActRequest):
     decided_on: date
     reasons: str = ""
     informed_in: str = ""
+    of: ChallengeSubject | None = None  # what is challenged; None: the negative Stage 1 or 2 decision
 
 
 class PermitRequest(ActRequest):

@@ -13,7 +13,9 @@ from domain.case import (
     AssessmentRecord,
     CaseLink,
     CaseState,
+    Challenge,
     ChallengePhase,
+    ChallengeSubject,
     Closure,
     DecisionRecord,
     DeliveryFailure,
@@ -64,9 +66,10 @@ class OpenDeadline(BaseModel):
 
 
 class Pending(BaseModel):
-    """What is pending after a negative decision, and until when (None: until the court's judgment)."""
+    """What is pending after a decision against the person, and until when (None: until the court's judgment)."""
 
-    stage: int
+    stage: int | None  # None: not an identification decision (`of` says what)
+    of: ChallengeSubject
     phase: ChallengePhase
     since: datetime
     until: datetime | None
@@ -189,10 +192,14 @@ class PendingChallenge(str, enum.Enum):
 def pending_phase(state: CaseState) -> str | None:
     """The challenge under way or possible, as a keyword (`reconsideration_window`, `reconsideration`,
     `appeal_window`, `appeal`), for lists of cases; None when nothing is pending."""
-    challenge = state.challenge
-    if challenge is None or challenge.phase is ChallengePhase.FINAL:
-        return None
-    return challenge.phase.name.lower()
+    challenge = _pending_challenge(state)
+    return challenge.phase.name.lower() if challenge else None
+
+
+def _pending_challenge(state: CaseState) -> Challenge | None:
+    """The challenge under way or possible: of the identification decision first, then of an age finding or a
+    permit refusal."""
+    return next((c for c in state.all_challenges if c.phase is not ChallengePhase.FINAL), None)
 
 
 class Life(str, enum.Enum):
@@ -217,13 +224,13 @@ def life(state: CaseState) -> Life | None:
 
 
 def pending(state: CaseState) -> Pending | None:
-    challenge = state.challenge
-    if challenge is None or challenge.phase is ChallengePhase.FINAL:
+    challenge = _pending_challenge(state)
+    if challenge is None:
         return None
     ob = state.obligations.get(challenge.obligation_id or "")
     until = ob.due_at if ob is not None else None
     waiting_for = ob.owner_role.value if ob is not None else "court"
-    decision = f"the negative Stage {challenge.stage} decision"
+    decision = challenge.subject.decision
     text = {
         ChallengePhase.PANEL_CONFIRMATION: f"{decision} is provisional: the review panel confirms or sets it aside",
         ChallengePhase.RECONSIDERATION_WINDOW: f"reconsideration of {decision} may be requested",
@@ -234,6 +241,7 @@ def pending(state: CaseState) -> Pending | None:
     text += f" until {until.isoformat()}" if until else " (no time limit: until the judgment is recorded)"
     return Pending(
         stage=challenge.stage,
+        of=challenge.subject,
         phase=challenge.phase,
         since=challenge.since,
         until=until,

@@ -102,11 +102,15 @@ ACTS: dict[str, ActForm] = {
     "extend-rr": ActForm(ExtendRRRequest, "extend_rr", ("reasons", "until", "by")),
     "provide": ActForm(ProvideRequest, "provide", ("kind", "evidence", "at", "not-needed")),
     "assess": ActForm(AssessRequest, "assess", ("kind", "result")),
-    "reconsider": ActForm(ReconsiderationRequest, "request_reconsideration", ("reasons", "evidence", "new-evidence")),
-    "review": ActForm(ReviewRequest, "record_review", DECISION),
-    "appeal": ActForm(AppealRequest, "lodge_appeal", ("reasons", "court")),
+    "reconsider": ActForm(
+        ReconsiderationRequest, "request_reconsideration", ("reasons", "evidence", "new-evidence", "of")
+    ),
+    "review": ActForm(ReviewRequest, "record_review", (*DECISION, "of")),
+    "appeal": ActForm(AppealRequest, "lodge_appeal", ("reasons", "court", "of")),
     "judgment": ActForm(
-        JudgmentRequest, "record_judgment", ("outcome", "court", "judgment-ref", "reasons", "informed-in", "decided-on")
+        JudgmentRequest,
+        "record_judgment",
+        ("outcome", "court", "judgment-ref", "reasons", "informed-in", "decided-on", "of"),
     ),
     "permit": ActForm(
         PermitRequest,

@@ -6,7 +6,9 @@ passed with the duty still open (a lapse). Every track is then checked the same 
 reminders sent at the policy's fractions of each window, an escalation for every lapse. Case-level rules (the R&R
 period extended rather than lapsed) follow. Rules: Stage 1, Stage 2, provisions (with assessment reviews), what a
 child is owed from entry, an age dispute's assessment and handover, the reconsideration and appeal windows, the
-review panel's decision, a remitted stage decided again and the support a final negative owes; adding a
+review panel's decision, a remitted stage decided again and the support a final negative owes; the same windows
+and reviews of an adult age finding and of a permit refusal challenged (`reconsideration_request.age`,
+`appeal_lodging.permit`...), and a permit owed again after its refusal was set aside; adding a
 deadline kind means adding one entry to `DEADLINE_RULES`. A kind that the history shows (by the deadlines the case
 published) but no rule covers yet is still checked, against the due times the case itself set, and says so.
 """
@@ -20,7 +22,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.case import AgeFinding, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ChallengeSubject, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.deadlines import reminder_schedule
 from domain.permit_records import PermitAction, PermitType
 from domain.policy import Policy, ReturnRules
@@ -280,13 +282,18 @@ def child_entry_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
 
 
 def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
-    """Each age dispute owes an age assessment within `age.assessment_due`; each adult finding the guardian
-    advocate's handover to an independent advocate within `age.handover_due`."""
+    """Each age dispute, and each adult finding the court remitted, owes an age assessment within
+    `age.assessment_due`; each adult finding once final (domain.challenges) the guardian advocate's handover to an
+    independent advocate within `age.handover_due`."""
     rules = facts.policy.age
     disputes = [(a.at, "age disputed") for a in facts.acts_named(ActName.DISPUTE_AGE)]
     if facts.opening.referral.age_disputed and facts.referred_at is not None:
         disputes.insert(0, (facts.referred_at, "age disputed at referral"))
-    results = facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+    disputes += [
+        (a.at, "adult finding remitted by the court")
+        for a in AGE_FINDING.acts(facts, ActName.RECORD_JUDGMENT)
+        if a.request.get("outcome") == JudgmentOutcome.REMITTED.value
+    ]
     tracks = [
         single_window(
             ObligationKind.AGE_ASSESSMENT.value,
@@ -295,16 +302,15 @@ def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
             _first_after(facts, ActName.RECORD_AGE_ASSESSMENT, at),
             as_of,
         )
-        for at, why in disputes
+        for at, why in sorted(disputes)
     ]
-    adult = [a.at for a in results if AgeAssessmentRequest.model_validate(a.request).outcome is AgeFinding.ADULT]
-    for at in adult:
+    for at, why in _final_moments(facts, as_of, AGE_FINDING):
         done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
         tracks.append(
             single_window(
                 ObligationKind.ADVOCATE_HANDOVER.value,
-                "guardian advocate's handover to an independent advocate after an adult finding",
-                Window(at, at + rules.handover_due, f"age assessed as adult; {spoken(rules.handover_due)}"),
+                "guardian advocate's handover to an independent advocate after a final adult finding",
+                Window(at, at + rules.handover_due, f"adult finding final ({why}); {spoken(rules.handover_due)}"),
                 done[0].done_at if done else None,
                 as_of,
             )
@@ -371,11 +377,37 @@ def _negative_decisions(facts: CaseFacts) -> list[tuple[datetime, int]]:
     )
 
 
+@dataclass(frozen=True)
+class Challenged:
+    """Decisions the audit follows through their challenge (domain.challenges): the acts that challenge them (by
+    the `of` they name), when each decision was issued (its rights began), and the suffix of their rules' names."""
+
+    subjects: tuple[ChallengeSubject | None, ...]
+    issued: Callable[[CaseFacts], list[tuple[datetime, str]]]
+    suffix: str = ""
+    decision: str = "a negative decision"
+
+    def acts(self, facts: CaseFacts, name: ActName) -> list[Act]:
+        return [a for a in facts.acts_named(name) if _of(a) in self.subjects]
+
+    def first_after(self, facts: CaseFacts, name: ActName, at: datetime) -> datetime | None:
+        return next((a.at for a in self.acts(facts, name) if a.at >= at), None)
+
+    @property
+    def identification(self) -> bool:
+        return None in self.subjects
+
+
+def _of(act: Act) -> ChallengeSubject | None:
+    value = act.request.get("of")
+    return ChallengeSubject(value) if value else None
+
+
 def _confirmations(facts: CaseFacts) -> list[tuple[datetime, int, Act | None]]:
     """Each negative decision the policy has the review panel confirm before it is issued, with the panel's
     decision on it (the first review after it), if recorded yet."""
     rules = facts.policy.appeals
-    reviews = facts.acts_named(ActName.RECORD_REVIEW)
+    reviews = IDENTIFICATION.acts(facts, ActName.RECORD_REVIEW)
     return [
         (at, stage, next((r for r in reviews if r.at >= at), None))
         for at, stage in _negative_decisions(facts)
@@ -383,115 +415,174 @@ def _confirmations(facts: CaseFacts) -> list[tuple[datetime, int, Act | None]]:
     ]
 
 
-def _issued_negatives(facts: CaseFacts) -> list[tuple[datetime, int, str]]:
+def _issued_negatives(facts: CaseFacts) -> list[tuple[datetime, str]]:
     """When each negative decision was issued (its rights began): at once, or when the panel upheld it."""
     provisional = {at for at, _, _ in _confirmations(facts)}
-    issued = [(at, stage, f"negative Stage {stage} decision") for at, stage in _negative_decisions(facts)]
+    issued = [(at, f"negative Stage {stage} decision") for at, stage in _negative_decisions(facts)]
     issued = [i for i in issued if i[0] not in provisional]
     issued += [
-        (review.at, stage, f"negative Stage {stage} decision confirmed by the review panel")
+        (review.at, f"negative Stage {stage} decision confirmed by the review panel")
         for _, stage, review in _confirmations(facts)
         if review is not None and ReviewRequest.model_validate(review.request).outcome is ReviewOutcome.UPHELD
     ]
     return sorted(issued)
 
 
-def _appeal_windows(facts: CaseFacts) -> list[tuple[datetime, str]]:
+def _adult_findings(facts: CaseFacts) -> list[tuple[datetime, str]]:
+    return [
+        (a.at, "age assessed as adult")
+        for a in facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+        if AgeAssessmentRequest.model_validate(a.request).outcome is AgeFinding.ADULT
+    ]
+
+
+def _refusals(facts: CaseFacts) -> list[tuple[datetime, str]]:
+    return [
+        (a.at, "permit refused")
+        for a in facts.acts_named(ActName.PERMIT_DECISION)
+        if PermitRequest.model_validate(a.request).action is PermitAction.REFUSE
+    ]
+
+
+IDENTIFICATION = Challenged((None, ChallengeSubject.STAGE1, ChallengeSubject.STAGE2), _issued_negatives)
+AGE_FINDING = Challenged((ChallengeSubject.AGE,), _adult_findings, ".age", "an adult age finding")
+PERMIT_REFUSAL = Challenged((ChallengeSubject.PERMIT,), _refusals, ".permit", "a permit refusal")
+
+
+def _appeal_windows(facts: CaseFacts, of: Challenged) -> list[tuple[datetime, str]]:
     """When a window to lodge an appeal opened: an upheld reconsideration, a dismissed appeal with a level left."""
     rules = facts.policy.appeals
     if not rules.has_appeal:
         return []
-    confirming = {review.at for _, _, review in _confirmations(facts) if review is not None}
+    confirming = (
+        {review.at for _, _, review in _confirmations(facts) if review is not None} if of.identification else set()
+    )
     opened = [
         (a.at, "reconsideration upheld")
-        for a in facts.acts_named(ActName.RECORD_REVIEW)
+        for a in of.acts(facts, ActName.RECORD_REVIEW)
         if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD and a.at not in confirming
     ]
-    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
-        lodged = sum(1 for x in facts.acts_named(ActName.LODGE_APPEAL) if x.at <= a.at)
+    for a in of.acts(facts, ActName.RECORD_JUDGMENT):
+        lodged = sum(1 for x in of.acts(facts, ActName.LODGE_APPEAL) if x.at <= a.at)
         judged = JudgmentRequest.model_validate(a.request)
         if judged.outcome is JudgmentOutcome.DISMISSED and lodged < rules.appeal_levels:
             opened.append((a.at, "appeal dismissed, a further level open"))
     return sorted(opened)
 
 
-def reconsideration_request_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
-    """The window a negative decision opens to request reconsideration (an obligation of the person's advocate)."""
+def reconsideration_request_tracks(facts: CaseFacts, as_of: datetime, of: Challenged = IDENTIFICATION) -> list[Track]:
+    """The window a decision challenged opens to request reconsideration (an obligation of the person's advocate)."""
     within = facts.policy.appeals.reconsideration_window
+    kind = ObligationKind.RECONSIDERATION_REQUEST.value
     return [
         single_window(
-            ObligationKind.RECONSIDERATION_REQUEST.value,
-            "reconsideration requested within the window a negative decision opens",
+            kind,
+            f"reconsideration requested within the window {of.decision} opens",
             Window(at, at + within, f"{why}; {spoken(within)}"),
-            _first_after(facts, ActName.REQUEST_RECONSIDERATION, at),
+            of.first_after(facts, ActName.REQUEST_RECONSIDERATION, at),
             as_of,
+            name=kind + of.suffix,
         )
-        for at, _, why in _issued_negatives(facts)
+        for at, why in of.issued(facts)
     ]
 
 
-def reconsideration_review_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+def reconsideration_review_tracks(facts: CaseFacts, as_of: datetime, of: Challenged = IDENTIFICATION) -> list[Track]:
     """The review panel decides within the policy's time of each request, and of each negative decision that the
     policy has it confirm before it is issued."""
     within = facts.policy.appeals.review_due
-    starts = [(a.at, "reconsideration requested") for a in facts.acts_named(ActName.REQUEST_RECONSIDERATION)]
-    starts += [(at, f"negative Stage {stage} decision, provisional") for at, stage, _ in _confirmations(facts)]
+    kind = ObligationKind.RECONSIDERATION_REVIEW.value
+    starts = [(a.at, "reconsideration requested") for a in of.acts(facts, ActName.REQUEST_RECONSIDERATION)]
+    after = "a request"
+    if of.identification:
+        starts += [(at, f"negative Stage {stage} decision, provisional") for at, stage, _ in _confirmations(facts)]
+        after += " or a provisional negative"
     return [
         single_window(
-            ObligationKind.RECONSIDERATION_REVIEW.value,
-            "review panel's decision within the policy's limit after a request or a provisional negative",
+            kind,
+            f"review panel's decision within the policy's limit after {after}",
             Window(at, at + within, f"{why}; {spoken(within)}"),
-            _first_after(facts, ActName.RECORD_REVIEW, at),
+            of.first_after(facts, ActName.RECORD_REVIEW, at),
             as_of,
+            name=kind + of.suffix,
         )
         for at, why in sorted(starts)
     ]
 
 
-def appeal_lodging_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+def appeal_lodging_tracks(facts: CaseFacts, as_of: datetime, of: Challenged = IDENTIFICATION) -> list[Track]:
     within = facts.policy.appeals.appeal_window
     if within is None:
         return []
+    kind = ObligationKind.APPEAL_LODGING.value
     return [
         single_window(
-            ObligationKind.APPEAL_LODGING.value,
+            kind,
             "appeal lodged within the window after an upheld reconsideration",
             Window(at, at + within, f"{why}; {spoken(within)}"),
-            _first_after(facts, ActName.LODGE_APPEAL, at),
+            of.first_after(facts, ActName.LODGE_APPEAL, at),
             as_of,
+            name=kind + of.suffix,
         )
-        for at, why in _appeal_windows(facts)
+        for at, why in _appeal_windows(facts, of)
     ]
 
 
-def _final_negative_at(facts: CaseFacts, as_of: datetime) -> tuple[datetime, str] | None:
-    """When the negative decision first became final: a window closed unused, an upheld reconsideration where
-    the policy has no appeal, or the last level of appeal dismissed."""
+def challenge_tracks(of: Challenged) -> Callable[[CaseFacts, datetime], list[Track]]:
+    """Every window and review of a challenge of `of`: the rules `<kind><suffix>` for an age finding or a refusal."""
+
+    def tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+        return [
+            *reconsideration_request_tracks(facts, as_of, of),
+            *reconsideration_review_tracks(facts, as_of, of),
+            *appeal_lodging_tracks(facts, as_of, of),
+        ]
+
+    return tracks
+
+
+def _final_moments(facts: CaseFacts, as_of: datetime, of: Challenged) -> list[tuple[datetime, str]]:
+    """When a decision challenged became final: a window closed unused, an upheld reconsideration where the policy
+    has no appeal, or the last level of appeal dismissed."""
     rules = facts.policy.appeals
     moments = [
         (t.windows[0].due, "window closed unused")
-        for t in (*reconsideration_request_tracks(facts, as_of), *appeal_lodging_tracks(facts, as_of))
+        for t in (*reconsideration_request_tracks(facts, as_of, of), *appeal_lodging_tracks(facts, as_of, of))
         if t.lapses and (t.done_at is None or t.done_at > t.windows[0].due)
     ]
     if not rules.has_appeal:
         moments += [
             (a.at, "reconsideration upheld, no appeal")
-            for a in facts.acts_named(ActName.RECORD_REVIEW)
+            for a in of.acts(facts, ActName.RECORD_REVIEW)
             if ReviewRequest.model_validate(a.request).outcome is ReviewOutcome.UPHELD
         ]
-    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
-        lodged = sum(1 for x in facts.acts_named(ActName.LODGE_APPEAL) if x.at <= a.at)
+    for a in of.acts(facts, ActName.RECORD_JUDGMENT):
+        lodged = sum(1 for x in of.acts(facts, ActName.LODGE_APPEAL) if x.at <= a.at)
         if (
             JudgmentRequest.model_validate(a.request).outcome is JudgmentOutcome.DISMISSED
             and lodged >= rules.appeal_levels
         ):
             moments.append((a.at, "last appeal dismissed"))
-    return min(moments, default=None)
+    return sorted(moments)
+
+
+def child_at(facts: CaseFacts, as_of: datetime) -> bool:
+    """As the case treats the person at `as_of`: an age dispute makes a child, a child or inconclusive result settles
+    one, an adult finding counts only once final (its challenge set aside: a child again)."""
+    changes = [(a.at, True) for a in facts.acts_named(ActName.DISPUTE_AGE)]
+    changes += [
+        (a.at, True)
+        for a in facts.acts_named(ActName.RECORD_AGE_ASSESSMENT)
+        if AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
+    ]
+    changes += [(at, False) for at, _ in _final_moments(facts, as_of, AGE_FINDING)]
+    changes += [(a.at, True) for a in _set_aside(facts, AGE_FINDING, remitted=True)]
+    return max((c for c in changes if c[0] <= as_of), default=(facts.opened_at, facts.is_child))[1]
 
 
 def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     """A final negative owes a vulnerability assessment and an onward referral (support never just stops)."""
-    final = _final_negative_at(facts, as_of)
+    final = min(_final_moments(facts, as_of, IDENTIFICATION), default=None)
     if final is None:
         return []
     at, why = final
@@ -515,12 +606,20 @@ def final_support_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     return tracks
 
 
+def _set_aside(facts: CaseFacts, of: Challenged, *, remitted: bool) -> list[Act]:
+    """The reviews overturning and the judgments allowing (or, with `remitted`, remitting) a decision of `of`."""
+    found = [a for a in of.acts(facts, ActName.RECORD_REVIEW) if a.request.get("outcome") == "overturned"]
+    outcomes = {"allowed", "remitted"} if remitted else {"allowed"}
+    found += [a for a in of.acts(facts, ActName.RECORD_JUDGMENT) if a.request.get("outcome") in outcomes]
+    return sorted(found, key=lambda a: a.at)
+
+
 def remitted_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     """A stage the court remitted is decided again: Stage 1 within the policy's Stage 1 time, Stage 2 within
     `stage2_redecision_due`, counted from the judgment's recording."""
     negatives = _negative_decisions(facts)
     tracks = []
-    for a in facts.acts_named(ActName.RECORD_JUDGMENT):
+    for a in IDENTIFICATION.acts(facts, ActName.RECORD_JUDGMENT):
         if JudgmentRequest.model_validate(a.request).outcome is not JudgmentOutcome.REMITTED:
             continue
         stage = next((st for at, st in reversed(negatives) if at <= a.at), 1)
@@ -558,13 +657,11 @@ def _confirmed_victim_at(facts: CaseFacts) -> list[datetime]:
         if DecisionRequest.model_validate(a.request).outcome is Outcome.POSITIVE
     ]
     negatives = _negative_decisions(facts)
-    for name, positive in ((ActName.RECORD_REVIEW, "overturned"), (ActName.RECORD_JUDGMENT, "allowed")):
-        for a in facts.acts_named(name):
-            if (
-                a.request.get("outcome") == positive
-                and next((st for at, st in reversed(negatives) if at <= a.at), 1) == 2
-            ):
-                moments.append(a.at)
+    moments += [
+        a.at
+        for a in _set_aside(facts, IDENTIFICATION, remitted=False)
+        if next((st for at, st in reversed(negatives) if at <= a.at), 1) == 2
+    ]
     return sorted(moments)
 
 
@@ -599,8 +696,14 @@ def permit_acts(facts: CaseFacts, as_of: datetime) -> list[PermitAct]:
     (the one named, else the residence permit before the interim one) while one awaits its decision."""
     owed = _owed_permits(facts, as_of)
     decided: set[PermitType] = set()
-    acts = []
+    acts: list[PermitAct] = []
+    again = [a.at for a in _set_aside(facts, PERMIT_REFUSAL, remitted=True)]
     for a in facts.acts_named(ActName.PERMIT_DECISION):
+        while again and again[0] <= a.at:  # a refusal set aside or remitted: the permit it refused is owed again
+            at = again.pop(0)
+            refused = next((p for p in reversed(acts) if p.at < at and p.request.action is PermitAction.REFUSE), None)
+            if refused is not None and refused.decides is not None:
+                decided.discard(refused.decides)
         request = PermitRequest.model_validate(a.request)
         awaiting = [
             t
@@ -625,7 +728,7 @@ def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
     for act in permit_acts(facts, as_of):
         request, kind = act.request, act.decides
         if kind is not None:
-            decided[kind] = act.at
+            decided.setdefault(kind, act.at)  # a permit owed again after a refusal is judged by permit_again_tracks
             if kind is PermitType.RESIDENCE and PermitType.INTERIM in owed:
                 decided.setdefault(PermitType.INTERIM, act.at)  # superseded before it was decided
             if held is not None and kind is PermitType.RESIDENCE:
@@ -664,6 +767,38 @@ def permit_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         for kind, (since, within, why) in owed.items()
     ]
     return tracks + renewals
+
+
+def permit_again_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
+    """A permit refusal set aside (or remitted) on challenge owes the permit again, decided within the policy's
+    limit for it (a refused renewal: within `issue_within`), counted from the review or judgment."""
+    rules = facts.policy.permits
+    if rules is None:
+        return []
+    acts = permit_acts(facts, as_of)
+    tracks = []
+    for a in _set_aside(facts, PERMIT_REFUSAL, remitted=True):
+        refused = next((p for p in reversed(acts) if p.at < a.at and p.request.action is PermitAction.REFUSE), None)
+        if refused is None:
+            continue
+        if refused.decides is None:
+            kind, within = ObligationKind.PERMIT_RENEWAL, rules.issue_within
+        elif refused.decides is PermitType.RESIDENCE:
+            kind, within = ObligationKind.RESIDENCE_PERMIT, rules.issue_within
+        else:
+            kind, within = ObligationKind.INTERIM_PERMIT, rules.interim_within
+        why = f"refusal {a.request.get('outcome')} on challenge"
+        tracks.append(
+            single_window(
+                kind.value,
+                f"{_words(kind.value)} decided again within the policy's limit after its refusal was set aside",
+                Window(a.at, a.at + within, f"{why}; {spoken(within)}"),
+                next((p.at for p in acts if p.at > a.at), None),
+                as_of,
+                name=f"{kind.value}.owed_again",
+            )
+        )
+    return tracks
 
 
 def _end_renewal(track: Track, at: datetime) -> None:
@@ -774,7 +909,7 @@ def _check_in_tracks(
     """The check-ins the schedule owes after a departure: each due an interval after the last one's due time,
     owed from when the last was recorded; monitoring ends after its period or at a re-trafficking indicator."""
     left = DepartureRequest.model_validate(departed.request).departed_at or departed.at
-    end = monitoring_end(facts.opening.referral, facts.policy.age, left, rules, facts.is_child_now)
+    end = monitoring_end(facts.opening.referral, facts.policy.age, left, rules, child_at(facts, left))
     tracks: list[Track] = []
     due, owed_from = left, departed.at
     for k in range(MAX_LAPSES):
@@ -819,6 +954,9 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("final_negative_support", final_support_tracks),
     DeadlineRule("remitted_decision", remitted_tracks),
     DeadlineRule("permits", permit_tracks),
+    DeadlineRule("challenge.age", challenge_tracks(AGE_FINDING)),
+    DeadlineRule("challenge.permit", challenge_tracks(PERMIT_REFUSAL)),
+    DeadlineRule("permit_owed_again", permit_again_tracks),
     DeadlineRule("voluntary_return", return_tracks),
 )
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.case import AgeFinding, Outcome
+from domain.case import Outcome
 from domain.consent import ConsentPurpose
 from domain.policy import Policy
 from domain.requests import (
-    AgeAssessmentRequest,
     AssessRequest,
     ConsentWithdrawalRequest,
     DecisionRequest,
@@ -137,18 +136,6 @@ class CaseFacts:
             return self.opened_at
         later = (ActName.RECORD_CONSENT.value, ActName.DISPUTE_AGE.value)
         return min((a.at for a in self.acts if a.name in later), default=None)
-
-    @property
-    def is_child_now(self) -> bool:
-        """As the case treats the person after its last act: an age dispute makes a child, an age assessment's
-        result settles it (inconclusive: a child)."""
-        child = self.is_child
-        for a in self.acts:
-            if a.name == ActName.DISPUTE_AGE.value:
-                child = True
-            elif a.name == ActName.RECORD_AGE_ASSESSMENT.value:
-                child = AgeAssessmentRequest.model_validate(a.request).outcome is not AgeFinding.ADULT
-        return child
 
     @property
     def referral_withdrawn_at(self) -> datetime | None:

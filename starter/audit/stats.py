@@ -27,8 +27,20 @@ from domain.requests import (
 )
 from domain.roles import Act as ActName
 from starter.audit import disclosure
-from starter.audit.compliance import DEADLINE_RULES, RR_CONTINUITY, Status, evaluate, permit_acts, stage2_track
-from starter.audit.facts import CaseFacts
+from starter.audit.compliance import (
+    AGE_FINDING,
+    DEADLINE_RULES,
+    IDENTIFICATION,
+    PERMIT_REFUSAL,
+    RR_CONTINUITY,
+    Challenged,
+    Status,
+    child_at,
+    evaluate,
+    permit_acts,
+    stage2_track,
+)
+from starter.audit.facts import Act, CaseFacts
 
 DEFAULT_MIN_CELL = 5
 NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link such cases yet"
@@ -54,6 +66,8 @@ class CaseRecord(BaseModel):
     rr_extensions: list[str]  # "manual" / "automatic", one per extension
     reconsideration_outcomes: list[str] = ["not requested"]  # upheld / overturned / pending, one per request
     appeal_outcomes: list[str] = ["not lodged"]  # dismissed / allowed / remitted / pending, one per appeal
+    adult_age_findings: list[str] = ["none"]  # each adult age finding after its challenge: not challenged, upheld...
+    permit_refusals: list[str] = ["none"]  # each permit refusal after its challenge: not challenged, overturned...
     permits: list[str] = ["none"]  # "<type> granted: <ground>" per ground, "<type> refused", "renewed", ...
     returns: list[str] = ["none"]  # each voluntary return's outcome so far
     sex_age: str = "not stated"  # women, men, girls, boys (the ICMPD guidelines' cross of sex and age, as now)
@@ -70,7 +84,7 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
     auto = len(track.lapses) if track else 0
-    age = "child" if facts.is_child_now else "adult"
+    age = "child" if child_at(facts, as_of) else "adult"
     return CaseRecord(
         sex=referral.sex.value,
         age_group=age,
@@ -88,14 +102,27 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         ),
         rr_extensions=["manual"] * len(facts.extensions) + ["automatic"] * auto,
         reconsideration_outcomes=_outcomes(
-            facts, ActName.REQUEST_RECONSIDERATION, ActName.RECORD_REVIEW, ReviewRequest, "not requested"
+            IDENTIFICATION.acts(facts, ActName.REQUEST_RECONSIDERATION),
+            IDENTIFICATION.acts(facts, ActName.RECORD_REVIEW),
+            ReviewRequest,
+            "not requested",
         ),
-        appeal_outcomes=_outcomes(facts, ActName.LODGE_APPEAL, ActName.RECORD_JUDGMENT, JudgmentRequest, "not lodged"),
+        appeal_outcomes=_outcomes(
+            IDENTIFICATION.acts(facts, ActName.LODGE_APPEAL),
+            IDENTIFICATION.acts(facts, ActName.RECORD_JUDGMENT),
+            JudgmentRequest,
+            "not lodged",
+        ),
+        adult_age_findings=_after_challenge(facts, AGE_FINDING),
+        permit_refusals=_after_challenge(facts, PERMIT_REFUSAL),
         permits=_permits(facts, as_of),
         returns=_returns(facts),
         sex_age=_SEX_AGE.get((referral.sex.value, age), f"{referral.sex.value} {age}"),
         age_disputes=_outcomes(
-            facts, ActName.DISPUTE_AGE, ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest, "not disputed"
+            facts.acts_named(ActName.DISPUTE_AGE),
+            facts.acts_named(ActName.RECORD_AGE_ASSESSMENT),
+            AgeAssessmentRequest,
+            "not disputed",
         ),
         missing=_missing(facts),
         closure=_closure(facts),
@@ -119,16 +146,46 @@ def _closure(facts: CaseFacts) -> str:
 
 
 def _outcomes(
-    facts: CaseFacts,
-    asked: ActName,
-    decided: ActName,
+    asked: list[Act],
+    decided: list[Act],
     request: type[ReviewRequest] | type[JudgmentRequest] | type[AgeAssessmentRequest],
     none: str,
 ) -> list[str]:
     """The outcome of each request (a reconsideration, an appeal), "pending" while one awaits its decision."""
-    outcomes = [request.model_validate(a.request).outcome.value for a in facts.acts_named(decided)]
-    pending = len(facts.acts_named(asked)) - len(outcomes)
+    outcomes = [request.model_validate(a.request).outcome.value for a in decided]
+    pending = len(asked) - len(outcomes)
     return outcomes + ["pending"] * max(pending, 0) or [none]
+
+
+_AFTER_CHALLENGE = {
+    "overturned": "overturned",
+    "allowed": "overturned",
+    "upheld": "upheld",
+    "dismissed": "upheld",
+    "remitted": "remitted",
+}
+
+
+def _after_challenge(facts: CaseFacts, of: Challenged) -> list[str]:
+    """Each decision of `of` (an adult age finding, a permit refusal) as its challenge left it: not challenged, or
+    challenged and pending, upheld, overturned or remitted (the latest review or judgment on it)."""
+    issued = [at for at, _ in of.issued(facts)]
+    found: list[str] = []
+    for n, at in enumerate(issued):
+        until = issued[n + 1] if n + 1 < len(issued) else None
+
+        def between(name: ActName, at: datetime = at, until: datetime | None = until) -> list[Act]:
+            return [a for a in of.acts(facts, name) if a.at >= at and (until is None or a.at < until)]
+
+        asked = between(ActName.REQUEST_RECONSIDERATION) + between(ActName.LODGE_APPEAL)
+        decided = sorted(between(ActName.RECORD_REVIEW) + between(ActName.RECORD_JUDGMENT), key=lambda a: a.at)
+        if not asked:
+            found.append("not challenged")
+        elif len(decided) < len(asked):
+            found.append("challenged: pending")
+        else:
+            found.append(f"challenged: {_AFTER_CHALLENGE[str(decided[-1].request['outcome'])]}")
+    return found or ["none"]
 
 
 def _permits(facts: CaseFacts, as_of: datetime) -> list[str]:
@@ -224,6 +281,8 @@ _DIMENSIONS = (
     "rr_extensions",
     "reconsideration_outcomes",
     "appeal_outcomes",
+    "adult_age_findings",
+    "permit_refusals",
     "permits",
     "returns",
 )

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
+from domain.case import ChallengeSubject
 from domain.roles import Act
 from domain.times import utc_seconds
 from starter.audit.history import (
@@ -137,6 +138,8 @@ def _act(accepted: ActAccepted, completed: ActCompleted | None) -> Entry:
     actor = request.get("actor") or {}
     title = _ACT_TITLES.get(accepted.name, _words(accepted.name))
     parts: list[str] = [_words(str(request["kind"]))] if request.get("kind") else []
+    if request.get("of"):  # a challenge act: what it challenges
+        parts.append(f"of {ChallengeSubject(request['of']).decision}")
     if "outcome" in request:
         parts.append(f"outcome {request['outcome']}")
     if accepted.name == Act.CLOSE_CASE.value:

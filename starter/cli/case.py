@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ChallengeSubject, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround, PermitType
 from domain.proceeding_records import ProceedingKind
@@ -71,6 +71,14 @@ from starter.errors import BadInput
 
 app = typer.Typer(help="Open a case and record what happens in it.", no_args_is_help=True)
 
+OfOpt = Annotated[
+    ChallengeSubject | None,
+    typer.Option(
+        "--of",
+        help="What is challenged: stage1 or stage2 (a negative decision; the default is the one challenged), age "
+        "(an adult age finding) or permit (a permit refusal).",
+    ),
+]
 ChildViewsOpt = Annotated[
     str, typer.Option(help="A child: the child's views on the decision (required), or why they could not be heard.")
 ]
@@ -319,11 +327,15 @@ async def case_reconsider(
     new_evidence: Annotated[
         bool, typer.Option("--new-evidence", help="After the window closed: the request rests on new evidence.")
     ] = False,
+    of: OfOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Request reconsideration of a negative Stage 1 or Stage 2 decision by the review panel."""
-    request = ReconsiderationRequest(actor=actor(actor_), reasons=reasons, evidence=evidence, new_evidence=new_evidence)
+    """Request reconsideration by the review panel of a negative Stage 1 or Stage 2 decision, an adult age finding
+    (--of age) or a permit refusal (--of permit)."""
+    request = ReconsiderationRequest(
+        actor=actor(actor_), reasons=reasons, evidence=evidence, new_evidence=new_evidence, of=of
+    )
     await _carry_out(reference, lambda client: client.request_reconsideration(reference, request, request_id), as_json)
 
 
@@ -336,12 +348,13 @@ async def case_review(
     reasons: ReasonsOpt = "",
     evidence: EvidenceOpt = "",
     informed_in: InformedInOpt = "",
+    of: OfOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the review panel's decision on a reconsideration: upheld or overturned."""
     request = ReviewRequest(
-        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in
+        actor=actor(actor_), outcome=outcome, reasons=reasons, evidence=evidence, informed_in=informed_in, of=of
     )
     await _carry_out(reference, lambda client: client.record_review(reference, request, request_id), as_json)
 
@@ -353,11 +366,12 @@ async def case_appeal(
     actor_: AsOpt,
     reasons: Annotated[str, typer.Option(help="Grounds of appeal (required).")] = "",
     court: Annotated[str, typer.Option(help="The court it is lodged with, if known.")] = "",
+    of: OfOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Lodge a judicial appeal against the negative decision, within the policy's window."""
-    request = AppealRequest(actor=actor(actor_), reasons=reasons, court=court)
+    """Lodge a judicial appeal against the decision challenged, within the policy's window."""
+    request = AppealRequest(actor=actor(actor_), reasons=reasons, court=court, of=of)
     await _carry_out(reference, lambda client: client.lodge_appeal(reference, request, request_id), as_json)
 
 
@@ -372,6 +386,7 @@ async def case_judgment(
     judgment_ref: Annotated[str, typer.Option("--judgment-ref", help="The judgment's reference (required).")] = "",
     reasons: Annotated[str, typer.Option(help="Summary of the court's reasons.")] = "",
     informed_in: InformedInOpt = "",
+    of: OfOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -384,6 +399,7 @@ async def case_judgment(
         decided_on=decided_on.date(),
         reasons=reasons,
         informed_in=informed_in,
+        of=of,
     )
     await _carry_out(reference, lambda client: client.record_judgment(reference, request, request_id), as_json)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import AgeFinding, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
+from domain.case import AgeFinding, AgeStatus, ChallengeSubject, ClosureReason, JudgmentOutcome, Outcome, ReviewOutcome
 from domain.consent import ConsentPurpose
 from domain.permit_records import PermitAction, PermitGround
 from domain.requests import (
@@ -73,6 +73,7 @@ LAWYER = Actor(role=Role.LEGAL_REPRESENTATIVE, id="lr-1")
 IMMIGRATION = Actor(role=Role.IMMIGRATION_AUTHORITY, id="ia-1")
 ABROAD = Actor(role=Role.RECEIVING_SUPPORT, id="rs-1")
 CHILD_PROTECTION = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
+GUARDIAN_ADVOCATE = Actor(role=Role.GUARDIAN_ADVOCATE, id="ga-1")
 
 
 def _referral(**overrides: object) -> dict[str, object]:
@@ -331,7 +332,8 @@ async def return_stopped_then_departed_monitored(nrm: NrmClient) -> str:
 
 async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
     """An adult disputed after a positive Stage 1: a child from then; inconclusive (a child); disputed again on new
-    evidence and found an adult: the guardian advocate's handover is owed."""
+    evidence and found an adult, final when its reconsideration window closes unused: the guardian advocate's
+    handover is owed."""
     ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
     await nrm.decide_stage1(ref, _decision())
     await nrm.dispute_age(ref, AgeDisputeRequest(actor=SUPPORT, reasons="school records"))
@@ -343,7 +345,53 @@ async def age_dispute_inconclusive_then_adult(nrm: NrmClient) -> str:
     await nrm.record_age_assessment(
         ref, finding.model_copy(update={"outcome": AgeFinding.ADULT, "reasons": "passport"})
     )
+    await _until(nrm, ref, lambda s: s.age_status is AgeStatus.ADULT)
     await nrm.decide_stage2(ref, _decision())
+    return ref
+
+
+async def age_adult_challenged_overturned(nrm: NrmClient) -> str:
+    """An adult finding challenged by the guardian advocate: the review panel sets it aside, a child for good."""
+    ref = await nrm.open_case(_referral(), RESPONDER, policy=POLICY)
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.dispute_age(ref, AgeDisputeRequest(actor=SUPPORT, reasons="school records"))
+    await nrm.record_age_assessment(
+        ref,
+        AgeAssessmentRequest(
+            actor=CHILD_PROTECTION, outcome=AgeFinding.ADULT, reasons="appearance", child_views=CHILD_VIEWS
+        ),
+    )
+    of = ChallengeSubject.AGE
+    await nrm.request_reconsideration(
+        ref, ReconsiderationRequest(actor=GUARDIAN_ADVOCATE, reasons="birth certificate ignored", of=of)
+    )
+    await nrm.record_review(
+        ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.OVERTURNED, reasons="certificate is genuine", of=of)
+    )
+    return ref
+
+
+async def permit_refused_overturned_granted(nrm: NrmClient) -> str:
+    """A residence permit refused, reconsidered on the advocate's request and set aside: owed again, granted."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ref = await nrm.open_case(_referral(), RESPONDER, policy=with_permits(Path(scratch)))
+    await nrm.decide_stage1(ref, _decision())
+    await nrm.decide_stage2(ref, _decision())
+    await nrm.permit_decision(ref, PermitRequest(actor=IMMIGRATION, action=PermitAction.REFUSE, reasons="no grounds"))
+    of = ChallengeSubject.PERMIT
+    await nrm.request_reconsideration(ref, ReconsiderationRequest(actor=SUPPORT, reasons="grounds misread", of=of))
+    await nrm.record_review(
+        ref, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.OVERTURNED, reasons="the grounds apply", of=of)
+    )
+    await nrm.permit_decision(
+        ref,
+        PermitRequest(
+            actor=IMMIGRATION,
+            action=PermitAction.GRANT,
+            grounds=[PermitGround.PERSONAL_SITUATION],
+            valid_until=datetime.now(UTC) + timedelta(minutes=5),
+        ),
+    )
     return ref
 
 
@@ -452,6 +500,8 @@ PATHS: dict[str, Callable[[NrmClient], Awaitable[str]]] = {
     "return-stopped-then-departed-monitored": return_stopped_then_departed_monitored,
     "stage2-own-limit-overdue": stage2_own_limit_overdue,
     "age-dispute-inconclusive-then-adult": age_dispute_inconclusive_then_adult,
+    "age-adult-challenged-overturned": age_adult_challenged_overturned,
+    "permit-refused-overturned-granted": permit_refused_overturned_granted,
     "missing-adult-suspended-found": missing_adult_suspended_found,
     "missing-child-found": missing_child_found,
     "consent-withdrawn-per-purpose": consent_withdrawn_per_purpose,
@@ -477,6 +527,7 @@ async def generate(directory: Path = CASES) -> None:
             IMMIGRATION,
             ABROAD,
             CHILD_PROTECTION,
+            GUARDIAN_ADVOCATE,
         ):  # every act is signed by its actor's key
             add_actor(settings, actor)
         env = await WorkflowEnvironment.start_local(

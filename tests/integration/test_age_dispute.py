@@ -1,6 +1,7 @@
 """An age dispute through the `nrm` command line, on the seconds-scale policy: an adult's case disputed after
-opening is a child's from then (listed as one), an inconclusive result keeps the child rules, a later adult finding
-applies the adult rules with the guardian advocate's handover; nothing given is taken back."""
+opening is a child's from then (listed as one), an inconclusive result keeps the child rules, a later adult finding,
+once final (its reconsideration window closed unused), applies the adult rules with the guardian advocate's
+handover; nothing given is taken back. Its challenge is in test_challenges."""
 
 from __future__ import annotations
 
@@ -80,7 +81,14 @@ async def test_an_age_dispute_after_opening_as_an_adult_then_inconclusive_then_a
         "case", "age-assessment", ref, "--outcome", "adult", "--reasons", "passport: 24", *VIEWS, "--json", *CP,
         env=cli_env,
     )  # fmt: skip
-    status = found.json()
+    status = found.json()  # not final until its reconsideration window closes unused: a child until then
+    assert (status["age_status"], status["is_child"], status["removal_suspended"]) == ("disputed", True, True)
+
+    async def final() -> bool:
+        return (await nrm.status(ref)).age_status is AgeStatus.ADULT
+
+    assert await eventually(final, timeout=20)
+    status = (await run_nrm("case", "show", ref, "--json", env=cli_env)).json()
     assert (status["age_status"], status["is_child"], status["removal_suspended"]) == ("adult", False, True)
     handover = next(d for d in status["deadlines"] if d["kind"] == "advocate_handover")
     assert handover["owner_role"] == "guardian_advocate"
@@ -133,9 +141,14 @@ async def test_the_audit_judges_the_childs_safeguards_and_the_age_assessment_fro
     assert findings["age_assessment"].status is Status.MET and due("age_assessment", disputed + timedelta(seconds=10))
     assert findings["guardian_advocate"].status is Status.MET  # owed from the dispute: 3 s in the fast policy
     assert due("guardian_advocate", disputed + timedelta(seconds=3))
+    assert findings["reconsideration_request.age"].status is Status.PENDING  # the adult finding is not final
+    assert due("reconsideration_request.age", found + timedelta(seconds=8))
+    assert "advocate_handover" not in findings
+    findings = {f.rule: f for f in evaluate_history(events, found + timedelta(seconds=9)).findings}
+    assert findings["reconsideration_request.age"].status is Status.BREACHED  # the window closed unused: final
     assert findings["advocate_handover"].status is Status.PENDING
-    assert due("advocate_handover", found + timedelta(seconds=8))
-    later = {f.rule: f for f in evaluate_history(events, found + timedelta(seconds=9)).findings}
+    assert due("advocate_handover", found + timedelta(seconds=16))  # from the window's end
+    later = {f.rule: f for f in evaluate_history(events, found + timedelta(seconds=17)).findings}
     assert later["advocate_handover"].status is Status.BREACHED  # nobody recorded it
 
     timeline = build_timeline(events, runs=1, prepared_by="auditor:au-1", prepared_at=datetime.now(UTC))

@@ -149,6 +149,7 @@ async def test_decide_extend_consent_and_list(cli_env: dict[str, str], nrm: NrmC
         "evidence": "interview",
         "informed_in": "en",
         "stage": None,
+        "challenged": None,
         "late": False,
         "court": "",
         "judgment_ref": "",

@@ -29,13 +29,16 @@ CHALLENGES = (
 )
 PERMITS = "permits-interim-residence-renewal"
 RETURN = "return-stopped-then-departed-monitored"
+AGE_CHALLENGED = "age-adult-challenged-overturned"
+AGE_FINAL = "age-dispute-inconclusive-then-adult"
+PERMIT_CHALLENGED = "permit-refused-overturned-granted"
 PROVIDED = {"nrm_referral", "accommodation", "needs_risks_assessment"}  # given, not needed, assessed
 
 
 @pytest.fixture(scope="module")
 async def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[AuditEvent]]:
     converter: DataConverter = data_converter(settings_with_test_only_key(tmp_path_factory.mktemp("stored")))
-    names = (*NAMES, *CHALLENGES, PERMITS, RETURN)
+    names = (*NAMES, *CHALLENGES, PERMITS, RETURN, AGE_CHALLENGED, AGE_FINAL, PERMIT_CHALLENGED)
     return {name: await decode_case(load_path(CASES / f"{name}.json")[0], converter) for name in names}
 
 
@@ -253,3 +256,44 @@ def test_a_return_stopped_by_a_hold_at_its_planned_time_is_no_breach_and_a_misse
     found = by_rule(result)
     assert found["pre_return_risk_assessment"].status is Status.MET and found["return_plan"].status is Status.MET
     assert found["reintegration_check_in.escalation"].status is Status.MET
+
+
+def test_an_adult_age_finding_challenged_is_judged_by_its_own_rules_and_owes_no_handover_once_overturned(
+    histories,
+) -> None:
+    events = histories[AGE_CHALLENGED]
+    found = by_rule(judged(events))
+    assert found["reconsideration_request.age"].status is Status.MET  # the guardian advocate asked in time
+    assert found["reconsideration_review.age"].status is Status.MET
+    assert found["reconsideration_request"].status is Status.NOT_APPLICABLE  # no identification decision challenged
+    assert "advocate_handover" not in found  # overturned: a child, no handover owed
+    facts = case_facts(events)
+    assert stats.record(facts, max(e.at for e in events)).adult_age_findings == ["challenged: overturned"]
+    entries = timeline.build(events, runs=1, prepared_by="auditor:au-1", prepared_at=max(e.at for e in events))
+    assert any("of the age assessment's adult finding" in e.summary for e in entries.entries)
+
+
+def test_an_adult_finding_whose_window_closes_unused_owes_the_handover_from_then(histories) -> None:
+    events = histories[AGE_FINAL]
+    found = by_rule(judged(events))
+    window = found["reconsideration_request.age"]
+    assert window.status is Status.BREACHED  # nobody asked: the window closed unused, and the finding is final
+    handover = found["advocate_handover"]
+    assert handover.due_at is not None and window.due_at is not None
+    assert handover.due_at - window.due_at == timedelta(seconds=8)  # fast.toml age.handover_due, from the window's end
+    facts = case_facts(events)
+    assert stats.record(facts, max(e.at for e in events)).adult_age_findings == ["not challenged"]
+
+
+def test_a_permit_refusal_overturned_owes_the_permit_again_and_the_grant_meets_it(histories) -> None:
+    events = histories[PERMIT_CHALLENGED]
+    found = by_rule(judged(events))
+    assert found["reconsideration_request.permit"].status is Status.MET
+    assert found["reconsideration_review.permit"].status is Status.MET
+    assert found["residence_permit"].status is Status.MET  # decided (refused) in time
+    assert found["residence_permit.owed_again"].status is Status.MET  # granted within the limit after the review
+    assert found["permit_renewal.residence"].status is Status.PENDING  # the permit granted is renewed before expiry
+    facts = case_facts(events)
+    record = stats.record(facts, max(e.at for e in events))
+    assert record.permit_refusals == ["challenged: overturned"]
+    assert record.reconsideration_outcomes == ["not requested"]  # the identification decisions were not challenged

@@ -162,7 +162,7 @@ def test_window_lapses_final_negative_owes_support_and_only_then_releases_remova
     state = negative()
     due = DECIDED + WINDOW
     assert deadline_passed(state, "reconsideration_request", due)  # escalated like any other deadline
-    assert appeals.window_closed(state, "reconsideration_request", due)
+    assert appeals.window_closed(state, "reconsideration_request", due) == []  # no letter: the window's own end
     assert state.stage is Stage.FINAL_NEGATIVE and state.obligations["reconsideration_request"].lapsed
     owed = {k: state.obligations[k.value] for k in appeals.FINAL_SUPPORT}
     assert all(o.owner_role is Role.COORDINATOR and o.due_at == due + timedelta(days=5) for o in owed.values())

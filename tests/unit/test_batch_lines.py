@@ -7,18 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.case import ChallengeSubject
 from domain.permit_records import PermitGround
 from domain.requests import (
     AssessRequest,
     ConsentWithdrawalRequest,
     DepartureRequest,
     ExtendRRRequest,
+    JudgmentRequest,
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
+    ReconsiderationRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
+    ReviewRequest,
 )
 from domain.roles import Actor
 from starter.batch import Done, Planned, read_act, read_referrals
@@ -120,3 +124,18 @@ def test_the_lifecycle_return_and_proceeding_acts_read_as_their_commands_do() ->
     claim = line("proceeding", kind="asylum_claim", **{"reference-of": "AS-1"})
     assert isinstance(claim.request, ProceedingRequest) and claim.request.reference == "AS-1"
     assert claim.reference == REF
+
+
+def test_a_challenge_act_names_what_it_challenges_as_the_command_does() -> None:
+    line = {"act": "reconsider", "reference": REF, "request-id": "r", "reasons": "wrong", "of": "age"}
+    asked = read_act(line | {"as": "guardian_advocate:ga-1"}, SP)
+    assert isinstance(asked.request, ReconsiderationRequest) and asked.request.of is ChallengeSubject.AGE
+    review = {"act": "review", "reference": REF, "request-id": "v", "outcome": "overturned", "of": "permit"}
+    reviewed = read_act(review | {"as": "review_panel:rp-1"}, SP)
+    assert isinstance(reviewed.request, ReviewRequest) and reviewed.request.of is ChallengeSubject.PERMIT
+    judged = read_act(
+        {"act": "judgment", "reference": REF, "request-id": "j", "outcome": "allowed", "decided-on": "2026-12-01"}, SP
+    )
+    assert isinstance(judged.request, JudgmentRequest) and judged.request.of is None  # the identification decision
+    with pytest.raises(BadInput, match="of"):
+        read_act(line | {"of": "stage3"}, SP)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from domain.case import AgeFinding, ClosureReason
+from domain.case import AgeFinding, ChallengeSubject, ClosureReason, ReviewOutcome
 from domain.requests import (
     AgeAssessmentRequest,
     AgeDisputeRequest,
@@ -15,6 +15,8 @@ from domain.requests import (
     FoundRequest,
     MissingRequest,
     OpenCase,
+    ReconsiderationRequest,
+    ReviewRequest,
 )
 from domain.roles import Act as ActName
 from domain.roles import Actor, Role
@@ -25,6 +27,8 @@ from tests.unit.builders import OSCE, T0, referral
 
 SUPPORT = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
 CP = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
+GA = Actor(role=Role.GUARDIAN_ADVOCATE, id="ga-1")
+PANEL = Actor(role=Role.REVIEW_PANEL, id="rp-1")
 
 
 def facts(child: bool = False, sex: str = "female", *acts: tuple[ActName, BaseModel]) -> CaseFacts:
@@ -53,16 +57,28 @@ def test_sex_crossed_with_age_as_now_and_the_age_disputes() -> None:
     )
     assert (disputed.sex_age, disputed.age_group) == ("girls", "child")  # a child while the dispute is pending
     assert disputed.age_disputes == ["inconclusive", "pending"]
-    adult = record(
-        facts(
-            False,
-            "male",
-            (ActName.DISPUTE_AGE, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15")),
-            (ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest(actor=CP, outcome=AgeFinding.ADULT)),
-        ),
-        T0 + timedelta(days=1),
+    found = facts(
+        False,
+        "male",
+        (ActName.DISPUTE_AGE, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15")),
+        (ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest(actor=CP, outcome=AgeFinding.ADULT)),
     )
-    assert (adult.sex_age, adult.age_disputes) == ("men", ["adult"])
+    challengeable = record(found, T0 + timedelta(days=1))  # its reconsideration window (30 days) still open
+    assert (challengeable.sex_age, challengeable.age_disputes) == ("boys", ["adult"])
+    assert challengeable.adult_age_findings == ["not challenged"]
+    final = record(found, T0 + timedelta(days=32))  # the window closed unused: the adult finding is final
+    assert (final.sex_age, final.age_disputes) == ("men", ["adult"])
+    overturned = facts(
+        False,
+        "male",
+        (ActName.DISPUTE_AGE, AgeDisputeRequest(actor=SUPPORT, reasons="looks 15")),
+        (ActName.RECORD_AGE_ASSESSMENT, AgeAssessmentRequest(actor=CP, outcome=AgeFinding.ADULT)),
+        (ActName.REQUEST_RECONSIDERATION, ReconsiderationRequest(actor=GA, reasons="wrong", of=ChallengeSubject.AGE)),
+        (ActName.RECORD_REVIEW, ReviewRequest(actor=PANEL, outcome=ReviewOutcome.OVERTURNED, of=ChallengeSubject.AGE)),
+    )
+    later = record(overturned, T0 + timedelta(days=40))
+    assert (later.sex_age, later.adult_age_findings) == ("boys", ["challenged: overturned"])
+    assert later.reconsideration_outcomes == ["not requested"]  # no identification decision was challenged
 
 
 def test_missing_reports_and_closures_by_reason() -> None:

@@ -12,7 +12,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from activities.templates import NAMES, TEMPLATE_DIR, languages, render
-from domain.case import JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
+from domain.case import AgeFinding, ChallengeSubject, JudgmentOutcome, ObligationKind, Outcome, ReviewOutcome
 from domain.deadlines import Alert, AlertKind
 from domain.kinds import ASSESSMENT_KINDS
 from domain.notices import (
@@ -52,7 +52,7 @@ def test_every_language_labels_every_kind_role_right_and_outcome(lang: str) -> N
     assert set(own["roles"]) == {r.value for r in Role}
     assert set(own["rights_text"]) == {r.value for r in Right}
     assert set(own["outcomes"]) == {o.value for o in Outcome}
-    assert set(own["findings"]) == {o.value for o in (*ReviewOutcome, *JudgmentOutcome)}
+    assert set(own["findings"]) == {o.value for o in (*ReviewOutcome, *JudgmentOutcome, *AgeFinding)}
 
 
 def alerts() -> list[Alert]:
@@ -126,7 +126,90 @@ def letters() -> list[DecisionLetter]:
                 redecision_due=T0 + timedelta(days=5) if finding is JudgmentOutcome.REMITTED else None,
             )
         )
+    return out + challenge_letters()
+
+
+def challenge_letters() -> list[DecisionLetter]:
+    """An age assessment's result, and every review and judgment of an adult finding or a permit refusal: with a
+    window open (not final yet) and without one (final)."""
+    out = [
+        DecisionLetter(
+            key=f"{REF}/letter/3",
+            reference=REF,
+            recipients=Recipients(roles=[Role.GUARDIAN_ADVOCATE]),
+            language="en",
+            to_guardian=True,
+            by_hand=True,
+            stage=0,
+            outcome=Outcome.NEGATIVE if finding is AgeFinding.ADULT else Outcome.POSITIVE,
+            decided_at=T0,
+            reasons="the assessor's reasons",
+            rights=rights_after(Outcome.NEGATIVE if finding is AgeFinding.ADULT else Outcome.POSITIVE, 0),
+            decision=DecisionKind.AGE_ASSESSMENT,
+            decided_by=Role.CHILD_PROTECTION,
+            finding=finding.value,
+            rights_until=T0 + timedelta(days=30) if finding is AgeFinding.ADULT else None,
+            challenged=ChallengeSubject.AGE,
+        )
+        for finding in AgeFinding
+    ]
+    positive = {ReviewOutcome.OVERTURNED, JudgmentOutcome.ALLOWED}
+    for subject, finding, window in itertools.product(
+        (ChallengeSubject.AGE, ChallengeSubject.PERMIT), (*ReviewOutcome, *JudgmentOutcome), (False, True)
+    ):
+        outcome = Outcome.POSITIVE if finding in positive else Outcome.NEGATIVE
+        judgment = isinstance(finding, JudgmentOutcome)
+        out.append(
+            DecisionLetter(
+                key=f"{REF}/letter/4",
+                reference=REF,
+                recipients=Recipients(addresses=["someone@example.org"]),
+                language="en",
+                to_guardian=subject is ChallengeSubject.AGE,
+                by_hand=False,
+                stage=0,
+                outcome=outcome,
+                decided_at=T0,
+                reasons="the reasons given",
+                rights=[Right.APPEAL, Right.LEGAL_ADVICE] if window else [Right.LEGAL_ADVICE],
+                decision=DecisionKind.JUDGMENT if judgment else DecisionKind.REVIEW,
+                decided_by=Role.COORDINATOR if judgment else Role.REVIEW_PANEL,
+                finding=finding.value,
+                court="Tribunalul X" if judgment else "",
+                judgment_ref="J-2/2026" if judgment else "",
+                rights_until=T0 + timedelta(days=30) if window else None,
+                redecision_due=T0 + timedelta(days=7) if outcome is Outcome.POSITIVE or finding == "remitted" else None,
+                challenged=subject,
+            )
+        )
     return out
+
+
+def test_an_adult_age_finding_is_not_final_and_says_how_to_challenge_it() -> None:
+    [adult] = [n for n in challenge_letters() if n.decision is DecisionKind.AGE_ASSESSMENT and n.finding == "adult"]
+    text = render("decision_letter", "en", adult.model_dump(mode="json"))
+    assert "age assessment (an adult)" in text.subject
+    assert "the child was assessed as an adult" in text.body and "not final yet" in text.body
+    assert "still treated as a child" in text.body and "reconsidered" in text.body
+    assert "This is possible until 2026-04-01" in text.body
+    text = render("decision_letter", "ro", adult.model_dump(mode="json"))
+    assert "nu este încă definitivă" in text.body and "Este posibil până la" in text.body
+
+
+def test_review_and_judgment_letters_of_an_age_finding_or_a_permit_refusal_say_what_follows() -> None:
+    by = {(n.challenged, n.finding, n.rights_until is not None): n for n in challenge_letters() if n.stage == 0}
+    final = render("decision_letter", "en", by[ChallengeSubject.AGE, "upheld", False].model_dump(mode="json"))
+    assert "reconsideration of the age assessment (upheld)" in final.subject
+    assert "the rules for adults apply from now" in final.body
+    overturned = render(
+        "decision_letter", "en", by[ChallengeSubject.PERMIT, "overturned", False].model_dump(mode="json")
+    )
+    assert "the refusal of the permit" in overturned.body and "must grant the permit by 2026-03-09" in overturned.body
+    remitted = render("decision_letter", "en", by[ChallengeSubject.AGE, "remitted", False].model_dump(mode="json"))
+    assert "(sent back to be decided again)" in remitted.subject and "The age is assessed again by" in remitted.body
+    refused = next(n for n in permit_letters() if n.action is PermitAction.REFUSE and not n.renewal)
+    text = render("permit_letter", "en", refused.model_dump(mode="json"))
+    assert "reconsidered" in text.body and "This is possible until 2026-04-01" in text.body
 
 
 def notices() -> list[Any]:
@@ -233,6 +316,7 @@ def permit_letters() -> list[PermitLetter]:
             valid_until=None if action is PermitAction.REFUSE and not renewal else T0 + timedelta(days=365),
             decided_at=T0,
             reasons="the authority's reasons" if action is PermitAction.REFUSE else "",
+            rights_until=T0 + timedelta(days=30) if action is PermitAction.REFUSE else None,
         )
         for action, kind, to_guardian, by_hand in itertools.product(
             PermitAction, PermitType, (False, True), (False, True)
