@@ -41,6 +41,7 @@ from domain.requests import (
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
+    ReceptionRequest,
     ReconsiderationRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
@@ -133,6 +134,7 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         ),
         Act.RECORD_DEPARTURE.value: lambda: nrm.record_departure(ref, DepartureRequest(actor=AUDITOR)),
         Act.RECORD_CHECK_IN.value: lambda: nrm.record_check_in(ref, CheckInRequest(actor=AUDITOR, summary="s")),
+        Act.RECORD_RECEPTION.value: lambda: nrm.record_reception(ref, ReceptionRequest(actor=AUDITOR, summary="s")),
         Act.RECORD_PROCEEDING.value: lambda: nrm.record_proceeding(
             ref, ProceedingRequest(actor=AUDITOR, kind=ProceedingKind.ASYLUM_CLAIM)
         ),
