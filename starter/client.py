@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecutionStatus,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import lifecycle
@@ -112,6 +113,10 @@ def _transient(error: BaseException | None) -> bool:
         return True
     text = str(getattr(error, "message", error) or "").lower()
     return any(marker in text for marker in _TRANSIENT_TEXT)
+
+
+def _auto_request_id() -> str:
+    return f"auto-{uuid.uuid4().hex}"
 
 
 def invalid_input(exc: ValidationError, what: str) -> BadInput:
@@ -226,7 +231,7 @@ class NrmClient:
         ref, handle = self._handle(reference)
         # every act goes with a request id, the caller's or one of its own, so that a retry never acts twice
         request_id = request_id or request.request_id
-        request = request.model_copy(update={"request_id": request_id or f"auto-{uuid.uuid4().hex}"})
+        request = request.model_copy(update={"request_id": request_id or _auto_request_id()})
         size = len(request.model_dump_json())
         if size > ACT_MAX_BYTES:
             raise Refused(
@@ -390,10 +395,16 @@ class NrmClient:
         """Close the case with a reason (refused while a challenge is pending): its workflow ends."""
         return await self._update(reference, Act.CLOSE_CASE, request, request_id)
 
-    async def reopen_case(self, reference: str, request: ReopenRequest) -> ActResult:
-        """Start a closed case again: a new run of the same workflow id, with the closed run's state, recording who
-        re-opened it and why. An open case, or a reference never used, is refused."""
+    async def reopen_case(self, reference: str, request: ReopenRequest, request_id: str | None = None) -> ActResult:
+        """Start a closed case again: a new run of the same workflow id, with the closed run's state, that takes the
+        re-opening as its first act (update-with-start), signed and verified like every act. A refused re-opening
+        changes nothing: its run ends at once with the case closed as it was. An open case, or a reference never
+        used, is refused."""
         ref, handle = self._handle(reference)
+        try:
+            authorize(Act.REOPEN_CASE, request.actor, stage1_delegated=False)  # the case checks it too, signed
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
         with self._server_errors(ref):
             described = await handle.describe()
         # a case just closed may still be finishing its run (its result comes in a moment)
@@ -402,26 +413,31 @@ class NrmClient:
         with self._server_errors(ref):
             state = await self.client.get_workflow_handle(workflow_id(ref), result_type=CaseState).result()
         try:
-            lifecycle.check_reopen(state, request)
+            lifecycle.check_reopen(state, request)  # what the case would refuse, refused before a run is started
         except DomainError as exc:
             raise Refused(str(exc)) from None
-        with self._server_errors(ref):
-            await self.client.start_workflow(
-                CASE_WORKFLOW,
-                OpenCase(
-                    reference=ref,
-                    referral=state.referral,
-                    policy=state.policy,
-                    opened_by=state.opened_by,
-                    state=state,
-                    reopening=request,
-                ),
-                id=workflow_id(ref),
-                task_queue=self.settings.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            )
-        return await self._brief(ref, repeated=False)
+        request = request.model_copy(update={"request_id": request_id or request.request_id or _auto_request_id()})
+        start: WithStartWorkflowOperation[Any, CaseState] = WithStartWorkflowOperation(
+            CASE_WORKFLOW,
+            OpenCase(
+                reference=ref, referral=state.referral, policy=state.policy, opened_by=state.opened_by, state=state
+            ),
+            id=workflow_id(ref),
+            task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            result_type=CaseState,
+        )
+        try:
+            with self._server_errors(ref):
+                return await self.client.execute_update_with_start_workflow(
+                    Act.REOPEN_CASE.value, request, start_workflow_operation=start, result_type=ActResult
+                )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+        except WorkflowAlreadyStartedError:
+            raise Refused(f"case {ref} is open: only a closed case is re-opened") from None
 
     async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
         """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""

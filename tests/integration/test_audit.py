@@ -42,6 +42,7 @@ from domain.requests import (
     ProceedingRequest,
     ProvideRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -151,6 +152,7 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.LINK_CASE.value: lambda: nrm.link_case(
             ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
+        Act.REOPEN_CASE.value: lambda: nrm.reopen_case(ref, ReopenRequest(actor=AUDITOR, reasons="r")),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"
