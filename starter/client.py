@@ -29,6 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain import lifecycle
 from domain.case import CaseState, LinkKind
 from domain.errors import DomainError, InvalidRequest
+from domain.person_key import person_key
+from domain.person_registry import REGISTER, REGISTRY_ID, PersonRegistry, RegisterPerson
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -65,7 +67,7 @@ from domain.requests import (
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus, Life
 from domain.text import field_problems
-from plumbing.codec import UnknownKey
+from plumbing.codec import EncryptionCodec, UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
@@ -83,6 +85,7 @@ __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "Unkno
 # its class: importing the workflow module would cost every command 0.1 s (tests/unit/test_cli_modules.py checks them)
 CASE_WORKFLOW = "CaseWorkflow"
 STATUS_QUERY = "status"
+REGISTRY_WORKFLOW = "PersonRegistryWorkflow"  # workflows.person_registry
 
 ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
 ACT_RETRY_FIRST, ACT_RETRY_LONGEST = 0.2, 5.0  # seconds: backoff while the case cannot take an act for a moment
@@ -203,7 +206,56 @@ class NrmClient:
         )
         if dependent_of is not None:  # and the adult's case links back (a signed act)
             await self.link_case(dependent_of, LinkRequest(actor=actor, kind=LinkKind.DEPENDENT, reference=reference))
+        await self._link_earlier_cases(reference, referral, actor)
         return reference
+
+    async def _link_earlier_cases(self, reference: str, referral: Referral, actor: Actor) -> None:
+        """A person referred before (the same person key: domain.person_key) has their new case and each earlier one
+        linked both ways, by acts signed by the actor who opened it. An earlier case closed takes no act: the new
+        case lists it, it does not list the new one; one deleted with the namespace's retention is left out."""
+        codec = self.client.data_converter.payload_codec
+        secret = codec.ring.person_secret if isinstance(codec, EncryptionCodec) else None
+        key = person_key(secret, referral.person) if secret is not None else None
+        if key is None:  # no name and birth date to key on (or a key file from before person keys)
+            return
+        for earlier in await self._register_person(RegisterPerson(actor=actor, key=key, reference=reference)):
+            try:
+                closed = (await self.status(earlier)).closed
+            except UnknownCase:  # gone with the namespace's retention
+                continue
+            await self.link_case(reference, LinkRequest(actor=actor, kind=LinkKind.RETRAFFICKING_OF, reference=earlier))
+            if not closed:
+                back = LinkRequest(actor=actor, kind=LinkKind.REFERRED_AGAIN_IN, reference=reference)
+                await self.link_case(earlier, back)
+
+    async def _register_person(self, request: RegisterPerson) -> list[str]:
+        """Register the new case under the person's key with the namespace's person registry, started by the first
+        registration; the answer is the person's earlier cases. Retried while the registry continues as new."""
+        delay, waited = ACT_RETRY_FIRST, 0.0
+        while True:
+            start: WithStartWorkflowOperation[Any, None] = WithStartWorkflowOperation(
+                REGISTRY_WORKFLOW,
+                PersonRegistry(),
+                id=REGISTRY_ID,
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            try:
+                with self._server_errors():
+                    earlier: list[str] = await self.client.execute_update_with_start_workflow(
+                        REGISTER, request, start_workflow_operation=start, result_type=list[str]
+                    )
+                    return earlier
+            except WorkflowUpdateFailedError as exc:
+                cause = exc.cause
+                if not _transient(cause) or waited >= self.settings.act_retry_for.total_seconds():
+                    raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+            except Unreachable:
+                if waited >= self.settings.act_retry_for.total_seconds():
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, ACT_RETRY_LONGEST)
 
     async def _open_adult_case(self, reference: str) -> str:
         """The reference of an open adult's case, for a dependent child's case to link to."""

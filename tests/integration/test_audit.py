@@ -82,6 +82,11 @@ PERSON = {
 PERSONAL = ["Sentinelperson", "1990-04-17", "Sentinelland", "Sentinel Road"]
 
 
+def one_of(i: int) -> dict[str, str]:
+    """The i-th of several persons of the same sentinel data but their name."""
+    return {**PERSON, "name": f"{PERSON['name']} {chr(ord('A') + i)}"}
+
+
 def auditor(env: dict[str, str]) -> dict[str, str]:
     return env | {"NRM_ACTOR": "auditor:au-1"}
 
@@ -299,7 +304,11 @@ async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, 
     since = datetime.now(UTC)
     sexes = ["female"] * 6 + ["male"] * 5 + ["other"] * 2
     refs = await asyncio.gather(
-        *(nrm.open_case(adult_referral(sex=sex, person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY) for sex in sexes)
+        *(
+            # thirteen persons (the same person's cases would be linked as re-trafficking)
+            nrm.open_case(adult_referral(sex=sex, person=one_of(i)), FIRST_RESPONDER, policy=FAST_POLICY)
+            for i, sex in enumerate(sexes)
+        )
     )
 
     async def identify(ref: str, positive: bool) -> None:
