@@ -6,6 +6,7 @@ the whole life, before the closure and after the re-opening."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,6 +32,7 @@ from tests.integration.helpers import AUTHORITY, COORDINATOR, FIRST_RESPONDER, a
 from tests.integration.nrm_cli import run_nrm
 
 AS_CO = ("--as", "coordinator:co-1")
+AS_AU = ("--as", "auditor:au-1")
 
 
 async def listed_closed(env: dict[str, str], ref: str) -> bool:
@@ -47,7 +49,7 @@ async def test_close_refused_while_a_challenge_is_pending(nrm: NrmClient, cli_en
     )
 
 
-async def test_close_list_reopen_continue(nrm: NrmClient, cli_env: dict[str, str]) -> None:
+async def test_close_list_reopen_continue(nrm: NrmClient, cli_env: dict[str, str], tmp_path: Path) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
     await nrm.decide_stage1(ref, decision(actor=AUTHORITY))
     await nrm.decide_stage2(ref, decision(actor=AUTHORITY))
@@ -108,6 +110,13 @@ async def test_close_list_reopen_continue(nrm: NrmClient, cli_env: dict[str, str
     assert [e.event for e in life].count("new run of the closed case") == 3  # two refused, one re-opening
     audit = await run_nrm("audit", "timeline", ref, "--as", "auditor:au-1", env=cli_env)
     assert "case closed" in audit.out and "case re-opened" in audit.out and "Stage 1 decision" in audit.out
+    exported = tmp_path / "export"  # every run in its own file; read back, the runs are put in order again
+    await run_nrm("audit", "export", ref, "--out", str(exported), "--as", "auditor:au-1", env=cli_env)
+    assert len(list(exported.rglob("*.json"))) == 4 + 1  # the runs: opened, two refused, re-opened; the manifest
+    from_files = await run_nrm("audit", "timeline", "--from-file", str(exported), "--json", *AS_AU, env=cli_env)
+    assert [e["event"] for e in from_files.json()["entries"] if e["actor"]] == acts
+    replayed = await run_nrm("audit", "replay", "--from-file", str(exported), *AS_AU, env=cli_env)
+    assert replayed.code == 0, replayed.err
 
 
 async def refused_reopenings(nrm: NrmClient, ref: str) -> None:

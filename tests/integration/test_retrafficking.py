@@ -2,7 +2,8 @@
 only encrypted. On a dev server of the test's own with a SQLite file: the same person's second referral (their
 name written otherwise) links both cases both ways; another person, or a referral without a birth date, links
 nothing; a closed earlier case is linked from the new one; `nrm case show` lists the links and `nrm stats` counts
-the re-trafficked persons; then the database file holds neither the person's data nor their key."""
+the re-trafficked persons; then the database file holds neither the person's data nor their key. The registry
+continues as new and still knows everyone, and its runs replay."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from domain.referral import PersonalData
 from domain.requests import CloseRequest
 from plumbing.codec import KeyRing
 from plumbing.settings import Settings
+from starter.audit.history import CaseHistory
+from starter.audit.replay import replay
 from starter.client import NrmClient
-from tests.conftest import FAST_POLICY
+from tests.conftest import FAST_POLICY, eventually
 from tests.devserver import own_server
 from tests.integration.helpers import AUTHORITY, COORDINATOR, FIRST_RESPONDER, adult_referral, decision
 from tests.integration.nrm_cli import run_nrm
@@ -80,3 +83,24 @@ async def test_a_person_referred_again_is_linked_to_their_earlier_cases_and_noth
     for sentinel in (NAME, "Sentinelperson", BIRTH, NATIONALITY, key):
         assert sentinel.lower().encode() not in stored.lower(), sentinel
     assert json.dumps(PERSON).encode() not in stored
+
+
+async def test_the_registry_continues_as_new_and_still_knows_every_person(settings: Settings) -> None:
+    server_args = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=30"]  # about 6 registrations
+    async with own_server(settings, extra_args=server_args) as nrm:
+        persons = [{**PERSON, "name": f"Person {chr(ord('A') + i)}"} for i in range(10)]
+        refs = [await nrm.open_case(adult_referral(person=p), FIRST_RESPONDER) for p in persons]
+        again = await nrm.open_case(adult_referral(person=persons[0]), FIRST_RESPONDER)
+        assert await links(nrm, again) == [("retrafficking_of", refs[0])]
+        assert await links(nrm, refs[0]) == [("referred_again_in", again)]
+
+        async def runs() -> list[str] | None:
+            listed = [e.run_id async for e in nrm.client.list_workflows(f"WorkflowId = '{REGISTRY_ID}'")]
+            return listed if len(listed) >= 2 else None
+
+        histories = [
+            await nrm.client.get_workflow_handle(REGISTRY_ID, run_id=run_id).fetch_history()
+            for run_id in await eventually(runs)
+        ]
+        outcomes = [o async for o in replay([CaseHistory(REGISTRY_ID, tuple(histories))], nrm.client.data_converter)]
+        assert len(outcomes) == len(histories) and all(o.faithful for o in outcomes)
