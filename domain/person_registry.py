@@ -33,8 +33,8 @@ class PersonRegistry(BaseModel):
 
 
 class RegisterPerson(ActRequest):
-    """Register the case `reference` as opened for the person `key`; the answer lists their earlier cases. Signed by
-    the actor who opened the case."""
+    """Register the case `reference` as opened (or re-opened) for the person `key`; the answer is its place among
+    their cases. Signed by the actor who opens the case."""
 
     key: str
     reference: str
@@ -47,15 +47,22 @@ def check_registration(request: RegisterPerson) -> None:
     check_reference(request.reference)
 
 
-def register(registry: PersonRegistry, key: str, reference: str) -> list[str]:
-    """The person's earlier cases, most recent last; `reference` is registered after them (once, whatever the
-    number of times it is registered: an opening retried gets the same answer)."""
+class PersonCases(BaseModel):
+    """A registered case's place among the person's cases: those opened before it, and after it."""
+
+    earlier: list[str] = Field(default_factory=list)
+    later: list[str] = Field(default_factory=list)
+
+
+def register(registry: PersonRegistry, key: str, reference: str) -> PersonCases:
+    """Register `reference` for the person `key`, after their earlier cases, once: a retried registration, or the
+    registration of a case re-opened, gets the case's place (the cases opened meanwhile after it)."""
     reference = check_reference(reference)
     known = registry.cases.pop(key, [])
-    if reference in known:  # a retried registration: the answer it had the first time
-        registry.cases[key] = known
-        return known[: known.index(reference)]
-    registry.cases[key] = [*known, reference][-MAX_CASES_PER_PERSON:]
+    if reference not in known:
+        known = [*known, reference][-MAX_CASES_PER_PERSON:]
+    registry.cases[key] = known  # the person registered most recently now
     while len(registry.cases) > MAX_PERSONS:
         del registry.cases[next(iter(registry.cases))]
-    return known
+    at = known.index(reference)
+    return PersonCases(earlier=known[:at], later=known[at + 1 :])

@@ -30,7 +30,7 @@ from domain import lifecycle
 from domain.case import CaseState, LinkKind
 from domain.errors import DomainError, InvalidRequest
 from domain.person_key import person_key
-from domain.person_registry import REGISTER, REGISTRY_ID, PersonRegistry, RegisterPerson
+from domain.person_registry import REGISTER, REGISTRY_ID, PersonCases, PersonRegistry, RegisterPerson
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -212,13 +212,10 @@ class NrmClient:
     async def _link_earlier_cases(self, reference: str, referral: Referral, actor: Actor) -> None:
         """A person referred before (the same person key: domain.person_key) has their new case and each earlier one
         linked both ways, by acts signed by the actor who opened it. An earlier case closed takes no act: the new
-        case lists it, it does not list the new one; one deleted with the namespace's retention is left out."""
-        codec = self.client.data_converter.payload_codec
-        secret = codec.ring.person_secret if isinstance(codec, EncryptionCodec) else None
-        key = person_key(secret, referral.person) if secret is not None else None
-        if key is None:  # no name and birth date to key on (or a key file from before person keys)
-            return
-        for earlier in await self._register_person(RegisterPerson(actor=actor, key=key, reference=reference)):
+        case lists it, and it lists the new one once re-opened; one deleted with the namespace's retention is left
+        out."""
+        cases = await self._person_cases(reference, referral, actor)
+        for earlier in cases.earlier if cases else []:
             try:
                 closed = (await self.status(earlier)).closed
             except UnknownCase:  # gone with the namespace's retention
@@ -228,9 +225,30 @@ class NrmClient:
                 back = LinkRequest(actor=actor, kind=LinkKind.REFERRED_AGAIN_IN, reference=reference)
                 await self.link_case(earlier, back)
 
-    async def _register_person(self, request: RegisterPerson) -> list[str]:
-        """Register the new case under the person's key with the namespace's person registry, started by the first
-        registration; the answer is the person's earlier cases. Retried while the registry continues as new."""
+    async def _link_later_cases(self, state: CaseState, actor: Actor) -> bool:
+        """A case re-opened links to the person's cases opened while it was closed (they link to it already)."""
+        cases = await self._person_cases(state.reference, state.referral, actor)
+        linked = {link.reference for link in state.links if link.kind is LinkKind.REFERRED_AGAIN_IN}
+        later = [ref for ref in (cases.later if cases else []) if ref not in linked]
+        for ref in later:
+            await self.link_case(
+                state.reference, LinkRequest(actor=actor, kind=LinkKind.REFERRED_AGAIN_IN, reference=ref)
+            )
+        return bool(later)
+
+    async def _person_cases(self, reference: str, referral: Referral, actor: Actor) -> PersonCases | None:
+        """The case's place among the person's cases, registered with its person key; None when there is no key:
+        no name and birth date to key on, or a key ring from before person keys."""
+        codec = self.client.data_converter.payload_codec
+        secret = codec.ring.person_secret if isinstance(codec, EncryptionCodec) else None
+        key = person_key(secret, referral.person) if secret is not None else None
+        if key is None:
+            return None
+        return await self._register_person(RegisterPerson(actor=actor, key=key, reference=reference))
+
+    async def _register_person(self, request: RegisterPerson) -> PersonCases:
+        """Register the case under the person's key with the namespace's person registry, started by the first
+        registration. Retried while the registry continues as new."""
         delay, waited = ACT_RETRY_FIRST, 0.0
         while True:
             start: WithStartWorkflowOperation[Any, None] = WithStartWorkflowOperation(
@@ -242,10 +260,10 @@ class NrmClient:
             )
             try:
                 with self._server_errors():
-                    earlier: list[str] = await self.client.execute_update_with_start_workflow(
-                        REGISTER, request, start_workflow_operation=start, result_type=list[str]
+                    cases: PersonCases = await self.client.execute_update_with_start_workflow(
+                        REGISTER, request, start_workflow_operation=start, result_type=PersonCases
                     )
-                    return earlier
+                    return cases
             except WorkflowUpdateFailedError as exc:
                 cause = exc.cause
                 if not _transient(cause) or waited >= self.settings.act_retry_for.total_seconds():
@@ -451,7 +469,7 @@ class NrmClient:
         """Start a closed case again: a new run of the same workflow id, with the closed run's state, that takes the
         re-opening as its first act (update-with-start), signed and verified like every act. A refused re-opening
         changes nothing: its run ends at once with the case closed as it was. An open case, or a reference never
-        used, is refused."""
+        used, is refused. Re-opened, the case links to the person's cases opened while it was closed."""
         ref, handle = self._handle(reference)
         try:
             authorize(Act.REOPEN_CASE, request.actor, stage1_delegated=False)  # the case checks it too, signed
@@ -482,7 +500,7 @@ class NrmClient:
         )
         try:
             with self._server_errors(ref):
-                return await self.client.execute_update_with_start_workflow(
+                result: ActResult = await self.client.execute_update_with_start_workflow(
                     Act.REOPEN_CASE.value, request, start_workflow_operation=start, result_type=ActResult
                 )
         except WorkflowUpdateFailedError as exc:
@@ -490,6 +508,7 @@ class NrmClient:
             raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
         except WorkflowAlreadyStartedError:
             raise Refused(f"case {ref} is open: only a closed case is re-opened") from None
+        return await self._brief(ref, repeated=False) if await self._link_later_cases(state, request.actor) else result
 
     async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
         """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""

@@ -11,7 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import person_registry
-    from domain.person_registry import REGISTER, PersonRegistry, RegisterPerson
+    from domain.person_registry import REGISTER, PersonCases, PersonRegistry, RegisterPerson
 
 UPDATES_PER_RUN = 500
 
@@ -32,8 +32,7 @@ class PersonRegistryWorkflow:
         return self._registered >= UPDATES_PER_RUN or workflow.info().is_continue_as_new_suggested()
 
     @workflow.update(name=REGISTER)
-    def register(self, request: RegisterPerson) -> list[str]:
-        """The person's earlier cases; this one registered after them."""
+    def register(self, request: RegisterPerson) -> PersonCases:
         self._registered += 1
         return person_registry.register(self.registry, request.key, request.reference)
 

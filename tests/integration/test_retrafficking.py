@@ -1,9 +1,9 @@
 """Re-trafficking: a person referred again is linked to their earlier cases through a pseudonymous person key held
 only encrypted. On a dev server of the test's own with a SQLite file: the same person's second referral (their
 name written otherwise) links both cases both ways; another person, or a referral without a birth date, links
-nothing; a closed earlier case is linked from the new one; `nrm case show` lists the links and `nrm stats` counts
-the re-trafficked persons; then the database file holds neither the person's data nor their key. The registry
-continues as new and still knows everyone, and its runs replay."""
+nothing; a closed earlier case is linked from the new one, and links back once re-opened; `nrm case show` lists
+the links and `nrm stats` counts the re-trafficked persons; then the database file holds neither the person's data
+nor their key. The registry continues as new and still knows everyone, and its runs replay."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from domain.case import ClosureReason
 from domain.person_key import person_key
 from domain.person_registry import REGISTRY_ID
 from domain.referral import PersonalData
-from domain.requests import CloseRequest
+from domain.requests import CloseRequest, ReopenRequest
 from plumbing.codec import KeyRing
 from plumbing.settings import Settings
 from starter.audit.history import CaseHistory
@@ -64,6 +64,8 @@ async def test_a_person_referred_again_is_linked_to_their_earlier_cases_and_noth
         assert await links(nrm, third) == [("retrafficking_of", first), ("retrafficking_of", second)]
         assert await links(nrm, second) == [("retrafficking_of", first), ("referred_again_in", third)]
         assert await links(nrm, first) == [("referred_again_in", second)]  # closed: it takes no act
+        await nrm.reopen_case(first, ReopenRequest(actor=COORDINATOR, reasons="referred again"))
+        assert await links(nrm, first) == [("referred_again_in", second), ("referred_again_in", third)]
 
         out_dir = tmp_path / "stats"
         tomorrow = (date.today() + timedelta(days=1)).isoformat()

@@ -11,7 +11,7 @@ import pytest
 from domain import person_registry
 from domain.errors import InvalidRequest, NotAuthorized
 from domain.person_key import KEY_HEX, normalised, person_key
-from domain.person_registry import PersonRegistry, RegisterPerson, check_registration, register
+from domain.person_registry import PersonCases, PersonRegistry, RegisterPerson, check_registration, register
 from domain.referral import PersonalData
 from domain.roles import Actor, Role
 from tests.integration.helpers import FIRST_RESPONDER
@@ -43,13 +43,15 @@ def test_no_name_or_no_birth_date_keys_no_one() -> None:
     assert "ana" not in (person_key(SECRET, ANA) or "")
 
 
-def test_a_registration_answers_the_earlier_cases_and_a_retry_the_same() -> None:
+def test_a_registration_answers_the_cases_before_and_after_and_a_retry_the_same() -> None:
     registry, key = PersonRegistry(), "a" * KEY_HEX
-    assert register(registry, key, "NRM-0000-0001") == []
-    assert register(registry, key, "nrm-0000-0002") == ["NRM-0000-0001"]
-    assert register(registry, key, "NRM-0000-0002") == ["NRM-0000-0001"]  # retried: the same answer
-    assert register(registry, "b" * KEY_HEX, "NRM-0000-0003") == []
-    assert register(registry, key, "NRM-0000-0004") == ["NRM-0000-0001", "NRM-0000-0002"]
+    assert register(registry, key, "NRM-0000-0001") == PersonCases()
+    assert register(registry, key, "nrm-0000-0002") == PersonCases(earlier=["NRM-0000-0001"])
+    assert register(registry, key, "NRM-0000-0002") == PersonCases(earlier=["NRM-0000-0001"])  # retried
+    assert register(registry, "b" * KEY_HEX, "NRM-0000-0003") == PersonCases()
+    assert register(registry, key, "NRM-0000-0004").earlier == ["NRM-0000-0001", "NRM-0000-0002"]
+    # a case re-opened is registered again: its place, with the cases opened after it
+    assert register(registry, key, "NRM-0000-0001") == PersonCases(later=["NRM-0000-0002", "NRM-0000-0004"])
     assert list(registry.cases) == ["b" * KEY_HEX, key]  # the person registered most recently last
     assert registry.cases[key] == ["NRM-0000-0001", "NRM-0000-0002", "NRM-0000-0004"]
 
