@@ -69,31 +69,30 @@ async def fetch_case(client: Client, reference_or_id: str) -> CaseHistory:
             wid = workflow_id(check_reference(reference_or_id))
         except DomainError as exc:
             raise NrmError(str(exc)) from None
-    runs = {r.run_id: r for r in await _chain_back(client, wid, None)}
+    runs: dict[str, WorkflowHistory] = {}
+    await _chain_back(client, wid, None, runs)
     try:
         listed = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{wid}'")]
     except RPCError as exc:
         raise NrmError(f"the server refused the request: {exc.message}") from None
     for run_id in listed:
-        if run_id not in runs:
-            runs.update({r.run_id: r for r in await _chain_back(client, wid, run_id)})
+        await _chain_back(client, wid, run_id, runs)
     return CaseHistory(wid, tuple(sorted(runs.values(), key=_start_time)))
 
 
-async def _chain_back(client: Client, wid: str, run_id: str | None) -> list[WorkflowHistory]:
-    """The run `run_id` (the latest when None) and the runs it continues, latest first."""
-    runs: list[WorkflowHistory] = []
-    while True:
+async def _chain_back(client: Client, wid: str, run_id: str | None, runs: dict[str, WorkflowHistory]) -> None:
+    """Add the run `run_id` (the latest when None) and the runs it continues to `runs`, up to one already there."""
+    while run_id not in runs:
         try:
             history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise UnknownCase(f"no case with reference {wid.removeprefix('case-')}") from None
             raise NrmError(f"the server refused the request: {exc.message}") from None
-        runs.append(history)
+        runs[history.run_id] = history
         run_id = _started(history).continued_execution_run_id or None
         if run_id is None:
-            return runs
+            return
 
 
 def _start_time(history: WorkflowHistory) -> datetime:
