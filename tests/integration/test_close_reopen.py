@@ -110,6 +110,10 @@ async def test_close_list_reopen_continue(nrm: NrmClient, cli_env: dict[str, str
     assert [e.event for e in life].count("new run of the closed case") == 3  # two refused, one re-opening
     audit = await run_nrm("audit", "timeline", ref, "--as", "auditor:au-1", env=cli_env)
     assert "case closed" in audit.out and "case re-opened" in audit.out and "Stage 1 decision" in audit.out
+    judged = (await run_nrm("audit", "compliance", ref, "--json", *AS_AU, env=cli_env)).json()
+    [case] = judged["cases"]  # judged over its whole life: the decisions made before the closure count
+    findings = {f["rule"]: f["status"] for f in case["findings"]}
+    assert findings["stage1_decision"] == "met" and findings["stage2_decision"] == "met", findings
     exported = tmp_path / "export"  # every run in its own file; read back, the runs are put in order again
     await run_nrm("audit", "export", ref, "--out", str(exported), "--as", "auditor:au-1", env=cli_env)
     assert len(list(exported.rglob("*.json"))) == 4 + 1  # the runs: opened, two refused, re-opened; the manifest
