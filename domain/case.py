@@ -258,6 +258,9 @@ class Reopening(BaseModel):
 class LinkKind(str, enum.Enum):
     DEPENDENT_OF = "dependent_of"  # this case is a dependent child's, of the adult victim in the linked case
     DEPENDENT = "dependent"  # the linked case is a dependent child's of the person in this one
+    # re-trafficking, found by the person key (domain.person_key): the same person's cases, linked both ways
+    RETRAFFICKING_OF = "retrafficking_of"  # this case is a new referral of the person of the linked, earlier case
+    REFERRED_AGAIN_IN = "referred_again_in"  # the person of this case was referred again: the linked, later case
 
 
 class CaseLink(BaseModel):

@@ -1,6 +1,7 @@
 """Links between cases by their pseudonymous references: a dependent child of an adult victim has a case of their
-own (`nrm case open --dependent-of REF`), linked both ways. A reference carries nothing about the person, and the
-links travel only inside the encrypted case state.
+own (`nrm case open --dependent-of REF`), linked both ways; a person referred again is linked to their earlier
+cases both ways (re-trafficking, found by the person registry: domain.person_registry). A reference carries nothing
+about the person, and the links travel only inside the encrypted case state.
 """
 
 from __future__ import annotations

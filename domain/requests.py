@@ -31,14 +31,14 @@ from domain.roles import Actor
 
 
 class OpenCase(BaseModel):
-    """The workflow's input. `state` is set only when the case continues as new."""
+    """The workflow's input. `state` is set only when the case continues as new, or when a closed case is started
+    again to be re-opened (the run's first act, the `reopen_case` Update, re-opens it)."""
 
     reference: str
     referral: Referral
     policy: Policy
     opened_by: Actor
     state: CaseState | None = None
-    reopening: ReopenRequest | None = None  # a closed case re-opened: the new run records who and why
     dependent_of: str | None = None  # a dependent child's case: the reference of the adult victim's case
 
 

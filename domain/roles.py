@@ -26,8 +26,8 @@ class Role(str, enum.Enum):
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE and REOPEN_CASE (start the
-    workflow) and EXPORT_PERSONAL_DATA (a read by the client library)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
+    EXPORT_PERSONAL_DATA (a read by the client library); REOPEN_CASE is the first Update of the run it starts."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"
@@ -55,7 +55,7 @@ class Act(str, enum.Enum):
     REPORT_FOUND = "report_found"  # the person missing is found
     WITHDRAW_CONSENT = "withdraw_consent"  # the person withdraws consent per purpose (domain.consent)
     CLOSE_CASE = "close_case"  # ends the workflow with a closing record
-    REOPEN_CASE = "reopen_case"  # starts a closed case again (a new run of its id, by the client library)
+    REOPEN_CASE = "reopen_case"  # starts a closed case again: a new run of its id, with this Update (update-with-start)
     LINK_CASE = "link_case"  # links another case to this one (domain.links)
 
 

@@ -36,14 +36,21 @@ class KeyFileError(PrivateFileError):
 
 
 class KeyRing:
-    def __init__(self, keys: dict[str, bytes], active: str) -> None:
+    """`person_secret`: the HMAC key of the pseudonymous person keys (domain.person_key) that link a person's cases.
+    It lives beside the payload keys because every client that opens a case holds this file already; rotation keeps
+    it (a new secret would no longer find anyone's earlier cases). A ring without one keys no person."""
+
+    def __init__(self, keys: dict[str, bytes], active: str, person_secret: bytes | None = None) -> None:
         if active not in keys:
             raise ValueError(f"active key {active!r} is not in the key ring")
         for kid, key in keys.items():
             if len(key) != 32:
                 raise ValueError(f"key {kid!r} is not 256 bits")
+        if person_secret is not None and len(person_secret) != 32:
+            raise ValueError("the person key secret is not 256 bits")
         self.keys = keys
         self.active = active
+        self.person_secret = person_secret
 
     @classmethod
     def load(cls, path: Path) -> KeyRing:
@@ -60,7 +67,12 @@ class KeyRing:
         """A key file's JSON; `source` names where it came from in the error, never its content."""
         try:
             data = json.loads(text)
-            return cls({kid: base64.b64decode(k) for kid, k in data["keys"].items()}, data["active"])
+            person = data.get("person_key")
+            return cls(
+                {kid: base64.b64decode(k) for kid, k in data["keys"].items()},
+                data["active"],
+                base64.b64decode(person) if person is not None else None,
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyFileError(f"{source} is malformed: {exc}") from None
 
@@ -73,24 +85,30 @@ class KeyRing:
         return cls.load(settings.key_path)
 
     def with_new_active_key(self) -> KeyRing:
-        """A ring with a fresh key made active; the old keys stay so that existing payloads still decrypt."""
+        """A ring with a fresh key made active; the old keys stay so that existing payloads still decrypt. The person
+        key secret stays too (a ring from before it gets one)."""
         kid = _new_key_id(self.keys)
-        return KeyRing({**self.keys, kid: AESGCM.generate_key(256)}, kid)
+        return KeyRing({**self.keys, kid: AESGCM.generate_key(256)}, kid, self.person_secret or secrets.token_bytes(32))
 
     def save(self, path: Path) -> None:
         """Replace the key file atomically; it is readable by its owner only."""
-        body = json.dumps(
-            {"active": self.active, "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()}}
-        )
+        data: dict[str, object] = {
+            "active": self.active,
+            "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()},
+        }
+        if self.person_secret is not None:
+            data["person_key"] = base64.b64encode(self.person_secret).decode()
+        body = json.dumps(data)
         write_private(path, body, replace=True)
 
     @staticmethod
     def create(path: Path) -> None:
-        """Write a new key file with one key, readable by its owner only; never overwrites one."""
+        """Write a new key file with one key and a person key secret, readable by its owner only; never overwrites
+        one."""
         if path.exists():
             raise KeyFileError(f"a key file already exists at {path}; it was left unchanged")
         kid = _new_key_id({})
-        KeyRing({kid: AESGCM.generate_key(256)}, kid).save(path)
+        KeyRing({kid: AESGCM.generate_key(256)}, kid, secrets.token_bytes(32)).save(path)
 
 
 def _new_key_id(taken: dict[str, bytes]) -> str:

@@ -8,14 +8,22 @@ An actor's private key lives in `$NRM_HOME/actors/<id>.key` (owner-only) on the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
-from temporalio.client import Interceptor, OutboundInterceptor, StartWorkflowUpdateInput
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+    WorkflowUpdateHandle,
+)
 
 from domain.actors import ActorAssertion, DirectoryEntry, public_key_text, sign_act
 from domain.roles import Actor
@@ -101,10 +109,24 @@ class _Signing(OutboundInterceptor):
         super().__init__(next)
         self.signer = signer
 
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput):
-        request = input.args[0] if len(input.args) == 1 else None
-        actor = getattr(request, "actor", None)
-        if isinstance(request, BaseModel) and isinstance(actor, Actor) and ASSERTION_HEADER not in input.headers:
-            assertion = self.signer.assertion(input.id, input.update, request, actor)
-            input.headers = {**input.headers, ASSERTION_HEADER: assertion_header(assertion)}
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        input.headers = self._signed(input.headers, input.id, input.update, input.args)
         return await super().start_workflow_update(input)
+
+    async def start_update_with_start_workflow(
+        self, input: StartWorkflowUpdateWithStartInput
+    ) -> WorkflowUpdateHandle[Any]:
+        """An act sent with the start of a run (the re-opening of a closed case) is signed like any other."""
+        update = input.update_workflow_input
+        update.headers = self._signed(update.headers, input.start_workflow_input.id, update.update, update.args)
+        return await super().start_update_with_start_workflow(input)
+
+    def _signed(
+        self, headers: Mapping[str, Payload], workflow_id: str, update: str, args: Sequence[Any]
+    ) -> Mapping[str, Payload]:
+        request = args[0] if len(args) == 1 else None
+        actor = getattr(request, "actor", None)
+        if isinstance(request, BaseModel) and isinstance(actor, Actor) and ASSERTION_HEADER not in headers:
+            assertion = self.signer.assertion(workflow_id, update, request, actor)
+            return {**headers, ASSERTION_HEADER: assertion_header(assertion)}
+        return headers

@@ -17,17 +17,20 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecutionStatus,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import lifecycle
 from domain.case import CaseState, LinkKind
 from domain.errors import DomainError, InvalidRequest
+from domain.person_key import person_key
+from domain.person_registry import REGISTER, REGISTRY_ID, PersonCases, PersonRegistry, RegisterPerson
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -65,7 +68,7 @@ from domain.requests import (
 from domain.roles import Act, Actor, authorize
 from domain.status import ActResult, CaseStatus, Life
 from domain.text import field_problems
-from plumbing.codec import UnknownKey
+from plumbing.codec import EncryptionCodec, UnknownKey
 from plumbing.connection import ConnectionConfigError, Unavailable, connect
 from plumbing.private_files import PrivateFileError
 from plumbing.settings import Settings
@@ -83,6 +86,7 @@ __all__ = ["BadInput", "CheckFailed", "NrmClient", "NrmError", "Refused", "Unkno
 # its class: importing the workflow module would cost every command 0.1 s (tests/unit/test_cli_modules.py checks them)
 CASE_WORKFLOW = "CaseWorkflow"
 STATUS_QUERY = "status"
+REGISTRY_WORKFLOW = "PersonRegistryWorkflow"  # workflows.person_registry
 
 ACT_MAX_BYTES = 64 * 1024  # far above every act at its text limits, far below the engine's 2 MB payload limit
 ACT_RETRY_FIRST, ACT_RETRY_LONGEST = 0.2, 5.0  # seconds: backoff while the case cannot take an act for a moment
@@ -113,6 +117,10 @@ def _transient(error: BaseException | None) -> bool:
         return True
     text = str(getattr(error, "message", error) or "").lower()
     return any(marker in text for marker in _TRANSIENT_TEXT)
+
+
+def _auto_request_id() -> str:
+    return f"auto-{uuid.uuid4().hex}"
 
 
 def invalid_input(exc: ValidationError, what: str) -> BadInput:
@@ -199,7 +207,74 @@ class NrmClient:
         )
         if dependent_of is not None:  # and the adult's case links back (a signed act)
             await self.link_case(dependent_of, LinkRequest(actor=actor, kind=LinkKind.DEPENDENT, reference=reference))
+        await self._link_earlier_cases(reference, referral, actor)
         return reference
+
+    async def _link_earlier_cases(self, reference: str, referral: Referral, actor: Actor) -> None:
+        """A person referred before (the same person key: domain.person_key) has their new case and each earlier one
+        linked both ways, by acts signed by the actor who opened it. An earlier case closed takes no act: the new
+        case lists it, and it lists the new one once re-opened; one deleted with the namespace's retention is left
+        out."""
+        cases = await self._person_cases(reference, referral, actor)
+        for earlier in cases.earlier if cases else []:
+            try:
+                closed = (await self.status(earlier)).closed
+            except UnknownCase:  # gone with the namespace's retention
+                continue
+            await self.link_case(reference, LinkRequest(actor=actor, kind=LinkKind.RETRAFFICKING_OF, reference=earlier))
+            if not closed:
+                back = LinkRequest(actor=actor, kind=LinkKind.REFERRED_AGAIN_IN, reference=reference)
+                await self.link_case(earlier, back)
+
+    async def _link_later_cases(self, state: CaseState, actor: Actor) -> bool:
+        """A case re-opened links to the person's cases opened while it was closed (they link to it already)."""
+        cases = await self._person_cases(state.reference, state.referral, actor)
+        linked = {link.reference for link in state.links if link.kind is LinkKind.REFERRED_AGAIN_IN}
+        later = [ref for ref in (cases.later if cases else []) if ref not in linked]
+        for ref in later:
+            await self.link_case(
+                state.reference, LinkRequest(actor=actor, kind=LinkKind.REFERRED_AGAIN_IN, reference=ref)
+            )
+        return bool(later)
+
+    async def _person_cases(self, reference: str, referral: Referral, actor: Actor) -> PersonCases | None:
+        """The case's place among the person's cases, registered with its person key; None when there is no key:
+        no name and birth date to key on, or a key ring from before person keys."""
+        codec = self.client.data_converter.payload_codec
+        secret = codec.ring.person_secret if isinstance(codec, EncryptionCodec) else None
+        key = person_key(secret, referral.person) if secret is not None else None
+        if key is None:
+            return None
+        return await self._register_person(RegisterPerson(actor=actor, key=key, reference=reference))
+
+    async def _register_person(self, request: RegisterPerson) -> PersonCases:
+        """Register the case under the person's key with the namespace's person registry, started by the first
+        registration. Retried while the registry continues as new."""
+        delay, waited = ACT_RETRY_FIRST, 0.0
+        while True:
+            start: WithStartWorkflowOperation[Any, None] = WithStartWorkflowOperation(
+                REGISTRY_WORKFLOW,
+                PersonRegistry(),
+                id=REGISTRY_ID,
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            try:
+                with self._server_errors():
+                    cases: PersonCases = await self.client.execute_update_with_start_workflow(
+                        REGISTER, request, start_workflow_operation=start, result_type=PersonCases
+                    )
+                    return cases
+            except WorkflowUpdateFailedError as exc:
+                cause = exc.cause
+                if not _transient(cause) or waited >= self.settings.act_retry_for.total_seconds():
+                    raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+            except Unreachable:
+                if waited >= self.settings.act_retry_for.total_seconds():
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, ACT_RETRY_LONGEST)
 
     async def _open_adult_case(self, reference: str) -> str:
         """The reference of an open adult's case, for a dependent child's case to link to."""
@@ -227,7 +302,7 @@ class NrmClient:
         ref, handle = self._handle(reference)
         # every act goes with a request id, the caller's or one of its own, so that a retry never acts twice
         request_id = request_id or request.request_id
-        request = request.model_copy(update={"request_id": request_id or f"auto-{uuid.uuid4().hex}"})
+        request = request.model_copy(update={"request_id": request_id or _auto_request_id()})
         size = len(request.model_dump_json())
         if size > ACT_MAX_BYTES:
             raise Refused(
@@ -397,10 +472,16 @@ class NrmClient:
         """Close the case with a reason (refused while a challenge is pending): its workflow ends."""
         return await self._update(reference, Act.CLOSE_CASE, request, request_id)
 
-    async def reopen_case(self, reference: str, request: ReopenRequest) -> ActResult:
-        """Start a closed case again: a new run of the same workflow id, with the closed run's state, recording who
-        re-opened it and why. An open case, or a reference never used, is refused."""
+    async def reopen_case(self, reference: str, request: ReopenRequest, request_id: str | None = None) -> ActResult:
+        """Start a closed case again: a new run of the same workflow id, with the closed run's state, that takes the
+        re-opening as its first act (update-with-start), signed and verified like every act. A refused re-opening
+        changes nothing: its run ends at once with the case closed as it was. An open case, or a reference never
+        used, is refused. Re-opened, the case links to the person's cases opened while it was closed."""
         ref, handle = self._handle(reference)
+        try:
+            authorize(Act.REOPEN_CASE, request.actor, stage1_delegated=False)  # the case checks it too, signed
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
         with self._server_errors(ref):
             described = await handle.describe()
         # a case just closed may still be finishing its run (its result comes in a moment)
@@ -409,26 +490,32 @@ class NrmClient:
         with self._server_errors(ref):
             state = await self.client.get_workflow_handle(workflow_id(ref), result_type=CaseState).result()
         try:
-            lifecycle.check_reopen(state, request)
+            lifecycle.check_reopen(state, request)  # what the case would refuse, refused before a run is started
         except DomainError as exc:
             raise Refused(str(exc)) from None
-        with self._server_errors(ref):
-            await self.client.start_workflow(
-                CASE_WORKFLOW,
-                OpenCase(
-                    reference=ref,
-                    referral=state.referral,
-                    policy=state.policy,
-                    opened_by=state.opened_by,
-                    state=state,
-                    reopening=request,
-                ),
-                id=workflow_id(ref),
-                task_queue=self.settings.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            )
-        return await self._brief(ref, repeated=False)
+        request = request.model_copy(update={"request_id": request_id or request.request_id or _auto_request_id()})
+        start: WithStartWorkflowOperation[Any, CaseState] = WithStartWorkflowOperation(
+            CASE_WORKFLOW,
+            OpenCase(
+                reference=ref, referral=state.referral, policy=state.policy, opened_by=state.opened_by, state=state
+            ),
+            id=workflow_id(ref),
+            task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            result_type=CaseState,
+        )
+        try:
+            with self._server_errors(ref):
+                result: ActResult = await self.client.execute_update_with_start_workflow(
+                    Act.REOPEN_CASE.value, request, start_workflow_operation=start, result_type=ActResult
+                )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+        except WorkflowAlreadyStartedError:
+            raise Refused(f"case {ref} is open: only a closed case is re-opened") from None
+        return await self._brief(ref, repeated=False) if await self._link_later_cases(state, request.actor) else result
 
     async def list_closed_cases(self, *, child: bool | None = None) -> CaseList:
         """Cases closed and not re-opened (their latest run ended with a closing record), by reference."""

@@ -7,9 +7,16 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from domain.case import AgeStatus
+from domain.case import AgeStatus, LinkKind
 from domain.status import CaseStatus
 from domain.times import utc as _t
+
+_LINKS = {
+    LinkKind.DEPENDENT_OF: "a dependent child's case; the adult's case:",
+    LinkKind.DEPENDENT: "dependent child:",
+    LinkKind.RETRAFFICKING_OF: "re-trafficking: the person's earlier case",
+    LinkKind.REFERRED_AGAIN_IN: "re-trafficking: the person referred again in",
+}
 
 if TYPE_CHECKING:  # the listing's module loads with `nrm cases list`, not with every command that shows a case
     from plumbing.visibility import CaseList
@@ -54,9 +61,7 @@ def show_case(console: Console, status: CaseStatus) -> None:
         last = status.closures[-1]
         console.print(f"[bold]closed[/bold] {_t(last.at)} by {last.by}: {last.reason.value} {last.note}".rstrip())
     for link in status.links:
-        what = (
-            "a dependent child's case; the adult's case:" if link.kind.value == "dependent_of" else "dependent child:"
-        )
+        what = _LINKS[link.kind]
         console.print(f"linked: {what} {link.reference} ({_t(link.at)}, {link.by})")
     if status.consent_withdrawals:
         withdrawn = ", ".join(f"{w.purpose.value} ({_t(w.at)})" for w in status.consent_withdrawals)

@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         ProvideRequest,
         ReceptionRequest,
         ReconsiderationRequest,
+        ReopenRequest,
         ReturnAssessmentRequest,
         ReturnPlanRequest,
         ReturnRequest,
@@ -83,10 +84,8 @@ class CaseWorkflow:
         self._request = request
         # a new case counts its deadlines from when it was opened (its start), never from when a worker first ran it
         self._outbox: list[Message] = []
-        if request.state is not None:
+        if request.state is not None:  # continued as new, or a closed case started again for its re-opening
             self.state = request.state
-            if request.reopening is not None:  # a closed case started again: from this run's start
-                lifecycle.apply_reopen(self.state, request.reopening, workflow.info().workflow_start_time)
         else:
             self.state, self._outbox = transitions.open_case(request, workflow.info().workflow_start_time)
         self._stage_at_start = self.state.stage
@@ -99,6 +98,13 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, request: OpenCase) -> CaseState:
         """Runs until the case is closed; its result is the closed case's state, which a re-opening continues."""
+        if self.state.is_closed:
+            # a run started to re-open a closed case: the re-opening is its first Update (update-with-start), signed
+            # and verified like every act. Once the first task's Update has been validated (or none came), a run whose
+            # re-opening was refused ends at once, its closed state unchanged.
+            await workflow.wait_condition(lambda: True)
+            if self.state.is_closed:
+                return await self._close()
         workflow.logger.info("case running", extra={"case": self.state.reference, "stage": self.state.stage.value})
         while not self.state.is_closed:
             self._dispatch()
@@ -109,7 +115,7 @@ class CaseWorkflow:
             if self._ready_to_continue():
                 versioned = workflow.info().get_current_deployment_version() is not None
                 workflow.continue_as_new(
-                    self._request.model_copy(update={"state": self.state, "reopening": None}),
+                    self._request.model_copy(update={"state": self.state}),
                     initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE
                     if versioned
                     else None,
@@ -342,6 +348,17 @@ class CaseWorkflow:
     @close_case.validator
     def _check_close(self, request: CloseRequest) -> None:
         self._check(Act.CLOSE_CASE, request, lambda: lifecycle.check_close(self.state, request))
+
+    @workflow.update(name=Act.REOPEN_CASE.value)
+    def reopen_case(self, request: ReopenRequest) -> ActResult:
+        lifecycle.apply_reopen(self.state, request, workflow.now())
+        return self._apply(Act.REOPEN_CASE, request, [])
+
+    @reopen_case.validator
+    def _check_reopen(self, request: ReopenRequest) -> None:
+        """The one act a closed case takes: sent with the start of the run that re-opens it."""
+        repeats.check_repeat(self.state, Act.REOPEN_CASE, request)
+        lifecycle.check_reopen(self.state, request)
 
     @workflow.update(name=Act.LINK_CASE.value)
     def link_case(self, request: LinkRequest) -> ActResult:

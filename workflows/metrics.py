@@ -1,9 +1,9 @@
 """nrmflow's own counters from the workflows, through the SDK's workflow metric meter (replay-safe: nothing is
 counted again when a workflow replays), exported with the SDK's metrics (plumbing.telemetry):
 
-- `nrm_acts_accepted{act}` and `nrm_acts_refused{act,reason}`: every Update, whether its validator (or the actor
-  check before it) refused it; `reason` is the refusal's class (not_authorized, wrong_stage, invalid_request,
-  not_verified, already_applied, ...);
+- `nrm_acts_accepted{act}` and `nrm_acts_refused{act,reason}`: every Update on a case (not the person registry's
+  registrations), whether its validator (or the actor check before it) refused it; `reason` is the refusal's class
+  (not_authorized, wrong_stage, invalid_request, not_verified, already_applied, ...);
 - `nrm_deadlines_met{kind,on_time}`: an obligation fulfilled by an act (a waived one is not counted);
 - `nrm_deadlines_missed{kind}`: an obligation escalated when its due time passed.
 
@@ -71,18 +71,17 @@ class _Inbound(WorkflowInboundInterceptor):
         try:
             super().handle_update_validator(input)
         except Exception as exc:
-            act = input.update if input.update in ACTS else "unknown"
-            _count(
-                "nrm_acts_refused", "acts a case refused, by act and reason", {"act": act, "reason": reason_code(exc)}
-            )
+            if _case_state() is not None:  # an act on a case (the person registry's registrations are none)
+                labels = {"act": _act(input), "reason": reason_code(exc)}
+                _count("nrm_acts_refused", "acts a case refused, by act and reason", labels)
             raise
 
     async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
         before = _fulfilled(_case_state())
         result = await super().handle_update_handler(input)
-        _count("nrm_acts_accepted", "acts a case carried out, by act", {"act": _act(input)})
         state = _case_state()
         if state is not None:
+            _count("nrm_acts_accepted", "acts a case carried out, by act", {"act": _act(input)})
             for key in _fulfilled(state) - before:
                 ob = state.obligations[key]
                 if not ob.waived:

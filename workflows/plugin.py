@@ -18,8 +18,9 @@ from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryQueue
 from workflows.digest import DigestWorkflow
 from workflows.metrics import CaseMetrics
+from workflows.person_registry import PersonRegistryWorkflow
 
-WORKFLOWS = (CaseWorkflow, DigestWorkflow)
+WORKFLOWS = (CaseWorkflow, DigestWorkflow, PersonRegistryWorkflow)
 # acts are verified with Ed25519 signatures: cryptography's native module must not be imported again in the sandbox
 SANDBOX = SandboxedWorkflowRunner(SandboxRestrictions.default.with_passthrough_modules("cryptography"))
 

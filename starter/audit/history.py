@@ -1,8 +1,8 @@
 """Case histories as auditors read them, and their events decoded into a few typed facts.
 
-A case is one workflow id; after continue-as-new it has several runs, kept oldest first. Histories come from the
-server (every run, following the chain back from the latest) or from exported JSON files (Temporal's own history
-format, as written by `nrm audit export`, `temporal workflow show -o json` or the Web UI).
+A case is one workflow id; after continue-as-new it has several runs, and a re-opening starts a new chain of them:
+all are kept, oldest first. Histories come from the server (every run of the id) or from exported JSON files
+(Temporal's own history format, as written by `nrm audit export`, `temporal workflow show -o json` or the Web UI).
 
 Each decoded event carries `at`, the case's own clock: for what a workflow task wrote (acts, timers, alerts)
 that is the start of that task, the `workflow.now()` the case computed with; otherwise the event's time.
@@ -59,7 +59,9 @@ class CaseHistory:
 
 
 async def fetch_case(client: Client, reference_or_id: str) -> CaseHistory:
-    """Every run of one case, oldest first (follows continue-as-new back from the latest run)."""
+    """Every run of one case, oldest first: the chain of the latest run (followed back through continue-as-new) and
+    every earlier chain that visibility lists by the case's id (a re-opening starts a new chain: the closed case's
+    runs come before it)."""
     if reference_or_id.startswith("case-"):
         wid = reference_or_id
     else:
@@ -67,19 +69,34 @@ async def fetch_case(client: Client, reference_or_id: str) -> CaseHistory:
             wid = workflow_id(check_reference(reference_or_id))
         except DomainError as exc:
             raise NrmError(str(exc)) from None
-    runs: list[WorkflowHistory] = []
-    run_id: str | None = None
-    while True:
+    runs: dict[str, WorkflowHistory] = {}
+    await _chain_back(client, wid, None, runs)
+    try:
+        listed = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{wid}'")]
+    except RPCError as exc:
+        raise NrmError(f"the server refused the request: {exc.message}") from None
+    for run_id in listed:
+        await _chain_back(client, wid, run_id, runs)
+    return CaseHistory(wid, tuple(sorted(runs.values(), key=_start_time)))
+
+
+async def _chain_back(client: Client, wid: str, run_id: str | None, runs: dict[str, WorkflowHistory]) -> None:
+    """Add the run `run_id` (the latest when None) and the runs it continues to `runs`, up to one already there."""
+    while run_id not in runs:
         try:
             history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise UnknownCase(f"no case with reference {wid.removeprefix('case-')}") from None
             raise NrmError(f"the server refused the request: {exc.message}") from None
-        runs.append(history)
+        runs[history.run_id] = history
         run_id = _started(history).continued_execution_run_id or None
         if run_id is None:
-            return CaseHistory(wid, tuple(reversed(runs)))
+            return
+
+
+def _start_time(history: WorkflowHistory) -> datetime:
+    return _time(history.events[0].event_time)
 
 
 async def case_ids(client: Client, query: str | None = None) -> list[str]:
@@ -132,16 +149,17 @@ def load_history_file(file: Path) -> WorkflowHistory:
 
 
 def _chain(runs: list[WorkflowHistory], wid: str) -> tuple[WorkflowHistory, ...]:
-    """Order the runs of one case by their continue-as-new links."""
-    after = {_started(r).continued_execution_run_id: r for r in runs}
-    first = [r for r in runs if _started(r).continued_execution_run_id not in {x.run_id for x in runs}]
-    if len(first) != 1 or len(after) != len(runs):
-        raise AuditError(f"the history files of {wid} do not form one chain of runs")
-    ordered = [first[0]]
-    while (nxt := after.get(ordered[-1].run_id)) is not None:
-        ordered.append(nxt)
-    if len(ordered) != len(runs):
-        raise AuditError(f"the history files of {wid} do not form one chain of runs")
+    """Order the runs of one case: each chain by its continue-as-new links, the chains (the case as opened, then
+    each re-opening) by their start."""
+    after = {c: r for r in runs if (c := _started(r).continued_execution_run_id)}
+    starts = sorted((r for r in runs if not _started(r).continued_execution_run_id), key=_start_time)
+    ordered: list[WorkflowHistory] = []
+    for run in starts:
+        ordered.append(run)
+        while (nxt := after.get(ordered[-1].run_id)) is not None:
+            ordered.append(nxt)
+    if len(after) + len(starts) != len(runs) or len(ordered) != len(runs):
+        raise AuditError(f"the history files of {wid} do not form chains of runs: a run is missing or repeated")
     return tuple(ordered)
 
 

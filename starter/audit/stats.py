@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from domain.case import LinkKind
 from domain.permit_records import PermitAction
 from domain.requests import (
     AgeAssessmentRequest,
@@ -43,7 +44,9 @@ from starter.audit.compliance import (
 from starter.audit.facts import Act, CaseFacts
 
 DEFAULT_MIN_CELL = 5
-NOT_COVERED = "re-trafficking of a person known from an earlier case: nrmflow does not link such cases yet"
+NO_OTHER_CASE = "no other case of the person known"
+RETRAFFICKED = "re-trafficked: the person's latest case, earlier ones known"  # one per person referred again
+EARLIER_CASE = "an earlier case of a person referred again"
 _SEX_AGE = {
     ("female", "adult"): "women",
     ("male", "adult"): "men",
@@ -74,12 +77,20 @@ class CaseRecord(BaseModel):
     age_disputes: list[str] = ["not disputed"]  # child / adult / inconclusive / pending, one per dispute
     missing: str = "never reported missing"  # or "reported missing, found" / "missing now"
     closure: str = "open"  # or the reason it was closed
+    retrafficking: str = NO_OTHER_CASE  # or RETRAFFICKED, EARLIER_CASE (domain.links: the same person's cases)
     time_to_stage1: timedelta | None
     time_to_stage2: timedelta | None
     deadlines: dict[str, Status]
 
 
-def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
+def records(cases: Sequence[CaseFacts], as_of: datetime) -> list[CaseRecord]:
+    """The records of a set of cases: a case another one of the set names as the person's earlier case is counted
+    as such even if it holds no link back (it was closed when the person was referred again)."""
+    earlier = {link for facts in cases for link in _links(facts, LinkKind.RETRAFFICKING_OF)}
+    return [record(facts, as_of, referred_again=facts.reference in earlier) for facts in cases]
+
+
+def record(facts: CaseFacts, as_of: datetime, *, referred_again: bool = False) -> CaseRecord:
     referral = facts.opening.referral
     stage1, stage2, referred = facts.stage1, facts.stage2, facts.referred_at
     track = stage2_track(facts, as_of)
@@ -126,6 +137,7 @@ def record(facts: CaseFacts, as_of: datetime) -> CaseRecord:
         ),
         missing=_missing(facts),
         closure=_closure(facts),
+        retrafficking=_retrafficking(facts, referred_again),
         time_to_stage1=stage1.at - referred if stage1 and referred else None,
         time_to_stage2=stage2.at - stage1.at if stage2 and stage1 else None,
         deadlines={f.rule: f.status for f in evaluate(facts, as_of).findings},
@@ -137,6 +149,17 @@ def _missing(facts: CaseFacts) -> str:
     if not reported:
         return "never reported missing"
     return "missing now" if reported > found else "reported missing, found"
+
+
+def _links(facts: CaseFacts, kind: LinkKind) -> list[str]:
+    return [str(a.request["reference"]) for a in facts.acts_named(ActName.LINK_CASE) if a.request["kind"] == kind]
+
+
+def _retrafficking(facts: CaseFacts, referred_again: bool) -> str:
+    """Each person referred again is counted once, by their latest case: the persons with more than one case."""
+    if referred_again or _links(facts, LinkKind.REFERRED_AGAIN_IN):
+        return EARLIER_CASE
+    return RETRAFFICKED if _links(facts, LinkKind.RETRAFFICKING_OF) else NO_OTHER_CASE
 
 
 def _closure(facts: CaseFacts) -> str:
@@ -272,6 +295,7 @@ _DIMENSIONS = (
     "age_disputes",
     "missing",
     "closure",
+    "retrafficking",
     "exploitation_types",
     "border",
     "referred_by",

@@ -96,6 +96,7 @@ _ACT_TITLES = {
     Act.WITHDRAW_CONSENT.value: "consent withdrawn",
     Act.CLOSE_CASE.value: "case closed",
     Act.LINK_CASE.value: "case linked",
+    Act.REOPEN_CASE.value: "case re-opened",
 }
 
 
@@ -105,13 +106,12 @@ def _words(kind: str) -> str:
 
 def _opened(event: CaseOpened) -> Entry:
     request = event.request
-    if request.reopening is not None:  # a closed case started again (domain.lifecycle)
+    if request.state is not None and request.state.is_closed:  # a run started for a re-opening (its first act)
         return Entry(
             at=event.at,
-            event="case re-opened",
-            actor=str(request.reopening.actor),
-            summary="a new run of the closed case continues it with its state",
-            reasons=request.reopening.reasons,
+            event="new run of the closed case",
+            summary="started with the closed case's state to take a re-opening; refused, the run ends at once and "
+            "the case stays closed",
         )
     if event.continued:
         return Entry(at=event.at, event="history continues", summary="a new run carries the case on (continue-as-new)")

@@ -47,17 +47,17 @@ async def stats_cmd(
     directory = out_dir or Path("nrm-stats")
     when = now()
     converter = data_converter(source.settings)
-    records = []
+    cases = []
     async for case in source.cases():
         facts = case_facts(await decode_case(case, converter))
         if start <= facts.opened_at < end:  # a later run may start in the period; the case did not
-            records.append(stats.record(facts, when))
-    result = stats.tabulate(records, period_from=start, period_to=end, min_cell=min_cell)
+            cases.append(facts)
+    result = stats.tabulate(stats.records(cases, when), period_from=start, period_to=end, min_cell=min_cell)
     directory.mkdir(parents=True, exist_ok=True)
     files = stats.write_csv(result, directory) + stats.write_charts(result, directory)
     if as_json:
         data = TypeAdapter(stats.Statistics).dump_python(result, mode="json")
-        print_json({**data, "files": [str(f) for f in files], "not_covered": stats.NOT_COVERED})
+        print_json({**data, "files": [str(f) for f in files]})
         return
     persons = "fewer than " + str(min_cell) if result.persons is None else str(result.persons)
     out.print(
@@ -68,5 +68,4 @@ async def stats_cmd(
     for table in result.tables:
         cells = ", ".join(f"{k} {'<' + str(min_cell) if v is None else v}" for k, v in table.cells.items())
         out.print(f"  {table.dimension}: {cells}", markup=False, highlight=False)
-    out.print(f"not covered yet: {stats.NOT_COVERED}", markup=False)
     out.print(f"wrote {len(files)} file(s) to {directory}", markup=False)

@@ -543,7 +543,7 @@ async def generate(directory: Path = CASES) -> None:
                 await asyncio.sleep(1)  # let the last workflow tasks complete
                 added = []
                 for name, ref in zip(PATHS, refs, strict=True):
-                    [run] = (await fetch_case(env.client, ref)).runs
+                    run = (await fetch_case(env.client, ref)).runs[-1]  # a re-opened case's: the re-opening run
                     added.append(write_history(run, directory, f"{name}.json"))
                     print(f"{name}: {ref}, {len(run.events)} events")
         finally:

@@ -43,6 +43,7 @@ from domain.requests import (
     ProvideRequest,
     ReceptionRequest,
     ReconsiderationRequest,
+    ReopenRequest,
     ReturnAssessmentRequest,
     ReturnPlanRequest,
     ReturnRequest,
@@ -80,6 +81,11 @@ PERSON = {
     "address": "7 Sentinel Road",
 }
 PERSONAL = ["Sentinelperson", "1990-04-17", "Sentinelland", "Sentinel Road"]
+
+
+def one_of(i: int) -> dict[str, str]:
+    """The i-th of several persons of the same sentinel data but their name."""
+    return {**PERSON, "name": f"{PERSON['name']} {chr(ord('A') + i)}"}
 
 
 def auditor(env: dict[str, str]) -> dict[str, str]:
@@ -153,6 +159,7 @@ async def test_no_update_accepts_the_auditor(nrm: NrmClient) -> None:
         Act.LINK_CASE.value: lambda: nrm.link_case(
             ref, LinkRequest(actor=AUDITOR, kind=LinkKind.DEPENDENT, reference="NRM-0000-0002")
         ),
+        Act.REOPEN_CASE.value: lambda: nrm.reopen_case(ref, ReopenRequest(actor=AUDITOR, reasons="r")),
     }
     assert set(attempts) == set(workflow._Definition.must_from_class(CaseWorkflow).updates), (
         "every update of CaseWorkflow must be tried with the auditor role"
@@ -299,7 +306,11 @@ async def test_statistics_on_generated_cases(nrm: NrmClient, cli_env: dict[str, 
     since = datetime.now(UTC)
     sexes = ["female"] * 6 + ["male"] * 5 + ["other"] * 2
     refs = await asyncio.gather(
-        *(nrm.open_case(adult_referral(sex=sex, person=PERSON), FIRST_RESPONDER, policy=FAST_POLICY) for sex in sexes)
+        *(
+            # thirteen persons (the same person's cases would be linked as re-trafficking)
+            nrm.open_case(adult_referral(sex=sex, person=one_of(i)), FIRST_RESPONDER, policy=FAST_POLICY)
+            for i, sex in enumerate(sexes)
+        )
     )
 
     async def identify(ref: str, positive: bool) -> None:

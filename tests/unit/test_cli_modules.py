@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 
+from domain.person_registry import REGISTER
 from domain.roles import Act
 from starter import client
 from starter.cli import app, common
 from workflows.case import CaseWorkflow
+from workflows.person_registry import PersonRegistryWorkflow
 
 CLI = Path(common.__file__).parent
 SHARED = {"common", "histories", "bulk"}
@@ -129,5 +131,11 @@ def test_the_client_names_the_case_workflow_as_it_is_defined() -> None:
     definition = workflow._Definition.must_from_class(CaseWorkflow)
     assert definition.name == client.CASE_WORKFLOW
     assert client.STATUS_QUERY in definition.queries
-    acts = {a.value for a in Act} - {Act.OPEN_CASE.value, Act.EXPORT_PERSONAL_DATA.value, Act.REOPEN_CASE.value}
+    acts = {a.value for a in Act} - {Act.OPEN_CASE.value, Act.EXPORT_PERSONAL_DATA.value}
     assert acts == set(definition.updates)
+
+
+def test_the_client_names_the_person_registry_as_it_is_defined() -> None:
+    definition = workflow._Definition.must_from_class(PersonRegistryWorkflow)
+    assert definition.name == client.REGISTRY_WORKFLOW
+    assert set(definition.updates) == {REGISTER}

@@ -102,3 +102,16 @@ def test_keys_new_then_rotate_from_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "keys.json").chmod(0o644)
     refused = nrm("keys", "rotate")
     assert refused.returncode == 2 and refused.stderr.startswith("error: key file") and "chmod 600" in refused.stderr
+
+
+def test_a_new_key_file_holds_a_person_key_secret_that_rotation_keeps(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    KeyRing.create(path)
+    secret = KeyRing.load(path).person_secret
+    assert secret is not None and len(secret) == 32
+    KeyRing.load(path).with_new_active_key().save(path)
+    assert KeyRing.load(path).person_secret == secret
+    older = tmp_path / "older.json"  # a key file from before person keys: rotation gives it one
+    KeyRing({"kold": os.urandom(32)}, "kold").save(older)
+    assert KeyRing.load(older).person_secret is None
+    assert KeyRing.load(older).with_new_active_key().person_secret is not None

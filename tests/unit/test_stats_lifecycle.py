@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from pydantic import BaseModel
 
-from domain.case import AgeFinding, ChallengeSubject, ClosureReason, ReviewOutcome
+from domain.case import AgeFinding, ChallengeSubject, ClosureReason, LinkKind, ReviewOutcome
 from domain.requests import (
     AgeAssessmentRequest,
     AgeDisputeRequest,
     CloseRequest,
     FoundRequest,
+    LinkRequest,
     MissingRequest,
     OpenCase,
     ReconsiderationRequest,
@@ -21,7 +23,7 @@ from domain.requests import (
 from domain.roles import Act as ActName
 from domain.roles import Actor, Role
 from starter.audit.facts import Act, CaseFacts
-from starter.audit.stats import record, tabulate
+from starter.audit.stats import EARLIER_CASE, NO_OTHER_CASE, RETRAFFICKED, record, records, tabulate
 from tests.integration.helpers import COORDINATOR, FIRST_RESPONDER
 from tests.unit.builders import OSCE, T0, referral
 
@@ -95,3 +97,22 @@ def test_missing_reports_and_closures_by_reason() -> None:
     stats = tabulate([record(facts(), T0)] * 6, period_from=T0, period_to=T0)
     tables = {t.dimension: t.cells for t in stats.tables}
     assert tables["sex_age"] == {"women": 6} and tables["closure"] == {"open": 6}
+
+
+def test_each_person_referred_again_is_counted_once_even_when_an_earlier_case_holds_no_link_back() -> None:
+    def linked(reference: str, *kinds_refs: tuple[LinkKind, str]) -> CaseFacts:
+        requests = [LinkRequest(actor=FIRST_RESPONDER, kind=k, reference=r) for k, r in kinds_refs]
+        case = facts(False, "female", *[(ActName.LINK_CASE, r) for r in requests])
+        return replace(case, reference=reference)
+
+    first = linked("NRM-0000-0001")  # closed when the person was referred again: no link back
+    second = linked("NRM-0000-0002", (LinkKind.RETRAFFICKING_OF, first.reference))
+    third = linked(
+        "NRM-0000-0003",
+        (LinkKind.RETRAFFICKING_OF, first.reference),
+        (LinkKind.RETRAFFICKING_OF, second.reference),
+    )
+    alone = linked("NRM-0000-0004")
+    got = [r.retrafficking for r in records([first, second, third, alone], T0)]
+    assert got == [EARLIER_CASE, EARLIER_CASE, RETRAFFICKED, NO_OTHER_CASE]
+    assert [r.retrafficking for r in records([second], T0)] == [RETRAFFICKED]  # its earlier case outside the set
