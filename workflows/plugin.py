@@ -1,6 +1,6 @@
 """nrmflow as one Temporal plugin: the workflows, the actor check, the sandbox's pass-through and, for a worker,
 its activities. The worker, the replayer behind `nrm audit replay` and the tests all use it, so they run the
-same code the same way."""
+same code the same way (the audit's replayer outside the sandbox: starter.audit.replay says why)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Replay case histories with the current workflow code: proof that the code still reproduces every recorded
 step (a running case will go on correctly after a deploy), or the first point where it diverges.
 
-The audit replays outside the SDK's sandbox, about twice as fast (README "Replay"): the same workflow code, the same
-interceptors and converter, and the SDK's core checks every command the code issues against the history as it does
-for a worker. What the sandbox adds is a guard on the code itself (a clock read, random, I/O or a module's state
-kept between runs fails the workflow task); the worker keeps it, and CI replays the stored histories in it too
-(`sandboxed=True`)."""
+The audit replays outside the SDK's sandbox, about twice as fast (README "Replay for auditors without the sandbox"):
+the same workflow code, the same interceptors and converter, and the SDK's core checks every command the code issues
+against the history as it does for a worker. What the sandbox adds is a guard on the code itself (a clock read,
+random, I/O or a module's state kept between runs fails the workflow task); the worker keeps it, and CI replays the
+stored histories in it too (`sandboxed=True`)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_dive
 
 async def test_code_that_reads_the_clock_fails_in_the_sandbox_only(converter: DataConverter) -> None:
     """The guard the audit's replay leaves to the worker and to this sandboxed replay: the commands are the same,
-    so only the sandbox refuses the clock read (README "Replay")."""
+    so only the sandbox refuses the clock read (README "Replay for auditors without the sandbox")."""
     variant = [CaseWorkflowReadingTheClock]
     audit = [o async for o in replay(load_path(CASES), converter, variant)]
     sandboxed = [o async for o in replay(load_path(CASES), converter, variant, sandboxed=True)]
