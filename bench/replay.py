@@ -2,9 +2,11 @@
 
 Replay is what a worker does whenever a case is not in its cache (after a restart, or once more cases are open
 than it caches) and what an audit does. Generates N full cases and N baseline workflows (as bench.throughput
-does), exports their histories as JSON, and replays each set with the real workflow code and data converter. Then the
-same histories as the audit replays them (starter.audit.replay), and the whole `nrm audit replay --all` on the
-nrmflow side's server, a process of its own (its start and the reading of every history from the server included).
+does), exports their histories as JSON, and replays each set with the real workflow code and data converter, each in
+the SDK's sandbox as a worker runs it. Then the same histories as the audit replays them (starter.audit.replay,
+without the sandbox), the baseline's without the sandbox too (the like-for-like figure), and the whole
+`nrm audit replay --all` on the nrmflow side's server, a process of its own (its start and the reading of every
+history from the server included).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from bench import report
 from bench.baseline import BaselineWorkflow
@@ -123,16 +125,27 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
     nrmflow = await _measure(
         n_histories, nrm_plugin(data_converter(n.site.settings)), scratch / "nrmflow.jsonl", warmup
     )
+    b_converter = data_converter(b.site.settings)
     baseline = await _measure(
         b_histories,
-        SimplePlugin("baseline", data_converter=data_converter(b.site.settings), workflows=[BaselineWorkflow]),
+        SimplePlugin("baseline", data_converter=b_converter, workflows=[BaselineWorkflow]),
         scratch / "baseline.jsonl",
         warmup,
     )
     audit = await _measure_audit(_load(scratch / "nrmflow.jsonl"), data_converter(n.site.settings), warmup)
+    unsandboxed = SimplePlugin(
+        "baseline",
+        data_converter=b_converter,
+        workflows=[BaselineWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    baseline_unsandboxed = await _measure(b_histories, unsandboxed, scratch / "baseline.jsonl", warmup)
     ratios = {
         "histories_per_second": report.ratio(nrmflow["histories_per_second"], baseline["histories_per_second"]),
         "audit_histories_per_second": report.ratio(audit["histories_per_second"], baseline["histories_per_second"]),
+        "audit_to_unsandboxed_baseline": report.ratio(
+            audit["histories_per_second"], baseline_unsandboxed["histories_per_second"]
+        ),
     }
     rows = [
         (
@@ -146,6 +159,12 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
             audit["histories_per_second"],
             baseline["histories_per_second"],
             ratios["audit_histories_per_second"],
+        ),
+        (
+            "the same against the baseline's without the sandbox",
+            audit["histories_per_second"],
+            baseline_unsandboxed["histories_per_second"],
+            ratios["audit_to_unsandboxed_baseline"],
         ),
         ("`nrm audit replay --all`, histories per second", command["histories_per_second"], None, None),
         (
@@ -174,7 +193,14 @@ async def replay(args: argparse.Namespace, scratch: Path) -> Path:
         "replay",
         machine,
         parameters,
-        {"nrmflow": nrmflow, "baseline": baseline, "audit": audit, "nrm_audit_replay_all": command, "ratios": ratios},
+        {
+            "nrmflow": nrmflow,
+            "baseline": baseline,
+            "audit": audit,
+            "baseline_unsandboxed": baseline_unsandboxed,
+            "nrm_audit_replay_all": command,
+            "ratios": ratios,
+        },
         args.out,
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.exceptions import ApplicationError
 
 from domain.requests import ActRequest
@@ -29,7 +29,16 @@ def undecodable(reason: str) -> Payload:
     return Payload(metadata={"encoding": UNDECODABLE, REASON: reason.encode()})
 
 
+# One JSON converter for the process, so one cache of pydantic's type adapters: the SDK makes a payload converter for
+# every workflow run it starts or replays, and building an adapter (a model's schema) costs more than decoding an act.
+_JSON = PydanticJSONPlainPayloadConverter()
+
+
 class ActPayloadConverter(PydanticPayloadConverter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.converters = {**self.converters, _JSON.encoding.encode(): _JSON}
+
     def from_payloads(self, payloads: Sequence[Payload], type_hints: list[type] | None = None) -> list[Any]:
         act = next((h for h in type_hints or () if isinstance(h, type) and issubclass(h, ActRequest)), None)
         marked = next((p for p in payloads if p.metadata.get("encoding") == UNDECODABLE), None)

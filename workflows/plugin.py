@@ -1,6 +1,6 @@
 """nrmflow as one Temporal plugin: the workflows, the actor check, the sandbox's pass-through and, for a worker,
 its activities. The worker, the replayer behind `nrm audit replay` and the tests all use it, so they run the
-same code the same way."""
+same code the same way (the audit's replayer outside the sandbox: starter.audit.replay says why)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from domain.actors import ActorDirectory, NotVerified
@@ -37,10 +38,12 @@ def nrm_plugin(
     activities: Sequence[Callable[..., Any]] = (),
     run_context: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     delivery_queue: str | None = None,
+    workflow_runner: WorkflowRunner = SANDBOX,
 ) -> SimplePlugin:
     """`directory` is the worker's actor directory; `run_context` wraps the worker's run (following that file);
     `delivery_queue` is where the workflows schedule deliveries (workflows.delivery.DeliveryQueue; default their
-    own queue); `workflows` differ only where a test replays a variant."""
+    own queue); `workflows` differ only where a test replays a variant; `workflow_runner` only for the audit's
+    replay (starter.audit.replay): a worker always runs the workflows in the sandbox."""
     # outermost first: the metrics count the actor check's refusals too
     interceptors: list[Any] = [CaseMetrics(), ActorCheckInterceptor(directory)]
     if delivery_queue is not None:
@@ -51,6 +54,6 @@ def nrm_plugin(
         interceptors=interceptors,
         workflows=list(workflows),
         activities=list(activities),
-        workflow_runner=SANDBOX,
+        workflow_runner=workflow_runner,
         run_context=run_context,
     )

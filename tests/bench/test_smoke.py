@@ -30,7 +30,7 @@ RUNS = {
 }
 SECTIONS = {
     "throughput": {"nrmflow", "baseline", "ratios"},
-    "replay": {"nrmflow", "baseline", "audit", "nrm_audit_replay_all", "ratios"},
+    "replay": {"nrmflow", "baseline", "audit", "baseline_unsandboxed", "nrm_audit_replay_all", "ratios"},
     "scale": {"worker_peak_rss_bytes", "list_due_within_7d", "list_overdue", "status_query_ms", "digest"},
     "cli_latency": {"trees"},
     "batch": {"nrmflow", "baseline", "ratios"},

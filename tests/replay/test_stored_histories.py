@@ -17,7 +17,7 @@ from starter.audit.manifest import Manifest, verify
 from starter.audit.replay import replay
 from tests.histories.generate import PATHS as GENERATED
 from tests.histories.testkey import CASES, settings_with_test_only_key
-from tests.replay.variants import CaseWorkflowWithoutReminders
+from tests.replay.variants import CaseWorkflowReadingTheClock, CaseWorkflowWithoutReminders
 
 PATHS = set(GENERATED)  # every path the generator drives has its stored history, and no other is stored
 
@@ -34,16 +34,26 @@ def test_the_stored_set_is_complete_and_unaltered() -> None:
     assert {Path(entry.path).stem for entry in manifest.files} == PATHS
 
 
-async def test_every_stored_history_replays_with_the_current_workflow(converter: DataConverter) -> None:
-    outcomes = [o async for o in replay(load_path(CASES), converter)]
+# as the audit replays (no sandbox) and as the worker runs the code (in the sandbox, which also fails a task whose
+# code reads the clock, random or the environment)
+RUNNERS = pytest.mark.parametrize("sandboxed", [False, True], ids=["as-the-audit", "in-the-sandbox"])
+
+
+@RUNNERS
+async def test_every_stored_history_replays_with_the_current_workflow(
+    converter: DataConverter, sandboxed: bool
+) -> None:
+    outcomes = [o async for o in replay(load_path(CASES), converter, sandboxed=sandboxed)]
     assert len(outcomes) == len(PATHS)
     assert [o for o in outcomes if not o.faithful] == []
 
 
+@RUNNERS
 async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_divergence(
-    converter: DataConverter,
+    converter: DataConverter, sandboxed: bool
 ) -> None:
-    outcomes = {o.workflow_id: o async for o in replay(load_path(CASES), converter, [CaseWorkflowWithoutReminders])}
+    variant = [CaseWorkflowWithoutReminders]
+    outcomes = {o.workflow_id: o async for o in replay(load_path(CASES), converter, variant, sandboxed=sandboxed)}
     diverged = [o for o in outcomes.values() if not o.faithful]
     assert len(diverged) >= 3  # every path in which a reminder timer ran
     for o in diverged:
@@ -51,6 +61,18 @@ async def test_a_workflow_changed_without_a_patch_fails_replay_with_a_clear_dive
         found = "Nondeterminism" in o.divergence or "Fatal error in workflow machines" in o.divergence
         assert found and "Timer" in o.divergence, o.divergence
         assert "\n" not in o.divergence
+
+
+async def test_code_that_reads_the_clock_fails_in_the_sandbox_only(converter: DataConverter) -> None:
+    """The guard the audit's replay leaves to the worker and to this sandboxed replay: the commands are the same,
+    so only the sandbox refuses the clock read (README "Replay for auditors without the sandbox")."""
+    variant = [CaseWorkflowReadingTheClock]
+    audit = [o async for o in replay(load_path(CASES), converter, variant)]
+    sandboxed = [o async for o in replay(load_path(CASES), converter, variant, sandboxed=True)]
+    assert [o for o in audit if not o.faithful] == []
+    assert len(sandboxed) == len(PATHS)
+    for o in sandboxed:
+        assert o.divergence == "the workflow code raised RestrictedWorkflowAccessError on replay", o.divergence
 
 
 def test_the_cli_replays_exported_files_without_a_server(tmp_path: Path) -> None:
