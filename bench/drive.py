@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client
 
 from bench.baseline import BaselineWorkflow
 from bench.plan import BaselineAct, BaselineStatus
@@ -137,19 +136,10 @@ async def calibration_case(nrm: NrmClient, policy: str, rules: Policy) -> tuple[
 
 
 async def baseline_case(client: Client, task_queue: str, plan: list[BaselineAct], timings: Timings) -> str:
-    """Opened as a case is, by an update sent with the start (a case's signed opening), then one update per act."""
-    start = WithStartWorkflowOperation(
-        BaselineWorkflow.run,
-        plan[0],
-        id=f"baseline-{uuid.uuid4().hex}",
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    handle = await timings.timed(
+        client.start_workflow(BaselineWorkflow.run, plan[0], id=f"baseline-{uuid.uuid4().hex}", task_queue=task_queue),
+        timings.start,
     )
-    opening = client.execute_update_with_start_workflow(
-        BaselineWorkflow.act, BaselineAct(), start_workflow_operation=start
-    )
-    await timings.timed(opening, timings.start)
-    handle = await start.workflow_handle()
     for n, act in enumerate(plan[1:]):
         update = handle.execute_update(BaselineWorkflow.act, act, result_type=BaselineStatus)
         await timings.timed(update, timings.update, *([timings.first_update] if n == 0 else []))

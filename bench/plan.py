@@ -18,7 +18,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
 from domain.policy import Policy
-from domain.roles import Act
 from domain.status import ActResult
 
 
@@ -29,7 +28,7 @@ class Duty(BaseModel):
 
 
 class BaselineAct(BaseModel):
-    """The baseline's workflow input (its first step) and its one update (every later step; empty, the opening)."""
+    """The baseline's workflow input (its first step) and its one update (every later step)."""
 
     closes: list[str] = Field(default_factory=list)
     opens: list[Duty] = Field(default_factory=list)
@@ -52,15 +51,13 @@ class Step(BaseModel):
 
 
 def work_per_step(history: WorkflowHistory) -> list[Step]:
-    """Activities scheduled and search-attribute upserts in each step of a case's history: its opening (the start
-    and the signed opening Update sent with it), then after each later update (read from a case driven without
-    pause, in which no timer fires, so all of it is the acts' doing)."""
+    """Activities scheduled and search-attribute upserts in each step of a case's history: before its first update,
+    then after each update (read from a case driven without pause, in which no timer fires, so all of it is the
+    acts' doing)."""
     steps = [Step()]
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            accepted = event.workflow_execution_update_accepted_event_attributes.accepted_request
-            if accepted.input.name != Act.OPEN_CASE.value:
-                steps.append(Step())
+            steps.append(Step())
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             steps[-1].activities += 1
         elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:

@@ -31,9 +31,8 @@ from domain.roles import Actor
 
 
 class OpenCase(BaseModel):
-    """The workflow's input. A new case is opened by its first act, the signed `open_case` Update sent with the
-    start; `state` is set only when the case continues as new, or when a closed case is started again to be
-    re-opened (the run's first act, the `reopen_case` Update, re-opens it)."""
+    """The workflow's input. `state` is set only when the case continues as new, or when a closed case is started
+    again to be re-opened (the run's first act, the `reopen_case` Update, re-opens it)."""
 
     reference: str
     referral: Referral
@@ -52,11 +51,6 @@ class ActRequest(BaseModel):
 
     actor: Actor
     request_id: str | None = Field(default=None, pattern=REQUEST_ID)
-
-
-class OpeningRequest(ActRequest):
-    """The opening of a case as a signed act: the first Update of its workflow (update-with-start), by the actor
-    the workflow's input names as the opener."""
 
 
 class ConsentRequest(ActRequest):

@@ -26,8 +26,8 @@ class Role(str, enum.Enum):
 
 
 class Act(str, enum.Enum):
-    """Every human act on a case. Each is one Temporal Update, except EXPORT_PERSONAL_DATA (a read by the client
-    library); OPEN_CASE and REOPEN_CASE are each the first Update of the run they start (update-with-start)."""
+    """Every human act on a case. Each is one Temporal Update, except OPEN_CASE (starts the workflow) and
+    EXPORT_PERSONAL_DATA (a read by the client library); REOPEN_CASE is the first Update of the run it starts."""
 
     OPEN_CASE = "open_case"
     RECORD_CONSENT = "record_consent"

@@ -22,17 +22,9 @@ from domain.case import (
 )
 from domain.deadlines import move_due, new_obligation
 from domain.entry import refer
-from domain.errors import InvalidRequest, NotAuthorized, WrongStage
+from domain.errors import InvalidRequest, NotAuthorized
 from domain.notices import Message, decision_letter
-from domain.requests import (
-    AssessRequest,
-    ConsentRequest,
-    DecisionRequest,
-    ExtendRRRequest,
-    OpenCase,
-    OpeningRequest,
-    ProvideRequest,
-)
+from domain.requests import AssessRequest, ConsentRequest, DecisionRequest, ExtendRRRequest, OpenCase, ProvideRequest
 from domain.roles import Act, Actor, authorize
 from domain.rules import (
     authorize_act,
@@ -82,15 +74,6 @@ def open_case(request: OpenCase, now: datetime) -> tuple[CaseState, list[Message
     if referral.age_disputed:
         messages += age.dispute(state, now)
     return state, messages
-
-
-def check_opening(state: CaseState, request: OpeningRequest, opened: bool) -> None:
-    """The opening is the act of the opener the workflow's input names, once (a start without it opens nothing)."""
-    if opened:
-        raise WrongStage(f"case {state.reference} is open already")
-    if request.actor != state.opened_by:
-        raise NotAuthorized(f"the opening of case {state.reference} is signed by another actor than its opener")
-    authorize(Act.OPEN_CASE, request.actor, stage1_delegated=state.policy.stage1.delegated_to_first_responders)
 
 
 def check_consent(state: CaseState, request: ConsentRequest) -> None:

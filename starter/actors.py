@@ -20,13 +20,16 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Interceptor,
     OutboundInterceptor,
+    StartWorkflowInput,
     StartWorkflowUpdateInput,
     StartWorkflowUpdateWithStartInput,
+    WorkflowHandle,
     WorkflowUpdateHandle,
 )
 
 from domain.actors import ActorAssertion, DirectoryEntry, public_key_text, sign_act
-from domain.roles import Actor
+from domain.requests import OpenCase
+from domain.roles import Act, Actor
 from plumbing.actor_directory import DirectoryError, load_directory, save_directory
 from plumbing.private_files import PrivateFileError, read_private, write_private
 from plumbing.settings import Settings
@@ -84,8 +87,9 @@ def load_private_key(settings: Settings, actor_id: str) -> Ed25519PrivateKey:
 
 
 class SigningInterceptor(Interceptor):
-    """Signs every Update whose argument names an `actor`, with that actor's key, and sends the assertion in the
-    Update's header: the arguments themselves stay as they are, and the history keeps the assertion for audit."""
+    """Signs every Update whose argument names an `actor`, and the start of a new case by its opener, with that
+    actor's key, and sends the assertion in the header: the arguments themselves stay as they are, and the history
+    keeps the assertion for audit."""
 
     def __init__(
         self, key_for: Callable[[Actor], Ed25519PrivateKey], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -108,6 +112,15 @@ class _Signing(OutboundInterceptor):
     def __init__(self, next: OutboundInterceptor, signer: SigningInterceptor) -> None:
         super().__init__(next)
         self.signer = signer
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        """The opening of a new case is an act too: signed by its opener, the assertion in the start's header (the
+        case verifies it before it does anything, workflows.actor_check)."""
+        opening = input.args[0] if len(input.args) == 1 else None
+        if isinstance(opening, OpenCase) and opening.state is None and ASSERTION_HEADER not in input.headers:
+            assertion = self.signer.assertion(input.id, Act.OPEN_CASE.value, opening, opening.opened_by)
+            input.headers = {**input.headers, ASSERTION_HEADER: assertion_header(assertion)}
+        return await super().start_workflow(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
         input.headers = self._signed(input.headers, input.id, input.update, input.args)

@@ -54,7 +54,6 @@ from domain.requests import (
     LinkRequest,
     MissingRequest,
     OpenCase,
-    OpeningRequest,
     PermitRequest,
     ProceedingRequest,
     ProvideRequest,
@@ -196,7 +195,7 @@ class NrmClient:
         except Unavailable as exc:
             raise Unreachable(str(exc)) from None
         reference = new_reference()
-        start: WithStartWorkflowOperation[Any, CaseState] = WithStartWorkflowOperation(
+        await self.client.start_workflow(
             CASE_WORKFLOW,
             OpenCase(
                 reference=reference, referral=referral, policy=snapshot, opened_by=actor, dependent_of=dependent_of
@@ -205,18 +204,7 @@ class NrmClient:
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            result_type=CaseState,
         )
-        try:  # the opening is the case's first act, signed like every act (update-with-start)
-            await self.client.execute_update_with_start_workflow(
-                Act.OPEN_CASE.value,
-                OpeningRequest(actor=actor, request_id=_auto_request_id()),
-                start_workflow_operation=start,
-                result_type=ActResult,
-            )
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
         if dependent_of is not None:  # and the adult's case links back (a signed act)
             await self.link_case(dependent_of, LinkRequest(actor=actor, kind=LinkKind.DEPENDENT, reference=reference))
         await self._link_earlier_cases(reference, referral, actor)

@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.case import CaseState
     from domain.deadlines import Alert, AlertKind
-    from domain.errors import WrongStage
     from domain.notices import Message, record_delivery_failure
     from domain.requests import (
         ActRequest,
@@ -61,7 +60,6 @@ with workflow.unsafe.imports_passed_through():
         LinkRequest,
         MissingRequest,
         OpenCase,
-        OpeningRequest,
         PermitRequest,
         ProceedingRequest,
         ProvideRequest,
@@ -76,10 +74,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import Act
     from domain.status import ActResult, CaseStatus, act_result, case_status, life, pending_phase
     from plumbing import search_attributes as sa
+    from workflows.actor_check import OPENING_REFUSED
     from workflows.delivery import deliver
 
 
-OPENING_REFUSED = "a case is opened only by its signed opening, sent with its start (NrmClient.open_case)"
+STATE_NOT_CARRIED = "a case's state is carried only by its own continue-as-new, or to re-open it when closed"
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -89,13 +88,14 @@ class CaseWorkflow:
         self._request = request
         # a new case counts its deadlines from when it was opened (its start), never from when a worker first ran it
         self._outbox: list[Message] = []
-        if request.state is not None:  # continued as new, or a closed case started again for its re-opening
+        # a run that carries a case's state continued it as new, or starts a closed case again for its re-opening
+        self._carried = request.state is not None and (
+            request.state.is_closed or workflow.info().continued_run_id is not None
+        )
+        if request.state is not None:
             self.state = request.state
         else:
             self.state, self._outbox = transitions.open_case(request, workflow.info().workflow_start_time)
-        # a new case is opened by its first act, the signed opening (update-with-start); a run that carries an open
-        # case's state was continued as new, never started so by a client
-        self._opened = request.state is not None and workflow.info().continued_run_id is not None
         self._stage_at_start = self.state.stage
         self._changed = True
         self._alarm: tuple[datetime, asyncio.Task[None]] | None = None  # when it rings, and its task
@@ -106,12 +106,8 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, request: OpenCase) -> CaseState:
         """Runs until the case is closed; its result is the closed case's state, which a re-opening continues."""
-        if not self._opened and not self.state.is_closed:
-            # the opening is the first task's Update: once it has been validated (or none came), a start that it did
-            # not open fails at once, having sent nothing and owing nothing
-            await workflow.wait_condition(lambda: True)
-            if not self._opened:
-                raise ApplicationError(OPENING_REFUSED, type="OpeningRefused", non_retryable=True)
+        if request.state is not None and not self._carried:  # an open case's state, made up by a client
+            raise ApplicationError(STATE_NOT_CARRIED, type=OPENING_REFUSED, non_retryable=True)
         if self.state.is_closed:
             # a run started to re-open a closed case: the re-opening is its first Update (update-with-start), signed
             # and verified like every act. Once the first task's Update has been validated (or none came), a run whose
@@ -158,16 +154,6 @@ class CaseWorkflow:
         return wanted and not self._outbox and self._sending == 0 and workflow.all_handlers_finished()
 
     # ---- human acts -------------------------------------------------------------------------------------
-
-    @workflow.update(name=Act.OPEN_CASE.value)
-    def open_case(self, request: OpeningRequest) -> ActResult:
-        self._opened = True
-        return self._apply(Act.OPEN_CASE, request, [])
-
-    @open_case.validator
-    def _check_opening(self, request: OpeningRequest) -> None:
-        repeats.check_repeat(self.state, Act.OPEN_CASE, request)
-        transitions.check_opening(self.state, request, self._opened)
 
     @workflow.update(name=Act.RECORD_CONSENT.value)
     def record_consent(self, request: ConsentRequest) -> ActResult:
@@ -375,7 +361,6 @@ class CaseWorkflow:
 
     @workflow.update(name=Act.REOPEN_CASE.value)
     def reopen_case(self, request: ReopenRequest) -> ActResult:
-        self._opened = True
         lifecycle.apply_reopen(self.state, request, workflow.now())
         return self._apply(Act.REOPEN_CASE, request, [])
 
@@ -406,8 +391,6 @@ class CaseWorkflow:
         """A repeat of an act already carried out is refused as such (the caller reads the case instead); a closed
         case (its run ending) takes no act."""
         repeats.check_repeat(self.state, act, request)
-        if not self._opened:
-            raise WrongStage(f"case {self.state.reference} is not opened: {OPENING_REFUSED}")
         lifecycle.check_not_closed(self.state)
         rules()
 

@@ -14,7 +14,7 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from domain.actors import ActorDirectory, NotVerified
-from workflows.actor_check import ActorCheckInterceptor
+from workflows.actor_check import ActorCheckInterceptor, OpeningVerifier
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryQueue
 from workflows.digest import DigestWorkflow
@@ -53,7 +53,7 @@ def nrm_plugin(
         data_converter=data_converter,
         interceptors=interceptors,
         workflows=list(workflows),
-        activities=list(activities),
+        activities=[*activities, OpeningVerifier(directory).verify_opening],  # a new case's opening (local)
         workflow_runner=workflow_runner,
         run_context=run_context,
     )

@@ -97,7 +97,6 @@ _ACT_TITLES = {
     Act.CLOSE_CASE.value: "case closed",
     Act.LINK_CASE.value: "case linked",
     Act.REOPEN_CASE.value: "case re-opened",
-    Act.OPEN_CASE.value: "opening signed",
 }
 
 

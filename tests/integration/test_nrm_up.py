@@ -74,6 +74,7 @@ async def test_nrm_up_serves_stops_and_resumes(tmp_path: Path) -> None:
 
     async with NrmUp(env, port, log) as up:
         assert f"Temporal server  127.0.0.1:{port}" in "\n".join(up.lines)
+        await run_nrm("actors", "add", "first_responder:fr-1", env=env)  # who opens a case signs its opening
         opened = await run_nrm("case", "open", "--adult", "--consent", "--internal", "--json", env=env)
         ref = opened.json()["reference"]
         assert await up.stop() == 0

@@ -1,93 +1,110 @@
-"""Opening a case is a signed act like every other (the `open_case` Update sent with the start): a workflow started
-without it, with a forged one, or signed by another actor than the opener it names opens nothing, sends nothing
-and is not listed; the opening the client library sends is in the history with its signed assertion."""
+"""Opening a case is a signed act like every other: the opener's assertion travels in the start's header and the
+case verifies it before it does anything. A case started unsigned, with a forged assertion, signed by another actor
+than the opener it names, or carrying a fabricated state fails at once: it sends nothing, publishes nothing and is
+not listed. A case opened while no worker runs is verified when one comes (as of its start)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowFailureError, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
 
+from domain import transitions
+from domain.actors import sign_act
 from domain.policy import load_policy
 from domain.reference import workflow_id
 from domain.referral import Referral
-from domain.requests import ConsentRequest, OpenCase, OpeningRequest
+from domain.requests import OpenCase
 from domain.roles import Act
-from starter.actors import SigningInterceptor
+from starter.actors import SigningInterceptor, load_private_key
 from starter.client import NrmClient
-from starter.errors import UnknownCase
 from tests.conftest import FAST_POLICY
 from tests.integration.helpers import COORDINATOR, FIRST_RESPONDER, adult_referral, history_events, outbox_messages
 from tests.integration.nrm_cli import run_nrm
+from workflows.actor_check import ASSERTION_HEADER, assertion_header
 
 
-def fabricated(nrm: NrmClient) -> tuple[str, OpenCase]:
+def fabricated(nrm: NrmClient, **extra: Any) -> tuple[str, OpenCase]:
     ref = f"NRM-{uuid.uuid4().hex[:4].upper()}-{uuid.uuid4().hex[:4].upper()}"
     policy = load_policy(FAST_POLICY, nrm.settings.policy_dir)
     referral = Referral.model_validate(adult_referral())
-    return ref, OpenCase(reference=ref, referral=referral, policy=policy, opened_by=FIRST_RESPONDER)
+    return ref, OpenCase(reference=ref, referral=referral, policy=policy, opened_by=FIRST_RESPONDER, **extra)
 
 
-async def test_a_case_started_without_its_signed_opening_opens_nothing(nrm: NrmClient, cli_env: dict[str, str]) -> None:
-    ref, opening = fabricated(nrm)
-    bare = Client(**{**nrm.client.config(), "interceptors": []})
-    handle = await bare.start_workflow("CaseWorkflow", opening, id=workflow_id(ref), task_queue=nrm.settings.task_queue)
+async def refused_start(nrm: NrmClient, client: Client, ref: str, opening: OpenCase, why: str) -> None:
+    handle = await client.start_workflow(
+        "CaseWorkflow", opening, id=workflow_id(ref), task_queue=nrm.settings.task_queue
+    )
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
-    assert "a case is opened only by its signed opening" in str(failed.value.cause)
+    assert why in str(failed.value.cause)
     assert outbox_messages(nrm.settings.outbox_path, ref) == []
     events = await history_events(nrm.client, ref)
     assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)
     assert not any(e.HasField("upsert_workflow_search_attributes_event_attributes") for e in events)
-    listed = (await run_nrm("cases", "list", "--all", "--json", env=cli_env)).json()
-    assert ref not in {row["reference"] for row in listed}
 
 
-@pytest.mark.parametrize("how", ["forged", "unsigned", "another actor"])
-async def test_an_opening_forged_unsigned_or_by_another_actor_is_refused(nrm: NrmClient, how: str) -> None:
+async def test_a_case_started_unsigned_or_forged_opens_nothing_and_is_not_listed(
+    nrm: NrmClient, cli_env: dict[str, str]
+) -> None:
+    unsigned = Client(**{**nrm.client.config(), "interceptors": []})
     ref, opening = fabricated(nrm)
-    interceptors = {
-        "forged": [SigningInterceptor(lambda actor: Ed25519PrivateKey.generate())],
-        "unsigned": [],
-        "another actor": nrm.client.config()["interceptors"],
-    }[how]
-    client = Client(**{**nrm.client.config(), "interceptors": interceptors})
-    start = WithStartWorkflowOperation(
-        "CaseWorkflow",
-        opening,
-        id=workflow_id(ref),
-        task_queue=nrm.settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    await refused_start(nrm, unsigned, ref, opening, "the opening of the case is refused: the act is unsigned")
+    forger = Client(
+        **{**nrm.client.config(), "interceptors": [SigningInterceptor(lambda actor: Ed25519PrivateKey.generate())]}
     )
-    signer = COORDINATOR if how == "another actor" else FIRST_RESPONDER
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await client.execute_update_with_start_workflow(
-            Act.OPEN_CASE.value, OpeningRequest(actor=signer), start_workflow_operation=start
-        )
-    expected = {
-        "forged": "forged assertion",
-        "unsigned": "the act is unsigned",
-        "another actor": "signed by another actor than its opener",
-    }[how]
-    assert expected in str(refused.value.cause)
-    with pytest.raises(WorkflowFailureError):
-        await client.get_workflow_handle(workflow_id(ref)).result()
-    with pytest.raises(UnknownCase, match="no open case with reference"):  # its run has ended
-        await nrm.record_consent(ref, ConsentRequest(actor=COORDINATOR))
-    assert outbox_messages(nrm.settings.outbox_path, ref) == []
+    forged_ref, forged = fabricated(nrm)
+    await refused_start(nrm, forger, forged_ref, forged, "forged assertion")
+    listed = {row["reference"] for row in (await run_nrm("cases", "list", "--all", "--json", env=cli_env)).json()}
+    assert ref not in listed and forged_ref not in listed
 
 
-async def test_the_client_library_opens_a_case_by_its_signed_opening(nrm: NrmClient) -> None:
+class _Header(Interceptor):
+    """Sends a start with the header given, as a client of one's own making could."""
+
+    def __init__(self, header: Payload) -> None:
+        self.header = header
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        header = self.header
+
+        class _Send(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                input.headers = {**input.headers, ASSERTION_HEADER: header}
+                return await super().start_workflow(input)
+
+        return _Send(next)
+
+
+async def test_an_opening_signed_by_another_actor_or_carrying_a_made_up_state_is_refused(nrm: NrmClient) -> None:
+    ref, opening = fabricated(nrm)
+    key = load_private_key(nrm.settings, COORDINATOR.id)
+    theirs = sign_act(key, COORDINATOR, workflow_id(ref), Act.OPEN_CASE.value, opening, datetime.now(UTC))
+    client = Client(**{**nrm.client.config(), "interceptors": [_Header(assertion_header(theirs))]})
+    await refused_start(nrm, client, ref, opening, "is signed for coordinator:co-1, not for the act's actor")
+    ref, plain = fabricated(nrm)
+    state, _ = transitions.open_case(plain, datetime.now(UTC))  # an open case's state, made up by the client
+    await refused_start(
+        nrm, nrm.client, ref, plain.model_copy(update={"state": state}), "a case's state is carried only by its own"
+    )
+
+
+async def test_a_case_opened_by_the_client_library_has_its_opening_verified_and_recorded(nrm: NrmClient) -> None:
     ref = await nrm.open_case(adult_referral(), FIRST_RESPONDER, policy=FAST_POLICY)
-    events = await history_events(nrm.client, ref)
-    [accepted] = [
-        e.workflow_execution_update_accepted_event_attributes
-        for e in events
-        if e.HasField("workflow_execution_update_accepted_event_attributes")
-    ]
-    assert accepted.accepted_request.input.name == Act.OPEN_CASE.value
-    assert "nrm-actor-assertion" in accepted.accepted_request.input.header.fields
     assert (await nrm.status(ref)).stage.value == "stage1_pending"
+    events = await history_events(nrm.client, ref)
+    started = events[0].workflow_execution_started_event_attributes
+    assert ASSERTION_HEADER in started.header.fields  # the signed opening, kept for the audit
+    assert any(e.HasField("marker_recorded_event_attributes") for e in events)  # the verification's answer
