@@ -91,7 +91,9 @@ async def timer_fire_times(client: Client, reference: str) -> list[datetime]:
 
 async def timer_offsets(client: Client, reference: str, origin: datetime | None) -> list[float]:
     """Seconds from `origin` (e.g. the referral) to when each timer fires, to the millisecond, soonest first: a
-    deadline counts from its event, whenever the task that started its timer ran."""
+    deadline counts from its event, whenever the task that started its timer ran. A timer started in a case's first
+    task reads a few milliseconds early here: the task's workflow time has moved on by the opening's verification
+    (a local activity), which the task's start event does not show; compare those with `approx`."""
     assert origin is not None
     return sorted(round((t - origin).total_seconds(), 3) for t in await timer_fire_times(client, reference))
 
