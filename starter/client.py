@@ -30,7 +30,7 @@ from domain import lifecycle
 from domain.case import CaseState, LinkKind
 from domain.errors import DomainError, InvalidRequest
 from domain.person_key import person_key
-from domain.person_registry import REGISTER, REGISTRY_ID, PersonCases, PersonRegistry, RegisterPerson
+from domain.person_registry import REGISTER, PersonCases, PersonRegistry, RegisterPerson, registry_id
 from domain.personal_data import PersonalDataExport
 from domain.policy import Policy, load_policy
 from domain.reference import check_reference, new_reference, workflow_id
@@ -255,7 +255,7 @@ class NrmClient:
             start: WithStartWorkflowOperation[Any, None] = WithStartWorkflowOperation(
                 REGISTRY_WORKFLOW,
                 PersonRegistry(),
-                id=REGISTRY_ID,
+                id=registry_id(request.key),
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )

@@ -1,4 +1,5 @@
-"""PersonRegistryWorkflow: the namespace's one person registry (domain.person_registry), id `nrm-person-registry`.
+"""PersonRegistryWorkflow: one shard of the namespace's person registry (domain.person_registry), id
+`nrm-person-registry-<digit>`.
 
 Started by the first opening that keys a person (update-with-start, the registration its Update) and never ended: it
 continues as new, carrying its state, when the server suggests it or after UPDATES_PER_RUN registrations, so that
@@ -38,4 +39,4 @@ class PersonRegistryWorkflow:
 
     @register.validator
     def _check_register(self, request: RegisterPerson) -> None:
-        person_registry.check_registration(request)
+        person_registry.check_registration(request, workflow.info().workflow_id)

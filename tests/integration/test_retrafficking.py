@@ -13,7 +13,7 @@ from pathlib import Path
 
 from domain.case import ClosureReason
 from domain.person_key import person_key
-from domain.person_registry import REGISTRY_ID
+from domain.person_registry import REGISTRY_ID, registry_id
 from domain.referral import PersonalData
 from domain.requests import CloseRequest, ReopenRequest
 from plumbing.codec import KeyRing
@@ -90,19 +90,29 @@ async def test_a_person_referred_again_is_linked_to_their_earlier_cases_and_noth
 async def test_the_registry_continues_as_new_and_still_knows_every_person(settings: Settings) -> None:
     server_args = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=30"]  # about 6 registrations
     async with own_server(settings, extra_args=server_args) as nrm:
-        persons = [{**PERSON, "name": f"Person {chr(ord('A') + i)}"} for i in range(10)]
+        secret = KeyRing.load(settings.key_path).person_secret or b""
+
+        def shard(person: dict[str, str]) -> str:
+            key = person_key(secret, PersonalData(**person))
+            assert key is not None
+            return registry_id(key)
+
+        everyone = [{**PERSON, "name": f"Person {n}"} for n in range(400)]
+        registry = shard(everyone[0])
+        persons = [p for p in everyone if shard(p) == registry][:10]  # ten people of one shard of the registry
+        assert len(persons) == 10
         refs = [await nrm.open_case(adult_referral(person=p), FIRST_RESPONDER) for p in persons]
         again = await nrm.open_case(adult_referral(person=persons[0]), FIRST_RESPONDER)
         assert await links(nrm, again) == [("retrafficking_of", refs[0])]
         assert await links(nrm, refs[0]) == [("referred_again_in", again)]
 
         async def runs() -> list[str] | None:
-            listed = [e.run_id async for e in nrm.client.list_workflows(f"WorkflowId = '{REGISTRY_ID}'")]
+            listed = [e.run_id async for e in nrm.client.list_workflows(f"WorkflowId = '{registry}'")]
             return listed if len(listed) >= 2 else None
 
         histories = [
-            await nrm.client.get_workflow_handle(REGISTRY_ID, run_id=run_id).fetch_history()
+            await nrm.client.get_workflow_handle(registry, run_id=run_id).fetch_history()
             for run_id in await eventually(runs)
         ]
-        outcomes = [o async for o in replay([CaseHistory(REGISTRY_ID, tuple(histories))], nrm.client.data_converter)]
+        outcomes = [o async for o in replay([CaseHistory(registry, tuple(histories))], nrm.client.data_converter)]
         assert len(outcomes) == len(histories) and all(o.faithful for o in outcomes)

@@ -11,7 +11,15 @@ import pytest
 from domain import person_registry
 from domain.errors import InvalidRequest, NotAuthorized
 from domain.person_key import KEY_HEX, normalised, person_key
-from domain.person_registry import PersonCases, PersonRegistry, RegisterPerson, check_registration, register
+from domain.person_registry import (
+    REGISTRY_ID,
+    PersonCases,
+    PersonRegistry,
+    RegisterPerson,
+    check_registration,
+    register,
+    registry_id,
+)
 from domain.referral import PersonalData
 from domain.roles import Actor, Role
 from tests.integration.helpers import FIRST_RESPONDER
@@ -70,11 +78,19 @@ def test_the_registry_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_registration_is_checked() -> None:
-    check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="0" * KEY_HEX, reference="NRM-0000-0001"))
+    shard = "nrm-person-registry-0"
+    check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="0" * KEY_HEX, reference="NRM-0000-0001"), shard)
     with pytest.raises(NotAuthorized, match=r"^role auditor may not open a case"):
         auditor = Actor(role=Role.AUDITOR, id="au-1")
-        check_registration(RegisterPerson(actor=auditor, key="0" * KEY_HEX, reference="NRM-0000-0001"))
+        check_registration(RegisterPerson(actor=auditor, key="0" * KEY_HEX, reference="NRM-0000-0001"), shard)
     with pytest.raises(InvalidRequest, match="person key"):
-        check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="Ana Popescu", reference="NRM-0000-0001"))
+        check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="Ana Popescu", reference="NRM-0000-0001"), shard)
     with pytest.raises(InvalidRequest, match="not a case reference"):
-        check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="0" * KEY_HEX, reference="case-1"))
+        check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="0" * KEY_HEX, reference="case-1"), shard)
+    with pytest.raises(InvalidRequest, match="belongs to another shard of the registry"):
+        check_registration(RegisterPerson(actor=FIRST_RESPONDER, key="f" * KEY_HEX, reference="NRM-0000-0001"), shard)
+
+
+def test_a_person_is_in_the_shard_of_their_keys_first_digit() -> None:
+    assert [registry_id(d * KEY_HEX) for d in "0af"] == [f"{REGISTRY_ID}-{d}" for d in "0af"]
+    assert len({registry_id(f"{d:x}" * KEY_HEX) for d in range(16)}) == person_registry.SHARDS
