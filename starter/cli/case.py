@@ -51,6 +51,7 @@ from starter import render
 from starter.batch import DEFAULT_CONCURRENCY, read_referrals, referral_data
 from starter.cli.common import (
     AsOpt,
+    AtOpt,
     ConcurrencyOpt,
     EvidenceOpt,
     InformedInOpt,
@@ -596,10 +597,7 @@ async def return_plan(
 async def return_depart(
     reference: RefArg,
     actor_: AsOpt,
-    at: Annotated[
-        datetime | None,
-        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
-    ] = None,
+    at: AtOpt = None,
     note: Annotated[str, typer.Option(help="Route and escort as they were.")] = "",
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
@@ -618,10 +616,7 @@ async def return_received(
     not_received: Annotated[
         bool, typer.Option("--not-received", help="The person did not arrive: reported missing at once.")
     ] = False,
-    at: Annotated[
-        datetime | None,
-        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
-    ] = None,
+    at: AtOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -641,10 +636,7 @@ async def return_check_in(
     retrafficking: Annotated[
         bool, typer.Option("--retrafficking", help="A re-trafficking indicator was seen: protection re-opens.")
     ] = False,
-    at: Annotated[
-        datetime | None,
-        typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
-    ] = None,
+    at: AtOpt = None,
     request_id: RequestIdOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

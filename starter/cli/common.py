@@ -13,6 +13,7 @@ import tomllib
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, cast
 
@@ -44,6 +45,10 @@ RequestIdOpt = Annotated[
     str | None, typer.Option("--request-id", help="Idempotency key: repeating it does not act twice.")
 ]
 RefArg = Annotated[str, typer.Argument(help="Case reference, NRM-XXXX-XXXX")]
+AtOpt = Annotated[  # when a recorded event happened, with its zone
+    datetime | None,
+    typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="When (default now)."),
+]
 ReasonsOpt = Annotated[str, typer.Option(help="Written reasons (required).")]
 EvidenceOpt = Annotated[str, typer.Option(help="Summary of the evidence considered.")]
 ConcurrencyOpt = Annotated[  # nrm batch, nrm case open --from-csv
