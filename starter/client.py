@@ -96,6 +96,8 @@ _TRANSIENT_STATUS = {
     RPCStatusCode.RESOURCE_EXHAUSTED,
     RPCStatusCode.ABORTED,
 }
+LIST_ATTEMPTS = 3
+_TRANSIENT_LIST_STATUS = _TRANSIENT_STATUS | {RPCStatusCode.CANCELLED}  # a visibility query the server gave up on
 _TRANSIENT_TEXT = (
     "workflow task in failed state",
     "unexpected workflow task failure",
@@ -583,4 +585,11 @@ class NrmClient:
         life = [c.value for c in Life.missing_person()] if missing else []
         query = running_cases_query(stage=stage, due_before=due_before, child=child, pending=phases, life=life)
         with self._server_errors():
+            for attempt in range(LIST_ATTEMPTS - 1):  # a read: an overloaded visibility store's refusal is tried again
+                try:
+                    return await soonest_cases(self.client, query, now, limit, listed=listed)
+                except RPCError as exc:
+                    if exc.status not in _TRANSIENT_LIST_STATUS:
+                        raise
+                await asyncio.sleep(ACT_RETRY_FIRST * 2**attempt)
             return await soonest_cases(self.client, query, now, limit, listed=listed)
