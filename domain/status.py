@@ -121,6 +121,7 @@ class CaseStatus(ActResult):
     closures: list[Closure] = []
     reopenings: list[Reopening] = []
     links: list[CaseLink] = []
+    challenges: list[Pending] = []  # every challenge under way or possible (`pending` names the first)
 
 
 def deadline_state(ob: Obligation, policy: Policy, now: datetime) -> DeadlineState:
@@ -224,9 +225,17 @@ def life(state: CaseState) -> Life | None:
 
 
 def pending(state: CaseState) -> Pending | None:
+    """The challenge under way or possible that an act's result names (of the identification decision first)."""
     challenge = _pending_challenge(state)
-    if challenge is None:
-        return None
+    return None if challenge is None else _pending_view(state, challenge)
+
+
+def pending_challenges(state: CaseState) -> list[Pending]:
+    """Every challenge under way or possible: of the identification decision, an age finding, a permit refusal."""
+    return [_pending_view(state, c) for c in state.all_challenges if c.phase is not ChallengePhase.FINAL]
+
+
+def _pending_view(state: CaseState, challenge: Challenge) -> Pending:
     ob = state.obligations.get(challenge.obligation_id or "")
     until = ob.due_at if ob is not None else None
     waiting_for = ob.owner_role.value if ob is not None else "court"
@@ -275,6 +284,7 @@ def case_status(state: CaseState, now: datetime) -> CaseStatus:
         proceedings=state.proceedings,
         age_status=state.age_status,
         golden_day_until=state.golden_day_until,
+        challenges=pending_challenges(state),
         comes_of_age_at=state.came_of_age_at or (majority.coming_of_age(state) if state.is_child else None),
         child_support_until=majority.child_support_until(state),
         missing=state.missing,

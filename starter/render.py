@@ -72,8 +72,8 @@ def show_case(console: Console, status: CaseStatus) -> None:
         came = "came" if status.comes_of_age_at <= status.as_of else "comes"
         support = f"; child-level support until {_t(status.child_support_until)}" if status.child_support_until else ""
         console.print(f"{came} of age {_t(status.comes_of_age_at)} (by the date of birth){support}")
-    if status.pending:
-        console.print(f"pending: {status.pending.text} (next: {status.pending.waiting_for})")
+    for challenge in status.challenges:
+        console.print(f"pending: {challenge.text} (next: {challenge.waiting_for})")
     show_holds(console, status)
     for p in status.permits:
         ended = f", ended {_t(p.ended_at)} ({p.ended_why})" if p.ended_at else ""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain import transitions
-from domain.case import ObligationKind, Stage
+from domain import age, transitions
+from domain.case import AgeFinding, ChallengePhase, ChallengeSubject, ObligationKind, Stage
 from domain.deadlines import deadline_passed
+from domain.requests import AgeAssessmentRequest, AgeDisputeRequest
+from domain.roles import Actor, Role
 from domain.status import DeadlineState, case_status, deadline_state
 from tests.integration.helpers import decision
 from tests.unit.builders import OSCE, T0, opened
@@ -60,3 +62,21 @@ def test_case_status_reports_the_next_deadline_and_breaches() -> None:
     assert status.breach_count == 1 and status.as_of == DUE + timedelta(hours=1)
     assert status.next_deadline is not None and status.next_deadline.state is DeadlineState.OVERDUE
     assert [(d.kind, d.due_at, d.breaches) for d in status.deadlines] == [("stage1_decision", DUE, 1)]
+
+
+def test_the_case_shows_every_challenge_under_way_or_possible() -> None:
+    state = opened()
+    transitions.apply_stage1(state, decision("negative"), T0 + timedelta(days=1))
+    support = Actor(role=Role.SUPPORT_PROVIDER, id="sp-1")
+    age.apply_dispute(state, AgeDisputeRequest(actor=support, reasons="school records"), T0 + timedelta(days=2))
+    assessor = Actor(role=Role.CHILD_PROTECTION, id="cp-1")
+    finding = AgeAssessmentRequest(
+        actor=assessor, outcome=AgeFinding.ADULT, reasons="assessed", child_views="heard with the advocate"
+    )
+    age.apply_assessment(state, finding, T0 + timedelta(days=3))
+    status = case_status(state, T0 + timedelta(days=3))
+    assert [(c.of, c.phase) for c in status.challenges] == [
+        (ChallengeSubject.STAGE1, ChallengePhase.RECONSIDERATION_WINDOW),
+        (ChallengeSubject.AGE, ChallengePhase.RECONSIDERATION_WINDOW),
+    ]
+    assert status.pending == status.challenges[0]  # an act's result names the first
