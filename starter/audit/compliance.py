@@ -304,18 +304,25 @@ def age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         )
         for at, why in sorted(disputes)
     ]
-    for at, why in _final_moments(facts, as_of, AGE_FINDING):
-        done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
-        tracks.append(
-            single_window(
-                ObligationKind.ADVOCATE_HANDOVER.value,
-                "guardian advocate's handover to an independent advocate after a final adult finding",
-                Window(at, at + rules.handover_due, f"adult finding final ({why}); {spoken(rules.handover_due)}"),
-                done[0].done_at if done else None,
-                as_of,
-            )
-        )
+    tracks += [
+        _handover_track(facts, at, "after a final adult finding", f"adult finding final ({why})", as_of)
+        for at, why in _final_moments(facts, as_of, AGE_FINDING)
+    ]
     return tracks
+
+
+def _handover_track(facts: CaseFacts, at: datetime, after: str, why: str, as_of: datetime, name: str = "") -> Track:
+    """The guardian advocate's handover to an independent advocate, owed from `at` within `age.handover_due`."""
+    within = facts.policy.age.handover_due
+    done = [f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= at]
+    return single_window(
+        ObligationKind.ADVOCATE_HANDOVER.value,
+        f"guardian advocate's handover to an independent advocate {after}",
+        Window(at, at + within, f"{why}; {spoken(within)}"),
+        done[0].done_at if done else None,
+        as_of,
+        name,
+    )
 
 
 def coming_of_age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
@@ -344,23 +351,8 @@ def coming_of_age_tracks(facts: CaseFacts, as_of: datetime) -> list[Track]:
         )
     support_end = max(aged(born, rules.child_support_until, to_month=rules.counted_by_month), facts.opened_at)
     if as_of >= support_end and facts.deadlines_of(ObligationKind.GUARDIAN_ADVOCATE.value):
-        done_handover = [
-            f for f in facts.fulfilments(ObligationKind.ADVOCATE_HANDOVER.value) if f.recorded_at >= support_end
-        ]
-        tracks.append(
-            single_window(
-                ObligationKind.ADVOCATE_HANDOVER.value,
-                "guardian advocate's handover to an independent advocate when child-level support ends",
-                Window(
-                    support_end,
-                    support_end + rules.handover_due,
-                    f"child-level support ended; {spoken(rules.handover_due)}",
-                ),
-                done_handover[0].done_at if done_handover else None,
-                as_of,
-                name="advocate_handover.coming_of_age",
-            )
-        )
+        after, why = "when child-level support ends", "child-level support ended"
+        tracks.append(_handover_track(facts, support_end, after, why, as_of, name="advocate_handover.coming_of_age"))
     return tracks
 
 
